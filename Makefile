@@ -1,0 +1,43 @@
+# make run: the real product on the embedded default. make test: the whole suite, emulators included.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+TOOLS := .venv-tools
+CHECKOV_VERSION := 3.3.30
+PYTEST_ARGS ?=
+
+.PHONY: run test lint bench install clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# checkov pins an old `packaging` that breaks current pytest: it lives in its own venv.
+$(TOOLS)/.installed:
+	test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet checkov==$(CHECKOV_VERSION)
+	touch $@
+
+install: $(VENV)/.installed node_modules/.installed
+
+run: $(VENV)/.installed
+	$(PY) -m functions.local_runner
+
+lint: $(VENV)/.installed $(TOOLS)/.installed
+	$(VENV)/bin/ruff check .
+	$(TOOLS)/bin/checkov -d infra --framework bicep --quiet --compact
+
+test: install lint
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) $(TOOLS) node_modules .data .pytest_cache

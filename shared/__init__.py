@@ -1,0 +1,1 @@
+"""Popsell's product code: domain rules, services, ports and adapters (no Azure Functions, no FastAPI)."""

@@ -1,0 +1,1 @@
+"""Adapters: the ports implemented on SQLite / local folders (embedded default) and on Azure."""

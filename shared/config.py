@@ -1,0 +1,147 @@
+"""Settings, read from the environment (POPSELL_*) with pydantic-settings.
+
+Every setting is listed in `local.settings.sample.json` with a safe local value. Outside a
+local run the settings refuse insecure defaults, and a Cosmos region outside the EU is
+refused at start-up.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Azure regions inside the European Union (DESIGN.md §3: data stays in EU regions).
+EU_REGIONS = frozenset(
+    {
+        "West Europe",
+        "North Europe",
+        "France Central",
+        "France South",
+        "Germany West Central",
+        "Germany North",
+        "Sweden Central",
+        "Sweden South",
+        "Italy North",
+        "Poland Central",
+        "Spain Central",
+        "Austria East",
+        "Belgium Central",
+        "Denmark East",
+    }
+)
+
+# Dev-only secrets: accepted in a local run, refused anywhere else.
+LOCAL_HASH_MASTER_KEY = "local-only-hash-master-key-change-me"
+LOCAL_TOKEN_KEYS = "local1:local-only-token-signing-key-change-me"
+
+
+class Settings(BaseSettings):
+    """All configuration of the app, one field per POPSELL_* variable."""
+
+    model_config = SettingsConfigDict(env_prefix="POPSELL_", extra="ignore", frozen=True)
+
+    env: Literal["local", "test", "production"] = "local"
+    data_dir: Path = Path(".data")
+    public_base_url: str = "http://127.0.0.1:7071"
+    log_level: str = "INFO"
+
+    # Adapters (DESIGN.md §2): embedded defaults, or the Azure ones.
+    store: Literal["sqlite", "cosmos"] = "sqlite"
+    bus: Literal["sqlite", "servicebus"] = "sqlite"
+    blobs: Literal["folder", "azure"] = "folder"
+    mailer: Literal["outbox", "mailjet"] = "outbox"
+
+    cosmos_endpoint: str = ""
+    cosmos_key: str = ""  # empty: managed identity (DefaultAzureCredential)
+    cosmos_database: str = "popsell"
+    cosmos_regions: list[str] = Field(default_factory=lambda: ["West Europe", "North Europe"])
+    cosmos_verify_tls: bool = True
+
+    servicebus_namespace: str = ""  # e.g. popsell-sb.servicebus.windows.net (managed identity)
+    servicebus_connection: str = ""  # a connection string instead, for tools only
+    max_delivery_count: int = 10
+
+    blob_account_url: str = ""  # e.g. https://popsellst.blob.core.windows.net (managed identity)
+    blob_connection_string: str = ""  # Azurite or tools only
+
+    mailjet_api_key: str = ""
+    mailjet_api_secret: str = ""
+    mailjet_url: str = "https://api.mailjet.com/v3.1/send"
+    mail_from_email: str = "no-reply@popsell.local"
+    mail_from_name: str = "Popsell"
+    privacy_policy_url: str = "https://www.popsell.com/privacy"
+
+    hash_master_key: str = LOCAL_HASH_MASTER_KEY
+    # "kid:secret,kid:secret": the first signs, all verify, so keys rotate without logouts.
+    token_signing_keys: str = LOCAL_TOKEN_KEYS
+    token_issuer: str = "popsell"
+
+    # Dev-only surfaces (settable clock, outbox listing); effective only when env=local and
+    # the app is not running under the Functions host.
+    dev_endpoints: bool = True
+    demo_brand: bool = True
+
+    @field_validator("cosmos_regions", mode="before")
+    @classmethod
+    def _split_regions(cls, value: object) -> object:
+        if isinstance(value, str):
+            stripped = value.strip()
+            if stripped.startswith("["):
+                return value  # JSON list, pydantic parses it
+            return [part.strip() for part in stripped.split(",") if part.strip()]
+        return value
+
+    @field_validator("cosmos_regions")
+    @classmethod
+    def _only_eu_regions(cls, regions: list[str]) -> list[str]:
+        outside = [region for region in regions if region not in EU_REGIONS]
+        if outside:
+            raise ValueError(
+                f"Cosmos DB regions must be inside the EU; refused: {', '.join(outside)}. "
+                f"Allowed: {', '.join(sorted(EU_REGIONS))}"
+            )
+        if not regions:
+            raise ValueError("at least one EU Cosmos DB region is required")
+        return regions
+
+    @model_validator(mode="after")
+    def _no_insecure_defaults_outside_local(self) -> Settings:
+        if self.env == "production":
+            insecure = [
+                name
+                for name, value, local in (
+                    ("POPSELL_HASH_MASTER_KEY", self.hash_master_key, LOCAL_HASH_MASTER_KEY),
+                    ("POPSELL_TOKEN_SIGNING_KEYS", self.token_signing_keys, LOCAL_TOKEN_KEYS),
+                )
+                if value == local
+            ]
+            if insecure:
+                raise ValueError(f"production settings still use local-only secrets: {', '.join(insecure)}")
+            if self.store == "sqlite" or self.bus == "sqlite":
+                raise ValueError("production runs on Cosmos DB and Service Bus, not the embedded default")
+        return self
+
+    @property
+    def signing_keys(self) -> list[tuple[str, str]]:
+        """(kid, secret) pairs, the signing key first."""
+        pairs = []
+        for entry in self.token_signing_keys.split(","):
+            kid, _, secret = entry.strip().partition(":")
+            if kid and secret:
+                pairs.append((kid, secret))
+        return pairs
+
+    @property
+    def dev_mode(self) -> bool:
+        """Local dev mode: the only mode that may mount dev-only surfaces."""
+        return self.env == "local" and self.dev_endpoints
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (read once per worker)."""
+    return Settings()

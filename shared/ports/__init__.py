@@ -1,0 +1,1 @@
+"""Ports: the small interfaces every outside system sits behind."""

@@ -1,0 +1,57 @@
+"""The blob store port: UGC (photos) and personal-data exports."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from shared.errors import NotFound
+
+CONTAINER_UGC = "ugc"
+CONTAINER_EXPORTS = "exports"
+BLOB_CONTAINERS = (CONTAINER_UGC, CONTAINER_EXPORTS)
+
+
+class BlobNotFound(NotFound):
+    """No blob at that name."""
+
+
+@dataclass(frozen=True)
+class BlobInfo:
+    name: str
+    size: int
+    content_type: str
+    last_modified: datetime
+
+
+class BlobStore(ABC):
+    """Put, read, list, delete blobs, and hand out short-lived signed read URLs."""
+
+    @abstractmethod
+    def put(self, container: str, name: str, data: bytes, *, content_type: str) -> BlobInfo:
+        """Write (or overwrite) a blob."""
+
+    @abstractmethod
+    def get(self, container: str, name: str) -> bytes:
+        """Read a blob; raises BlobNotFound."""
+
+    @abstractmethod
+    def info(self, container: str, name: str) -> BlobInfo:
+        """Size, type and date of a blob; raises BlobNotFound."""
+
+    @abstractmethod
+    def delete(self, container: str, name: str) -> bool:
+        """Delete a blob; False when there was none (deleting twice is not an error)."""
+
+    @abstractmethod
+    def list(self, container: str, *, prefix: str = "") -> list[BlobInfo]:
+        """Blobs whose name starts with `prefix`."""
+
+    @abstractmethod
+    def signed_url(self, container: str, name: str, *, expires_in: timedelta) -> str:
+        """A URL that reads this one blob until it expires, without other credentials."""
+
+    @abstractmethod
+    def ping(self) -> None:
+        """Raise if the blob store cannot be reached."""

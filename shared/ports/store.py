@@ -1,0 +1,158 @@
+"""The document store port: brand-scoped JSON documents in declared containers.
+
+Every adapter (SQLite, Cosmos DB) implements `DocumentStore`; services reach data only
+through the `BrandStore` handle returned by `DocumentStore.for_brand`, so a call that
+crosses brands cannot be written by mistake. The contract tests in
+`tests/contract/test_store_contract.py` hold every adapter to the behaviour described here.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from shared.errors import DomainError
+
+Document = dict[str, Any]
+FilterOp = Literal["=", "!=", "<", "<=", ">", ">="]
+
+
+class StoreError(DomainError):
+    """Base of the store's own errors."""
+
+
+class DocumentNotFound(StoreError):
+    code = "not-found"
+    status = 404
+    title = "Not found"
+
+
+class DocumentConflict(StoreError):
+    """A create met an existing id (the idempotency primitive of the queue handlers)."""
+
+    code = "conflict"
+    status = 409
+    title = "Conflict"
+
+
+class EtagMismatch(StoreError):
+    """A replace or patch with an etag lost the race: reload and retry."""
+
+    code = "precondition-failed"
+    status = 412
+    title = "The document changed since it was read"
+
+
+@dataclass(frozen=True)
+class Filter:
+    """One condition of a query: `path` is a dotted field path, e.g. "retention.dueAt"."""
+
+    path: str
+    op: FilterOp
+    value: Any
+
+
+@dataclass(frozen=True)
+class PatchOp:
+    """One partial update: set a field, increment a number, or remove a field."""
+
+    op: Literal["set", "incr", "remove"]
+    path: str
+    value: Any = None
+
+
+@dataclass
+class Page:
+    """One page of a query; pass `continuation` back to read the next one (None: last page)."""
+
+    items: list[Document]
+    continuation: str | None = None
+
+
+class BrandStore(ABC):
+    """Every document operation, scoped to one brand.
+
+    Documents carry `id` and `brandId` (set by the handle). Containers whose partition key is
+    not `brandId` carry a `pk` field the caller sets; see `shared.store_schema`.
+    Returned documents carry `_etag` for optimistic concurrency.
+    """
+
+    brand_id: str
+
+    @abstractmethod
+    def get(self, container: str, id: str, *, pk: str | None = None) -> Document:
+        """Read one document; raises DocumentNotFound."""
+
+    def find(self, container: str, id: str, *, pk: str | None = None) -> Document | None:
+        """Read one document, or None when it does not exist."""
+        try:
+            return self.get(container, id, pk=pk)
+        except DocumentNotFound:
+            return None
+
+    @abstractmethod
+    def create(self, container: str, doc: Document) -> Document:
+        """Insert a new document; raises DocumentConflict when the id exists."""
+
+    @abstractmethod
+    def upsert(self, container: str, doc: Document) -> Document:
+        """Insert or replace unconditionally."""
+
+    @abstractmethod
+    def replace(self, container: str, doc: Document, *, etag: str | None = None) -> Document:
+        """Replace an existing document; with an etag, raises EtagMismatch when it changed."""
+
+    @abstractmethod
+    def delete(self, container: str, id: str, *, pk: str | None = None, etag: str | None = None) -> None:
+        """Delete one document; raises DocumentNotFound."""
+
+    @abstractmethod
+    def patch(
+        self, container: str, id: str, ops: list[PatchOp], *, pk: str | None = None, etag: str | None = None
+    ) -> Document:
+        """Apply set / incr / remove operations atomically and return the new document."""
+
+    @abstractmethod
+    def query(
+        self,
+        container: str,
+        *,
+        filters: list[Filter] | tuple[Filter, ...] = (),
+        order_by: str | None = None,
+        descending: bool = False,
+        page_size: int = 100,
+        continuation: str | None = None,
+        pk: str | None = None,
+    ) -> Page:
+        """Documents of this brand matching every filter, one page at a time."""
+
+    def query_all(self, container: str, **kwargs: Any) -> list[Document]:
+        """Every page of a query, for small result sets only (settings, tests)."""
+        items: list[Document] = []
+        continuation = None
+        while True:
+            page = self.query(container, continuation=continuation, **kwargs)
+            items.extend(page.items)
+            continuation = page.continuation
+            if continuation is None:
+                return items
+
+
+class DocumentStore(ABC):
+    """The store itself: hands out brand-scoped handles and checks it can be reached."""
+
+    @abstractmethod
+    def for_brand(self, brand_id: str) -> BrandStore:
+        """The handle through which every call for this brand goes."""
+
+    @abstractmethod
+    def ensure_schema(self) -> None:
+        """Create the declared containers and indexes if they are missing."""
+
+    @abstractmethod
+    def ping(self) -> None:
+        """Raise if the store cannot be reached (health check)."""
+
+    def close(self) -> None:
+        """Release connections."""

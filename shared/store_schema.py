@@ -1,0 +1,57 @@
+"""Containers, partition keys and indexed paths: declared once, here.
+
+The SQLite adapter builds its tables and expression indexes from this declaration, the
+Cosmos adapter its containers and indexing policies, and `infra/modules/cosmos.bicep`
+declares the same containers; `tests/infra/test_containers_match_code.py` holds the two equal.
+
+Partition keys follow the access patterns and the 20 GB logical-partition limit:
+- `brandId` for brand-sized data read per brand (members, settings, email log).
+- `pk` for high-volume data a brand alone would overflow; the service sets `pk` to
+  "<brandId>|<shard>" (e.g. a member id or a day), and the brand handle refuses a `pk`
+  that does not start with its own brand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Brand documents themselves (programme configuration) live under this pseudo-brand, so the
+# operator can list brands with an ordinary single-partition query.
+PLATFORM_SCOPE = "platform"
+
+DATABASE_NAME = "popsell"
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    """One container: its partition key field and the fields queries filter or sort on."""
+
+    name: str
+    partition_key: str  # a top-level field name: "brandId" or "pk"
+    indexed_paths: tuple[str, ...] = ()
+    # Cosmos per-item TTL switched on (-1: items expire only when they carry `ttl`).
+    ttl_enabled: bool = False
+
+    @property
+    def partition_key_path(self) -> str:
+        return f"/{self.partition_key}"
+
+
+CONTAINERS: dict[str, ContainerSpec] = {
+    spec.name: spec
+    for spec in (
+        ContainerSpec("brands", "brandId", ("status", "createdAt")),
+        ContainerSpec("members", "brandId", ("emailHash", "role", "status", "retention.dueAt")),
+        ContainerSpec("visitors", "brandId", ("visitorKey", "role", "retention.dueAt")),
+        ContainerSpec("contacts", "brandId", ("memberId", "emailHash", "retention.dueAt")),
+        ContainerSpec("emails", "brandId", ("status", "sentAt"), ttl_enabled=True),
+        ContainerSpec("gdpr_register", "brandId", ("subjectHash", "createdAt")),
+        ContainerSpec("tracking_counters", "pk", ("memberId", "day")),
+        ContainerSpec("tracking_events", "pk", ("visitorKey", "at"), ttl_enabled=True),
+    )
+}
+
+
+def container(name: str) -> ContainerSpec:
+    """The declaration of one container; raises KeyError for an undeclared name."""
+    return CONTAINERS[name]
