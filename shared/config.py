@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # Azure regions inside the European Union (DESIGN.md §3: data stays in EU regions).
 EU_REGIONS = frozenset(
@@ -58,7 +58,8 @@ class Settings(BaseSettings):
     cosmos_endpoint: str = ""
     cosmos_key: str = ""  # empty: managed identity (DefaultAzureCredential)
     cosmos_database: str = "popsell"
-    cosmos_regions: list[str] = Field(default_factory=lambda: ["West Europe", "North Europe"])
+    # Comma-separated in the environment ("West Europe,North Europe"), parsed below.
+    cosmos_regions: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["West Europe", "North Europe"])
     cosmos_verify_tls: bool = True
 
     servicebus_namespace: str = ""  # e.g. popsell-sb.servicebus.windows.net (managed identity)

@@ -17,3 +17,48 @@ T0 = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
 def clock() -> SettableClock:
     """A clock that stands still at 2030-01-01T09:00Z until a test moves it."""
     return SettableClock(T0)
+
+
+@pytest.fixture
+def settings(tmp_path):
+    """Local settings on a fresh data folder (embedded default adapters)."""
+    from shared.config import Settings
+
+    return Settings(env="local", data_dir=tmp_path / "data", demo_brand=False)
+
+
+@pytest.fixture
+def container(settings, clock):
+    """The composition root on the embedded default, installed process-wide for the test."""
+    from shared.bootstrap import build_container, set_container
+
+    built = build_container(settings, clock=clock)
+    set_container(built)
+    yield built
+    set_container(None)
+
+
+@pytest.fixture
+def client(container):
+    """An HTTP client on the whole app (local dev mode)."""
+    from fastapi.testclient import TestClient
+
+    from functions.http_api.app import create_app
+
+    with TestClient(create_app(container.settings)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def manager_token(container):
+    """Issue a Manager token: manager_token("admin", "acme") or manager_token("operator")."""
+    from datetime import timedelta
+
+    def issue(level: str, brand_id: str | None = None, subject: str = "user-1") -> dict[str, str]:
+        token = container.tokens.issue(
+            subject=subject, audience="manager", brand_id=brand_id, level=level,
+            now=container.clock.now(), ttl=timedelta(hours=1),
+        )
+        return {"Authorization": f"Bearer {token}"}
+
+    return issue

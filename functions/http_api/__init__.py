@@ -1,0 +1,1 @@
+"""The HTTP API (FastAPI), served through AsgiFunctionApp in Azure and uvicorn locally."""

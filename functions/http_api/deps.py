@@ -1,0 +1,62 @@
+"""Dependencies shared by the routers: the composition root, the caller, the brand in scope."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from shared.bootstrap import Container, get_container
+from shared.brands import service as brands
+from shared.brands.models import Brand
+from shared.errors import Forbidden, NotFound, Unauthorized
+from shared.identity.tokens import ManagerLevel, Principal
+
+
+def container_dependency() -> Container:
+    """The process-wide composition root (never lifespan state: it does not reach requests under Functions)."""
+    return get_container()
+
+
+ContainerDep = Annotated[Container, Depends(container_dependency)]
+
+_manager_bearer = HTTPBearer(auto_error=False, scheme_name="ManagerToken", description="Manager access token")
+
+
+def manager_principal(
+    container: ContainerDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_manager_bearer)],
+) -> Principal:
+    """The Manager user (or platform operator) behind the bearer token."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("A Manager bearer token is required")
+    return container.tokens.verify(credentials.credentials, audience="manager", now=container.clock.now())
+
+
+ManagerPrincipal = Annotated[Principal, Depends(manager_principal)]
+
+
+def require_level(minimum: ManagerLevel) -> Callable[[Principal], Principal]:
+    """A dependency refusing Manager users below `minimum` (viewer < editor < admin < operator)."""
+
+    def check(principal: ManagerPrincipal) -> Principal:
+        if not principal.has_level(minimum):
+            raise Forbidden(f"This action needs the {minimum} level")
+        return principal
+
+    return check
+
+
+OperatorPrincipal = Annotated[Principal, Depends(require_level("operator"))]
+
+
+def managed_brand(brand_id: str, principal: ManagerPrincipal, container: ContainerDep) -> Brand:
+    """The brand in the path, if the caller may see it: another brand's answers 404, never 403."""
+    if not principal.is_operator and principal.brand_id != brand_id:
+        raise NotFound("Brand not found")
+    return brands.get(store=container.store, brand_id=brand_id)
+
+
+ManagedBrand = Annotated[Brand, Depends(managed_brand)]

@@ -1,0 +1,1 @@
+"""Routers per audience: app, widget, manager, integrations, webhooks, tracking, health, dev."""

@@ -1,0 +1,112 @@
+"""Manager API: brands and their programme configuration (operator creates; brand admins edit their own)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Query, Response, status
+from pydantic import BaseModel, Field
+
+from functions.http_api.deps import ContainerDep, ManagedBrand, ManagerPrincipal, OperatorPrincipal, require_level
+from functions.http_api.problems import problem_responses
+from shared.brands import service as brands
+from shared.brands.models import Brand, BrandCreate, BrandRead, BrandStatus, BrandUpdate, IntegrationKeyCreated
+
+router = APIRouter(prefix="/api/v1/manager/brands", tags=["manager: brands"])
+
+AdminOfBrand = Depends(require_level("admin"))
+
+
+class BrandCreated(BaseModel):
+    brand: BrandRead
+    integration_key: IntegrationKeyCreated = Field(alias="integrationKey")
+
+
+class BrandPage(BaseModel):
+    items: list[BrandRead]
+    continuation: str | None = None
+
+
+class StatusChange(BaseModel):
+    status: BrandStatus
+
+
+def _read(brand: Brand) -> BrandRead:
+    return BrandRead.model_validate(brand.model_dump(by_alias=True))
+
+
+@router.post(
+    "", status_code=status.HTTP_201_CREATED, response_model=BrandCreated, response_model_by_alias=True,
+    responses=problem_responses(401, 403, 409, 422),
+)
+def create_brand(data: BrandCreate, container: ContainerDep, _: OperatorPrincipal, response: Response) -> BrandCreated:
+    """Create a brand with the Data Protection Guide's defaults (platform operator only).
+
+    The first integration key's secret is in this response and never shown again.
+    """
+    brand, key = brands.create(store=container.store, clock=container.clock, data=data)
+    response.headers["Location"] = f"/api/v1/manager/brands/{brand.id}"
+    return BrandCreated(brand=_read(brand), integrationKey=key)
+
+
+@router.get("", response_model=BrandPage, responses=problem_responses(401))
+def list_brands(
+    container: ContainerDep,
+    principal: ManagerPrincipal,
+    continuation: Annotated[str | None, Query(description="Token from the previous page")] = None,
+    page_size: Annotated[int, Query(alias="pageSize", ge=1, le=200)] = 50,
+) -> BrandPage:
+    """Brands the caller may see: every brand for an operator, their own for a Manager user."""
+    if not principal.is_operator:
+        own = brands.get(store=container.store, brand_id=principal.brand_id or "")
+        return BrandPage(items=[_read(own)])
+    items, token = brands.get_all(store=container.store, page_size=page_size, continuation=continuation)
+    return BrandPage(items=[_read(item) for item in items], continuation=token)
+
+
+@router.get("/{brand_id}", response_model=BrandRead, responses=problem_responses(401, 404))
+def get_brand(brand: ManagedBrand) -> BrandRead:
+    """One brand's configuration (any Manager level of that brand, or an operator)."""
+    return _read(brand)
+
+
+@router.patch(
+    "/{brand_id}", response_model=BrandRead, dependencies=[AdminOfBrand],
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+def update_brand(
+    brand: ManagedBrand, changes: Annotated[BrandUpdate, Body()], container: ContainerDep
+) -> BrandRead:
+    """Change programme settings (brand admin or operator); nested objects merge, unknown fields are refused."""
+    updated = brands.update(store=container.store, clock=container.clock, brand_id=brand.id, changes=changes)
+    return _read(updated)
+
+
+@router.put(
+    "/{brand_id}/status", response_model=BrandRead, responses=problem_responses(401, 403, 404, 422),
+)
+def change_status(brand: ManagedBrand, body: StatusChange, container: ContainerDep, _: OperatorPrincipal) -> BrandRead:
+    """Activate, suspend or end a brand's programme (platform operator only)."""
+    updated = brands.set_status(store=container.store, clock=container.clock, brand_id=brand.id, status=body.status)
+    return _read(updated)
+
+
+@router.post(
+    "/{brand_id}/integration-keys", status_code=status.HTTP_201_CREATED, response_model=IntegrationKeyCreated,
+    dependencies=[AdminOfBrand], responses=problem_responses(401, 403, 404),
+)
+def add_integration_key(brand: ManagedBrand, container: ContainerDep) -> IntegrationKeyCreated:
+    """Add a key for signed integration calls; its secret is shown this once (rotate, then revoke the old one)."""
+    return brands.create_integration_key(store=container.store, clock=container.clock, brand_id=brand.id)
+
+
+@router.delete(
+    "/{brand_id}/integration-keys/{kid}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[AdminOfBrand],
+    responses=problem_responses(401, 403, 404),
+)
+def revoke_integration_key(brand: ManagedBrand, kid: str, container: ContainerDep) -> Response:
+    """Revoke a key: calls signed with it are refused from now on."""
+    brands.revoke_integration_key(store=container.store, clock=container.clock, brand_id=brand.id, kid=kid)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+

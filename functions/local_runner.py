@@ -1,0 +1,105 @@
+"""`make run`: the API (uvicorn), the local queue worker and the local timer schedule in one process.
+
+The local counterpart of the Functions host, on the embedded default (data under .data/).
+Ctrl-C stops the server, then the worker and the timers, cleanly.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from datetime import timedelta
+
+import uvicorn
+
+from functions.http_api.app import create_app
+from shared.bootstrap import Container, build_container, set_container
+from shared.brands import service as brands
+from shared.brands.models import BrandCreate
+from shared.errors import NotFound
+from shared.scheduling import TIMER_JOBS, LocalSchedule
+
+log = logging.getLogger("popsell.local")
+DEMO_BRAND_ID = "demo"
+
+
+def ensure_demo_brand(container: Container) -> bool:
+    """Create the demo brand on first start; True when it was created now."""
+    try:
+        brands.get(store=container.store, brand_id=DEMO_BRAND_ID)
+        return False
+    except NotFound:
+        pass
+    brands.create(
+        store=container.store, clock=container.clock,
+        data=BrandCreate(id=DEMO_BRAND_ID, name="Demo Brand", widgetAllowedOrigins=["http://localhost:3000"],
+                         allowedDomains=["shop.example.com"], homeUrl="https://shop.example.com"),
+    )
+    return True
+
+
+def run_timers(container: Container, stop: threading.Event) -> None:
+    """Fire timer jobs when the container's clock reaches their schedule (the dev clock endpoint moves it)."""
+    schedule = LocalSchedule(TIMER_JOBS, container.clock.now())
+    while not stop.is_set():
+        now = container.clock.now()
+        for job in schedule.due(now):
+            try:
+                log.info("timer %s: %s", job.name, job.run(container, False))
+            except Exception as exc:  # one failing job must not stop the schedule
+                log.error("timer %s failed: %s", job.name, type(exc).__name__)
+        stop.wait(schedule.seconds_until_next(container.clock.now()) or 0.2)
+
+
+def run_worker(container: Container, stop: threading.Event) -> None:
+    """Drive the same queue handlers the Service Bus triggers call."""
+    from shared.messaging.worker import HANDLERS, run_forever
+
+    run_forever(container.bus, HANDLERS, stop, poll_interval=0.2)
+
+
+def main() -> None:
+    """Start everything and block until Ctrl-C."""
+    container = build_container()
+    set_container(container)
+    settings = container.settings
+    app = create_app(settings)
+    created = settings.demo_brand and ensure_demo_brand(container)
+    port = int(os.environ.get("PORT", "7071"))
+    base = f"http://127.0.0.1:{port}"
+    stop = threading.Event()
+    threads = [
+        threading.Thread(target=run_worker, args=(container, stop), name="queue-worker", daemon=True),
+        threading.Thread(target=run_timers, args=(container, stop), name="timers", daemon=True),
+    ]
+    for thread in threads:
+        thread.start()
+    lines = [
+        f"Popsell Functions running on the embedded default (data in {settings.data_dir}/)",
+        f"  health   {base}/api/v1/health",
+        f"  OpenAPI  {base}/api/openapi.json",
+        f"  docs     {base}/api/docs",
+    ]
+    if settings.dev_mode:
+        operator = container.tokens.issue(subject="local-operator", audience="manager", brand_id=None,
+                                          level="operator", now=container.clock.now(), ttl=timedelta(days=1))
+        lines += [
+            f"  clock    {base}/api/v1/dev/clock   outbox {base}/api/v1/dev/outbox",
+            f"  demo brand '{DEMO_BRAND_ID}'{' created' if created else ''}; operator token (24 h, local only):",
+            f"  {operator}",
+        ]
+    print("\n".join(lines), flush=True)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False))
+    try:
+        server.run()
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=5)
+        set_container(None)
+        print("stopped", flush=True)
+
+
+if __name__ == "__main__":
+    main()

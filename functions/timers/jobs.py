@@ -1,0 +1,25 @@
+"""Every job of shared.scheduling.TIMER_JOBS as a timer trigger, with the same schedule the local runner uses."""
+
+from __future__ import annotations
+
+import logging
+
+import azure.functions as func
+
+from shared.bootstrap import get_container
+from shared.scheduling import TIMER_JOBS, TimerJob
+
+bp = func.Blueprint()
+log = logging.getLogger("popsell.timers")
+
+
+def _register(job: TimerJob) -> None:
+    @bp.function_name(job.name)
+    @bp.timer_trigger(schedule=job.schedule, arg_name="timer", run_on_startup=False, use_monitor=True)
+    def run(timer: func.TimerRequest) -> None:
+        report = job.run(get_container(), False)
+        log.info("timer %s done%s: %s", job.name, " (past due)" if timer.past_due else "", report)
+
+
+for _job in TIMER_JOBS.values():
+    _register(_job)

@@ -1,0 +1,131 @@
+"""The one composition root: builds the adapters once per worker, by settings.
+
+HTTP dependencies, queue handlers, timers and the CLI all take their services from
+`get_container()`. Azure SDKs are imported only when their adapter is chosen, which keeps
+the cold start of the embedded default small.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from shared.clock import Clock, SettableClock
+from shared.config import Settings, get_settings
+from shared.identity.tokens import TokenService
+from shared.ports.blobs import BlobStore
+from shared.ports.bus import MessageBus
+from shared.ports.mailer import Mailer
+from shared.ports.store import DocumentStore
+from shared.privacy.hashing import BrandHasher
+
+
+@dataclass
+class Container:
+    """The adapters and services of one process."""
+
+    settings: Settings
+    clock: Clock = field(default_factory=Clock)
+
+    @property
+    def data_dir(self) -> Path:
+        path = Path(self.settings.data_dir)
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    @cached_property
+    def store(self) -> DocumentStore:
+        if self.settings.store == "cosmos":
+            from shared.adapters.cosmos_store import CosmosDocumentStore
+
+            store: DocumentStore = CosmosDocumentStore(self.settings)
+        else:
+            from shared.adapters.sqlite_store import SqliteDocumentStore
+
+            store = SqliteDocumentStore(self.data_dir / "store.sqlite3")
+        store.ensure_schema()
+        return store
+
+    @cached_property
+    def bus(self) -> MessageBus:
+        if self.settings.bus == "servicebus":
+            from shared.adapters.servicebus_bus import ServiceBusMessageBus
+
+            return ServiceBusMessageBus(self.settings, clock=self.clock)
+        from shared.adapters.sqlite_bus import SqliteMessageBus
+
+        return SqliteMessageBus(
+            self.data_dir / "queue.sqlite3", clock=self.clock, max_delivery_count=self.settings.max_delivery_count
+        )
+
+    @cached_property
+    def blobs(self) -> BlobStore:
+        if self.settings.blobs == "azure":
+            from shared.adapters.azure_blobs import AzureBlobStore
+
+            return AzureBlobStore(self.settings, clock=self.clock)
+        from shared.adapters.folder_blobs import FolderBlobStore
+
+        return FolderBlobStore(
+            self.data_dir / "blobs",
+            clock=self.clock,
+            base_url=self.settings.public_base_url,
+            signing_key=self.settings.hash_master_key,
+        )
+
+    @cached_property
+    def mailer(self) -> Mailer:
+        if self.settings.mailer == "mailjet":
+            from shared.adapters.mailjet_mailer import MailjetMailer
+
+            return MailjetMailer(self.settings)
+        from shared.adapters.outbox_mailer import OutboxMailer
+
+        return OutboxMailer(self.data_dir / "outbox", clock=self.clock)
+
+    @cached_property
+    def tokens(self) -> TokenService:
+        return TokenService(self.settings.signing_keys, issuer=self.settings.token_issuer)
+
+    def hasher(self, brand_id: str) -> BrandHasher:
+        """Keyed hashing with this brand's key."""
+        return BrandHasher(self.settings.hash_master_key, brand_id)
+
+    def close(self) -> None:
+        """Release the adapters that were built."""
+        for name in ("store", "bus"):
+            if name in self.__dict__:
+                self.__dict__[name].close()
+
+
+_lock = threading.Lock()
+_container: Container | None = None
+
+
+def build_container(settings: Settings | None = None, *, clock: Clock | None = None) -> Container:
+    """A new container; local dev mode gets a settable, running clock (moved by the dev endpoint)."""
+    settings = settings or get_settings()
+    if clock is None:
+        clock = SettableClock(running=True) if settings.dev_mode else Clock()
+    return Container(settings=settings, clock=clock)
+
+
+def get_container() -> Container:
+    """The process-wide container, built on first use."""
+    global _container
+    if _container is None:
+        with _lock:
+            if _container is None:
+                _container = build_container()
+    return _container
+
+
+def set_container(container: Container | None) -> None:
+    """Install a container (tests, the local runner, the CLI with --now)."""
+    global _container
+    with _lock:
+        if _container is not None and container is not _container:
+            _container.close()
+        _container = container

@@ -1,0 +1,1 @@
+"""Brands (tenants): the programme configuration every rule reads."""

@@ -1,0 +1,197 @@
+"""A brand (tenant) and its whole programme configuration, with the Data Protection Guide's defaults."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import IntEnum
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from shared.store_schema import PLATFORM_SCOPE
+
+BRAND_ID_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,38}[a-z0-9])$")
+
+
+class Scenario(IntEnum):
+    """The guide's `pro` field: which scenario applies to the brand."""
+
+    CLASSIC = 0
+    DIRECT_SELLING = 2
+    SELECTIVE_SALE = 3
+    SELECTIVE_SALE_ALT = 4
+
+
+class RetentionSettings(BaseModel):
+    """Every retention duration, in days, with the guide's default (Data Protection Guide v4).
+
+    A brand may shorten a duration, never lengthen it past the guide's default: the guide
+    says data is never kept longer than these periods "unless shortened by the brand".
+    """
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    unsubscription_days: int = Field(7, ge=1, le=7, alias="unsubscriptionDays")
+    end_of_contract_days: int = Field(7, ge=1, le=7, alias="endOfContractDays")
+    brand_contract_end_days: int = Field(7, ge=1, le=7, alias="brandContractEndDays")
+    invitation_pending_days: int = Field(15, ge=1, le=15, alias="invitationPendingDays")
+    email_confirmation_days: int = Field(15, ge=1, le=15, alias="emailConfirmationDays")
+    contacts_never_invited_days: int = Field(30, ge=1, le=30, alias="contactsNeverInvitedDays")
+    opted_out_contacts_days: int = Field(365, ge=1, le=365, alias="optedOutContactsDays")
+    inactivity_days: int = Field(1095, ge=30, le=1095, alias="inactivityDays")
+    suspension_max_days: int = Field(183, ge=1, le=183, alias="suspensionMaxDays")
+
+
+class RegistrationSettings(BaseModel):
+    """Who may sign up as a member: open, whitelist (hashed emails / customer IDs), SSO only."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    whitelist_enabled: bool = Field(False, alias="whitelistEnabled")
+    sso_exclusive: bool = Field(False, alias="ssoExclusive")
+
+
+DisplayNamePolicy = Literal["full_name", "first_name_initial", "alias"]
+BrandStatus = Literal["active", "suspended", "contract_ended"]
+
+
+def _check_origin(value: str) -> str:
+    parts = urlsplit(value)
+    local = parts.hostname in {"localhost", "127.0.0.1"}
+    if parts.scheme not in ({"https", "http"} if local else {"https"}) or not parts.hostname:
+        raise ValueError(f"{value!r} is not an https origin")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValueError(f"{value!r} must be an origin (scheme://host[:port]) without a path")
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+class BrandSettings(BaseModel):
+    """The editable part of a brand: what a brand admin (or the operator) may change."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    name: str = Field(min_length=1, max_length=120)
+    scenario: Scenario = Field(Scenario.CLASSIC, alias="pro")
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    display_name_policy: DisplayNamePolicy = Field("full_name", alias="displayNamePolicy")
+    registration: RegistrationSettings = Field(default_factory=RegistrationSettings)
+    # The guide's "Brand opt-in parameter": None (not set) behaves as False.
+    brand_opt_in: bool | None = Field(None, alias="brandOptIn")
+    attribution_window_days: int = Field(180, ge=1, le=180, alias="attributionWindowDays")
+    widget_allowed_origins: list[str] = Field(default_factory=list, alias="widgetAllowedOrigins")
+    allowed_domains: list[str] = Field(default_factory=list, alias="allowedDomains")
+    home_url: str | None = Field(None, alias="homeUrl")
+    default_locale: str = Field("en", alias="defaultLocale", pattern=r"^[a-z]{2}(-[A-Z]{2})?$")
+    privacy_policy_url: str | None = Field(None, alias="privacyPolicyUrl")
+    # Deprecated in v4 (manual entry, private-list import): off unless the brand turns them on.
+    manual_contact_entry: bool = Field(False, alias="manualContactEntry")
+
+    @field_validator("widget_allowed_origins")
+    @classmethod
+    def _origins(cls, values: list[str]) -> list[str]:
+        return sorted({_check_origin(value) for value in values})
+
+    @field_validator("allowed_domains")
+    @classmethod
+    def _domains(cls, values: list[str]) -> list[str]:
+        pattern = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+        cleaned = sorted({value.strip().lower() for value in values})
+        for value in cleaned:
+            if not pattern.match(value):
+                raise ValueError(f"{value!r} is not a domain name")
+        return cleaned
+
+
+class IntegrationKey(BaseModel):
+    """A brand platform's key for signed integration calls (HMAC) or SSO assertions."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    kid: str
+    secret: str
+    created_at: datetime = Field(alias="createdAt")
+
+
+class Brand(BrandSettings):
+    """A brand document: settings plus identity, status and keys."""
+
+    id: str
+    status: BrandStatus = "active"
+    integration_keys: list[IntegrationKey] = Field(default_factory=list, alias="integrationKeys")
+    created_at: datetime = Field(alias="createdAt")
+    updated_at: datetime = Field(alias="updatedAt")
+    status_changed_at: datetime | None = Field(None, alias="statusChangedAt")
+
+    @field_validator("id")
+    @classmethod
+    def _valid_id(cls, value: str) -> str:
+        return validate_brand_id(value)
+
+
+def validate_brand_id(value: str) -> str:
+    """A brand id is a short lowercase slug, never the platform's own scope."""
+    if not BRAND_ID_PATTERN.match(value) or value == PLATFORM_SCOPE:
+        raise ValueError("brand id must be 3-40 lowercase letters, digits or dashes (and not 'platform')")
+    return value
+
+
+class BrandCreate(BrandSettings):
+    """Body of a brand creation by the platform operator."""
+
+    id: str
+
+    @field_validator("id")
+    @classmethod
+    def _valid_id(cls, value: str) -> str:
+        return validate_brand_id(value)
+
+
+class BrandUpdate(BaseModel):
+    """A partial update: only the fields given change (nested objects merge)."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+
+    name: str | None = Field(None, min_length=1, max_length=120)
+    scenario: Scenario | None = Field(None, alias="pro")
+    retention: dict[str, int] | None = None
+    display_name_policy: DisplayNamePolicy | None = Field(None, alias="displayNamePolicy")
+    registration: dict[str, bool] | None = None
+    brand_opt_in: bool | None = Field(None, alias="brandOptIn")
+    attribution_window_days: int | None = Field(None, alias="attributionWindowDays")
+    widget_allowed_origins: list[str] | None = Field(None, alias="widgetAllowedOrigins")
+    allowed_domains: list[str] | None = Field(None, alias="allowedDomains")
+    home_url: str | None = Field(None, alias="homeUrl")
+    default_locale: str | None = Field(None, alias="defaultLocale")
+    privacy_policy_url: str | None = Field(None, alias="privacyPolicyUrl")
+    manual_contact_entry: bool | None = Field(None, alias="manualContactEntry")
+
+
+class IntegrationKeyRead(BaseModel):
+    """A key as listed: never its secret."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    kid: str
+    created_at: datetime = Field(alias="createdAt")
+
+
+class BrandRead(BrandSettings):
+    """A brand as the Manager API shows it: secrets left out."""
+
+    id: str
+    status: BrandStatus
+    integration_keys: list[IntegrationKeyRead] = Field(alias="integrationKeys")
+    created_at: datetime = Field(alias="createdAt")
+    updated_at: datetime = Field(alias="updatedAt")
+
+
+class IntegrationKeyCreated(BaseModel):
+    """A new integration key: its secret is shown this once."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    kid: str
+    secret: str
+    created_at: datetime = Field(alias="createdAt")

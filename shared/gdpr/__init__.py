@@ -1,0 +1,1 @@
+"""The GDPR engine: exports, erasure, retention (grown by later issues)."""

@@ -1,0 +1,1 @@
+"""Identity and access: tokens, principals and access levels."""

@@ -1,0 +1,1 @@
+"""Privacy by design: keyed hashing of identifiers and PII-free logging."""

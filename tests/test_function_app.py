@@ -1,0 +1,44 @@
+"""The Functions entry point: the HTTP function, the emails queue trigger and the timers are wired."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_function_app_lists_http_queue_and_timer_functions():
+    import function_app
+
+    functions = {fn.get_function_name(): fn for fn in function_app.app.get_functions()}
+    bindings = {name: [b.get_dict_repr() for b in fn.get_bindings()] for name, fn in functions.items()}
+    http = [name for name, items in bindings.items() if any(b["type"] == "httpTrigger" for b in items)]
+    assert http, "no HTTP function"
+    http_binding = next(b for b in bindings[http[0]] if b["type"] == "httpTrigger")
+    assert http_binding["authLevel"] in ("ANONYMOUS", 0, "anonymous") or str(http_binding["authLevel"]).lower().endswith("anonymous")
+    queue_triggers = {
+        b["queueName"]: b for items in bindings.values() for b in items if b["type"] == "serviceBusTrigger"
+    }
+    assert "emails" in queue_triggers
+    assert queue_triggers["emails"]["connection"] == "ServiceBusConnection"
+    timers = {name for name, items in bindings.items() if any(b["type"] == "timerTrigger" for b in items)}
+    assert "purge_expired_exports" in timers
+
+
+def test_host_json_serves_the_api_paths_as_written():
+    host = json.loads((ROOT / "host.json").read_text())
+    assert host["extensions"]["http"]["routePrefix"] == ""
+    assert host["extensionBundle"]["version"] == "[4.*, 5.0.0)"
+    assert host["extensions"]["serviceBus"]["autoCompleteMessages"] is True
+
+
+def test_importing_function_app_does_not_touch_azure_services(tmp_path):
+    # Cold start stays small: no Azure SDK client is imported until its adapter is chosen.
+    code = "import sys, function_app; print(sorted(m for m in sys.modules if m.startswith('azure.cosmos')))"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                            env={"PATH": "/usr/bin:/bin", "POPSELL_DATA_DIR": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
