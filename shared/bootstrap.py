@@ -7,6 +7,7 @@ the cold start of the embedded default small.
 
 from __future__ import annotations
 
+import hmac
 import threading
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -65,14 +66,17 @@ class Container:
         if self.settings.blobs == "azure":
             from shared.adapters.azure_blobs import AzureBlobStore
 
-            return AzureBlobStore(self.settings, clock=self.clock)
+            blobs = AzureBlobStore(self.settings, clock=self.clock)
+            blobs.ensure_containers()
+            return blobs
         from shared.adapters.folder_blobs import FolderBlobStore
 
         return FolderBlobStore(
             self.data_dir / "blobs",
             clock=self.clock,
             base_url=self.settings.public_base_url,
-            signing_key=self.settings.hash_master_key,
+            # Its own key, derived: the master key itself never signs anything handed out.
+            signing_key=hmac.new(self.settings.hash_master_key.encode(), b"blob-links", "sha256").hexdigest(),
         )
 
     @cached_property

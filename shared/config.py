@@ -36,7 +36,7 @@ EU_REGIONS = frozenset(
 
 # Dev-only secrets: accepted in a local run, refused anywhere else.
 LOCAL_HASH_MASTER_KEY = "local-only-hash-master-key-change-me"
-LOCAL_TOKEN_KEYS = "local1:local-only-token-signing-key-change-me"
+LOCAL_TOKEN_KEYS = "local1:local-only-token-signing-key-change-me"  # noqa: S105 - refused outside local runs
 
 
 class Settings(BaseSettings):
@@ -79,7 +79,7 @@ class Settings(BaseSettings):
     hash_master_key: str = LOCAL_HASH_MASTER_KEY
     # "kid:secret,kid:secret": the first signs, all verify, so keys rotate without logouts.
     token_signing_keys: str = LOCAL_TOKEN_KEYS
-    token_issuer: str = "popsell"
+    token_issuer: str = "popsell"  # noqa: S105 - an issuer name, not a secret
 
     # Dev-only surfaces (settable clock, outbox listing); effective only when env=local and
     # the app is not running under the Functions host.

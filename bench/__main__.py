@@ -1,0 +1,18 @@
+"""`make bench`: every benchmark, figures printed (never asserted in tests)."""
+
+from __future__ import annotations
+
+import importlib
+
+BENCHMARKS = ("bench.bench_store", "bench.bench_cold_start", "bench.bench_queue")
+
+
+def main() -> None:
+    for name in BENCHMARKS:
+        print(f"== {name}", flush=True)
+        for line in importlib.import_module(name).run():
+            print(line, flush=True)
+
+
+if __name__ == "__main__":
+    main()
