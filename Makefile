@@ -6,7 +6,7 @@ TOOLS := .venv-tools
 CHECKOV_VERSION := 3.3.30
 PYTEST_ARGS ?=
 
-.PHONY: run test lint bench install clean
+.PHONY: run test lint bench install clean openapi
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,9 @@ lint: $(VENV)/.installed $(TOOLS)/.installed
 
 test: install lint
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+openapi: $(VENV)/.installed
+	$(PY) -m functions.http_api.openapi_export > docs/openapi.json
 
 bench: install
 	$(PY) -m bench

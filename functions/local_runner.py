@@ -54,9 +54,9 @@ def run_timers(container: Container, stop: threading.Event) -> None:
 
 def run_worker(container: Container, stop: threading.Event) -> None:
     """Drive the same queue handlers the Service Bus triggers call."""
-    from shared.messaging.worker import HANDLERS, run_forever
+    from shared.messaging.worker import load_handlers, run_forever
 
-    run_forever(container.bus, HANDLERS, stop, poll_interval=0.2)
+    run_forever(container.bus, load_handlers(), stop, poll_interval=0.2)
 
 
 def main() -> None:

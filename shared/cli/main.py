@@ -64,19 +64,22 @@ def _token(container: Container, args: argparse.Namespace) -> int:
 def _email_test(container: Container, args: argparse.Namespace) -> int:
     from shared.emails.service import enqueue_email
 
+    brand = brands.get(store=container.store, brand_id=args.brand)
     message_id = enqueue_email(
-        bus=container.bus, brand_id=args.brand, template="test_email", to_email=args.to,
-        locale=args.locale, data={"brandName": args.brand},
+        bus=container.bus, brand_id=brand.id, template="test_email", to_email=args.to, locale=args.locale,
+        data={"brand_name": brand.name,
+              "privacy_policy_url": brand.privacy_policy_url or container.settings.privacy_policy_url},
+        settings=container.settings,
     )
     _print({"messageId": message_id, "queue": "emails"})
     return 0
 
 
 def _queues_drain(container: Container, args: argparse.Namespace) -> int:
-    from shared.messaging.worker import HANDLERS, process_once
+    from shared.messaging.worker import load_handlers, process_once
 
     counts = {}
-    for queue, handler in HANDLERS.items():
+    for queue, handler in load_handlers().items():
         total = 0
         while (handled := process_once(container.bus, queue, handler)) > 0:
             total += handled

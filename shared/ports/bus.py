@@ -12,14 +12,34 @@ Handlers (`functions/queues/`, `shared.<feature>.handlers`) must therefore be id
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from shared.errors import TransientError
+
 QUEUE_EMAILS = "emails"
 QUEUE_TRACKING_EVENTS = "tracking-events"
 QUEUES = (QUEUE_EMAILS, QUEUE_TRACKING_EVENTS)
+CONTENT_TYPE_JSON = "application/json"
+
+
+def encode_body(body: dict[str, Any]) -> str:
+    """The one wire form of a message body: compact JSON (the same on every adapter)."""
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+
+
+def decode_body(data: bytes | str) -> dict[str, Any]:
+    """Parse a message body; raises ValueError unless it is a JSON object (a malformed message)."""
+    try:
+        body = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError("message body is not JSON") from exc
+    if not isinstance(body, dict):
+        raise ValueError("message body is not a JSON object")
+    return body
 
 
 @dataclass
@@ -42,6 +62,18 @@ class ReceivedMessage:
     enqueued_at: datetime | None = None
     subject: str | None = None
     lock_token: Any = field(default=None, repr=False)
+    # Set only on messages read from the dead-letter queue.
+    dead_letter_reason: str | None = None
+
+
+class MessageLockLost(TransientError):
+    """The lock expired (or the message was settled) before complete / abandon / dead-letter.
+
+    The message will be (or was) delivered again, so the handler's work is not lost: it runs
+    again, idempotently.
+    """
+
+    title = "The message lock was lost"
 
 
 class MessageBus(ABC):
@@ -57,7 +89,7 @@ class MessageBus(ABC):
 
     @abstractmethod
     def complete(self, queue: str, message: ReceivedMessage) -> None:
-        """The handler succeeded: remove the message."""
+        """The handler succeeded: remove the message; raises MessageLockLost when the lock expired."""
 
     @abstractmethod
     def abandon(self, queue: str, message: ReceivedMessage) -> None:

@@ -33,3 +33,13 @@ def test_openapi_documents_every_route_with_problem_errors(client):
                 content = responses[code].get("content", {})
                 assert "application/problem+json" in content, f"{method.upper()} {path} {code} is not problem+json"
     assert client.get("/api/docs").status_code == 200
+
+
+def test_the_committed_openapi_document_is_current():
+    import json
+    from pathlib import Path
+
+    from functions.http_api.openapi_export import document
+
+    committed = json.loads((Path(__file__).resolve().parents[2] / "docs" / "openapi.json").read_text())
+    assert committed == json.loads(json.dumps(document())), "docs/openapi.json is stale: run `make openapi`"

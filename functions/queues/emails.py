@@ -1,0 +1,40 @@
+"""The `emails` queue trigger: the same handler the local worker drives.
+
+Settlement under the Functions host: returning completes the message; raising abandons it,
+and Service Bus dead-letters it once its delivery count passes the queue's
+`maxDeliveryCount` (a property of the queue, set in infra, not in host.json). The Python
+worker has no settlement actions on `func.ServiceBusMessage` (they need the preview
+SDK-type bindings), so a PermanentError is not dead-lettered at once here: it raises and is
+retried up to the max. That stays cheap and safe because the handler is idempotent: a
+malformed message fails at parsing, and an email marked "failed" is never sent again.
+The `ServiceBusConnection` app setting names the namespace
+(`ServiceBusConnection__fullyQualifiedNamespace` with a managed identity).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import azure.functions as func
+
+from shared.adapters.servicebus_bus import from_function_message
+from shared.emails.handler import email_handler
+from shared.ports.bus import QUEUE_EMAILS
+
+bp = func.Blueprint()
+log = logging.getLogger("popsell.queues")
+
+
+@bp.function_name("emails_queue")
+@bp.service_bus_queue_trigger(arg_name="msg", queue_name=QUEUE_EMAILS, connection="ServiceBusConnection")
+def emails_queue(msg: func.ServiceBusMessage) -> None:
+    """Send one email of the `emails` queue."""
+    message = from_function_message(msg)
+    try:
+        email_handler(message)
+    except Exception as exc:
+        # Ids and the error type only: the body holds an address.
+        log.warning(
+            "email message %s failed (delivery %d): %s", message.message_id, message.delivery_count, type(exc).__name__
+        )
+        raise

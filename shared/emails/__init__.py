@@ -1,0 +1,1 @@
+"""Emails: templates per locale, the queue message, and the idempotent send pipeline."""

@@ -1,0 +1,31 @@
+"""The email queue message and the email record (the log that makes sends idempotent)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+EMAILS_CONTAINER = "emails"
+
+EmailStatus = Literal["sending", "sent", "failed"]
+
+
+class EmailRequested(BaseModel):
+    """The `emails` queue message: render `template` in `locale` with `data` and send it to one recipient."""
+
+    # camelCase on the wire like every document; unknown fields refused (a malformed message).
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
+
+    version: Literal[1] = 1
+    brand_id: str = Field(min_length=1)
+    template: str = Field(min_length=1)
+    locale: str = Field(min_length=2)
+    to_email: str = Field(min_length=3, pattern=r"^[^@\s]+@[^@\s]+$")
+    to_name: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+    def to_body(self) -> dict[str, Any]:
+        """The JSON body put on the queue."""
+        return self.model_dump(mode="json", by_alias=True)

@@ -1,0 +1,1 @@
+"""Messaging: the local worker that drives the queue handlers the Service Bus triggers call."""
