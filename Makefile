@@ -31,7 +31,7 @@ run: $(VENV)/.installed
 
 lint: $(VENV)/.installed $(TOOLS)/.installed
 	$(VENV)/bin/ruff check .
-	$(TOOLS)/bin/checkov -d infra --framework bicep --quiet --compact
+	$(TOOLS)/bin/checkov -d infra --framework bicep --quiet --compact --skip-download
 
 test: install lint
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -46,7 +46,9 @@ class Container:
             from shared.adapters.sqlite_store import SqliteDocumentStore
 
             store = SqliteDocumentStore(self.data_dir / "store.sqlite3")
-        store.ensure_schema()
+        # In production the containers come from infra/ (the app's identity has data-plane roles only).
+        if self.settings.env != "production":
+            store.ensure_schema()
         return store
 
     @cached_property

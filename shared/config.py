@@ -122,6 +122,19 @@ class Settings(BaseSettings):
             ]
             if insecure:
                 raise ValueError(f"production settings still use local-only secrets: {', '.join(insecure)}")
+            # An unresolved Key Vault reference arrives as its literal text: never use it as a secret.
+            unresolved = [
+                name
+                for name, value in (
+                    ("POPSELL_HASH_MASTER_KEY", self.hash_master_key),
+                    ("POPSELL_TOKEN_SIGNING_KEYS", self.token_signing_keys),
+                    ("POPSELL_MAILJET_API_KEY", self.mailjet_api_key),
+                    ("POPSELL_MAILJET_API_SECRET", self.mailjet_api_secret),
+                )
+                if value.startswith("@Microsoft.KeyVault(")
+            ]
+            if unresolved:
+                raise ValueError(f"Key Vault references not resolved (check the app's identity): {', '.join(unresolved)}")
             if self.store == "sqlite" or self.bus == "sqlite":
                 raise ValueError("production runs on Cosmos DB and Service Bus, not the embedded default")
         return self

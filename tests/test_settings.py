@@ -52,3 +52,9 @@ def test_production_never_has_dev_mode():
 def test_signing_keys_keep_their_order_for_rotation():
     settings = Settings(token_signing_keys="new:s2, old:s1")
     assert settings.signing_keys == [("new", "s2"), ("old", "s1")]
+
+
+def test_production_refuses_an_unresolved_key_vault_reference():
+    with pytest.raises(ValidationError, match="Key Vault references not resolved"):
+        Settings(env="production", store="cosmos", bus="servicebus", token_signing_keys="k1:prod-secret",
+                 hash_master_key="@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/hash/)")

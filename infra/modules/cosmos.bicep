@@ -1,0 +1,215 @@
+// Cosmos DB for NoSQL: the document store. EU regions only, identity-only access, hourly backups.
+
+@description('Tags put on every resource.')
+param tags object
+
+@description('Cosmos DB account name.')
+param name string
+
+@description('Enabled: reachable over the internet (identity still required). Disabled: only through private endpoints, which this template does not create.')
+@allowed([
+  'Enabled'
+  'Disabled'
+])
+param publicNetworkAccess string = 'Enabled'
+
+@description('Autoscale ceiling (RU/s) shared by all containers of the database.')
+@minValue(1000)
+param maxThroughput int = 1000
+
+@description('Workspace that receives the data-plane request logs.')
+param logAnalyticsWorkspaceId string
+
+// shared/store_schema.py DATABASE_NAME.
+var databaseName = 'popsell'
+
+// EU residency (DESIGN.md §3): West Europe writes, North Europe takes over. The app's
+// POPSELL_COSMOS_REGIONS lists the same regions in the same order.
+// tests/infra/test_containers_match_code.py parses this literal: keep it a plain literal.
+var locations = [
+  {
+    locationName: 'West Europe'
+    failoverPriority: 0
+    isZoneRedundant: false
+  }
+  {
+    locationName: 'North Europe'
+    failoverPriority: 1
+    isZoneRedundant: false
+  }
+]
+
+// The containers exactly as shared/store_schema.py CONTAINERS declares them: indexedPaths are the
+// declared field paths (dotted), turned into Cosmos index paths below. Add a container in the code,
+// add it here: tests/infra/test_containers_match_code.py fails until both agree.
+// Keep it a plain literal (no expressions) so that test can parse it.
+var containers = [
+  {
+    name: 'brands'
+    partitionKeyPath: '/brandId'
+    indexedPaths: [
+      'status'
+      'createdAt'
+    ]
+    ttlEnabled: false
+  }
+  {
+    name: 'members'
+    partitionKeyPath: '/brandId'
+    indexedPaths: [
+      'emailHash'
+      'role'
+      'status'
+      'retention.dueAt'
+    ]
+    ttlEnabled: false
+  }
+  {
+    name: 'visitors'
+    partitionKeyPath: '/brandId'
+    indexedPaths: [
+      'visitorKey'
+      'role'
+      'retention.dueAt'
+    ]
+    ttlEnabled: false
+  }
+  {
+    name: 'contacts'
+    partitionKeyPath: '/brandId'
+    indexedPaths: [
+      'memberId'
+      'emailHash'
+      'retention.dueAt'
+    ]
+    ttlEnabled: false
+  }
+  {
+    name: 'emails'
+    partitionKeyPath: '/brandId'
+    indexedPaths: [
+      'status'
+      'sentAt'
+    ]
+    ttlEnabled: true
+  }
+  {
+    name: 'gdpr_register'
+    partitionKeyPath: '/brandId'
+    indexedPaths: [
+      'subjectHash'
+      'createdAt'
+    ]
+    ttlEnabled: false
+  }
+  {
+    name: 'tracking_counters'
+    partitionKeyPath: '/pk'
+    indexedPaths: [
+      'memberId'
+      'day'
+    ]
+    ttlEnabled: false
+  }
+  {
+    name: 'tracking_events'
+    partitionKeyPath: '/pk'
+    indexedPaths: [
+      'visitorKey'
+      'at'
+    ]
+    ttlEnabled: true
+  }
+]
+
+resource account 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' = {
+  name: name
+  // The account lives in its write region whatever region the rest of the deployment uses.
+  location: locations[0].locationName
+  tags: tags
+  kind: 'GlobalDocumentDB'
+  // checkov:skip=CKV_AZURE_99: No IP or VNet filter: the Flex Consumption app has no VNet and no fixed outbound addresses; every call needs an Entra ID token (local auth off).
+  // checkov:skip=CKV_AZURE_101: Public network access is a parameter (default Enabled) for the same reason as CKV_AZURE_99; set Disabled only with private endpoints.
+  properties: {
+    databaseAccountOfferType: 'Standard'
+    locations: locations
+    consistencyPolicy: {
+      defaultConsistencyLevel: 'Session'
+    }
+    enableAutomaticFailover: true
+    enableMultipleWriteLocations: false
+    // Hourly backups kept 40 days, geo-redundant (in the EU pair), as the security statement promises.
+    backupPolicy: {
+      type: 'Periodic'
+      periodicModeProperties: {
+        backupIntervalInMinutes: 60
+        backupRetentionIntervalInHours: 960
+        backupStorageRedundancy: 'Geo'
+      }
+    }
+    // Entra ID only: the app's identity holds the data-plane role (roles.bicep); no keys to leak.
+    disableLocalAuth: true
+    // Containers and indexing policies change only through this template, never from a data-plane client.
+    disableKeyBasedMetadataWriteAccess: true
+    minimalTlsVersion: 'Tls12'
+    publicNetworkAccess: publicNetworkAccess
+  }
+}
+
+resource database 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases@2024-11-15' = {
+  parent: account
+  name: databaseName
+  properties: {
+    resource: {
+      id: databaseName
+    }
+    // Shared autoscale throughput: eight containers of uneven load share one budget.
+    options: {
+      autoscaleSettings: {
+        maxThroughput: maxThroughput
+      }
+    }
+  }
+}
+
+// One module per container: Bicep cannot loop over the containers and, inside that loop, over each
+// container's indexed paths, so the inner loop lives in cosmos-container.bicep.
+module sqlContainers 'cosmos-container.bicep' = [
+  for spec in containers: {
+    name: 'cosmos-container-${spec.name}'
+    params: {
+      accountName: account.name
+      databaseName: database.name
+      name: spec.name
+      partitionKeyPath: spec.partitionKeyPath
+      indexedPaths: spec.indexedPaths
+      ttlEnabled: spec.ttlEnabled
+    }
+  }
+]
+
+// Data-plane requests (who queried what, not the documents) for the access-log promise.
+resource cosmosDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'cosmos-logs'
+  scope: account
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logAnalyticsDestinationType: 'Dedicated'
+    logs: [
+      {
+        category: 'DataPlaneRequests'
+        enabled: true
+      }
+      {
+        category: 'ControlPlaneRequests'
+        enabled: true
+      }
+    ]
+  }
+}
+
+output name string = account.name
+output endpoint string = account.properties.documentEndpoint
+output databaseName string = database.name
+// Comma-separated, in failover order, as POPSELL_COSMOS_REGIONS reads it.
+output regions string = '${locations[0].locationName},${locations[1].locationName}'
