@@ -134,7 +134,8 @@ class Settings(BaseSettings):
                 if value.startswith("@Microsoft.KeyVault(")
             ]
             if unresolved:
-                raise ValueError(f"Key Vault references not resolved (check the app's identity): {', '.join(unresolved)}")
+                names = ", ".join(unresolved)
+                raise ValueError(f"Key Vault references not resolved (check the app's identity): {names}")
             if self.store == "sqlite" or self.bus == "sqlite":
                 raise ValueError("production runs on Cosmos DB and Service Bus, not the embedded default")
         return self

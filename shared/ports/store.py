@@ -9,7 +9,7 @@ crosses brands cannot be written by mistake. The contract tests in
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from shared.errors import DomainError
@@ -73,9 +73,11 @@ class Page:
 class BrandStore(ABC):
     """Every document operation, scoped to one brand.
 
-    Documents carry `id` and `brandId` (set by the handle). Containers whose partition key is
-    not `brandId` carry a `pk` field the caller sets; see `shared.store_schema`.
-    Returned documents carry `_etag` for optimistic concurrency.
+    Documents carry `id` and `brandId` (set by the handle; a document naming another brand is
+    refused). Containers whose partition key is not `brandId` carry a `pk` field the caller sets
+    to "<brandId>|<shard>"; see `shared.store_schema`. On those containers get / delete / patch
+    need `pk=`, and a pk of another brand raises InvalidInput. Returned documents carry `_etag`
+    for optimistic concurrency. An undeclared container name raises KeyError.
     """
 
     brand_id: str
@@ -105,13 +107,19 @@ class BrandStore(ABC):
 
     @abstractmethod
     def delete(self, container: str, id: str, *, pk: str | None = None, etag: str | None = None) -> None:
-        """Delete one document; raises DocumentNotFound."""
+        """Delete one document; raises DocumentNotFound, or EtagMismatch with a stale etag."""
 
     @abstractmethod
     def patch(
         self, container: str, id: str, ops: list[PatchOp], *, pk: str | None = None, etag: str | None = None
     ) -> Document:
-        """Apply set / incr / remove operations atomically and return the new document."""
+        """Apply set / incr / remove operations atomically and return the new document.
+
+        Cosmos DB's rules, in every adapter: 1 to 10 operations; set and incr need the parent
+        object to exist; incr on a missing field sets it; remove needs the field; id, brandId,
+        pk and `_` fields cannot be patched. A refused operation raises InvalidInput and writes
+        nothing.
+        """
 
     @abstractmethod
     def query(
@@ -125,7 +133,16 @@ class BrandStore(ABC):
         continuation: str | None = None,
         pk: str | None = None,
     ) -> Page:
-        """Documents of this brand matching every filter, one page at a time."""
+        """Documents of this brand matching every filter, one page at a time.
+
+        Comparisons follow Cosmos DB: values of different types never match (not even with
+        "!="), a missing field matches nothing, None compares with "=" only. `order_by` is "id"
+        or a declared indexed path, with id breaking ties; documents without that field (or
+        with null) are left out, and the field should hold one type. Without `order_by`, pages
+        come in id order. `continuation` is the adapter's own keyset token: it continues only
+        the query (and brand) that issued it. On a `pk` container, `pk=` reads one partition,
+        and without it the query reads every partition of this brand.
+        """
 
     def query_all(self, container: str, **kwargs: Any) -> list[Document]:
         """Every page of a query, for small result sets only (settings, tests)."""
