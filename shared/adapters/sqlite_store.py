@@ -1,0 +1,347 @@
+"""The embedded document store: SQLite (stdlib), one table per declared container.
+
+Each table holds (part, id, brand, etag, doc): `part` is the partition value (the brand, or the
+document's `pk`), `doc` the JSON text. Every declared indexed path gets an expression index on
+`json_extract` led by the partition column (and by the brand column on `pk` containers, whose
+queries may span a brand's partitions), so filters and sorts read an index as Cosmos DB would.
+
+Thread-safe: one connection per thread, WAL journal, a busy timeout, and BEGIN IMMEDIATE around
+read-modify-write (patch), so the API, the queue worker and the timers can share one file.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import uuid
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from shared.adapters import document_rules as rules
+from shared.ports.store import (
+    BrandStore,
+    Document,
+    DocumentConflict,
+    DocumentNotFound,
+    DocumentStore,
+    EtagMismatch,
+    Filter,
+    Page,
+    PatchOp,
+)
+from shared.store_schema import CONTAINERS, ContainerSpec
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+def _expr(path: str) -> str:
+    # The literal must match the index expression exactly for SQLite to use the index.
+    return f"json_extract(doc, '$.{path}')"
+
+
+def _guard(path: str, kind: rules.ValueKind, op: str) -> str:
+    """Extra condition keeping Cosmos DB's rule that values of different types never compare."""
+    if kind == "number":
+        return f" AND json_type(doc, '$.{path}') IN ('integer', 'real')"
+    if kind == "bool":  # json_extract gives 1/0 for true/false: tell them apart from numbers
+        return f" AND json_type(doc, '$.{path}') IN ('true', 'false')"
+    if kind == "null":
+        return f" AND json_type(doc, '$.{path}') = 'null'"
+    if op in ("<", "<=", "!="):  # SQLite sorts every number below every text: bound from below
+        return f" AND {_expr(path)} >= ''"
+    return ""
+
+
+def _filter_sql(path: str, op: str, kind: rules.ValueKind) -> str:
+    comparison = "IS" if kind == "null" else op
+    return f"{_expr(path)} {comparison} ?{_guard(path, kind, op)}"
+
+
+@lru_cache(maxsize=1024)
+def _query_sql(
+    table: str,
+    scope: str,
+    filters: tuple[tuple[str, str, rules.ValueKind], ...],
+    order_by: str | None,
+    descending: bool,
+    keyset: rules.ValueKind | None,
+) -> str:
+    """The SELECT of one query shape (cached: shapes repeat, values are bound)."""
+    where = [f"{scope} = ?"]
+    where += [_filter_sql(path, op, kind) for path, op, kind in filters]
+    direction, after = ("DESC", "<") if descending else ("ASC", ">")
+    if order_by is None:
+        if keyset is not None:
+            where.append(f"id {after} ?")
+        order = f"id {direction}"
+    else:
+        where.append(f"{_expr(order_by)} IS NOT NULL")
+        if keyset is not None:
+            # Spelled out rather than a row value `(expr, id) > (?, ?)`, which SQLite does not
+            # turn into an index range on an expression index.
+            sort_key = _expr(order_by)
+            where.append(
+                f"{sort_key} {after}= ? AND ({sort_key} {after} ? OR id {after} ?){_guard(order_by, keyset, after)}"
+            )
+        order = f"{_expr(order_by)} {direction}, id {direction}"
+    # Only declared names and validated identifier paths are formatted in; values are bound.
+    return f'SELECT etag, doc FROM "{table}" WHERE {" AND ".join(where)} ORDER BY {order} LIMIT ?'  # noqa: S608
+
+
+def _ddl(spec: ContainerSpec) -> list[str]:
+    """CREATE statements of one container: the table, then its expression indexes."""
+    name = spec.name
+    statements = [
+        f'CREATE TABLE IF NOT EXISTS "{name}" (part TEXT NOT NULL, id TEXT NOT NULL, brand TEXT NOT NULL, '
+        f"etag TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (part, id))"
+    ]
+    # `pk` containers are also queried across a brand's partitions: index by brand as well.
+    leading = ["part", "brand"] if spec.partition_key == "pk" else ["part"]
+    for path in spec.indexed_paths:
+        slug = path.replace(".", "_")
+        for column in leading:
+            statements.append(
+                f'CREATE INDEX IF NOT EXISTS "ix_{name}_{column}_{slug}" ON "{name}" ({column}, {_expr(path)}, id)'
+            )
+    if spec.partition_key == "pk":
+        statements.append(f'CREATE INDEX IF NOT EXISTS "ix_{name}_brand_id" ON "{name}" (brand, id)')
+    return statements
+
+
+class _Statements:
+    """Point-operation SQL for one table."""
+
+    def __init__(self, table: str) -> None:
+        # `table` is a declared container name (shared.store_schema), never input.
+        key = "WHERE part = ? AND id = ?"
+        self.get = f'SELECT etag, doc FROM "{table}" {key}'  # noqa: S608
+        self.insert = f'INSERT INTO "{table}" (part, id, brand, etag, doc) VALUES (?, ?, ?, ?, ?)'  # noqa: S608
+        self.upsert = self.insert + " ON CONFLICT (part, id) DO UPDATE SET etag = excluded.etag, doc = excluded.doc"
+        self.update = f'UPDATE "{table}" SET etag = ?, doc = ? {key}'  # noqa: S608
+        self.update_if = self.update + " AND etag = ?"
+        self.delete = f'DELETE FROM "{table}" {key}'  # noqa: S608
+        self.delete_if = self.delete + " AND etag = ?"
+        self.exists = f'SELECT 1 FROM "{table}" {key}'  # noqa: S608
+
+
+def _new_etag() -> str:
+    return str(uuid.uuid4())
+
+
+class SqliteDocumentStore(DocumentStore):
+    """Documents in one SQLite file; the embedded default and the unit tests' store."""
+
+    def __init__(self, path: Path | str) -> None:
+        if str(path) == ":memory:" or str(path).startswith("file:"):
+            # Each thread has its own connection: an in-memory database would not be shared.
+            raise ValueError("SqliteDocumentStore needs a file path (tests: tmp_path / 'store.sqlite3')")
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._statements = {name: _Statements(name) for name in CONTAINERS}
+        self._closed = False
+
+    def connection(self) -> sqlite3.Connection:
+        """This thread's connection (opened on first use)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+        return conn
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._closed:
+            raise RuntimeError("the document store is closed")
+        # Autocommit: each statement is its own transaction; patch opens BEGIN IMMEDIATE itself.
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, cached_statements=512)
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        # NORMAL is crash-safe under WAL (a power cut may lose the last commits, never corrupt).
+        conn.execute("PRAGMA synchronous = NORMAL")
+        self._local.conn = conn
+        with self._lock:
+            self._connections.append(conn)
+        return conn
+
+    def statements(self, container: str) -> _Statements:
+        """The point statements of a declared container."""
+        try:
+            return self._statements[container]
+        except KeyError:
+            rules.container_spec(container)  # raises the clear message
+            raise
+
+    def for_brand(self, brand_id: str) -> BrandStore:
+        """The handle through which every call for this brand goes."""
+        return SqliteBrandStore(self, rules.check_brand_id(brand_id))
+
+    def ensure_schema(self) -> None:
+        """Create every declared table and expression index (idempotent)."""
+        conn = self.connection()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for spec in CONTAINERS.values():
+                for statement in _ddl(spec):
+                    conn.execute(statement)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def ping(self) -> None:
+        """Raise if the database file cannot be read."""
+        self.connection().execute("SELECT 1").fetchone()
+
+    def close(self) -> None:
+        """Close every thread's connection."""
+        with self._lock:
+            self._closed = True
+            connections, self._connections = self._connections, []
+        for conn in connections:
+            conn.close()
+        self._local = threading.local()
+
+
+class SqliteBrandStore(BrandStore):
+    """Every document operation of one brand on the SQLite store."""
+
+    def __init__(self, store: SqliteDocumentStore, brand_id: str) -> None:
+        self._store = store
+        self.brand_id = brand_id
+
+    def get(self, container: str, id: str, *, pk: str | None = None) -> Document:
+        """Read one document; raises DocumentNotFound."""
+        sql = self._store.statements(container)
+        part = rules.partition_of(rules.container_spec(container), self.brand_id, pk)
+        row = self._store.connection().execute(sql.get, (part, id)).fetchone()
+        if row is None:
+            raise DocumentNotFound(f"no {container} document with that id")
+        doc = json.loads(row[1])
+        doc["_etag"] = row[0]
+        return doc
+
+    def create(self, container: str, doc: Document) -> Document:
+        """Insert a new document; raises DocumentConflict when the id exists."""
+        sql = self._store.statements(container)
+        part, clean = rules.prepare_document(rules.container_spec(container), self.brand_id, doc)
+        etag = _new_etag()
+        try:
+            self._store.connection().execute(sql.insert, (part, clean["id"], self.brand_id, etag, rules.to_json(clean)))
+        except sqlite3.IntegrityError:
+            raise DocumentConflict(f"a {container} document with that id exists") from None
+        clean["_etag"] = etag
+        return clean
+
+    def upsert(self, container: str, doc: Document) -> Document:
+        """Insert or replace unconditionally."""
+        sql = self._store.statements(container)
+        part, clean = rules.prepare_document(rules.container_spec(container), self.brand_id, doc)
+        etag = _new_etag()
+        self._store.connection().execute(sql.upsert, (part, clean["id"], self.brand_id, etag, rules.to_json(clean)))
+        clean["_etag"] = etag
+        return clean
+
+    def replace(self, container: str, doc: Document, *, etag: str | None = None) -> Document:
+        """Replace an existing document; with an etag, raises EtagMismatch when it changed."""
+        sql = self._store.statements(container)
+        part, clean = rules.prepare_document(rules.container_spec(container), self.brand_id, doc)
+        new_etag = _new_etag()
+        key = (part, clean["id"])
+        if etag is None:
+            cursor = self._store.connection().execute(sql.update, (new_etag, rules.to_json(clean), *key))
+        else:
+            cursor = self._store.connection().execute(sql.update_if, (new_etag, rules.to_json(clean), *key, etag))
+        if cursor.rowcount == 0:
+            self._raise_missing_or_changed(sql, key, container)
+        clean["_etag"] = new_etag
+        return clean
+
+    def delete(self, container: str, id: str, *, pk: str | None = None, etag: str | None = None) -> None:
+        """Delete one document; raises DocumentNotFound (or EtagMismatch with a stale etag)."""
+        sql = self._store.statements(container)
+        key = (rules.partition_of(rules.container_spec(container), self.brand_id, pk), id)
+        if etag is None:
+            cursor = self._store.connection().execute(sql.delete, key)
+        else:
+            cursor = self._store.connection().execute(sql.delete_if, (*key, etag))
+        if cursor.rowcount == 0:
+            self._raise_missing_or_changed(sql, key, container)
+
+    def _raise_missing_or_changed(self, sql: _Statements, key: tuple[str, str], container: str) -> None:
+        if self._store.connection().execute(sql.exists, key).fetchone() is None:
+            raise DocumentNotFound(f"no {container} document with that id")
+        raise EtagMismatch()
+
+    def patch(
+        self, container: str, id: str, ops: list[PatchOp], *, pk: str | None = None, etag: str | None = None
+    ) -> Document:
+        """Apply set / incr / remove operations atomically and return the new document."""
+        sql = self._store.statements(container)
+        key = (rules.partition_of(rules.container_spec(container), self.brand_id, pk), id)
+        ops = rules.check_patch_ops(ops)
+        conn = self._store.connection()
+        # IMMEDIATE takes the write lock before reading, so concurrent increments serialise.
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            row = conn.execute(sql.get, key).fetchone()
+            if row is None:
+                raise DocumentNotFound(f"no {container} document with that id")
+            if etag is not None and row[0] != etag:
+                raise EtagMismatch()
+            doc = rules.apply_patch(json.loads(row[1]), ops)
+            new_etag = _new_etag()
+            conn.execute(sql.update, (new_etag, rules.to_json(doc), *key))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        doc["_etag"] = new_etag
+        return doc
+
+    def query(
+        self,
+        container: str,
+        *,
+        filters: list[Filter] | tuple[Filter, ...] = (),
+        order_by: str | None = None,
+        descending: bool = False,
+        page_size: int = 100,
+        continuation: str | None = None,
+        pk: str | None = None,
+    ) -> Page:
+        """Documents of this brand matching every filter, one page at a time (keyset paging)."""
+        spec = rules.container_spec(container)
+        part = rules.query_partition(spec, self.brand_id, pk)
+        order_path = rules.check_order_by(spec, order_by)
+        rules.check_page_size(page_size)
+        shape = tuple((f.path, f.op, rules.check_filter(f)) for f in filters)
+        params: list[Any] = [self.brand_id if part is None else part]
+        params += [f.value for f in filters]
+        fingerprint = rules.query_fingerprint(
+            self.brand_id, container, pk, order_by, descending, [(f.path, f.op, f.value) for f in filters]
+        )
+        keyset: rules.ValueKind | None = None
+        if continuation is not None:
+            last_value, last_id = rules.decode_continuation(continuation, fingerprint)
+            if order_path is None:
+                keyset = "text"
+                params.append(last_id)
+            else:
+                keyset = rules.value_kind(last_value)
+                params += [last_value, last_value, last_id]
+        sql = _query_sql(container, "brand" if part is None else "part", shape, order_path, descending, keyset)
+        params.append(page_size + 1)
+        rows = self._store.connection().execute(sql, params).fetchall()
+        items = []
+        for etag, text in rows[:page_size]:
+            doc = json.loads(text)
+            doc["_etag"] = etag
+            items.append(doc)
+        if len(rows) <= page_size:
+            return Page(items)
+        last = items[-1]
+        last_value = rules.value_at(last, order_path) if order_path else None
+        return Page(items, rules.encode_continuation(fingerprint, last_value, last["id"]))
