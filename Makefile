@@ -39,7 +39,7 @@ test: install lint
 openapi: $(VENV)/.installed
 	$(PY) -m functions.http_api.openapi_export > docs/openapi.json
 
-bench: install
+bench: $(VENV)/.installed
 	$(PY) -m bench
 
 clean:

@@ -8,11 +8,11 @@ import hmac
 import json
 import os
 import re
-import tempfile
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
+from shared.adapters.local_files import write_atomic
 from shared.clock import Clock, isoformat, parse_instant
 from shared.errors import Conflict, InvalidInput, TransientError
 from shared.ports.blobs import BlobInfo, BlobNotFound, BlobStore
@@ -68,21 +68,6 @@ class FolderBlobStore(BlobStore):
     def _sidecar(path: Path) -> Path:
         return path.with_name(f".{path.name}{_SIDECAR_SUFFIX}")
 
-    @staticmethod
-    def _write_atomic(path: Path, data: bytes) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
-
     def _read_info(self, path: Path, name: str) -> BlobInfo:
         try:
             size = path.stat().st_size
@@ -110,8 +95,8 @@ class FolderBlobStore(BlobStore):
             if path.is_dir():
                 raise IsADirectoryError(path)
             # Sidecar first: if a crash splits the two writes, the data still reads with a sane type.
-            self._write_atomic(self._sidecar(path), json.dumps(meta).encode())
-            self._write_atomic(path, data)
+            write_atomic(self._sidecar(path), json.dumps(meta).encode())
+            write_atomic(path, data)
         except (IsADirectoryError, NotADirectoryError, FileExistsError):
             # Blob Storage allows both "a" and "a/b"; a folder cannot, so say so plainly.
             raise Conflict("a blob name cannot also be a folder of blobs in the folder store") from None
@@ -174,7 +159,7 @@ class FolderBlobStore(BlobStore):
         """Raise if the folder cannot be written."""
         try:
             self._root.mkdir(parents=True, exist_ok=True)
-            self._write_atomic(self._root / ".ping", b"ok")
+            write_atomic(self._root / ".ping", b"ok")
         except OSError as exc:
             raise TransientError("blob folder is not writable") from exc
 

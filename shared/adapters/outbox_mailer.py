@@ -8,10 +8,10 @@ import json
 import logging
 import os
 import re
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
+from shared.adapters.local_files import write_atomic
 from shared.clock import Clock, isoformat
 from shared.errors import NotFound
 from shared.ports.mailer import Mailer, RenderedEmail, SendResult
@@ -59,7 +59,7 @@ class OutboxMailer(Mailer):
         document["sentAt"] = isoformat(now)
         document["outboxFile"] = relative
         path = self._root / relative
-        _write_atomic(path, json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8"))
+        write_atomic(path, json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8"))
         # The marker is created exclusively: of two concurrent sends of one id, one file survives.
         marker.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -105,14 +105,3 @@ class OutboxMailer(Mailer):
             raise NotFound() from None
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
