@@ -41,8 +41,30 @@ CONTAINERS: dict[str, ContainerSpec] = {
     spec.name: spec
     for spec in (
         ContainerSpec("brands", "brandId", ("status", "createdAt")),
-        ContainerSpec("members", "brandId", ("emailHash", "role", "status", "retention.dueAt")),
-        ContainerSpec("visitors", "brandId", ("visitorKey", "role", "retention.dueAt")),
+        # Members (roles 0-6). Directory fields are denormalised under `directory` for search.
+        ContainerSpec(
+            "members",
+            "brandId",
+            ("role", "status", "retention.dueAt", "lastActivityAt", "directory.sortName", "directory.city",
+             "directory.shopId", "directory.geoCell"),
+        ),
+        # External users (roles 7 client, 8 temporary account).
+        ContainerSpec("visitors", "brandId", ("role", "status", "retention.dueAt", "lastInteractionAt")),
+        # Unique keys (keyed hashes of email, customer id, social id) -> owner: `create` makes them race-free.
+        ContainerSpec("identity_keys", "brandId", ("ownerId",)),
+        # Manager users of a brand; platform operators live under the platform scope.
+        ContainerSpec("manager_users", "brandId", ("level", "status")),
+        # Refresh-token families (rotation, revocation, logout), expiring by ttl.
+        ContainerSpec("auth_sessions", "brandId", ("subject", "familyId"), ttl_enabled=True),
+        # Single-use signed links: email verification, password reset, Manager invitations.
+        ContainerSpec("action_tokens", "brandId", ("subject", "purpose"), ttl_enabled=True),
+        # Brute-force counters per account and per hashed IP, and replay nonces of signed calls.
+        ContainerSpec("throttles", "brandId", (), ttl_enabled=True),
+        ContainerSpec("nonces", "brandId", (), ttl_enabled=True),
+        # Registration whitelist: keyed hashes of emails and customer IDs.
+        ContainerSpec("whitelist", "brandId", ("kind",)),
+        # Login and activity records (hashed IP and user agent only), kept 1 year; pk = "<brand>|<subject>".
+        ContainerSpec("activity_log", "pk", ("subject", "at"), ttl_enabled=True),
         ContainerSpec("contacts", "brandId", ("memberId", "emailHash", "retention.dueAt")),
         ContainerSpec("emails", "brandId", ("status", "sentAt"), ttl_enabled=True),
         ContainerSpec("gdpr_register", "brandId", ("subjectHash", "createdAt")),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import time
 from collections.abc import Callable
 
@@ -10,7 +11,6 @@ from fastapi.openapi.utils import get_openapi
 
 from functions.http_api.middleware import RequestContextMiddleware, WidgetCorsMiddleware
 from functions.http_api.problems import Problem, install_problem_handlers
-from functions.http_api.routers import health, manager_brands, widget
 from shared.bootstrap import get_container
 from shared.brands import service as brands
 from shared.config import Settings, get_settings
@@ -18,6 +18,20 @@ from shared.errors import NotFound
 from shared.privacy.logging import configure_logging
 
 API_VERSION = "1.0.0"
+
+# Every router of the API (dev and files are added below, by mode).
+ROUTER_MODULES = (
+    "health",
+    "manager_brands",
+    "widget",
+    "app_auth",
+    "app_profile",
+    "directory",
+    "widget_visitors",
+    "integrations_sso",
+    "manager_members",
+    "manager_users",
+)
 _ORIGINS_TTL_SECONDS = 30.0
 
 
@@ -88,8 +102,8 @@ def create_app(settings: Settings | None = None, *, hosted: bool = False) -> Fas
     )
     install_problem_handlers(app)
     app.openapi = _problem_openapi(app)
-    for router in (health.router, manager_brands.router, widget.router):
-        app.include_router(router)
+    for module in ROUTER_MODULES:
+        app.include_router(importlib.import_module(f"functions.http_api.routers.{module}").router)
     if settings.blobs == "folder":
         from functions.http_api.routers import files
 

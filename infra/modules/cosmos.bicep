@@ -57,10 +57,14 @@ var containers = [
     name: 'members'
     partitionKeyPath: '/brandId'
     indexedPaths: [
-      'emailHash'
       'role'
       'status'
       'retention.dueAt'
+      'lastActivityAt'
+      'directory.sortName'
+      'directory.city'
+      'directory.shopId'
+      'directory.geoCell'
     ]
     ttlEnabled: false
   }
@@ -68,11 +72,76 @@ var containers = [
     name: 'visitors'
     partitionKeyPath: '/brandId'
     indexedPaths: [
-      'visitorKey'
       'role'
+      'status'
       'retention.dueAt'
+      'lastInteractionAt'
     ]
     ttlEnabled: false
+  }
+  {
+    name: 'identity_keys'
+    partitionKeyPath: '/brandId'
+    indexedPaths: [
+      'ownerId'
+    ]
+    ttlEnabled: false
+  }
+  {
+    name: 'manager_users'
+    partitionKeyPath: '/brandId'
+    indexedPaths: [
+      'level'
+      'status'
+    ]
+    ttlEnabled: false
+  }
+  {
+    name: 'auth_sessions'
+    partitionKeyPath: '/brandId'
+    indexedPaths: [
+      'subject'
+      'familyId'
+    ]
+    ttlEnabled: true
+  }
+  {
+    name: 'action_tokens'
+    partitionKeyPath: '/brandId'
+    indexedPaths: [
+      'subject'
+      'purpose'
+    ]
+    ttlEnabled: true
+  }
+  {
+    name: 'throttles'
+    partitionKeyPath: '/brandId'
+    indexedPaths: []
+    ttlEnabled: true
+  }
+  {
+    name: 'nonces'
+    partitionKeyPath: '/brandId'
+    indexedPaths: []
+    ttlEnabled: true
+  }
+  {
+    name: 'whitelist'
+    partitionKeyPath: '/brandId'
+    indexedPaths: [
+      'kind'
+    ]
+    ttlEnabled: false
+  }
+  {
+    name: 'activity_log'
+    partitionKeyPath: '/pk'
+    indexedPaths: [
+      'subject'
+      'at'
+    ]
+    ttlEnabled: true
   }
   {
     name: 'contacts'

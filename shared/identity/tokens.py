@@ -29,6 +29,7 @@ class Principal:
     brand_id: str | None
     level: str | None = None
     token_id: str | None = None
+    role: int | None = None  # members (0-6) and external users (7-8)
 
     @property
     def is_operator(self) -> bool:
@@ -60,6 +61,7 @@ class TokenService:
         now: datetime,
         ttl: timedelta,
         level: str | None = None,
+        role: int | None = None,
         extra: dict[str, Any] | None = None,
     ) -> str:
         """A signed token for one surface, expiring after `ttl`."""
@@ -75,6 +77,8 @@ class TokenService:
         }
         if level is not None:
             claims["lvl"] = level
+        if role is not None:
+            claims["role"] = int(role)
         claims.update(extra or {})
         return jwt.encode(claims, self._keys[self._signing_kid], algorithm="HS256", headers={"kid": self._signing_kid})
 
@@ -105,4 +109,5 @@ class TokenService:
             brand_id=claims.get("brand"),
             level=claims.get("lvl"),
             token_id=claims.get("jti"),
+            role=claims.get("role"),
         )

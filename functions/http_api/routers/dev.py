@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from functions.http_api.access import access
 from functions.http_api.deps import ContainerDep
 from functions.http_api.problems import problem_responses
 from shared.clock import SettableClock, isoformat
@@ -42,13 +43,13 @@ def _settable(container: ContainerDep) -> SettableClock:
     return container.clock
 
 
-@router.get("/clock", response_model=ClockRead)
+@router.get("/clock", response_model=ClockRead, **access("dev"))
 def read_clock(container: ContainerDep) -> ClockRead:
     """The server's current time (moved by the two routes below)."""
     return ClockRead(now=isoformat(container.clock.now()))
 
 
-@router.put("/clock", response_model=ClockRead, responses=problem_responses(409, 422))
+@router.put("/clock", response_model=ClockRead, responses=problem_responses(409, 422), **access("dev"))
 def set_clock(body: ClockSet, container: ContainerDep) -> ClockRead:
     """Jump the server's clock to an instant; timers that fall due fire once, the queue worker follows."""
     clock = _settable(container)
@@ -56,14 +57,14 @@ def set_clock(body: ClockSet, container: ContainerDep) -> ClockRead:
     return ClockRead(now=isoformat(clock.now()))
 
 
-@router.post("/clock/advance", response_model=ClockRead, responses=problem_responses(409, 422))
+@router.post("/clock/advance", response_model=ClockRead, responses=problem_responses(409, 422), **access("dev"))
 def advance_clock(body: ClockAdvance, container: ContainerDep) -> ClockRead:
     """Move the server's clock forward (e.g. one day) to play a scenario."""
     delta = timedelta(days=body.days, hours=body.hours, minutes=body.minutes, seconds=body.seconds)
     return ClockRead(now=isoformat(_settable(container).advance(delta)))
 
 
-@router.get("/outbox", responses=problem_responses(404))
+@router.get("/outbox", responses=problem_responses(404), **access("dev"))
 def list_outbox(
     container: ContainerDep,
     brand_id: Annotated[str | None, Query(alias="brandId")] = None,
@@ -76,7 +77,7 @@ def list_outbox(
     return mailer.list(brand_id=brand_id, limit=limit)
 
 
-@router.get("/outbox/{message_id}", responses=problem_responses(404))
+@router.get("/outbox/{message_id}", responses=problem_responses(404), **access("dev"))
 def read_outbox_email(message_id: str, container: ContainerDep) -> dict[str, Any]:
     """One email of the local outbox, whole (subject, text, HTML)."""
     mailer = container.mailer
@@ -86,7 +87,7 @@ def read_outbox_email(message_id: str, container: ContainerDep) -> dict[str, Any
     return email
 
 
-@router.post("/timers/{name}/run", responses=problem_responses(404))
+@router.post("/timers/{name}/run", responses=problem_responses(404), **access("dev"))
 def run_timer(
     name: str, container: ContainerDep, dry_run: Annotated[bool, Query(alias="dryRun")] = False
 ) -> dict[str, Any]:

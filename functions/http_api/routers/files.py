@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
 
+from functions.http_api.access import access
 from shared.adapters.folder_blobs import FolderBlobStore
 from shared.errors import NotFound
 from shared.ports.blobs import BlobStore
@@ -24,7 +25,7 @@ def blob_store_dependency() -> BlobStore:
 BlobStoreDep = Annotated[BlobStore, Depends(blob_store_dependency)]
 
 
-@router.get("/api/v1/files/{container}/{name:path}")
+@router.get("/api/v1/files/{container}/{name:path}", **access("public"))
 def read_signed_file(container: str, name: str, store: BlobStoreDep, expires: str = "", sig: str = "") -> Response:
     """Return the blob a signed URL points at; a bad, expired or unknown link is a 404."""
     if not isinstance(store, FolderBlobStore):

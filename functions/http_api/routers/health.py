@@ -8,6 +8,7 @@ from typing import Literal
 from fastapi import APIRouter
 from pydantic import BaseModel
 
+from functions.http_api.access import access
 from functions.http_api.deps import ContainerDep
 from functions.http_api.problems import problem_responses
 from shared.errors import TransientError
@@ -21,7 +22,7 @@ class Health(BaseModel):
     checks: dict[str, Literal["ok"]]
 
 
-@router.get("/api/v1/health", response_model=Health, responses=problem_responses(503))
+@router.get("/api/v1/health", response_model=Health, responses=problem_responses(503), **access("public"))
 def health(container: ContainerDep) -> Health:
     """Answers 200 when the document store and the message bus are reachable, 503 naming the one that is not."""
     failing = []

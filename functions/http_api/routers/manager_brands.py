@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Query, Response, status
+from fastapi import APIRouter, Body, Query, Response, status
 from pydantic import BaseModel, Field
 
-from functions.http_api.deps import ContainerDep, ManagedBrand, ManagerPrincipal, OperatorPrincipal, require_level
+from functions.http_api.access import access
+from functions.http_api.deps import ContainerDep, ManagedBrand, ManagerPrincipal
 from functions.http_api.problems import problem_responses
 from shared.brands import service as brands
 from shared.brands.models import Brand, BrandCreate, BrandRead, BrandStatus, BrandUpdate, IntegrationKeyCreated
 
 router = APIRouter(prefix="/api/v1/manager/brands", tags=["manager: brands"])
-
-AdminOfBrand = Depends(require_level("admin"))
 
 
 class BrandCreated(BaseModel):
@@ -37,9 +36,9 @@ def _read(brand: Brand) -> BrandRead:
 
 @router.post(
     "", status_code=status.HTTP_201_CREATED, response_model=BrandCreated, response_model_by_alias=True,
-    responses=problem_responses(401, 403, 409, 422),
+    responses=problem_responses(401, 403, 409, 422), **access("operator"),
 )
-def create_brand(data: BrandCreate, container: ContainerDep, _: OperatorPrincipal, response: Response) -> BrandCreated:
+def create_brand(data: BrandCreate, container: ContainerDep, response: Response) -> BrandCreated:
     """Create a brand with the Data Protection Guide's defaults (platform operator only).
 
     The first integration key's secret is in this response and never shown again.
@@ -49,7 +48,7 @@ def create_brand(data: BrandCreate, container: ContainerDep, _: OperatorPrincipa
     return BrandCreated(brand=_read(brand), integrationKey=key)
 
 
-@router.get("", response_model=BrandPage, responses=problem_responses(401))
+@router.get("", response_model=BrandPage, responses=problem_responses(401), **access("manager"))
 def list_brands(
     container: ContainerDep,
     principal: ManagerPrincipal,
@@ -64,15 +63,15 @@ def list_brands(
     return BrandPage(items=[_read(item) for item in items], continuation=token)
 
 
-@router.get("/{brand_id}", response_model=BrandRead, responses=problem_responses(401, 404))
+@router.get("/{brand_id}", response_model=BrandRead, responses=problem_responses(401, 404), **access("manager"))
 def get_brand(brand: ManagedBrand) -> BrandRead:
     """One brand's configuration (any Manager level of that brand, or an operator)."""
     return _read(brand)
 
 
 @router.patch(
-    "/{brand_id}", response_model=BrandRead, dependencies=[AdminOfBrand],
-    responses=problem_responses(401, 403, 404, 409, 422),
+    "/{brand_id}", response_model=BrandRead, responses=problem_responses(401, 403, 404, 409, 422),
+    **access("manager", level="admin"),
 )
 def update_brand(
     brand: ManagedBrand, changes: Annotated[BrandUpdate, Body()], container: ContainerDep
@@ -84,8 +83,9 @@ def update_brand(
 
 @router.put(
     "/{brand_id}/status", response_model=BrandRead, responses=problem_responses(401, 403, 404, 422),
+    **access("operator"),
 )
-def change_status(brand: ManagedBrand, body: StatusChange, container: ContainerDep, _: OperatorPrincipal) -> BrandRead:
+def change_status(brand: ManagedBrand, body: StatusChange, container: ContainerDep) -> BrandRead:
     """Activate, suspend or end a brand's programme (platform operator only)."""
     updated = brands.set_status(store=container.store, clock=container.clock, brand_id=brand.id, status=body.status)
     return _read(updated)
@@ -93,7 +93,7 @@ def change_status(brand: ManagedBrand, body: StatusChange, container: ContainerD
 
 @router.post(
     "/{brand_id}/integration-keys", status_code=status.HTTP_201_CREATED, response_model=IntegrationKeyCreated,
-    dependencies=[AdminOfBrand], responses=problem_responses(401, 403, 404),
+    responses=problem_responses(401, 403, 404), **access("manager", level="admin"),
 )
 def add_integration_key(brand: ManagedBrand, container: ContainerDep) -> IntegrationKeyCreated:
     """Add a key for signed integration calls; its secret is shown this once (rotate, then revoke the old one)."""
@@ -101,8 +101,8 @@ def add_integration_key(brand: ManagedBrand, container: ContainerDep) -> Integra
 
 
 @router.delete(
-    "/{brand_id}/integration-keys/{kid}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[AdminOfBrand],
-    responses=problem_responses(401, 403, 404),
+    "/{brand_id}/integration-keys/{kid}", status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(401, 403, 404), **access("manager", level="admin"),
 )
 def revoke_integration_key(brand: ManagedBrand, kid: str, container: ContainerDep) -> Response:
     """Revoke a key: calls signed with it are refused from now on."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from functions.http_api.access import access
 from functions.http_api.deps import ContainerDep
 from functions.http_api.problems import problem_responses
 from shared.brands import service as brands
@@ -24,7 +25,7 @@ class WidgetConfig(BaseModel):
     privacy_policy_url: str = Field(alias="privacyPolicyUrl")
 
 
-@router.get("/config", response_model=WidgetConfig, responses=problem_responses(404))
+@router.get("/config", response_model=WidgetConfig, responses=problem_responses(404), **access("public"))
 def widget_config(brand_id: str, container: ContainerDep) -> WidgetConfig:
     """The brand's public widget configuration (404 for an unknown or ended programme)."""
     brand = brands.get(store=container.store, brand_id=brand_id)

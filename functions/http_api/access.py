@@ -1,0 +1,135 @@
+"""Who may call a route: every route declares its audience and minimum role or level, here.
+
+`access(...)` returns the route's keyword arguments: the dependency that enforces the rule and
+an `x-access` note in the OpenAPI document, which the access-control matrix test reads to walk
+every route with every kind of caller.
+
+Audiences:
+- public: anyone (health, OpenAPI, widget configuration, links sent by email);
+- member: a member of the brand in the path (roles 0-6, optionally only some), status active;
+- visitor: an external user of the brand in the path (roles 7-8) holding a widget token;
+- manager: a Manager user of the brand in the path at the minimum level, or an operator;
+- operator: a platform operator only;
+- integration: a brand platform signing its request with one of the brand's keys;
+- dev: local dev mode only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from functions.http_api.deps import ContainerDep, require_level
+from shared.errors import Forbidden, NotFound, Unauthorized
+from shared.identity import repository
+from shared.identity.models import ACCESS_STATUSES, Member, Role
+from shared.identity.tokens import ManagerLevel, Principal
+
+AccessAudience = Literal["public", "member", "visitor", "manager", "operator", "integration", "dev"]
+
+_app_bearer = HTTPBearer(auto_error=False, scheme_name="AppToken", description="Member access token")
+_widget_bearer = HTTPBearer(auto_error=False, scheme_name="WidgetToken", description="Visitor access token")
+
+
+def _bearer(credentials: HTTPAuthorizationCredentials | None) -> str:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("A bearer token is required")
+    return credentials.credentials
+
+
+def _brand_in_path(request: Request) -> str | None:
+    return request.path_params.get("brand_id")
+
+
+def member_principal(
+    request: Request,
+    container: ContainerDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_app_bearer)],
+) -> Principal:
+    """The member behind an App token, for the brand in the path only (another brand's answers 404)."""
+    principal = container.tokens.verify(_bearer(credentials), audience="app", now=container.clock.now())
+    if principal.brand_id != _brand_in_path(request):
+        raise NotFound("Not found")
+    return principal
+
+
+def current_member(principal: Annotated[Principal, Depends(member_principal)], container: ContainerDep) -> Member:
+    """The calling member, read now: a blocked, unsubscribed or ended member is refused at once."""
+    try:
+        member, _ = repository.get_member(container.store.for_brand(principal.brand_id or ""), principal.subject)
+    except NotFound as exc:
+        raise Unauthorized("This account no longer exists") from exc
+    if member.status not in ACCESS_STATUSES:
+        raise Unauthorized("This account has no access")
+    return member
+
+
+CurrentMember = Annotated[Member, Depends(current_member)]
+
+
+def visitor_principal(
+    request: Request,
+    container: ContainerDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_widget_bearer)],
+) -> Principal:
+    """The external user behind a widget token, for the brand in the path only."""
+    principal = container.tokens.verify(_bearer(credentials), audience="widget", now=container.clock.now())
+    if principal.brand_id != _brand_in_path(request):
+        raise NotFound("Not found")
+    return principal
+
+
+CurrentVisitor = Annotated[Principal, Depends(visitor_principal)]
+
+
+def _member_roles(roles: tuple[Role, ...] | None) -> Callable[..., Member]:
+    def check(member: CurrentMember) -> Member:
+        if roles and member.role not in roles:
+            raise Forbidden("Your role does not allow this")
+        return member
+
+    return check
+
+
+def _manager_of_path_brand(minimum: ManagerLevel) -> Callable[..., Principal]:
+    level_check = require_level(minimum)
+
+    # A default, not Annotated: with postponed annotations a closure variable cannot be resolved.
+    def check(request: Request, principal: Principal = Depends(level_check)) -> Principal:
+        brand_id = _brand_in_path(request)
+        if brand_id is not None and not principal.is_operator and principal.brand_id != brand_id:
+            raise NotFound("Not found")
+        return principal
+
+    return check
+
+
+def access(
+    audience: AccessAudience,
+    *,
+    level: ManagerLevel | None = None,
+    roles: tuple[Role, ...] | None = None,
+) -> dict[str, Any]:
+    """Keyword arguments of a route: the dependency enforcing `audience` and an `x-access` OpenAPI note."""
+    dependencies: list[Any] = []
+    if audience == "member":
+        dependencies.append(Depends(_member_roles(roles)))
+    elif audience == "visitor":
+        dependencies.append(Depends(visitor_principal))
+    elif audience == "manager":
+        dependencies.append(Depends(_manager_of_path_brand(level or "viewer")))
+    elif audience == "operator":
+        dependencies.append(Depends(require_level("operator")))
+    elif audience == "integration":
+        from functions.http_api.integration_auth import signed_brand_request
+
+        dependencies.append(Depends(signed_brand_request))
+    note: dict[str, Any] = {"audience": audience}
+    if level or audience == "manager":
+        note["level"] = level or "viewer"
+    if roles:
+        note["roles"] = [int(role) for role in roles]
+    return {"dependencies": dependencies, "openapi_extra": {"x-access": note}}
