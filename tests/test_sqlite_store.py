@@ -95,7 +95,7 @@ def test_every_declared_indexed_path_has_an_expression_index(store: SqliteDocume
     ("container", "query", "index"),
     [
         ("members", {"filters": [Filter("retention.dueAt", "<=", "2030-01-01T00:00:00Z")]}, "retention_dueAt"),
-        ("members", {"filters": [Filter("emailHash", "=", "h1")]}, "emailHash"),
+        ("members", {"filters": [Filter("role", "=", 3)]}, "role"),
         ("members", {"order_by": "retention.dueAt", "descending": True}, "retention_dueAt"),
         ("tracking_events", {"filters": [Filter("visitorKey", "=", "v1")]}, "brand_visitorKey"),
     ],
