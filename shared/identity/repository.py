@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from shared.errors import Conflict, NotFound
+from shared.identity.directory_index import directory_fields
 from shared.identity.models import ExternalUser, ManagerUser, Member
 from shared.ports.store import BrandStore, DocumentConflict, DocumentNotFound
 
@@ -21,16 +22,22 @@ IDENTITY_KEYS = "identity_keys"
 
 Model = TypeVar("Model", bound=BaseModel)
 
+# Fields the store or this module adds to documents, not part of the models.
+_DERIVED = frozenset({"brandId", "directory", "retention"})
+
 
 def to_document(model: BaseModel) -> dict[str, Any]:
-    """The stored JSON form: camelCase, ISO dates, no None-only noise removed (erasure sets None on purpose)."""
-    return model.model_dump(mode="json", by_alias=True)
+    """The stored JSON form (camelCase, ISO dates); a member also carries its directory projection."""
+    doc = model.model_dump(mode="json", by_alias=True)
+    if isinstance(model, Member):
+        doc["directory"] = directory_fields(model)
+    return doc
 
 
 def from_document(model_type: type[Model], doc: dict[str, Any]) -> tuple[Model, str | None]:
     """A model and the etag it was read at."""
     etag = doc.get("_etag")
-    fields = {key: value for key, value in doc.items() if not key.startswith("_") and key != "brandId"}
+    fields = {key: value for key, value in doc.items() if not key.startswith("_") and key not in _DERIVED}
     return model_type.model_validate(fields), etag
 
 
