@@ -84,11 +84,12 @@ def world(client, container, manager_token):
     """Two brands, an active member of every role in each, and tokens for every kind of caller."""
     operator = manager_token("operator")
     for brand in (BRAND, OTHER):
-        assert client.post("/api/v1/manager/brands", json={"id": brand, "name": brand}, headers=operator).status_code == 201
+        created = client.post("/api/v1/manager/brands", json={"id": brand, "name": brand}, headers=operator)
+        assert created.status_code == 201
         store = container.store.for_brand(brand)
         for role in MEMBER_ROLES:
-            member = Member(id=member_id(brand, int(role)), role=role, status="active", created_at=container.clock.now(),
-                            first_name="Test", last_name=f"Role{int(role)}")
+            member = Member(id=member_id(brand, int(role)), role=role, status="active",
+                            created_at=container.clock.now(), first_name="Test", last_name=f"Role{int(role)}")
             repository.save(store, repository.MEMBERS, member, etag=None)
     return container
 
