@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import importlib
 
-BENCHMARKS = ("bench.bench_store", "bench.bench_cold_start", "bench.bench_queue")
+BENCHMARKS = (
+    "bench.bench_store",
+    "bench.bench_cold_start",
+    "bench.bench_queue",
+    "bench.bench_login",
+)
 
 
 def main() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from enum import IntEnum
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -54,6 +54,24 @@ class RegistrationSettings(BaseModel):
 
 
 DisplayNamePolicy = Literal["full_name", "first_name_initial", "alias"]
+SocialProvider = Literal["google", "apple", "facebook"]
+
+
+class SocialProviderSettings(BaseModel):
+    """One social-login provider for the brand's App: its client id and public keys (a JWKS)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    client_id: str = Field(alias="clientId", min_length=1, max_length=300)
+    jwks: dict[str, Any]
+    issuers: list[str] | None = None
+
+    @field_validator("jwks")
+    @classmethod
+    def _has_keys(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if not isinstance(value.get("keys"), list) or not value["keys"]:
+            raise ValueError("jwks must be a JSON Web Key Set with at least one key")
+        return value
 BrandStatus = Literal["active", "suspended", "contract_ended"]
 
 
@@ -87,6 +105,7 @@ class BrandSettings(BaseModel):
     privacy_policy_url: str | None = Field(None, alias="privacyPolicyUrl")
     # Deprecated in v4 (manual entry, private-list import): off unless the brand turns them on.
     manual_contact_entry: bool = Field(False, alias="manualContactEntry")
+    social_login: dict[SocialProvider, SocialProviderSettings] = Field(default_factory=dict, alias="socialLogin")
 
     @field_validator("widget_allowed_origins")
     @classmethod
@@ -166,6 +185,7 @@ class BrandUpdate(BaseModel):
     default_locale: str | None = Field(None, alias="defaultLocale")
     privacy_policy_url: str | None = Field(None, alias="privacyPolicyUrl")
     manual_contact_entry: bool | None = Field(None, alias="manualContactEntry")
+    social_login: dict[SocialProvider, SocialProviderSettings] | None = Field(None, alias="socialLogin")
 
 
 class IntegrationKeyRead(BaseModel):

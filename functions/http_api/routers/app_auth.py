@@ -1,5 +1,252 @@
-"""Router placeholder: its routes are being written (issue 3)."""
+"""Member signup and login for the App, and the brand's registration whitelist in the Manager."""
 
-from fastapi import APIRouter
+from __future__ import annotations
 
-router = APIRouter()
+from typing import Literal
+
+from fastapi import APIRouter, Request, Response
+from pydantic import Field
+
+from functions.http_api.access import access
+from functions.http_api.deps import ContainerDep
+from functions.http_api.problems import problem_responses
+from shared.brands import service as brands
+from shared.errors import InvalidInput
+from shared.identity import login as login_service
+from shared.identity import signup as signup_service
+from shared.identity import whitelist
+from shared.identity.auth import EMAIL_PATTERN, AuthContext, auth_context, valid_email
+from shared.identity.models import CamelModel, Role
+from shared.identity.sessions import TokenPair
+from shared.identity.signup import MemberSignup
+from shared.identity.social_login import SocialSignupDetails, social_login
+
+router = APIRouter(tags=["App: authentication"])
+APP = "/api/v1/app/{brand_id}/auth"
+WHITELIST = "/api/v1/manager/brands/{brand_id}/whitelist"
+_MAX_WHITELIST_BATCH = 5000
+
+
+class Accepted(CamelModel):
+    """The same answer whatever the account's state: nothing here tells whether an address is known."""
+
+    message: str
+
+
+class TokenPairRead(CamelModel):
+    """An App session: a 15-minute access token and a rotating refresh token."""
+
+    access_token: str
+    refresh_token: str
+    token_type: str = "Bearer"  # noqa: S105 - the token scheme, not a secret
+    expires_in: int
+    refresh_expires_in: int
+    member_id: str
+
+    @classmethod
+    def of(cls, pair: TokenPair) -> TokenPairRead:
+        return cls(access_token=pair.access_token, refresh_token=pair.refresh_token, token_type=pair.token_type,
+                   expires_in=pair.expires_in, refresh_expires_in=pair.refresh_expires_in, member_id=pair.subject)
+
+
+class SocialLoginRead(TokenPairRead):
+    created: bool
+
+
+class EmailVerification(CamelModel):
+    token: str = Field(min_length=1, max_length=200)
+
+
+class VerifiedRead(CamelModel):
+    member_id: str
+    status: str
+
+
+class EmailOnly(CamelModel):
+    email: str = Field(max_length=254, pattern=EMAIL_PATTERN)
+
+
+class Credentials(CamelModel):
+    email: str = Field(max_length=254)
+    password: str = Field(max_length=200)
+
+
+class RefreshRequest(CamelModel):
+    refresh_token: str = Field(min_length=1, max_length=200)
+
+
+class PasswordResetConfirm(CamelModel):
+    token: str = Field(min_length=1, max_length=200)
+    new_password: str = Field(max_length=200)
+
+
+class SocialLogin(CamelModel):
+    provider: Literal["google", "apple", "facebook"]
+    id_token: str = Field(min_length=1, max_length=10_000)
+    accept_terms: bool = False
+    terms_version: str | None = Field(None, min_length=1, max_length=40)
+    first_name: str | None = Field(None, max_length=80)
+    last_name: str | None = Field(None, max_length=80)
+    alias: str | None = Field(None, max_length=80)
+    preferred_language: str | None = Field(None, pattern=r"^[a-z]{2}(-[A-Z]{2})?$")
+
+
+class WhitelistChange(CamelModel):
+    """Emails and customer IDs to allow (or remove); stored only as keyed hashes."""
+
+    emails: list[str] = Field(default_factory=list, max_length=_MAX_WHITELIST_BATCH)
+    customer_ids: list[str] = Field(default_factory=list, max_length=_MAX_WHITELIST_BATCH)
+    role: int | None = Field(None, ge=int(Role.EMPLOYEE), le=int(Role.EXPERT))
+
+
+class WhitelistCount(CamelModel):
+    emails: int
+    customer_ids: int
+
+
+class WhitelistChanged(CamelModel):
+    changed: int
+    total: WhitelistCount
+
+
+def _ctx(container: ContainerDep, brand_id: str, request: Request) -> AuthContext:
+    # The client IP is hashed inside auth_context at once; the clear value goes no further.
+    ip = request.client.host if request.client else None
+    return auth_context(container, brand_id, ip=ip, user_agent=request.headers.get("user-agent"))
+
+
+_CHECK_INBOX = Accepted(message="If this address can be used, an email is on its way.")
+
+
+@router.post(f"{APP}/signup", status_code=202, response_model=Accepted, **access("public"),
+             responses=problem_responses(403, 404, 409, 422))
+def signup(brand_id: str, body: MemberSignup, request: Request, container: ContainerDep) -> Accepted:
+    """Sign up as a member: the account stays pending until the emailed link is followed."""
+    signup_service.signup(_ctx(container, brand_id, request), body, now=container.clock.now())
+    return _CHECK_INBOX
+
+
+@router.post(f"{APP}/verify-email", response_model=VerifiedRead, **access("public"),
+             responses=problem_responses(404, 410, 422))
+def verify_email(brand_id: str, body: EmailVerification, request: Request, container: ContainerDep) -> VerifiedRead:
+    """Confirm an email address with the single-use link's token: the account becomes active."""
+    member = signup_service.verify_email(_ctx(container, brand_id, request), token=body.token,
+                                         now=container.clock.now())
+    return VerifiedRead(member_id=member.id, status=member.status)
+
+
+@router.post(f"{APP}/verify-email/resend", status_code=202, response_model=Accepted, **access("public"),
+             responses=problem_responses(403, 404, 422))
+def resend_verification(brand_id: str, body: EmailOnly, request: Request, container: ContainerDep) -> Accepted:
+    """Send the verification link again (the same answer for any address)."""
+    signup_service.resend_verification(_ctx(container, brand_id, request), email=body.email,
+                                       now=container.clock.now())
+    return _CHECK_INBOX
+
+
+@router.post(f"{APP}/login", response_model=TokenPairRead, **access("public"),
+             responses=problem_responses(401, 403, 404, 422, 429))
+def login(brand_id: str, body: Credentials, request: Request, container: ContainerDep) -> TokenPairRead:
+    """Log in with email and password: an access token (15 min) and a refresh token."""
+    if not valid_email(body.email):
+        # Still one generic answer: a malformed address is just a wrong one.
+        raise InvalidInput("Invalid email", errors=[{"field": "email", "message": "not an email address"}])
+    pair = login_service.login(_ctx(container, brand_id, request), email=body.email, password=body.password,
+                               now=container.clock.now())
+    return TokenPairRead.of(pair)
+
+
+@router.post(f"{APP}/refresh", response_model=TokenPairRead, **access("public"),
+             responses=problem_responses(401, 404, 422))
+def refresh(brand_id: str, body: RefreshRequest, request: Request, container: ContainerDep) -> TokenPairRead:
+    """Trade a refresh token for a new pair; a refresh token used twice ends the session."""
+    pair = login_service.refresh(_ctx(container, brand_id, request), refresh_token=body.refresh_token,
+                                 now=container.clock.now())
+    return TokenPairRead.of(pair)
+
+
+@router.post(f"{APP}/logout", status_code=204, **access("public"), responses=problem_responses(404, 422))
+def logout(brand_id: str, body: RefreshRequest, request: Request, container: ContainerDep) -> Response:
+    """End the session of this refresh token (its access token lapses within 15 minutes)."""
+    login_service.logout(_ctx(container, brand_id, request), refresh_token=body.refresh_token,
+                         now=container.clock.now())
+    return Response(status_code=204)
+
+
+@router.post(f"{APP}/password-reset/request", status_code=202, response_model=Accepted, **access("public"),
+             responses=problem_responses(403, 404, 422))
+def request_password_reset(brand_id: str, body: EmailOnly, request: Request, container: ContainerDep) -> Accepted:
+    """Ask for a password-reset link (the same answer for any address)."""
+    login_service.request_password_reset(_ctx(container, brand_id, request), email=body.email,
+                                         now=container.clock.now())
+    return _CHECK_INBOX
+
+
+@router.post(f"{APP}/password-reset/confirm", status_code=204, **access("public"),
+             responses=problem_responses(404, 410, 422))
+def confirm_password_reset(brand_id: str, body: PasswordResetConfirm, request: Request,
+                           container: ContainerDep) -> Response:
+    """Choose a new password with a reset link's token; every open session ends."""
+    login_service.confirm_password_reset(_ctx(container, brand_id, request), token=body.token,
+                                         new_password=body.new_password, now=container.clock.now())
+    return Response(status_code=204)
+
+
+@router.post(f"{APP}/social", response_model=SocialLoginRead, **access("public"),
+             responses=problem_responses(401, 403, 404, 422))
+def social(brand_id: str, body: SocialLogin, request: Request, container: ContainerDep,
+           response: Response) -> SocialLoginRead:
+    """Log in (or sign up on first use) with a Google, Apple or Facebook ID token."""
+    details = SocialSignupDetails(
+        accept_terms=body.accept_terms, terms_version=body.terms_version, first_name=body.first_name,
+        last_name=body.last_name, alias=body.alias, preferred_language=body.preferred_language,
+    )
+    pair, created = social_login(_ctx(container, brand_id, request), provider=body.provider, id_token=body.id_token,
+                                 details=details, now=container.clock.now())
+    if created:
+        response.status_code = 201
+    return SocialLoginRead(**TokenPairRead.of(pair).model_dump(), created=created)
+
+
+def _whitelist_count(container: ContainerDep, brand_id: str) -> WhitelistCount:
+    totals = whitelist.count(container.store.for_brand(brand_id))
+    return WhitelistCount(emails=totals["email"], customer_ids=totals["customer_id"])
+
+
+def _checked(body: WhitelistChange) -> WhitelistChange:
+    errors = [{"field": f"emails.{index}", "message": "not an email address"}
+              for index, email in enumerate(body.emails) if not valid_email(email)]
+    errors += [{"field": f"customerIds.{index}", "message": "empty or longer than 120 characters"}
+               for index, value in enumerate(body.customer_ids) if not value.strip() or len(value) > 120]
+    if errors:
+        raise InvalidInput("Invalid whitelist entries", errors=errors)
+    return body
+
+
+@router.post(WHITELIST, response_model=WhitelistChanged, **access("manager", level="admin"),
+             responses=problem_responses(401, 403, 404, 422), tags=["Manager: registration whitelist"])
+def add_to_whitelist(brand_id: str, body: WhitelistChange, container: ContainerDep) -> WhitelistChanged:
+    """Allow emails and customer IDs to sign up; only their keyed hashes are stored."""
+    brands.get(store=container.store, brand_id=brand_id)
+    _checked(body)
+    changed = whitelist.add(container.store.for_brand(brand_id), container.hasher(brand_id), emails=body.emails,
+                            customer_ids=body.customer_ids, role=body.role)
+    return WhitelistChanged(changed=changed, total=_whitelist_count(container, brand_id))
+
+
+@router.delete(WHITELIST, response_model=WhitelistChanged, **access("manager", level="admin"),
+               responses=problem_responses(401, 403, 404, 422), tags=["Manager: registration whitelist"])
+def remove_from_whitelist(brand_id: str, body: WhitelistChange, container: ContainerDep) -> WhitelistChanged:
+    """Take emails and customer IDs off the list (existing members keep their accounts)."""
+    brands.get(store=container.store, brand_id=brand_id)
+    changed = whitelist.remove(container.store.for_brand(brand_id), container.hasher(brand_id), emails=body.emails,
+                               customer_ids=body.customer_ids)
+    return WhitelistChanged(changed=changed, total=_whitelist_count(container, brand_id))
+
+
+@router.get(WHITELIST, response_model=WhitelistCount, **access("manager", level="admin"),
+            responses=problem_responses(401, 403, 404), tags=["Manager: registration whitelist"])
+def count_whitelist(brand_id: str, container: ContainerDep) -> WhitelistCount:
+    """How many emails and customer IDs the list holds (the list itself cannot be read back)."""
+    brands.get(store=container.store, brand_id=brand_id)
+    return _whitelist_count(container, brand_id)

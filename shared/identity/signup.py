@@ -1,0 +1,184 @@
+"""Member signup by form, with double opt-in: pending until the emailed link is followed.
+
+The answer to a signup never tells whether the address already has an account (no account
+enumeration): a known address gets the same 202, and its owner gets an email instead, either
+the verification link again (not yet verified) or a notice that someone tried to sign up.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime
+
+from pydantic import Field, field_validator
+
+from shared.clock import isoformat
+from shared.errors import Conflict, InvalidInput, NotFound
+from shared.identity import action_tokens, repository, whitelist
+from shared.identity.auth import (
+    EMAIL_PATTERN,
+    PURPOSE_VERIFY,
+    VERIFICATION_TTL,
+    AuthContext,
+    RegistrationNotAllowed,
+    app_link,
+    refuse_if_sso_only,
+    send_auth_email,
+)
+from shared.identity.models import CamelModel, Member, Role, TermsAcceptance
+from shared.identity.passwords import hash_password
+from shared.ports.store import PatchOp
+
+log = logging.getLogger(__name__)
+
+
+class MemberSignup(CamelModel):
+    """A signup form: terms must be accepted; which names are required depends on the brand."""
+
+    email: str = Field(max_length=254, pattern=EMAIL_PATTERN)
+    password: str = Field(max_length=200)
+    first_name: str | None = Field(None, max_length=80)
+    last_name: str | None = Field(None, max_length=80)
+    alias: str | None = Field(None, max_length=80)
+    accept_terms: bool
+    terms_version: str = Field(min_length=1, max_length=40)
+    customer_id: str | None = Field(None, min_length=1, max_length=120)
+    preferred_language: str | None = Field(None, pattern=r"^[a-z]{2}(-[A-Z]{2})?$")
+
+    @field_validator("accept_terms")
+    @classmethod
+    def _terms_accepted(cls, value: bool) -> bool:
+        if value is not True:
+            raise ValueError("the Popsell Terms and Conditions must be accepted to create an account")
+        return value
+
+
+def _required_names(ctx: AuthContext, data: MemberSignup) -> None:
+    """The brand's display-name policy decides which names the form must carry."""
+    policy = ctx.brand.display_name_policy
+    required = ("alias",) if policy == "alias" else ("first_name", "last_name")
+    missing = [name for name in required if not (getattr(data, name) or "").strip()]
+    if missing:
+        fields = [{"field": "firstName" if n == "first_name" else "lastName" if n == "last_name" else n,
+                   "message": "required by this programme"} for n in missing]
+        raise InvalidInput("Missing: " + ", ".join(f["field"] for f in fields), errors=fields)
+
+
+def allowed_role(ctx: AuthContext, *, email_hash: str, customer_id_hash: str | None) -> Role:
+    """The role a newcomer gets; RegistrationNotAllowed when the brand's whitelist does not hold them."""
+    if not ctx.brand.registration.whitelist_enabled:
+        return Role.AMBASSADOR
+    entry = whitelist.match(ctx.store, email_hash=email_hash, customer_id_hash=customer_id_hash)
+    if entry is None:
+        raise RegistrationNotAllowed("Your email address or customer ID is not on this programme's list")
+    return Role(entry["role"]) if entry.get("role") else Role.AMBASSADOR
+
+
+def signup(ctx: AuthContext, data: MemberSignup, *, now: datetime) -> None:
+    """Create a pending member and send the verification link (or the right email to a known address)."""
+    refuse_if_sso_only(ctx)
+    _required_names(ctx, data)
+    # Hash first, whatever happens next: a known address then costs the same time as a new one.
+    password_hash = hash_password(data.password)
+    email_hash = ctx.hasher("email", data.email)
+    customer_id_hash = ctx.hasher("customer_id", data.customer_id) if data.customer_id else None
+    role = allowed_role(ctx, email_hash=email_hash, customer_id_hash=customer_id_hash)
+
+    member_id = uuid.uuid4().hex
+    if not repository.claim_key(ctx.store, "email", email_hash, member_id, "member"):
+        _known_address(ctx, email_hash=email_hash, email=data.email, now=now)
+        return
+    try:
+        if customer_id_hash and not repository.claim_key(ctx.store, "customer_id", customer_id_hash, member_id,
+                                                         "member"):
+            raise Conflict("This customer ID is already used by another account",
+                           errors=[{"field": "customerId", "message": "already used"}])
+        member = Member(
+            id=member_id,
+            role=role,
+            status="pending_verification",
+            created_at=now,
+            first_name=data.first_name,
+            last_name=data.last_name,
+            alias=data.alias,
+            password_hash=password_hash,
+            email=data.email.strip(),
+            email_hash=email_hash,
+            customer_id=data.customer_id,
+            customer_id_hash=customer_id_hash,
+            preferred_language=data.preferred_language,
+            popsell_terms=TermsAcceptance(version=data.terms_version, accepted_at=now),
+            status_changed_at=now,
+        )
+        repository.save(ctx.store, repository.MEMBERS, member, etag=None)
+    except Exception:
+        # Nothing half-written: give the claimed identifiers back.
+        repository.release_key(ctx.store, "email", email_hash, member_id)
+        if customer_id_hash:
+            repository.release_key(ctx.store, "customer_id", customer_id_hash, member_id)
+        raise
+    log.info("member %s signed up on brand %s (role %d), pending verification", member_id, ctx.brand_id, role)
+    send_verification(ctx, member, now=now)
+
+
+def send_verification(ctx: AuthContext, member: Member, *, now: datetime) -> None:
+    """Email a fresh single-use verification link to a pending member."""
+    token = action_tokens.create(ctx.store, purpose=PURPOSE_VERIFY, subject=member.id, now=now, ttl=VERIFICATION_TTL)
+    send_auth_email(
+        ctx, template="email_verification", member=member, to_email=member.email or "",
+        data={"verify_url": app_link(ctx, "verify-email", token),
+              "expires_in_hours": int(VERIFICATION_TTL.total_seconds() // 3600)},
+        message_id=f"verify:{member.id}:{action_tokens.token_hash(token)[:16]}",
+    )
+
+
+def _known_address(ctx: AuthContext, *, email_hash: str, email: str, now: datetime) -> None:
+    owner = repository.owner_of(ctx.store, "email", email_hash)
+    try:
+        member, _ = repository.get_member(ctx.store, owner or "")
+    except NotFound:
+        return
+    if member.status == "pending_verification":
+        send_verification(ctx, member, now=now)
+    elif member.status == "active":
+        # Minute precision: a burst of attempts sends one notice per minute at most.
+        minute = now.strftime("%Y%m%d%H%M")
+        send_auth_email(ctx, template="signup_attempt", member=member, to_email=member.email or email,
+                        data={"login_url": f"{ctx.container.settings.public_base_url.rstrip('/')}"
+                                           f"/app/{ctx.brand_id}/login"},
+                        message_id=f"signup-attempt:{member.id}:{minute}")
+    log.info("signup with the address of member %s on brand %s answered without revealing it", member.id,
+             ctx.brand_id)
+
+
+def resend_verification(ctx: AuthContext, *, email: str, now: datetime) -> None:
+    """Send the verification link again to a pending member; silent for any other address."""
+    refuse_if_sso_only(ctx)
+    owner = repository.owner_of(ctx.store, "email", ctx.hasher("email", email))
+    if owner is None:
+        return
+    try:
+        member, _ = repository.get_member(ctx.store, owner)
+    except NotFound:
+        return
+    if member.status == "pending_verification":
+        send_verification(ctx, member, now=now)
+
+
+def verify_email(ctx: AuthContext, *, token: str, now: datetime) -> Member:
+    """Follow a verification link: the pending member becomes active, its email verified."""
+    used = action_tokens.consume(ctx.store, purpose=PURPOSE_VERIFY, token=token, now=now)
+    member, etag = repository.get_member(ctx.store, used.subject)
+    if member.status != "pending_verification":
+        return member
+    updated = member.model_copy(update={"status": "active", "email_verified_at": now, "status_changed_at": now,
+                                        "last_activity_at": now})
+    repository.save(ctx.store, repository.MEMBERS, updated, etag=etag)
+    log.info("member %s verified its email on brand %s", member.id, ctx.brand_id)
+    return updated
+
+
+def touch_activity(ctx: AuthContext, member_id: str, now: datetime) -> None:
+    """Record that a member used the App now (what the 3-year inactivity rule reads)."""
+    ctx.store.patch(repository.MEMBERS, member_id, [PatchOp("set", "lastActivityAt", isoformat(now))])
