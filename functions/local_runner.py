@@ -18,10 +18,13 @@ from shared.bootstrap import Container, build_container, set_container
 from shared.brands import service as brands
 from shared.brands.models import BrandCreate
 from shared.errors import NotFound
+from shared.identity import manager_users, repository
 from shared.scheduling import TIMER_JOBS, LocalSchedule
+from shared.store_schema import PLATFORM_SCOPE
 
 log = logging.getLogger("popsell.local")
 DEMO_BRAND_ID = "demo"
+LOCAL_OPERATOR_ID = "local-operator"
 
 
 def ensure_demo_brand(container: Container) -> bool:
@@ -37,6 +40,15 @@ def ensure_demo_brand(container: Container) -> bool:
                          allowedDomains=["shop.example.com"], homeUrl="https://shop.example.com"),
     )
     return True
+
+
+def ensure_local_operator(container: Container) -> None:
+    """A stored operator for the token printed at start (local dev mode only)."""
+    store = container.store.for_brand(PLATFORM_SCOPE)
+    if store.find(repository.MANAGER_USERS, LOCAL_OPERATOR_ID) is None:
+        manager_users.create_active(store=store, hasher=container.hasher(PLATFORM_SCOPE),
+                                    email="operator@popsell.local", level="operator",
+                                    now=container.clock.now(), user_id=LOCAL_OPERATOR_ID)
 
 
 def run_timers(container: Container, stop: threading.Event) -> None:
@@ -82,7 +94,8 @@ def main() -> None:
         f"  docs     {base}/api/docs",
     ]
     if settings.dev_mode:
-        operator = container.tokens.issue(subject="local-operator", audience="manager", brand_id=None,
+        ensure_local_operator(container)
+        operator = container.tokens.issue(subject=LOCAL_OPERATOR_ID, audience="manager", brand_id=None,
                                           level="operator", now=container.clock.now(), ttl=timedelta(days=1))
         lines += [
             f"  clock    {base}/api/v1/dev/clock   outbox {base}/api/v1/dev/outbox",

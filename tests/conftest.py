@@ -51,10 +51,22 @@ def client(container):
 
 @pytest.fixture
 def manager_token(container):
-    """Issue a Manager token: manager_token("admin", "acme") or manager_token("operator")."""
+    """Headers of a stored, active Manager user: manager_token("admin", "acme") or manager_token("operator")."""
     from datetime import timedelta
 
-    def issue(level: str, brand_id: str | None = None, subject: str = "user-1") -> dict[str, str]:
+    from shared.identity import repository
+    from shared.identity.models import ManagerUser
+    from shared.store_schema import PLATFORM_SCOPE
+
+    def issue(level: str, brand_id: str | None = None, subject: str | None = None) -> dict[str, str]:
+        scope = PLATFORM_SCOPE if level == "operator" else brand_id
+        subject = subject or f"mu-{level}-{scope}"
+        store = container.store.for_brand(scope)
+        if store.find(repository.MANAGER_USERS, subject) is None:
+            user = ManagerUser(id=subject, level=level, status="active", email=f"{subject}@example.com",
+                               email_hash=container.hasher(scope)("email", f"{subject}@example.com"),
+                               created_at=container.clock.now())
+            repository.save(store, repository.MANAGER_USERS, user, etag=None)
         token = container.tokens.issue(
             subject=subject, audience="manager", brand_id=brand_id, level=level,
             now=container.clock.now(), ttl=timedelta(hours=1),

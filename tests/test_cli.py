@@ -43,6 +43,21 @@ def test_timer_dry_run_reports_without_changing(data_dir, capsys):
     assert report["dryRun"] is True and report["now"] == "2030-01-01T00:00:00Z"
 
 
-def test_operator_token_is_accepted_by_the_api(data_dir, capsys):
-    assert main(["token", "--level", "operator"]) == 0
-    assert capsys.readouterr().out.count(".") == 2
+def test_a_created_operator_gets_a_token_the_api_accepts(data_dir, capsys):
+    from fastapi.testclient import TestClient
+
+    from functions.http_api.app import create_app
+    from shared.bootstrap import build_container, set_container
+
+    assert main(["manager-user", "create", "--level", "operator", "--email", "ops@popsell.example"]) == 0
+    user_id = json.loads(capsys.readouterr().out)["id"]
+    assert main(["token", "--user", user_id]) == 0
+    token = capsys.readouterr().out.strip()
+    set_container(build_container())
+    try:
+        with TestClient(create_app()) as client:
+            response = client.get("/api/v1/manager/brands", headers={"Authorization": f"Bearer {token}"})
+    finally:
+        set_container(None)
+    assert response.status_code == 200
+    assert main(["token", "--user", "nobody"]) == 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import Depends
@@ -12,7 +13,9 @@ from shared.bootstrap import Container, get_container
 from shared.brands import service as brands
 from shared.brands.models import Brand
 from shared.errors import Forbidden, NotFound, Unauthorized
+from shared.identity import manager_users
 from shared.identity.tokens import ManagerLevel, Principal
+from shared.store_schema import PLATFORM_SCOPE
 
 
 def container_dependency() -> Container:
@@ -29,10 +32,18 @@ def manager_principal(
     container: ContainerDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_manager_bearer)],
 ) -> Principal:
-    """The Manager user (or platform operator) behind the bearer token."""
+    """The Manager user (or platform operator) behind the bearer token, checked against the stored user.
+
+    A disabled or deleted user is refused at once, and a lowered level applies at once.
+    """
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("A Manager bearer token is required")
-    return container.tokens.verify(credentials.credentials, audience="manager", now=container.clock.now())
+    principal = container.tokens.verify(credentials.credentials, audience="manager", now=container.clock.now())
+    scope = principal.brand_id if principal.level != "operator" else PLATFORM_SCOPE
+    level = manager_users.check_active(
+        container.store.for_brand(scope or PLATFORM_SCOPE), user_id=principal.subject, token_level=principal.level
+    )
+    return replace(principal, level=level)
 
 
 ManagerPrincipal = Annotated[Principal, Depends(manager_principal)]

@@ -17,6 +17,7 @@ from shared.brands.service import invalid_input
 from shared.clock import SettableClock, isoformat, parse_instant
 from shared.errors import DomainError
 from shared.scheduling import TIMER_JOBS
+from shared.store_schema import PLATFORM_SCOPE
 
 
 def _print(data: Any) -> None:
@@ -50,12 +51,31 @@ def _brand_show(container: Container, args: argparse.Namespace) -> int:
     return 0
 
 
-def _token(container: Container, args: argparse.Namespace) -> int:
-    if args.level != "operator" and not args.brand:
+def _manager_user_create(container: Container, args: argparse.Namespace) -> int:
+    from shared.identity import manager_users
+
+    scope = PLATFORM_SCOPE if args.level == "operator" else args.brand
+    if not scope:
         raise DomainError("--brand is required below the operator level")
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
+    user = manager_users.create_active(
+        store=container.store.for_brand(scope), hasher=container.hasher(scope), email=args.email,
+        level=args.level, now=container.clock.now(), password=password,
+    )
+    _print({"id": user.id, "scope": scope, "level": user.level})
+    return 0
+
+
+def _token(container: Container, args: argparse.Namespace) -> int:
+    from shared.identity import repository
+
+    scope = args.brand or PLATFORM_SCOPE
+    user, _ = repository.get_manager_user(container.store.for_brand(scope), args.user)
+    if user.status != "active":
+        raise DomainError("this Manager user is not active")
     token = container.tokens.issue(
-        subject=args.subject, audience="manager", brand_id=None if args.level == "operator" else args.brand,
-        level=args.level, now=container.clock.now(), ttl=timedelta(hours=args.ttl_hours),
+        subject=user.id, audience="manager", brand_id=None if user.level == "operator" else scope,
+        level=user.level, now=container.clock.now(), ttl=timedelta(hours=args.ttl_hours),
     )
     print(token)
     return 0
@@ -118,10 +138,17 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--id", required=True)
     show.set_defaults(run=_brand_show)
 
-    token = commands.add_parser("token", help="issue a Manager token (local and support use)")
-    token.add_argument("--level", choices=["viewer", "editor", "admin", "operator"], required=True)
-    token.add_argument("--brand")
-    token.add_argument("--subject", default="cli")
+    users = commands.add_parser("manager-user", help="Manager users").add_subparsers(dest="action", required=True)
+    create_user = users.add_parser("create", help="create an active Manager user (the first operator or admin)")
+    create_user.add_argument("--level", choices=["viewer", "editor", "admin", "operator"], required=True)
+    create_user.add_argument("--brand", help="the brand (not for operators)")
+    create_user.add_argument("--email", required=True)
+    create_user.add_argument("--password-stdin", action="store_true", help="read a password from standard input")
+    create_user.set_defaults(run=_manager_user_create)
+
+    token = commands.add_parser("token", help="issue a Manager token for a stored user (local and support use)")
+    token.add_argument("--user", required=True, help="Manager user id")
+    token.add_argument("--brand", help="the user's brand (omit for operators)")
     token.add_argument("--ttl-hours", type=float, default=8)
     token.set_defaults(run=_token)
 

@@ -27,10 +27,13 @@ _DERIVED = frozenset({"brandId", "directory", "retention"})
 
 
 def to_document(model: BaseModel) -> dict[str, Any]:
-    """The stored JSON form (camelCase, ISO dates); a member also carries its directory projection."""
+    """The stored JSON form (camelCase, ISO dates); a member also carries its directory and retention blocks."""
     doc = model.model_dump(mode="json", by_alias=True)
     if isinstance(model, Member):
+        from shared.identity.lifecycle import retention_block  # lifecycle imports this module
+
         doc["directory"] = directory_fields(model)
+        doc["retention"] = retention_block(model)
     return doc
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from shared.identity import repository
-from shared.identity.models import MEMBER_ROLES, Member, Role
+from shared.identity.models import MEMBER_ROLES, ExternalUser, Member, Role, TermsAcceptance
 
 BRAND, OTHER = "acme", "globex"
 REFUSED = {401, 403, 404}
@@ -91,6 +91,9 @@ def world(client, container, manager_token):
             member = Member(id=member_id(brand, int(role)), role=role, status="active",
                             created_at=container.clock.now(), first_name="Test", last_name=f"Role{int(role)}")
             repository.save(store, repository.MEMBERS, member, etag=None)
+        visitor = ExternalUser(id=f"v-{brand}", role=Role.TEMPORARY_ACCOUNT, created_at=container.clock.now(),
+                               widget_policy=TermsAcceptance(version="1", accepted_at=container.clock.now()))
+        repository.save(store, repository.VISITORS, visitor, etag=None)
     return container
 
 

@@ -1,0 +1,200 @@
+"""A member's lifecycle: block, unsubscribe, end of contract, and the way back within the delay.
+
+The rules are a table (`TRANSITIONS`) read by pure functions; the services load the member,
+apply one rule and save with the etag read. Every change writes `statusChangedAt` and the
+`retention` block the GDPR engine reads (`retention.dueAt` is indexed): unsubscription and end
+of contract schedule the erasure `brand.retention.*_days` later, and until then the member
+(unsubscription) or a Manager admin can take it back (Data Protection Guide v4, "Member
+unsubscription" and "End of contract").
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from shared.brands.models import Brand
+from shared.clock import isoformat
+from shared.config import Settings
+from shared.emails.service import enqueue_email
+from shared.errors import Conflict
+from shared.identity import action_tokens, repository
+from shared.identity.models import Member
+from shared.ports.bus import MessageBus
+from shared.ports.store import BrandStore, EtagMismatch
+
+log = logging.getLogger(__name__)
+
+Action = Literal["block", "unblock", "unsubscribe", "cancel_unsubscription", "end_contract", "reactivate"]
+EndContractSource = Literal["manager", "sso", "api"]
+
+CANCEL_UNSUBSCRIPTION = "unsubscription_cancel"  # the action-token purpose of the emailed cancel link
+
+# The retention rule the GDPR engine applies when `retention.dueAt` is reached, by status.
+RETENTION_RULES = {"unsubscribed": "member_unsubscribed", "contract_ended": "member_contract_ended"}
+
+
+@dataclass(frozen=True)
+class Transition:
+    """Where an action may start from, where it leads, and which states it leaves unchanged."""
+
+    sources: frozenset[str]
+    target: str
+    # Already there (or past it): the action is a no-op, so retried calls and replayed SSO events are safe.
+    unchanged: frozenset[str] = frozenset()
+    # Returning to active is only possible before the scheduled erasure.
+    within_delay: bool = False
+
+
+TRANSITIONS: dict[Action, Transition] = {
+    "block": Transition(frozenset({"active"}), "blocked", unchanged=frozenset({"blocked"})),
+    "unblock": Transition(frozenset({"blocked"}), "active", unchanged=frozenset({"active"})),
+    "unsubscribe": Transition(frozenset({"active"}), "unsubscribed", unchanged=frozenset({"unsubscribed"})),
+    "cancel_unsubscription": Transition(frozenset({"unsubscribed"}), "active", within_delay=True),
+    # A member who left by themselves and whose contract then ends keeps the earlier deadline.
+    "end_contract": Transition(
+        frozenset({"active", "blocked", "pending_verification", "unsubscribed"}), "contract_ended",
+        unchanged=frozenset({"contract_ended", "erased"}),
+    ),
+    "reactivate": Transition(frozenset({"contract_ended"}), "active", within_delay=True),
+}
+
+
+def retention_block(member: Member) -> dict[str, Any]:
+    """The `retention` field of a member document: the next erasure step, or nothing scheduled."""
+    rule = RETENTION_RULES.get(member.status)
+    if rule and member.erasure_due_at:
+        return {"dueAt": isoformat(member.erasure_due_at), "rule": rule}
+    return {}
+
+
+def _delay(brand: Brand, target: str) -> timedelta:
+    days = brand.retention.unsubscription_days if target == "unsubscribed" else brand.retention.end_of_contract_days
+    return timedelta(days=days)
+
+
+def apply(member: Member, action: Action, *, now: datetime, brand: Brand | None = None) -> Member:
+    """The member after `action` at `now` (pure); Conflict when the current status does not allow it."""
+    rule = TRANSITIONS[action]
+    if member.status in rule.unchanged:
+        return member
+    if member.status not in rule.sources:
+        raise Conflict(f"A member who is {member.status} cannot be changed that way ({action})")
+    if rule.within_delay and member.erasure_due_at is not None and now >= member.erasure_due_at:
+        raise Conflict("Too late: the delay to take this back has passed and the data is being erased")
+    changes: dict[str, Any] = {"status": rule.target, "status_changed_at": now}
+    if rule.target in RETENTION_RULES:
+        if brand is None:
+            raise ValueError("scheduling an erasure needs the brand's retention settings")
+        due = now + _delay(brand, rule.target)
+        if member.erasure_due_at is not None:
+            due = min(due, member.erasure_due_at)
+        changes["erasure_due_at"] = due
+    else:
+        changes["erasure_due_at"] = None
+    if rule.target != "active":
+        # Nobody without access shows as reachable.
+        changes.update(availability="offline", availability_until=None)
+    return member.model_copy(update=changes)
+
+
+def save_member(store: BrandStore, member: Member, *, etag: str | None) -> str:
+    """Save a member (repository.to_document writes its `retention` block); the new etag."""
+    return repository.save(store, repository.MEMBERS, member, etag=etag)
+
+
+def _change(
+    store: BrandStore, member_id: str, action: Action, now: datetime, brand: Brand | None
+) -> tuple[Member, bool]:
+    """Apply one action to the stored member; the result and whether anything changed."""
+    # A concurrent writer (a profile edit, a login) makes the replace lose: read again and retry.
+    for attempt in range(3):
+        member, etag = repository.get_member(store, member_id)
+        updated = apply(member, action, now=now, brand=brand)
+        if updated is member:
+            return member, False
+        try:
+            save_member(store, updated, etag=etag)
+        except EtagMismatch:
+            if attempt == 2:
+                raise
+            continue
+        log.info("member %s of brand %s: %s -> %s (%s)", member_id, store.brand_id, member.status, updated.status,
+                 action)
+        return updated, True
+    raise AssertionError("unreachable")
+
+
+def _transition(store: BrandStore, member_id: str, action: Action, now: datetime, brand: Brand | None) -> Member:
+    return _change(store, member_id, action, now, brand)[0]
+
+
+def block(*, store: BrandStore, member_id: str, now: datetime) -> Member:
+    """Block a member (Manager): no access until unblocked; nothing is scheduled for erasure."""
+    return _transition(store, member_id, "block", now, None)
+
+
+def unblock(*, store: BrandStore, member_id: str, now: datetime) -> Member:
+    """Give a blocked member their access back."""
+    return _transition(store, member_id, "unblock", now, None)
+
+
+def unsubscribe(*, store: BrandStore, brand: Brand, member_id: str, now: datetime) -> Member:
+    """The member leaves: access blocked at once, erasure due after the brand's unsubscription delay."""
+    return _transition(store, member_id, "unsubscribe", now, brand)
+
+
+def cancel_unsubscription(*, store: BrandStore, brand: Brand, member_id: str, now: datetime) -> Member:
+    """Take an unsubscription back before its erasure (the member's link or a Manager admin)."""
+    return _transition(store, member_id, "cancel_unsubscription", now, brand)
+
+
+def end_contract(*, store: BrandStore, brand: Brand, member_id: str, now: datetime, source: str) -> Member:
+    """End a member's contract (Manager, SSO or API): access blocked, erasure after the brand's delay; idempotent."""
+    if source not in ("manager", "sso", "api"):
+        raise ValueError(f"unknown end-of-contract source {source!r}")
+    member = _transition(store, member_id, "end_contract", now, brand)
+    log.info("end of contract of member %s of brand %s requested by %s", member_id, store.brand_id, source)
+    return member
+
+
+def reactivate(*, store: BrandStore, brand: Brand, member_id: str, now: datetime) -> Member:
+    """Undo an end of contract within the delay: back to active, erasure no longer scheduled."""
+    return _transition(store, member_id, "reactivate", now, brand)
+
+
+def unsubscribe_and_notify(
+    *, store: BrandStore, bus: MessageBus, settings: Settings, brand: Brand, member_id: str, now: datetime
+) -> Member:
+    """Unsubscribe the member and email them a single-use link to take it back before the erasure.
+
+    The member has no App access from now on, so the link is the member's only way back; it
+    expires when the erasure is due. Calling again changes nothing and sends nothing.
+    """
+    member, changed = _change(store, member_id, "unsubscribe", now, brand)
+    if not changed or not member.email or member.erasure_due_at is None:
+        return member
+    token = action_tokens.create(
+        store, purpose=CANCEL_UNSUBSCRIPTION, subject=member.id, now=now, ttl=member.erasure_due_at - now
+    )
+    data: dict[str, Any] = {
+        "brand_name": brand.name,
+        "cancel_url": f"{settings.public_base_url.rstrip('/')}/app/{brand.id}/unsubscribe/cancel#token={token}",
+        "erase_on": member.erasure_due_at.date().isoformat(),
+    }
+    if brand.privacy_policy_url:
+        data["privacy_policy_url"] = brand.privacy_policy_url
+    enqueue_email(
+        bus=bus, brand_id=brand.id, template="unsubscription_confirmation", to_email=member.email,
+        to_name=member.first_name, locale=member.preferred_language or brand.default_locale, data=data,
+        message_id=f"unsubscribe:{member.id}:{action_tokens.token_hash(token)[:16]}", settings=settings,
+    )
+    return member
+
+
+def cancel_unsubscription_by_link(*, store: BrandStore, brand: Brand, token: str, now: datetime) -> Member:
+    """Take an unsubscription back with the emailed link: 422 unknown, 410 used or expired, 409 too late."""
+    link = action_tokens.consume(store, purpose=CANCEL_UNSUBSCRIPTION, token=token, now=now)
+    return cancel_unsubscription(store=store, brand=brand, member_id=link.subject, now=now)
