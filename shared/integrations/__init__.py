@@ -1,0 +1,1 @@
+"""Brand platforms calling Popsell: signed requests (HMAC) and brand-signed assertions (JWT)."""
