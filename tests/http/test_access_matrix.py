@@ -19,6 +19,7 @@ import pytest
 
 from shared.identity import repository
 from shared.identity.models import MEMBER_ROLES, ExternalUser, Member, Role, TermsAcceptance
+from shared.integrations.signing import signed_headers
 
 BRAND, OTHER = "acme", "globex"
 REFUSED = {401, 403, 404}
@@ -44,8 +45,11 @@ CALLERS = (
         Caller("other brand member", OTHER, "member", role=0),
         Caller("other brand visitor", OTHER, "visitor", role=int(Role.TEMPORARY_ACCOUNT)),
         Caller("other brand admin", OTHER, "manager", level="admin"),
+        Caller("brand platform (signed)", BRAND, "integration"),
+        Caller("other brand platform (signed)", OTHER, "integration"),
     ]
 )
+BODY = b"{}"
 
 
 def admitted(note: dict[str, Any], caller: Caller, path: str) -> bool:
@@ -71,7 +75,7 @@ def admitted(note: dict[str, Any], caller: Caller, path: str) -> bool:
     if audience == "operator":
         return caller.level == "operator"
     if audience == "integration":
-        return False  # no caller here signs requests: every token-bearer is refused
+        return caller.kind == "integration" and caller.brand == BRAND
     raise AssertionError(f"unknown audience {audience!r}")
 
 
@@ -83,9 +87,11 @@ def member_id(brand: str, role: int) -> str:
 def world(client, container, manager_token):
     """Two brands, an active member of every role in each, and tokens for every kind of caller."""
     operator = manager_token("operator")
+    keys = {}
     for brand in (BRAND, OTHER):
         created = client.post("/api/v1/manager/brands", json={"id": brand, "name": brand}, headers=operator)
         assert created.status_code == 201
+        keys[brand] = created.json()["integrationKey"]
         store = container.store.for_brand(brand)
         for role in MEMBER_ROLES:
             member = Member(id=member_id(brand, int(role)), role=role, status="active",
@@ -94,13 +100,17 @@ def world(client, container, manager_token):
         visitor = ExternalUser(id=f"v-{brand}", role=Role.TEMPORARY_ACCOUNT, created_at=container.clock.now(),
                                widget_policy=TermsAcceptance(version="1", accepted_at=container.clock.now()))
         repository.save(store, repository.VISITORS, visitor, etag=None)
+    container.integration_keys = keys  # the test's own note of each brand's first key
     return container
 
 
-def headers_for(caller: Caller, container, manager_token) -> dict[str, str]:
+def headers_for(caller: Caller, container, manager_token, method: str, url: str) -> dict[str, str]:
     now, ttl = container.clock.now(), timedelta(minutes=15)
     if caller.kind == "anonymous":
         return {}
+    if caller.kind == "integration":
+        key = container.integration_keys[caller.brand]
+        return signed_headers(kid=key["kid"], secret=key["secret"], method=method, path=url, body=BODY, now=now)
     if caller.kind == "manager":
         return manager_token(caller.level, None if caller.level == "operator" else caller.brand)
     if caller.kind == "member":
@@ -138,7 +148,8 @@ def test_every_route_admits_exactly_the_declared_callers(client, world, manager_
             continue
         url = concrete_path(path)
         for caller in CALLERS:
-            response = client.request(method, url, headers=headers_for(caller, world, manager_token), json={})
+            headers = {**headers_for(caller, world, manager_token, method, url), "Content-Type": "application/json"}
+            response = client.request(method, url, headers=headers, content=BODY)
             expected = admitted(note, caller, path)
             got_in = response.status_code not in REFUSED if expected else response.status_code in REFUSED
             # An admitted caller may still meet a 404 for a placeholder id: only 401/403 prove a refusal there.
@@ -152,4 +163,4 @@ def test_every_route_admits_exactly_the_declared_callers(client, world, manager_
 
 def test_the_matrix_covers_every_audience_kind(client):
     audiences = {note["audience"] for _, _, note in operations(client.app) if note}
-    assert {"public", "manager", "operator", "dev"} <= audiences
+    assert {"public", "member", "visitor", "manager", "operator", "integration", "dev"} <= audiences
