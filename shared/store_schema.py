@@ -45,8 +45,8 @@ CONTAINERS: dict[str, ContainerSpec] = {
         ContainerSpec(
             "members",
             "brandId",
-            ("role", "status", "retention.dueAt", "lastActivityAt", "directory.sortName", "directory.city",
-             "directory.shopId", "directory.geoCell"),
+            ("role", "status", "retention.dueAt", "lastActivityAt", "directory.sortName", "directory.aliasName",
+             "directory.city", "directory.shopId", "directory.geoCell", "directory.availability"),
         ),
         # External users (roles 7 client, 8 temporary account).
         ContainerSpec("visitors", "brandId", ("role", "status", "retention.dueAt", "lastInteractionAt")),

@@ -62,9 +62,11 @@ var containers = [
       'retention.dueAt'
       'lastActivityAt'
       'directory.sortName'
+      'directory.aliasName'
       'directory.city'
       'directory.shopId'
       'directory.geoCell'
+      'directory.availability'
     ]
     ttlEnabled: false
   }
