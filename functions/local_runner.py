@@ -19,7 +19,7 @@ from shared.brands import service as brands
 from shared.brands.models import BrandCreate
 from shared.errors import NotFound
 from shared.identity import manager_users, repository
-from shared.scheduling import TIMER_JOBS, LocalSchedule
+from shared.scheduling import LocalSchedule, timer_jobs
 from shared.store_schema import PLATFORM_SCOPE
 
 log = logging.getLogger("popsell.local")
@@ -53,7 +53,7 @@ def ensure_local_operator(container: Container) -> None:
 
 def run_timers(container: Container, stop: threading.Event) -> None:
     """Fire timer jobs when the container's clock reaches their schedule (the dev clock endpoint moves it)."""
-    schedule = LocalSchedule(TIMER_JOBS, container.clock.now())
+    schedule = LocalSchedule(timer_jobs(), container.clock.now())
     while not stop.is_set():
         now = container.clock.now()
         for job in schedule.due(now):

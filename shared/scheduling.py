@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from croniter import croniter
@@ -27,18 +29,21 @@ def next_fire(schedule: str, after: datetime) -> datetime:
     return croniter(schedule, after, second_at_beginning=True).get_next(datetime)
 
 
-def _purge_exports(container: Container, dry_run: bool) -> dict[str, Any]:
-    from shared.gdpr.exports import purge_expired_exports
+# Modules declaring timer jobs: each has `JOBS: list[TimerJob]`. One line here adds a feature's jobs
+# to the Functions timers and the local schedule alike.
+TIMER_JOB_MODULES: tuple[str, ...] = ("shared.gdpr.exports",)
 
-    return purge_expired_exports(blobs=container.blobs, clock=container.clock, dry_run=dry_run)
 
-
-TIMER_JOBS: dict[str, TimerJob] = {
-    job.name: job
-    for job in (
-        TimerJob("purge_expired_exports", "0 15 * * * *", _purge_exports),
-    )
-}
+@cache
+def timer_jobs() -> dict[str, TimerJob]:
+    """Every declared job by name (loaded on first use: the declaring modules import this one)."""
+    jobs: dict[str, TimerJob] = {}
+    for module in TIMER_JOB_MODULES:
+        for job in importlib.import_module(module).JOBS:
+            if job.name in jobs:
+                raise ValueError(f"two timer jobs are named {job.name!r}")
+            jobs[job.name] = job
+    return jobs
 
 
 class LocalSchedule:

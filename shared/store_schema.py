@@ -67,7 +67,12 @@ CONTAINERS: dict[str, ContainerSpec] = {
         ContainerSpec("activity_log", "pk", ("subject", "at"), ttl_enabled=True),
         ContainerSpec("contacts", "brandId", ("memberId", "emailHash", "retention.dueAt")),
         ContainerSpec("emails", "brandId", ("status", "sentAt"), ttl_enabled=True),
+        # GDPR: the register of requests and exports (hashed subject, no content), the requests
+        # themselves, the erasure journal (replayed after a backup restore) and retention run reports.
         ContainerSpec("gdpr_register", "brandId", ("subjectHash", "createdAt")),
+        ContainerSpec("gdpr_requests", "brandId", ("subjectHash", "state", "createdAt")),
+        ContainerSpec("erasure_journal", "brandId", ("at",)),
+        ContainerSpec("retention_runs", "brandId", ("startedAt",)),
         ContainerSpec("tracking_counters", "pk", ("memberId", "day")),
         ContainerSpec("tracking_events", "pk", ("visitorKey", "at"), ttl_enabled=True),
     )

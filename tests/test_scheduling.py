@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from shared.scheduling import TIMER_JOBS, LocalSchedule, TimerJob, next_fire
+from shared.scheduling import LocalSchedule, TimerJob, next_fire, timer_jobs
 
 
 def job(name, schedule):
@@ -33,6 +33,6 @@ def test_a_clock_jump_of_days_fires_each_missed_job_once():
 
 
 def test_every_declared_schedule_is_valid_ncrontab():
-    for declared in TIMER_JOBS.values():
+    for declared in timer_jobs().values():
         assert len(declared.schedule.split()) == 6
         next_fire(declared.schedule, datetime(2030, 1, 1, tzinfo=UTC))

@@ -1,1 +1,1 @@
-"""Timer triggers: each calls one job of shared.scheduling.TIMER_JOBS on its NCRONTAB schedule (UTC)."""
+"""Timer triggers: each calls one job of shared.scheduling.timer_jobs() on its NCRONTAB schedule (UTC)."""

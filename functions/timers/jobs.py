@@ -1,4 +1,4 @@
-"""Every job of shared.scheduling.TIMER_JOBS as a timer trigger, with the same schedule the local runner uses."""
+"""Every job of shared.scheduling.timer_jobs() as a timer trigger, with the same schedule the local runner uses."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import logging
 import azure.functions as func
 
 from shared.bootstrap import get_container
-from shared.scheduling import TIMER_JOBS, TimerJob
+from shared.scheduling import TimerJob, timer_jobs
 
 bp = func.Blueprint()
 log = logging.getLogger("popsell.timers")
@@ -21,5 +21,5 @@ def _register(job: TimerJob) -> None:
         log.info("timer %s done%s: %s", job.name, " (past due)" if timer.past_due else "", report)
 
 
-for _job in TIMER_JOBS.values():
+for _job in timer_jobs().values():
     _register(_job)

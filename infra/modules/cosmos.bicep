@@ -174,6 +174,32 @@ var containers = [
     ttlEnabled: false
   }
   {
+    name: 'gdpr_requests'
+    partitionKeyPath: '/brandId'
+    indexedPaths: [
+      'subjectHash'
+      'state'
+      'createdAt'
+    ]
+    ttlEnabled: false
+  }
+  {
+    name: 'erasure_journal'
+    partitionKeyPath: '/brandId'
+    indexedPaths: [
+      'at'
+    ]
+    ttlEnabled: false
+  }
+  {
+    name: 'retention_runs'
+    partitionKeyPath: '/brandId'
+    indexedPaths: [
+      'startedAt'
+    ]
+    ttlEnabled: false
+  }
+  {
     name: 'tracking_counters'
     partitionKeyPath: '/pk'
     indexedPaths: [

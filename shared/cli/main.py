@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from datetime import timedelta
@@ -16,7 +17,7 @@ from shared.brands.models import BrandCreate
 from shared.brands.service import invalid_input
 from shared.clock import SettableClock, isoformat, parse_instant
 from shared.errors import DomainError
-from shared.scheduling import TIMER_JOBS
+from shared.scheduling import timer_jobs
 from shared.store_schema import PLATFORM_SCOPE
 
 
@@ -109,12 +110,17 @@ def _queues_drain(container: Container, args: argparse.Namespace) -> int:
 
 
 def _timer_run(container: Container, args: argparse.Namespace) -> int:
-    job = TIMER_JOBS.get(args.name)
+    job = timer_jobs().get(args.name)
     if job is None:
-        raise DomainError(f"unknown timer {args.name!r}; known: {', '.join(sorted(TIMER_JOBS))}")
+        raise DomainError(f"unknown timer {args.name!r}; known: {', '.join(sorted(timer_jobs()))}")
     _print({"timer": job.name, "now": isoformat(container.clock.now()), "dryRun": args.dry_run,
             "report": job.run(container, args.dry_run)})
     return 0
+
+
+# Feature modules adding their own commands: each has `register(commands)` (an argparse subparsers
+# object); their handlers take (container, args) like the ones above.
+COMMAND_MODULES: tuple[str, ...] = ()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -164,9 +170,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     timers = commands.add_parser("timers", help="timer jobs").add_subparsers(dest="action", required=True)
     run = timers.add_parser("run", help="run one timer job now")
-    run.add_argument("name", choices=sorted(TIMER_JOBS))
+    run.add_argument("name", choices=sorted(timer_jobs()))
     run.add_argument("--dry-run", action="store_true", help="report what would happen, change nothing")
     run.set_defaults(run=_timer_run)
+    for module in COMMAND_MODULES:
+        importlib.import_module(module).register(commands)
     return parser
 
 

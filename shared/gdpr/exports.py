@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from shared.clock import Clock
 from shared.ports.blobs import CONTAINER_EXPORTS, BlobStore
+from shared.scheduling import TimerJob
+
+if TYPE_CHECKING:
+    from shared.bootstrap import Container
 
 EXPORT_LIFETIME = timedelta(hours=48)
 log = logging.getLogger("popsell.gdpr.exports")
@@ -21,3 +26,10 @@ def purge_expired_exports(*, blobs: BlobStore, clock: Clock, dry_run: bool = Fal
             blobs.delete(CONTAINER_EXPORTS, blob.name)
     log.info("exports purge: %d expired%s", len(expired), " (dry run)" if dry_run else "")
     return {"expired": len(expired), "deleted": 0 if dry_run else len(expired)}
+
+
+def _purge_job(container: Container, dry_run: bool) -> dict[str, int]:
+    return purge_expired_exports(blobs=container.blobs, clock=container.clock, dry_run=dry_run)
+
+
+JOBS = [TimerJob("purge_expired_exports", "0 15 * * * *", _purge_job)]

@@ -17,7 +17,7 @@ from functions.http_api.deps import ContainerDep
 from functions.http_api.problems import problem_responses
 from shared.clock import SettableClock, isoformat
 from shared.errors import Conflict, NotFound
-from shared.scheduling import TIMER_JOBS
+from shared.scheduling import timer_jobs
 
 router = APIRouter(prefix="/api/v1/dev", tags=["dev (local only)"])
 
@@ -92,7 +92,7 @@ def run_timer(
     name: str, container: ContainerDep, dry_run: Annotated[bool, Query(alias="dryRun")] = False
 ) -> dict[str, Any]:
     """Run one timer job now, at the server's clock; returns its report."""
-    job = TIMER_JOBS.get(name)
+    job = timer_jobs().get(name)
     if job is None:
-        raise NotFound(f"No timer named {name!r}; known: {', '.join(sorted(TIMER_JOBS))}")
+        raise NotFound(f"No timer named {name!r}; known: {', '.join(sorted(timer_jobs()))}")
     return job.run(container, dry_run)
