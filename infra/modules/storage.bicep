@@ -21,6 +21,7 @@ param logAnalyticsWorkspaceId string
 var appContainers = [
   'ugc'
   'exports'
+  'warehouse'
 ]
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
@@ -135,6 +136,40 @@ resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05
               snapshot: {
                 delete: {
                   daysAfterCreationGreaterThan: 2
+                }
+              }
+            }
+          }
+        }
+        {
+          // The warehouse keeps no history: the daily timer replaces each brand's snapshot; this rule is
+          // the backstop if the timer stops, and removes the versions that account versioning keeps.
+          name: 'expire-warehouse-snapshots'
+          enabled: true
+          type: 'Lifecycle'
+          definition: {
+            filters: {
+              blobTypes: [
+                'blockBlob'
+              ]
+              prefixMatch: [
+                'warehouse/'
+              ]
+            }
+            actions: {
+              baseBlob: {
+                delete: {
+                  daysAfterModificationGreaterThan: 2
+                }
+              }
+              version: {
+                delete: {
+                  daysAfterCreationGreaterThan: 1
+                }
+              }
+              snapshot: {
+                delete: {
+                  daysAfterCreationGreaterThan: 1
                 }
               }
             }

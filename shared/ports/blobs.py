@@ -10,7 +10,8 @@ from shared.errors import NotFound
 
 CONTAINER_UGC = "ugc"
 CONTAINER_EXPORTS = "exports"
-BLOB_CONTAINERS = (CONTAINER_UGC, CONTAINER_EXPORTS)
+CONTAINER_WAREHOUSE = "warehouse"  # the daily anonymised snapshot (shared/gdpr/warehouse.py)
+BLOB_CONTAINERS = (CONTAINER_UGC, CONTAINER_EXPORTS, CONTAINER_WAREHOUSE)
 
 
 class BlobNotFound(NotFound):

@@ -1,0 +1,33 @@
+"""Timer jobs of the data-warehouse export and the access-log retention (NCRONTAB, UTC)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from shared.brands import service as brands
+from shared.gdpr import access_logs, warehouse
+from shared.scheduling import TimerJob
+from shared.store_schema import PLATFORM_SCOPE
+
+if TYPE_CHECKING:
+    from shared.bootstrap import Container
+
+
+def _warehouse_export(container: Container, dry_run: bool) -> dict[str, Any]:
+    brand_ids = brands.all_brand_ids(store=container.store)
+    return warehouse.export_all(store=container.store, blobs=container.blobs, now=container.clock.now(),
+                                brand_ids=brand_ids, dry_run=dry_run)
+
+
+def _purge_access_logs(container: Container, dry_run: bool) -> dict[str, Any]:
+    # The platform scope too: operators' activity, if recorded, follows the same one-year rule.
+    brand_ids = [*brands.all_brand_ids(store=container.store), PLATFORM_SCOPE]
+    return access_logs.purge_all(store=container.store, now=container.clock.now(), brand_ids=brand_ids,
+                                 dry_run=dry_run)
+
+
+JOBS = [
+    # Off-peak, early in the UTC day: the snapshot is dated the day it is taken.
+    TimerJob("warehouse_export", "0 30 1 * * *", _warehouse_export),
+    TimerJob("purge_access_logs", "0 45 3 * * *", _purge_access_logs),
+]
