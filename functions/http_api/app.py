@@ -31,6 +31,9 @@ ROUTER_MODULES = (
     "integrations_sso",
     "manager_members",
     "manager_users",
+    "gdpr_app",
+    "gdpr_widget",
+    "gdpr_manager",
 )
 _ORIGINS_TTL_SECONDS = 30.0
 

@@ -146,6 +146,7 @@ class Member(CamelModel):
     availability: Availability = "offline"
     availability_until: datetime | None = None
     sso_subject: str | None = None  # the brand platform's id for SSO-provisioned members
+    sso_subject_hash: str | None = None  # kept when the member is erased
     last_activity_at: datetime | None = None  # what the 3-year inactivity rule reads
     status_changed_at: datetime | None = None
     erasure_due_at: datetime | None = None

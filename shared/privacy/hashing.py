@@ -13,7 +13,7 @@ import ipaddress
 import unicodedata
 from typing import Literal
 
-IdentifierKind = Literal["email", "customer_id", "social_id", "sso_subject", "ip", "user_agent", "visitor"]
+IdentifierKind = Literal["email", "customer_id", "social_id", "sso_subject", "ip", "user_agent", "visitor", "member"]
 
 
 def normalise(kind: IdentifierKind, value: str) -> str:

@@ -1,0 +1,79 @@
+"""App API: a member's GDPR requests (articles 15-22): ask, follow one's own requests, confirm an erasure."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+from pydantic import BaseModel, Field
+
+from functions.http_api.access import CurrentMember, access
+from functions.http_api.deps import ContainerDep
+from functions.http_api.problems import problem_responses
+from shared.bootstrap import Container
+from shared.brands import service as brands
+from shared.gdpr import register, requests
+from shared.gdpr.requests import RequestCreate, RequestRead, Rights
+
+router = APIRouter(prefix="/api/v1/app/{brand_id}/gdpr", tags=["app: gdpr"])
+
+
+class RequestPage(BaseModel):
+    items: list[RequestRead]
+    continuation: str | None = None
+
+
+class ErasureConfirmation(BaseModel):
+    token: str = Field(min_length=1, max_length=200)
+
+
+def rights_of(container: Container, brand_id: str) -> Rights:
+    """What processing a request of this brand needs, from the composition root."""
+    return Rights(store=container.store.for_brand(brand_id), blobs=container.blobs, hasher=container.hasher(brand_id),
+                  bus=container.bus, settings=container.settings,
+                  brand=brands.get(store=container.store, brand_id=brand_id))
+
+
+@router.post("/requests", status_code=status.HTTP_201_CREATED, response_model=RequestRead,
+             responses=problem_responses(401, 404, 409, 422), **access("member"))
+def make_request(brand_id: str, body: RequestCreate, member: CurrentMember, container: ContainerDep) -> RequestRead:
+    """Exercise a GDPR right: an export is ready at once, an erasure waits for the emailed confirmation link."""
+    now = container.clock.now()
+    outcome = requests.submit_own(rights_of(container, brand_id), subject_kind="member", subject_id=member.id,
+                                  kind=body.kind, details=body, now=now)
+    return requests.to_read(container.blobs, outcome.request, now=now)
+
+
+@router.get("/requests", response_model=RequestPage, responses=problem_responses(401, 404, 422), **access("member"))
+def list_my_requests(
+    brand_id: str,
+    member: CurrentMember,
+    container: ContainerDep,
+    continuation: Annotated[str | None, Query(description="Token from the previous page")] = None,
+    page_size: Annotated[int, Query(alias="pageSize", ge=1, le=100)] = 20,
+) -> RequestPage:
+    """The calling member's own GDPR requests, newest first."""
+    subject = register.subject_hash(container.hasher(brand_id), "member", member.id)
+    items, token = requests.list_requests(container.store.for_brand(brand_id), subject_hash=subject,
+                                          page_size=page_size, continuation=continuation)
+    now = container.clock.now()
+    return RequestPage(items=[requests.to_read(container.blobs, item, now=now) for item in items],
+                       continuation=token)
+
+
+@router.get("/requests/{request_id}", response_model=RequestRead, responses=problem_responses(401, 404),
+            **access("member"))
+def get_my_request(brand_id: str, request_id: str, member: CurrentMember, container: ContainerDep) -> RequestRead:
+    """One of the calling member's requests (another member's answers 404)."""
+    subject = register.subject_hash(container.hasher(brand_id), "member", member.id)
+    request = requests.get_own(container.store.for_brand(brand_id), request_id, subject)
+    return requests.to_read(container.blobs, request, now=container.clock.now())
+
+
+@router.post("/erasure/confirm", response_model=RequestRead, responses=problem_responses(404, 409, 410, 422),
+             **access("public"))
+def confirm_erasure(brand_id: str, body: ErasureConfirmation, container: ContainerDep) -> RequestRead:
+    """Confirm an erasure with the emailed single-use link: the personal data is erased at once."""
+    now = container.clock.now()
+    request = requests.confirm_erasure(rights_of(container, brand_id), token=body.token, now=now)
+    return requests.to_read(container.blobs, request, now=now)

@@ -1,0 +1,79 @@
+"""Widget API: an external user's GDPR requests: export, erasure (confirmed in the widget), follow-up."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+from pydantic import BaseModel, Field
+
+from functions.http_api.access import access
+from functions.http_api.deps import ContainerDep
+from functions.http_api.problems import problem_responses
+from functions.http_api.routers.gdpr_app import ErasureConfirmation, rights_of
+from functions.http_api.routers.widget_visitors import CurrentAccount
+from shared.gdpr import register, requests
+from shared.gdpr.requests import RequestCreate, RequestRead
+
+router = APIRouter(prefix="/api/v1/widget/{brand_id}/gdpr", tags=["widget: gdpr"])
+
+
+class VisitorRequestRead(RequestRead):
+    """A request just made; for an erasure, the single-use token the widget posts to confirm it."""
+
+    confirmation_token: str | None = Field(None, alias="confirmationToken")
+
+
+class VisitorRequestPage(BaseModel):
+    items: list[RequestRead]
+    continuation: str | None = None
+
+
+@router.post("/requests", status_code=status.HTTP_201_CREATED, response_model=VisitorRequestRead,
+             responses=problem_responses(401, 404, 409, 422), **access("visitor"))
+def make_request(brand_id: str, body: RequestCreate, account: CurrentAccount,
+                 container: ContainerDep) -> VisitorRequestRead:
+    """Exercise a GDPR right as a visitor: the export link comes back at once; an erasure needs confirming."""
+    now = container.clock.now()
+    outcome = requests.submit_own(rights_of(container, brand_id), subject_kind="visitor", subject_id=account.id,
+                                  kind=body.kind, details=body, now=now)
+    read = requests.to_read(container.blobs, outcome.request, now=now)
+    return VisitorRequestRead.model_validate({**read.model_dump(), "confirmation_token": outcome.confirmation_token})
+
+
+@router.get("/requests", response_model=VisitorRequestPage, responses=problem_responses(401, 404, 422),
+            **access("visitor"))
+def list_my_requests(
+    brand_id: str,
+    account: CurrentAccount,
+    container: ContainerDep,
+    continuation: Annotated[str | None, Query(description="Token from the previous page")] = None,
+    page_size: Annotated[int, Query(alias="pageSize", ge=1, le=100)] = 20,
+) -> VisitorRequestPage:
+    """The calling visitor's own GDPR requests, newest first."""
+    subject = register.subject_hash(container.hasher(brand_id), "visitor", account.id)
+    items, token = requests.list_requests(container.store.for_brand(brand_id), subject_hash=subject,
+                                          page_size=page_size, continuation=continuation)
+    now = container.clock.now()
+    return VisitorRequestPage(items=[requests.to_read(container.blobs, item, now=now) for item in items],
+                              continuation=token)
+
+
+@router.get("/requests/{request_id}", response_model=RequestRead, responses=problem_responses(401, 404),
+            **access("visitor"))
+def get_my_request(brand_id: str, request_id: str, account: CurrentAccount, container: ContainerDep) -> RequestRead:
+    """One of the calling visitor's requests (anyone else's answers 404)."""
+    subject = register.subject_hash(container.hasher(brand_id), "visitor", account.id)
+    request = requests.get_own(container.store.for_brand(brand_id), request_id, subject)
+    return requests.to_read(container.blobs, request, now=container.clock.now())
+
+
+@router.post("/erasure/confirm", response_model=RequestRead, responses=problem_responses(401, 404, 409, 410, 422),
+             **access("visitor"))
+def confirm_erasure(brand_id: str, body: ErasureConfirmation, account: CurrentAccount,
+                    container: ContainerDep) -> RequestRead:
+    """Confirm one's erasure with the request's single-use token: the visitor's data is erased at once."""
+    now = container.clock.now()
+    request = requests.confirm_erasure(rights_of(container, brand_id), token=body.token, now=now,
+                                       visitor_id=account.id)
+    return requests.to_read(container.blobs, request, now=now)
