@@ -98,8 +98,10 @@ def test_every_declared_indexed_path_has_an_expression_index(store: SqliteDocume
         ("members", {"filters": [Filter("role", "=", 3)]}, "role"),
         ("members", {"order_by": "retention.dueAt", "descending": True}, "retention_dueAt"),
         ("tracking_events", {"filters": [Filter("visitorKey", "=", "v1")]}, "brand_visitorKey"),
+        ("members", {"filters": [Filter("directory.availability", "=", "online")], "fields": ("directory",)},
+         "directory_availability"),
     ],
-    ids=["range", "equality", "sorted", "across-partitions"],
+    ids=["range", "equality", "sorted", "across-partitions", "projected"],
 )
 def test_queries_on_declared_paths_search_an_index(
     store: SqliteDocumentStore, container: str, query: dict, index: str

@@ -255,6 +255,7 @@ class CosmosBrandStore(BrandStore):
         page_size: int = 100,
         continuation: str | None = None,
         pk: str | None = None,
+        fields: tuple[str, ...] | None = None,
     ) -> Page:
         """Documents of this brand matching every filter, one page at a time (keyset paging)."""
         spec = rules.container_spec(container)
@@ -262,6 +263,7 @@ class CosmosBrandStore(BrandStore):
         part = rules.query_partition(spec, self.brand_id, pk)
         order_path = rules.check_order_by(spec, order_by)
         rules.check_page_size(page_size)
+        projection = rules.check_fields(fields)
         fingerprint = rules.query_fingerprint(
             self.brand_id, container, pk, order_by, descending, [(f.path, f.op, f.value) for f in filters]
         )
@@ -277,16 +279,25 @@ class CosmosBrandStore(BrandStore):
         with _translated(container):
             pages = client.query_items(
                 # Only declared names and validated identifier paths are formatted in; values are bound.
-                query=f"SELECT TOP @top * FROM c WHERE {sql} ORDER BY {order}",  # noqa: S608
+                query=f"SELECT TOP @top {_select(projection, order_path)} FROM c WHERE {sql} ORDER BY {order}",  # noqa: S608
                 parameters=parameters,
                 max_item_count=page_size + 1,
                 **scope,
             )
             rows = [_clean(item) for item in islice(pages, page_size + 1)]
+        if projection is not None:
+            # Aliased columns: `c.a.b` alone would come back as a top-level "b".
+            sort_values = [row.get("k") for row in rows]
+            rows = [rules.projected(row["id"], row["_etag"], [
+                (path, row[f"f{index}"]) for index, path in enumerate(projection) if f"f{index}" in row
+            ]) for row in rows]
         if len(rows) <= page_size:
             return Page(rows)
         items = rows[:page_size]
-        last_value = rules.value_at(items[-1], order_path) if order_path else None
+        if projection is not None:
+            last_value = sort_values[page_size - 1]
+        else:
+            last_value = rules.value_at(items[-1], order_path) if order_path else None
         return Page(items, rules.encode_continuation(fingerprint, last_value, items[-1]["id"]))
 
     def _query_text(
@@ -312,6 +323,17 @@ class CosmosBrandStore(BrandStore):
             field = _field(order_path)
             where.append(f"IS_DEFINED({field}) AND NOT IS_NULL({field})")
         return " AND ".join(where), parameters
+
+
+def _select(projection: tuple[str, ...] | None, order_path: str | None) -> str:
+    """The SELECT list: whole items, or id, _etag, the sort key `k` and each projected path as `f<n>`."""
+    if projection is None:
+        return "*"
+    columns = ["c.id", "c._etag"]
+    if order_path is not None:
+        columns.append(f"{_field(order_path)} AS k")
+    columns += [f"{_field(path)} AS f{index}" for index, path in enumerate(projection)]
+    return ", ".join(columns)
 
 
 def _after(

@@ -26,6 +26,8 @@ ValueKind = Literal["text", "number", "bool", "null"]
 SYSTEM_FIELDS = ("_rid", "_self", "_ts", "_attachments")
 # Cosmos DB refuses more in one patch request; the SQLite adapter refuses the same.
 MAX_PATCH_OPS = 10
+# Fields one projected query may name (each is one expression per row in both engines).
+MAX_FIELDS = 16
 # Characters Cosmos DB refuses in ids; "|" is also refused in brand ids because it separates
 # the brand from the shard in `pk` values ("brandA|x" must never be reachable from "brandA|x|y").
 _FORBIDDEN_ID_CHARS = frozenset("/\\?#")
@@ -124,6 +126,38 @@ def value_at(doc: Document, path: str) -> Any:
     for segment in path_segments(path):
         value = value.get(segment) if isinstance(value, dict) else None
     return value
+
+
+def check_fields(fields: Iterable[str] | None) -> tuple[str, ...] | None:
+    """A projection: distinct dotted paths, none inside another; `id` and `_etag` always come back."""
+    if fields is None:
+        return None
+    if isinstance(fields, str):
+        raise InvalidInput("fields is a sequence of dotted paths, not one string", field="fields")
+    paths = tuple(dict.fromkeys(path for path in fields if path != "id"))
+    if len(paths) > MAX_FIELDS:
+        raise InvalidInput(f"a projection names at most {MAX_FIELDS} fields", field="fields")
+    for path in paths:
+        if path_segments(path)[0].startswith("_"):
+            raise InvalidInput(f"{path!r}: system fields cannot be projected", field="fields")
+    for path in paths:
+        for other in paths:
+            if other.startswith(path + "."):
+                raise InvalidInput(f"{other!r} lies inside {path!r}: name one of them", field="fields")
+    return paths
+
+
+def projected(doc_id: str, etag: str, values: Iterable[tuple[str, Any]]) -> Document:
+    """A projected item: id, the (path, value) pairs nested as in the document, and `_etag`."""
+    item: Document = {"id": doc_id}
+    for path, value in values:
+        *parents, leaf = path_segments(path)
+        parent = item
+        for segment in parents:
+            parent = parent.setdefault(segment, {})
+        parent[leaf] = value
+    item["_etag"] = etag
+    return item
 
 
 def value_kind(value: object) -> ValueKind:

@@ -56,7 +56,10 @@ def _guard(path: str, kind: rules.ValueKind, op: str) -> str:
 
 def _filter_sql(path: str, op: str, kind: rules.ValueKind) -> str:
     comparison = "IS" if kind == "null" else op
-    return f"{_expr(path)} {comparison} ?{_guard(path, kind, op)}"
+    # The id column (the same text as the document's id) lets "sort key = v AND id > w" walk the
+    # (part, key, id) index; json_extract(doc, '$.id') would read every row with that key.
+    operand = "id" if path == "id" else _expr(path)
+    return f"{operand} {comparison} ?{_guard(path, kind, op)}"
 
 
 @lru_cache(maxsize=1024)
@@ -67,6 +70,7 @@ def _query_sql(
     order_by: str | None,
     descending: bool,
     keyset: rules.ValueKind | None,
+    fields: tuple[str, ...] | None = None,
 ) -> str:
     """The SELECT of one query shape (cached: shapes repeat, values are bound)."""
     where = [f"{scope} = ?"]
@@ -86,8 +90,14 @@ def _query_sql(
                 f"{sort_key} {after}= ? AND ({sort_key} {after} ? OR id {after} ?){_guard(order_by, keyset, after)}"
             )
         order = f"{_expr(order_by)} {direction}, id {direction}"
+    columns = "etag, doc"
+    if fields is not None:
+        # `->` gives each value's JSON text (NULL when missing, 'null' when null), the sort key for
+        # the continuation token, and never the whole document back to Python.
+        sort_value = f"doc -> '$.{order_by}'" if order_by else "NULL"
+        columns = ", ".join(["etag", "id", sort_value, *(f"doc -> '$.{path}'" for path in fields)])
     # Only declared names and validated identifier paths are formatted in; values are bound.
-    return f'SELECT etag, doc FROM "{table}" WHERE {" AND ".join(where)} ORDER BY {order} LIMIT ?'  # noqa: S608
+    return f'SELECT {columns} FROM "{table}" WHERE {" AND ".join(where)} ORDER BY {order} LIMIT ?'  # noqa: S608
 
 
 def _ddl(spec: ContainerSpec) -> list[str]:
@@ -311,12 +321,14 @@ class SqliteBrandStore(BrandStore):
         page_size: int = 100,
         continuation: str | None = None,
         pk: str | None = None,
+        fields: tuple[str, ...] | None = None,
     ) -> Page:
         """Documents of this brand matching every filter, one page at a time (keyset paging)."""
         spec = rules.container_spec(container)
         part = rules.query_partition(spec, self.brand_id, pk)
         order_path = rules.check_order_by(spec, order_by)
         rules.check_page_size(page_size)
+        projection = rules.check_fields(fields)
         shape = tuple((f.path, f.op, rules.check_filter(f)) for f in filters)
         params: list[Any] = [self.brand_id if part is None else part]
         params += [f.value for f in filters]
@@ -332,9 +344,13 @@ class SqliteBrandStore(BrandStore):
             else:
                 keyset = rules.value_kind(last_value)
                 params += [last_value, last_value, last_id]
-        sql = _query_sql(container, "brand" if part is None else "part", shape, order_path, descending, keyset)
+        sql = _query_sql(
+            container, "brand" if part is None else "part", shape, order_path, descending, keyset, projection
+        )
         params.append(page_size + 1)
         rows = self._store.connection().execute(sql, params).fetchall()
+        if projection is not None:
+            return self._projected_page(rows, projection, page_size, fingerprint)
         items = []
         for etag, text in rows[:page_size]:
             doc = json.loads(text)
@@ -345,3 +361,17 @@ class SqliteBrandStore(BrandStore):
         last = items[-1]
         last_value = rules.value_at(last, order_path) if order_path else None
         return Page(items, rules.encode_continuation(fingerprint, last_value, last["id"]))
+
+    @staticmethod
+    def _projected_page(rows: list[tuple], paths: tuple[str, ...], page_size: int, fingerprint: str) -> Page:
+        items = [
+            rules.projected(doc_id, etag, [
+                (path, json.loads(text)) for path, text in zip(paths, values, strict=True) if text is not None
+            ])
+            for etag, doc_id, _, *values in rows[:page_size]
+        ]
+        if len(rows) <= page_size:
+            return Page(items)
+        last_sort = rows[page_size - 1][2]
+        last_value = json.loads(last_sort) if last_sort is not None else None
+        return Page(items, rules.encode_continuation(fingerprint, last_value, items[-1]["id"]))

@@ -11,11 +11,13 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import heapq
 import json
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import islice
 from typing import Any, Literal
 
 from pydantic import Field
@@ -99,6 +101,8 @@ class DirectoryMap(CamelModel):
     zoom: int
     cell_degrees: float
     clusters: list[MapCluster] = Field(default_factory=list)
+    # True: the box holds more members than one map reads (MAP_READ_LIMIT); counts are partial, zoom in.
+    truncated: bool = False
 
 
 @dataclass(frozen=True)
@@ -210,12 +214,22 @@ def _decode(token: str, fingerprint: str, shape: tuple[type, ...]) -> tuple:
 
 # -- reading candidates --------------------------------------------------------------------------
 
+# Candidates are read as their `directory` projection only: parsing whole member documents was
+# most of the cost. The entries of the page served are then read whole (at most a page of them).
+SCAN_FIELDS = ("directory",)
+# A map reads at most this many members (shared among the box's blocks); past it the answer says
+# `truncated` and the App asks to zoom in (docs/decisions/0009-member-directory.md).
+MAP_READ_LIMIT = 5_000
 
-def _pages(store: BrandStore, filters: list[Filter], order_by: str | None, first: int) -> Iterator[Document]:
-    """Every matching document, in store pages that grow: a caller that stops early read little."""
-    continuation, size = None, first
+
+def _pages(
+    store: BrandStore, filters: list[Filter], order_by: str | None, first: int, limit: int | None = None
+) -> Iterator[Document]:
+    """Every matching projection, in store pages that grow: a caller that stops early read little."""
+    continuation, size = None, min(first, limit or _CHUNK)
     while True:
-        page = store.query(MEMBERS, filters=filters, order_by=order_by, page_size=size, continuation=continuation)
+        page = store.query(MEMBERS, filters=filters, order_by=order_by, page_size=size, continuation=continuation,
+                           fields=SCAN_FIELDS)
         yield from page.items
         continuation, size = page.continuation, min(size * 2, _CHUNK)
         if continuation is None:
@@ -225,12 +239,21 @@ def _pages(store: BrandStore, filters: list[Filter], order_by: str | None, first
 def _after_in_order(
     store: BrandStore, filters: list[Filter], path: str, after: tuple | None, first: int
 ) -> Iterator[Document]:
-    """Documents in (path, id) order strictly after `after` (the store's filters are AND-only: two reads)."""
-    if after is not None:
-        value, last_id = after
-        yield from _pages(store, [*filters, Filter(path, "=", value), Filter("id", ">", last_id)], path, first)
-        filters = [*filters, Filter(path, ">", value)]
-    yield from _pages(store, filters, path, first)
+    """Documents in (path, id) order strictly after `after`.
+
+    One range read from the last key on, skipping what was served: the store's filters are AND-only,
+    and a second read "key = last AND id > last id" may be planned on another index of the filters.
+    """
+    if after is None:
+        yield from _pages(store, filters, path, first)
+        return
+    value, last_id = after
+    for doc in _pages(store, [*filters, Filter(path, ">=", value)], path, first):
+        key = doc
+        for segment in path.split("."):
+            key = key.get(segment) if isinstance(key, dict) else None
+        if (key, doc["id"]) > (value, last_id):
+            yield doc
 
 
 def effective_availability(projection: dict[str, Any], now: datetime) -> str:
@@ -256,11 +279,26 @@ class _Search:
     def policy(self) -> str:
         return self.brand.display_name_policy
 
+    @property
+    def name_path(self) -> str:
+        """The indexed key of the order by name: the alias policy never sorts by real names."""
+        return "directory.aliasName" if self.policy == "alias" else "directory.sortName"
+
     def display_name(self, doc: Document) -> str | None:
         return name_forms(doc.get("firstName"), doc.get("lastName"), doc.get("alias"))[self.policy]
 
     def name_key(self, projection: dict[str, Any]) -> str:
         return projection.get("aliasName" if self.policy == "alias" else "sortName") or ""
+
+    def shown_key(self, doc: Document) -> str:
+        """The search key of the name the policy shows (sortName and aliasName are exactly that)."""
+        projection = doc["directory"]
+        key = {"full_name": "sortName", "alias": "aliasName", "first_name_initial": "initialName"}[self.policy]
+        if key in projection:
+            return projection[key] or ""
+        # A member saved before `initialName` existed: read the names themselves.
+        whole = self.store.find(MEMBERS, doc["id"]) or {}
+        return sort_key(self.display_name(whole) or "")
 
     def wanted(self, doc: Document) -> bool:
         """Listed, and matching the filters; the name matched is the one the policy shows."""
@@ -273,7 +311,7 @@ class _Search:
         ):
             return False
         if query.text:
-            shown = sort_key(self.display_name(doc) or "")
+            shown = self.shown_key(doc)
             return shown.startswith(query.text) if query.match == "prefix" else query.text in shown
         return True
 
@@ -286,12 +324,20 @@ class _Search:
         return []
 
     def name_prefix_filters(self) -> list[Filter]:
-        """A range on the indexed real-name key that holds every name the policy shows with this prefix."""
-        # "Jane D." is shown for "Jane Doe": the key range stops before the initial's dot.
-        prefix = self.query.text.split(".")[0] if self.query.text else ""
-        if not prefix or self.query.match != "prefix" or self.policy == "alias":
+        """A range on the indexed name key that holds every name the policy shows with this prefix."""
+        # "Jane D." is shown for "Jane Doe": the real-name range stops before the initial's dot.
+        prefix = self.query.text if self.policy == "alias" else (self.query.text or "").split(".")[0]
+        if not prefix or self.query.match != "prefix":
             return []
-        return [Filter("directory.sortName", ">=", prefix), Filter("directory.sortName", "<", prefix + "\U0010ffff")]
+        return [Filter(self.name_path, ">=", prefix), Filter(self.name_path, "<", prefix + "\U0010ffff")]
+
+    def by_name(self, extra: list[Filter], after: tuple | None,
+                keep: Callable[[dict[str, Any]], bool] | None = None) -> Iterator[tuple[tuple, Document]]:
+        """Wanted members in (name key, id) order after `after`, with their key; lazy."""
+        filters = [*self.narrowing(), *self.name_prefix_filters(), *extra]
+        for doc in _after_in_order(self.store, filters, self.name_path, after, first=self.query.page_size + 1):
+            if (keep is None or keep(doc["directory"])) and self.wanted(doc):
+                yield (self.name_key(doc["directory"]), doc["id"]), doc
 
     def page(self) -> tuple[list[tuple[Document, float | None]], str | None]:
         """The entries of this page (with their distance) and the next page's token."""
@@ -300,45 +346,40 @@ class _Search:
         if self.query.sort == "distance":
             after = _decode(token, fingerprint, (float, str)) if token else None
             found, keys = self.nearest(after)
-        elif self.query.sort == "name" and self.policy != "alias" and not self.narrowing():
+        elif self.query.sort == "name":
             after = _decode(token, fingerprint, (str, str)) if token else None
-            found, keys = self.streamed_by_name(after)
+            chosen = list(islice(self.by_name([], after), self.query.page_size + 1))
+            found, keys = [(doc, None) for _, doc in chosen], [key for key, _ in chosen]
         else:
-            shape = (str, str) if self.query.sort == "name" else (int, str, str)
-            after = _decode(token, fingerprint, shape) if token else None
-            found, keys = self.sorted_in_memory(after)
+            after = _decode(token, fingerprint, (int, str, str)) if token else None
+            chosen = list(islice(self.by_availability(after), self.query.page_size + 1))
+            found, keys = [(doc, None) for _, doc in chosen], [key for key, _ in chosen]
         size = self.query.page_size
         next_token = _encode(fingerprint, keys[size - 1]) if len(found) > size else None
         return found[:size], next_token
 
-    def streamed_by_name(self, after: tuple | None) -> tuple[list, list]:
-        found, keys = [], []
-        for doc in _after_in_order(
-            self.store, self.name_prefix_filters(), "directory.sortName", after, first=self.query.page_size + 1
-        ):
-            if self.wanted(doc):
-                found.append((doc, None))
-                keys.append((doc["directory"]["sortName"], doc["id"]))
-                if len(found) > self.query.page_size:
-                    break
-        return found, keys
+    def by_availability(self, after: tuple | None) -> Iterator[tuple[tuple, Document]]:
+        """Online, away, then offline members, each by name, read through the availability index.
 
-    def sorted_in_memory(self, after: tuple | None) -> tuple[list, list]:
-        """Alias order and availability order have no index: read the narrowed set, sort it here."""
-        filters = self.narrowing() or self.name_prefix_filters()
-        key: Callable[[Document], tuple]
-        if self.query.sort == "name":
-            def key(doc: Document) -> tuple:
-                return self.name_key(doc["directory"]), doc["id"]
-        else:
-            def key(doc: Document) -> tuple:
-                projection = doc["directory"]
-                rank = _PRESENCE_RANK[effective_availability(projection, self.now)]
-                return rank, self.name_key(projection), doc["id"]
-        ranked = sorted(((key(doc), doc) for doc in _pages(self.store, filters, None, _CHUNK) if self.wanted(doc)),
-                        key=lambda pair: pair[0])
-        chosen = [(k, doc) for k, doc in ranked if after is None or k > after][: self.query.page_size + 1]
-        return [(doc, None) for _, doc in chosen], [k for k, _ in chosen]
+        A stated online/away past its `availabilityUntil` is offline: the online and away streams
+        skip it, and the offline rank merges it (by name) with the members stated offline.
+        """
+        def stated(value: str, live: bool, start: tuple | None) -> Iterator[tuple[tuple, Document]]:
+            return self.by_name([Filter("directory.availability", "=", value)], start,
+                                keep=lambda p: (effective_availability(p, self.now) == value) == live)
+
+        first_rank = after[0] if after else 0
+        if not 0 <= first_rank < len(_PRESENCE_RANK):
+            raise _invalid("continuation", "malformed continuation token")
+        for rank in range(first_rank, len(_PRESENCE_RANK)):
+            start = tuple(after[1:]) if after and rank == first_rank else None
+            if rank < 2:
+                streams = [stated(("online", "away")[rank], True, start)]
+            else:
+                streams = [stated("offline", True, start), stated("online", False, start),
+                           stated("away", False, start)]
+            for key, doc in heapq.merge(*streams, key=lambda pair: pair[0]):
+                yield (rank, *key), doc
 
     def nearest(self, after: tuple | None) -> tuple[list, list]:
         """Rings around the point, each reading only new cells, until the page is certain."""
@@ -395,9 +436,14 @@ def search(
     """One page of the brand's directory, as `view` may see it."""
     run = _Search(store=store, brand=brand, view=view, query=query, now=now)
     found, continuation = run.page()
+    items = []
+    for projected, distance in found:
+        # The page's members read whole; one who left or hid since the scan is not shown.
+        doc = store.find(MEMBERS, projected["id"])
+        if doc is not None and (doc.get("directory") or {}).get("listed"):
+            items.append(_entry(doc, run, blobs, distance))
     page_type = VisitorDirectoryPage if view == "visitor" else MemberDirectoryPage
-    return page_type(items=[_entry(doc, run, blobs, distance) for doc, distance in found],
-                         continuation=continuation)
+    return page_type(items=items, continuation=continuation)
 
 
 def cell_degrees(zoom: int) -> float:
@@ -418,9 +464,17 @@ def members_map(
     min_lat, min_lon, max_lat, max_lon = bbox
     run = _Search(store=store, brand=brand, view=view, query=DirectoryQuery(), now=now)
     cells: dict[tuple[int, int], list[Document]] = {}
-    for first, last in box_ranges(*bbox):
+    ranges = box_ranges(*bbox)
+    # The read budget is shared among the box's blocks, so a truncated map still covers the box.
+    budget, truncated = max(1, MAP_READ_LIMIT // len(ranges)), False
+    for first, last in ranges:
         cell_filters = [Filter("directory.geoCell", ">=", first), Filter("directory.geoCell", "<=", last)]
-        for doc in _pages(store, cell_filters, "directory.geoCell", _CHUNK):
+        read = 0
+        for doc in _pages(store, cell_filters, "directory.geoCell", _CHUNK, limit=budget + 1):
+            read += 1
+            if read > budget:
+                truncated = True
+                break
             projection = doc.get("directory") or {}
             lat, lon = projection.get("lat"), projection.get("lon")
             if lat is None or not run.wanted(doc) or not (min_lat <= lat <= max_lat and min_lon <= lon <= max_lon):
@@ -434,9 +488,11 @@ def members_map(
         else:
             lat = sum(doc["directory"]["lat"] for doc in docs) / len(docs)
             lon = sum(doc["directory"]["lon"] for doc in docs) / len(docs)
-        alone = docs[0] if len(docs) == 1 else None
+        # A lone member is named: only those few are read whole.
+        alone = store.find(MEMBERS, docs[0]["id"]) if len(docs) == 1 else None
         clusters.append(MapCluster(
             lat=round(lat, 6), lon=round(lon, 6), count=len(docs),
-            member_id=alone["id"] if alone else None, display_name=run.display_name(alone) if alone else None,
+            member_id=docs[0]["id"] if len(docs) == 1 else None,
+            display_name=run.display_name(alone) if alone else None,
         ))
-    return DirectoryMap(zoom=zoom, cell_degrees=size, clusters=clusters)
+    return DirectoryMap(zoom=zoom, cell_degrees=size, clusters=clusters, truncated=truncated)

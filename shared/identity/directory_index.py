@@ -239,6 +239,8 @@ def directory_fields(member: Member) -> dict[str, Any]:
         # Ordered by real name for the name policies; the alias policy orders by `aliasName`.
         "sortName": sort_key(names["full_name"] or ""),
         "aliasName": sort_key(names["alias"] or ""),
+        # The search key of "Jane D.": name search matches the shown name, read from here alone.
+        "initialName": sort_key(names["first_name_initial"] or ""),
         "city": sort_key(member.address.city) if member.address.city else None,
         "shopId": member.home_shop_id,
         "lat": location.lat if location else None,

@@ -132,6 +132,7 @@ class BrandStore(ABC):
         page_size: int = 100,
         continuation: str | None = None,
         pk: str | None = None,
+        fields: tuple[str, ...] | None = None,
     ) -> Page:
         """Documents of this brand matching every filter, one page at a time.
 
@@ -142,6 +143,12 @@ class BrandStore(ABC):
         come in id order. `continuation` is the adapter's own keyset token: it continues only
         the query (and brand) that issued it. On a `pk` container, `pk=` reads one partition,
         and without it the query reads every partition of this brand.
+
+        `fields` projects: each item then holds only `id`, `_etag` and those dotted paths, nested
+        as in the document ("address.city" → {"address": {"city": ...}}); a missing field is left
+        out, a null one kept. Paths are identifiers, none inside another; it does not change which
+        documents match, their order, or the continuation tokens. Reading a few fields of large
+        documents costs a fraction of reading them whole.
         """
 
     def query_all(self, container: str, **kwargs: Any) -> list[Document]:

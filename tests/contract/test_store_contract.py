@@ -381,3 +381,55 @@ def test_a_continuation_token_only_continues_its_own_query(members: BrandStore, 
 def test_sorting_needs_a_declared_index(members: BrandStore) -> None:
     with pytest.raises(InvalidInput):
         members.query("members", order_by="profile.city")
+
+
+# --- projections --------------------------------------------------------------------------------
+
+
+def test_a_projection_returns_only_the_named_fields_nested_as_stored(brand: BrandStore) -> None:
+    created = brand.create("members", {
+        "id": "m1", "role": 2, "bio": "long text " * 50, "profile": {"city": "Lyon", "zip": "69001", "tags": ["a"]},
+        "retention": {"dueAt": None}, "flags": {"vip": True, "score": 1.5},
+    })
+
+    [item] = brand.query_all("members", fields=("role", "profile.city", "profile.tags", "retention.dueAt", "flags",
+                                                 "missing", "profile.missing", "bio.notAnObject"))
+
+    assert item == {"id": "m1", "_etag": created["_etag"], "role": 2,
+                    "profile": {"city": "Lyon", "tags": ["a"]},
+                    "retention": {"dueAt": None},  # a null field is kept, a missing one left out
+                    "flags": {"vip": True, "score": 1.5}}
+    assert brand.query_all("members", fields=()) == [{"id": "m1", "_etag": created["_etag"]}]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {},
+        {"order_by": "retention.dueAt"},
+        {"order_by": "retention.dueAt", "descending": True},
+        {"order_by": "role", "filters": [Filter("role", ">", 0)]},
+    ],
+    ids=["by-id", "by-date", "by-date-desc", "filtered-by-role"],
+)
+def test_a_projected_query_matches_orders_and_pages_like_the_whole_documents(members: BrandStore, query: dict) -> None:
+    projected, continuation = [], None
+    while True:
+        page = members.query("members", page_size=2, continuation=continuation, fields=("role",), **query)
+        projected += page.items
+        continuation = page.continuation
+        if continuation is None:
+            break
+
+    whole = members.query_all("members", **query)
+    assert projected == [{"id": doc["id"], "_etag": doc["_etag"], "role": doc["role"]} for doc in whole]
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [("profile", "profile.city"), ("_rid",), ("bad path",), "role", tuple(f"f{n}" for n in range(17))],
+    ids=["nested-twice", "system-field", "not-an-identifier", "a-string", "too-many"],
+)
+def test_a_bad_projection_is_refused(members: BrandStore, fields) -> None:
+    with pytest.raises(InvalidInput):
+        members.query("members", fields=fields)

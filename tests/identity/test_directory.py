@@ -10,9 +10,10 @@ import pytest
 
 from shared.brands import service as brands
 from shared.brands.models import BrandCreate
-from shared.identity import repository
+from shared.identity import directory, repository
 from shared.identity.directory_index import haversine_km
 from shared.identity.models import Member, Role
+from shared.ports.store import PatchOp
 
 LYON = (45.7640, 4.8357)
 PARIS = (48.8566, 2.3522)
@@ -300,3 +301,67 @@ def test_distance_order_reaches_the_other_side_of_the_world(make_brand, add_memb
     add_member(id="pole", location={"lat": 89.99, "lon": -179.99})
     assert ids(app_get("acme", near=f"{LYON[0]},{LYON[1]}")) == ["paris", "pole", "sydney"]
     assert ids(app_get("acme", near=f"{LYON[0]},{LYON[1]}", radiusKm=15000)) == ["paris", "pole"]
+
+
+def test_expired_statuses_take_their_place_among_the_offline_by_name(make_brand, add_member, app_get, clock):
+    make_brand()
+    past, later = clock.now() - timedelta(minutes=1), clock.now() + timedelta(hours=1)
+    add_member(id="ann", first="Ann")
+    add_member(id="bob", first="Bob", availability="online", availability_until=past)
+    add_member(id="cid", first="Cid")
+    add_member(id="dan", first="Dan", availability="away", availability_until=past)
+    add_member(id="eve", first="Eve", availability="away", availability_until=later)
+    add_member(id="fay", first="Fay", availability="online")
+    add_member(id="gus", first="Gus", hidden=True, availability="online")
+    add_member(id="hal", first="Hal", status="blocked")
+    expected = ["fay", "eve", "ann", "bob", "cid", "dan"]
+
+    assert ids(app_get("acme", sort="availability")) == expected
+    for size in (1, 2, 4):
+        assert [item["id"] for item in walk(app_get, "acme", sort="availability", pageSize=size)] == expected
+    statuses = {item["id"]: item["availability"] for item in app_get("acme", sort="availability").json()["items"]}
+    assert statuses == {"fay": "online", "eve": "away", "ann": "offline", "bob": "offline", "cid": "offline",
+                        "dan": "offline"}
+
+
+def test_availability_order_with_filters_and_the_alias_policy(make_brand, add_member, app_get):
+    make_brand("pseudo", policy="alias")
+    add_member("pseudo", id="z", first="Ada", alias="Zed", availability="online", address={"city": "Lyon"})
+    add_member("pseudo", id="a", first="Zoe", alias="Abe", availability="online", address={"city": "Lyon"})
+    add_member("pseudo", id="m", first="Max", alias="Mia", address={"city": "Lyon"})
+    add_member("pseudo", id="p", first="Pia", alias="Pat", availability="online", address={"city": "Paris"})
+    assert ids(app_get("pseudo", sort="availability", city="lyon")) == ["a", "z", "m"]
+    assert ids(app_get("pseudo", sort="availability", q="z")) == ["z"]
+    assert ids(app_get("pseudo", sort="availability", q="ada")) == []  # the real name stays hidden
+
+
+def test_name_search_under_each_policy_matches_the_shown_name_only(make_brand, add_member, app_get, container):
+    make_brand("full")
+    make_brand("initials", policy="first_name_initial")
+    make_brand("aliases", policy="alias")
+    for brand_id in ("full", "initials", "aliases"):
+        add_member(brand_id, id="jd", first="Jane", last="Doe", alias="Sunny")
+        add_member(brand_id, id="jx", first="Jane", last="Xu")  # no alias: "Jane X." under the alias policy
+    assert ids(app_get("full", q="jane d")) == ["jd"]
+    assert ids(app_get("full", q="sun")) == []
+    assert ids(app_get("initials", q="jane x.")) == ["jx"]
+    assert ids(app_get("initials", q="xu", match="contains")) == []
+    assert ids(app_get("aliases", q="jane")) == ["jx"]
+    assert ids(app_get("aliases", q="x.", match="contains")) == ["jx"]
+    # A member saved before the projection held the shown initial form is still matched on it.
+    container.store.for_brand("initials").patch("members", "jd", [PatchOp("remove", "directory.initialName")])
+    assert ids(app_get("initials", q="jane d.")) == ["jd"]
+    assert ids(app_get("initials", q="doe", match="contains")) == []
+
+
+def test_a_map_past_its_read_limit_says_it_is_truncated(make_brand, add_member, app_get, monkeypatch):
+    make_brand()
+    for index in range(6):
+        add_member(id=f"m{index}", location={"lat": LYON[0] + index / 100, "lon": LYON[1]})
+    full = app_get("acme", "directory/map", bbox="45,4,46,6", zoom=2).json()
+    assert (full["truncated"], sum(c["count"] for c in full["clusters"])) == (False, 6)
+
+    monkeypatch.setattr(directory, "MAP_READ_LIMIT", 3)
+    partial = app_get("acme", "directory/map", bbox="45,4,46,6", zoom=2).json()
+    assert partial["truncated"] is True
+    assert sum(c["count"] for c in partial["clusters"]) < 6
