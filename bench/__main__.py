@@ -9,6 +9,8 @@ BENCHMARKS = (
     "bench.bench_cold_start",
     "bench.bench_queue",
     "bench.bench_login",
+    "bench.bench_directory",
+    "bench.bench_retention",
 )
 
 

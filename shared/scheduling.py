@@ -31,7 +31,11 @@ def next_fire(schedule: str, after: datetime) -> datetime:
 
 # Modules declaring timer jobs: each has `JOBS: list[TimerJob]`. One line here adds a feature's jobs
 # to the Functions timers and the local schedule alike.
-TIMER_JOB_MODULES: tuple[str, ...] = ("shared.gdpr.exports", "shared.gdpr.timer_jobs_warehouse")
+TIMER_JOB_MODULES: tuple[str, ...] = (
+    "shared.gdpr.exports",
+    "shared.gdpr.timer_jobs_warehouse",
+    "shared.gdpr.retention.jobs",
+)
 
 
 @cache

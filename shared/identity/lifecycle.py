@@ -34,6 +34,9 @@ CANCEL_UNSUBSCRIPTION = "unsubscription_cancel"  # the action-token purpose of t
 
 # The retention rule the GDPR engine applies when `retention.dueAt` is reached, by status.
 RETENTION_RULES = {"unsubscribed": "member_unsubscribed", "contract_ended": "member_contract_ended"}
+# Every member who still has data and no scheduled erasure follows the 3-year inactivity rule.
+INACTIVITY_RULE = "member_inactive"
+INACTIVITY_STATUSES = frozenset({"pending_verification", "active", "blocked"})
 
 
 @dataclass(frozen=True)
@@ -63,10 +66,19 @@ TRANSITIONS: dict[Action, Transition] = {
 
 
 def retention_block(member: Member) -> dict[str, Any]:
-    """The `retention` field of a member document: the next erasure step, or nothing scheduled."""
+    """The `retention` field of a member document: its next retention step (nothing once erased).
+
+    Unsubscription and end of contract: the erasure, dated. Otherwise the inactivity rule, whose
+    dates depend on the brand's duration, which the savers of a member do not have: the block
+    says "schedule from this base" and is due at once (no brand may warn earlier than the base),
+    and the next retention run, which has the brand, stores the real step (shared.gdpr.retention).
+    """
     rule = RETENTION_RULES.get(member.status)
     if rule and member.erasure_due_at:
         return {"dueAt": isoformat(member.erasure_due_at), "rule": rule}
+    if member.status in INACTIVITY_STATUSES:
+        base = isoformat(member.last_activity_at or member.created_at)
+        return {"dueAt": base, "rule": INACTIVITY_RULE, "step": "schedule", "since": base}
     return {}
 
 

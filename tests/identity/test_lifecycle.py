@@ -122,7 +122,8 @@ def test_reactivation_works_until_the_erasure_is_due_and_clears_it(store, brand,
     clock.advance(timedelta(days=5) - timedelta(seconds=1))
     member = lifecycle.reactivate(store=store, brand=brand, member_id="m1", now=clock.now())
     assert member.status == "active" and member.erasure_due_at is None
-    assert doc(store)["retention"] == {}
+    # No erasure scheduled: only the 3-year inactivity clock runs again.
+    assert doc(store)["retention"]["rule"] == "member_inactive"
 
 
 def test_reactivation_after_the_deadline_is_too_late(store, brand, clock):
@@ -146,7 +147,7 @@ def test_blocking_schedules_nothing_and_goes_offline(store, brand, clock):
     add_member(store, clock, availability="online", availability_until=clock.now() + timedelta(minutes=10))
     member = lifecycle.block(store=store, member_id="m1", now=clock.now())
     assert member.availability == "offline" and member.erasure_due_at is None
-    assert doc(store)["retention"] == {}
+    assert doc(store)["retention"]["rule"] == "member_inactive"
 
 
 def test_an_unknown_end_of_contract_source_is_a_programming_error(store, brand, clock):

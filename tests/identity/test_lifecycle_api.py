@@ -59,7 +59,7 @@ def test_unsubscribing_blocks_the_next_request_at_once_and_emails_a_cancel_link(
     cancelled = client.post(f"{ME}/unsubscribe/cancel", json={"token": token})
     assert cancelled.status_code == 200 and cancelled.json() == {"status": "active"}
     assert client.get(ME, headers=app_headers(world, add_member_ref(world))).status_code == 200
-    assert world.store.for_brand(BRAND).get(repository.MEMBERS, "m1")["retention"] == {}
+    assert world.store.for_brand(BRAND).get(repository.MEMBERS, "m1")["retention"]["rule"] == "member_inactive"
 
     again = client.post(f"{ME}/unsubscribe/cancel", json={"token": token})
     assert again.status_code == 410  # the link works once

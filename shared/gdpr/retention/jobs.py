@@ -1,0 +1,28 @@
+"""The retention timers: one per rule family, each running the retention runner for its family (UTC)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from shared.gdpr.retention import runner
+from shared.scheduling import TimerJob
+
+if TYPE_CHECKING:
+    from shared.bootstrap import Container
+
+
+def _family(family: str) -> Callable[[Container, bool], dict[str, Any]]:
+    def run(container: Container, dry_run: bool) -> dict[str, Any]:
+        return runner.run(container, family=family, dry_run=dry_run)
+
+    return run
+
+
+# Brands first (a brand-wide erasure makes the per-document work of that brand moot), then members
+# and external users, at night.
+JOBS = [
+    TimerJob("retention_brands", "0 30 1 * * *", _family("brands")),
+    TimerJob("retention_members", "0 0 2 * * *", _family("members")),
+    TimerJob("retention_external_users", "0 30 2 * * *", _family("external_users")),
+]
