@@ -8,6 +8,7 @@ so bad input answers 422 naming the field and writes nothing. The email is never
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -197,12 +198,11 @@ def check_birth_date(member: Member, today: date) -> None:
                            errors=[{"field": "birthDate", "message": "must not be in the future"}])
 
 
-def update(*, store: BrandStore, member_id: str, changes: ProfileUpdate, now: datetime) -> Member:
-    """Apply a partial profile edit to a member of this brand and save it (retried on a concurrent write)."""
+def _save_changed(store: BrandStore, member_id: str, change: Callable[[Member], Member]) -> Member:
+    """Load, change and save a member with its etag; a concurrent writer makes us reload and retry."""
     for attempt in range(3):
         member, etag = repository.get_member(store, member_id)
-        updated = apply_update(member, changes)
-        check_birth_date(updated, now.date())
+        updated = change(member)
         if updated == member:
             return member
         try:
@@ -214,19 +214,22 @@ def update(*, store: BrandStore, member_id: str, changes: ProfileUpdate, now: da
     raise AssertionError("unreachable")
 
 
+def update(*, store: BrandStore, member_id: str, changes: ProfileUpdate, now: datetime) -> Member:
+    """Apply a partial profile edit to a member of this brand and save it (retried on a concurrent write)."""
+
+    def change(member: Member) -> Member:
+        updated = apply_update(member, changes)
+        check_birth_date(updated, now.date())
+        return updated
+
+    return _save_changed(store, member_id, change)
+
+
 def set_availability(*, store: BrandStore, member_id: str, availability: Availability, now: datetime) -> Member:
     """Set online / away (valid AVAILABILITY_TTL, renewed by calling again) or offline."""
     until = None if availability == "offline" else now + AVAILABILITY_TTL
-    for attempt in range(3):
-        member, etag = repository.get_member(store, member_id)
-        updated = member.model_copy(update={"availability": availability, "availability_until": until})
-        try:
-            save_member(store, updated, etag=etag)
-            return updated
-        except EtagMismatch:
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+    return _save_changed(store, member_id, lambda member: member.model_copy(
+        update={"availability": availability, "availability_until": until}))
 
 
 def query_filters(*, status: str | None, role: int | None) -> list[Filter]:

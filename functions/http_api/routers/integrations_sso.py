@@ -12,6 +12,7 @@ from functions.http_api.access import access
 from functions.http_api.deps import ContainerDep
 from functions.http_api.integration_auth import SignedBrand
 from functions.http_api.problems import problem_responses
+from functions.http_api.routers.app_auth import TokenPairRead
 from shared.identity import sso
 from shared.identity.models import CamelModel, Member, MemberStatus, Role
 from shared.identity.sessions import issue_session
@@ -40,15 +41,9 @@ class SsoAssertionLogin(CamelModel):
     assertion: str = Field(min_length=1, max_length=8192)
 
 
-class SsoSessionRead(CamelModel):
-    """An App session opened by SSO: a 15-minute access token and a rotating refresh token."""
+class SsoSessionRead(TokenPairRead):
+    """An App session opened by SSO; `created` when this login provisioned the member."""
 
-    access_token: str
-    refresh_token: str
-    token_type: str = "Bearer"  # noqa: S105 - the token scheme, not a secret
-    expires_in: int
-    refresh_expires_in: int
-    member_id: str
     created: bool
 
 
@@ -90,6 +85,4 @@ def sso_login(brand_id: str, body: SsoAssertionLogin, container: ContainerDep) -
     member, created = sso.login(store=store, hasher=container.hasher(brand.id), assertion=assertion, now=now)
     pair = issue_session(store, container.tokens, subject=member.id, audience="app", brand_id=brand.id, now=now,
                          role=int(member.role))
-    return SsoSessionRead(access_token=pair.access_token, refresh_token=pair.refresh_token,
-                          token_type=pair.token_type, expires_in=pair.expires_in,
-                          refresh_expires_in=pair.refresh_expires_in, member_id=member.id, created=created)
+    return SsoSessionRead(**TokenPairRead.of(pair).model_dump(), created=created)
