@@ -66,6 +66,8 @@ CONTAINERS: dict[str, ContainerSpec] = {
         # Login and activity records (hashed IP and user agent only), kept 1 year; pk = "<brand>|<subject>".
         ContainerSpec("activity_log", "pk", ("subject", "at"), ttl_enabled=True),
         ContainerSpec("contacts", "brandId", ("memberId", "emailHash", "retention.dueAt")),
+        # Contacts black list (global opt-outs, definitive provider errors): keyed email hashes only.
+        ContainerSpec("blacklist", "brandId", ()),
         ContainerSpec("emails", "brandId", ("status", "sentAt"), ttl_enabled=True),
         # GDPR: the register of requests and exports (hashed subject, no content), the requests
         # themselves, the erasure journal (replayed after a backup restore) and retention run reports.

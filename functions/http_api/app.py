@@ -34,6 +34,8 @@ ROUTER_MODULES = (
     "gdpr_app",
     "gdpr_widget",
     "gdpr_manager",
+    "app_contacts",
+    "manager_contacts",
 )
 _ORIGINS_TTL_SECONDS = 30.0
 

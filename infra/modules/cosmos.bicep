@@ -156,6 +156,12 @@ var containers = [
     ttlEnabled: false
   }
   {
+    name: 'blacklist'
+    partitionKeyPath: '/brandId'
+    indexedPaths: []
+    ttlEnabled: false
+  }
+  {
     name: 'emails'
     partitionKeyPath: '/brandId'
     indexedPaths: [

@@ -1,0 +1,1 @@
+"""The members' CRM: contacts, their consent state machine, sources, blacklist and visibility."""

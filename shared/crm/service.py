@@ -1,0 +1,245 @@
+"""Contacts of a member: create (through a source), read, edit, erase; the brand's view of them.
+
+Every creation and every send checks the brand's black list, so a person who opted out of all
+members (or whose address the provider refused for good) cannot be re-entered by anyone.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from shared.brands.models import Brand, Scenario
+from shared.crm import blacklist, consent, sources
+from shared.crm.consent import ConsentEvent, Meaning, MemberOptIn, Purpose
+from shared.crm.models import BLOCKING_EMAIL_STATUSES, ChangeHistory, Contact, ContactSource, EmailStatus
+from shared.crm.views import ContactCreate, ContactUpdate
+from shared.errors import Conflict, InvalidInput, NotFound
+from shared.identity.models import Member
+from shared.ports.store import BrandStore, DocumentNotFound, Filter, Page
+
+CONTACTS = "contacts"
+Hasher = Callable[[str, str], str]
+log = logging.getLogger(__name__)
+
+
+class ContactBlacklisted(Conflict):
+    code = "contact-blacklisted"
+    title = "This person opted out of the brand's members or their address was refused: it cannot be added"
+
+
+# --- documents -------------------------------------------------------------------------------------
+
+
+def retention_block(contact: Contact, brand: Brand) -> dict[str, Any]:
+    """The contact's next retention step (guide, "Contacts retention"), read by the retention jobs."""
+    days = brand.retention
+    meaning = consent.member_meaning(contact.member_opt_in)
+    if contact.status != "active":
+        return {}
+    if contact.member_opt_in == MemberOptIn.NEW:
+        due, rule = contact.history.created_at + timedelta(days=days.contacts_never_invited_days), "never_invited"
+    elif contact.member_opt_in == MemberOptIn.OPT_IN_BLOG_PENDING:
+        due, rule = contact.history.created_at + timedelta(days=days.email_confirmation_days), "email_unconfirmed"
+    elif contact.member_opt_in == MemberOptIn.INVITATION_SENT:
+        base = contact.member_opt_in_at or contact.history.created_at
+        due, rule = base + timedelta(days=days.invitation_pending_days), "invitation_pending"
+    elif meaning == Meaning.OPTED_OUT:
+        base = contact.member_opt_in_at or contact.history.created_at
+        due, rule = base + timedelta(days=days.opted_out_contacts_days), "opted_out"
+    else:
+        base = contact.last_activity_at or contact.history.created_at
+        due, rule = base + timedelta(days=days.inactivity_days), "inactivity"
+    return {"dueAt": due.isoformat(), "rule": rule}
+
+
+def to_document(contact: Contact, brand: Brand) -> dict[str, Any]:
+    """The stored form (camelCase), with its retention block."""
+    doc = contact.model_dump(mode="json", by_alias=True)
+    doc["retention"] = retention_block(contact, brand)
+    return doc
+
+
+def from_document(doc: dict[str, Any]) -> tuple[Contact, str | None]:
+    """A contact and the etag it was read at."""
+    skip = {"brandId", "retention"}
+    fields = {key: value for key, value in doc.items() if not key.startswith("_") and key not in skip}
+    return Contact.model_validate(fields), doc.get("_etag")
+
+
+# --- member side -----------------------------------------------------------------------------------
+
+
+def pending_confirmation(contact: Contact) -> bool:
+    """Contacts waiting for their email confirmation are stored but shown to nobody."""
+    return contact.member_opt_in == MemberOptIn.OPT_IN_BLOG_PENDING
+
+
+def email_hidden(contact: Contact) -> bool:
+    """An opted-out contact's email is hidden to the member (guide, "Contacts opted-out")."""
+    return consent.member_meaning(contact.member_opt_in) == Meaning.OPTED_OUT
+
+
+def _check_fields(brand: Brand, contact_type: object) -> None:
+    if contact_type is not None and brand.scenario != Scenario.DIRECT_SELLING:
+        raise InvalidInput("Contact types are only used in the direct-selling scenario",
+                           errors=[{"field": "contactType", "message": "only in the direct-selling scenario"}])
+
+
+def create(
+    *, store: BrandStore, brand: Brand, member: Member, data: ContactCreate, source: ContactSource, hasher: Hasher,
+    now: datetime, params: sources.SourceInput | None = None,
+) -> Contact:
+    """A new contact of `member`, its opt-ins given by `source`; refused when blacklisted or already there."""
+    if not data.filled():
+        raise InvalidInput("At least one field must be filled",
+                           errors=[{"field": "body", "message": "empty contact"}])
+    _check_fields(brand, data.contact_type)
+    state = sources.initial_consent(source, brand=brand, member_role=member.role,
+                                    params=params or sources.SourceInput(), now=now)
+    email_hash = hasher("email", data.email) if data.email else None
+    if blacklist.is_blocked(store, email_hash):
+        raise ContactBlacklisted("This address cannot be added to any member's contacts")
+    if email_hash and store.query(CONTACTS, filters=[Filter("memberId", "=", member.id),
+                                                     Filter("emailHash", "=", email_hash)], page_size=1).items:
+        raise Conflict("This contact is already in your CRM")
+    contact = Contact(
+        id=f"ct-{uuid.uuid4().hex}", member_id=member.id, email_hash=email_hash,
+        customer_id_hash=hasher("customer_id", data.customer_id) if data.customer_id else None,
+        email_status=EmailStatus.NOT_VERIFIED if state.member == MemberOptIn.OPT_IN_BLOG_PENDING else EmailStatus.VALID,
+        history=ChangeHistory(created_by=source, created_at=now), recorded_at=now,
+        member_opt_in=state.member, brand_opt_in=state.brand,
+        **data.model_dump(exclude_none=True, exclude={"address"}),
+        address=data.address or {},
+    ).with_consent(state)
+    store.create(CONTACTS, to_document(contact, brand))
+    log.info("contact %s created by member %s from %s", contact.id, member.id, source.value)
+    return contact
+
+
+def _load(store: BrandStore, contact_id: str) -> tuple[Contact, str | None]:
+    try:
+        return from_document(store.get(CONTACTS, contact_id))
+    except DocumentNotFound as exc:
+        raise NotFound("Contact not found") from exc
+
+
+def get_own(store: BrandStore, member_id: str, contact_id: str) -> tuple[Contact, str | None]:
+    """A contact of this member that the member may see; another member's, erased or pending answers 404."""
+    contact, etag = _load(store, contact_id)
+    if contact.member_id != member_id or contact.status != "active" or pending_confirmation(contact):
+        raise NotFound("Contact not found")
+    return contact, etag
+
+
+def list_own(
+    store: BrandStore, member_id: str, *, page_size: int, continuation: str | None
+) -> tuple[list[Contact], str | None]:
+    """One page of the member's visible contacts (a page may hold fewer after hiding pending ones)."""
+    page: Page = store.query(CONTACTS, filters=[Filter("memberId", "=", member_id)], page_size=page_size,
+                             continuation=continuation)
+    contacts = [from_document(doc)[0] for doc in page.items]
+    return [c for c in contacts if c.status == "active" and not pending_confirmation(c)], page.continuation
+
+
+def update(
+    *, store: BrandStore, brand: Brand, member: Member, contact_id: str, changes: ContactUpdate, hasher: Hasher,
+    now: datetime,
+) -> Contact:
+    """Edit the member's own contact (opt-ins are never edited here); a new email is checked like a creation."""
+    contact, etag = get_own(store, member.id, contact_id)
+    fields = changes.model_dump(exclude_unset=True)
+    _check_fields(brand, fields.get("contact_type"))
+    update_fields: dict[str, Any] = {k: v for k, v in fields.items() if k != "address"}
+    if "address" in fields:
+        address = contact.address.model_dump()
+        address.update(changes.address.model_dump(exclude_unset=True) if changes.address else {})
+        update_fields["address"] = type(contact.address).model_validate(address)
+    if "email" in fields:
+        email_hash = hasher("email", changes.email) if changes.email else None
+        if email_hash != contact.email_hash and blacklist.is_blocked(store, email_hash):
+            raise ContactBlacklisted("This address cannot be added to any member's contacts")
+        update_fields["email_hash"] = email_hash
+    if "customer_id" in fields:
+        update_fields["customer_id_hash"] = hasher("customer_id", changes.customer_id) if changes.customer_id else None
+    updated = contact.model_copy(update={
+        **update_fields, "history": contact.history.model_copy(update={"modified_by": member.id, "modified_at": now}),
+    })
+    if not _has_content(updated):
+        raise InvalidInput("At least one field must stay filled",
+                           errors=[{"field": "body", "message": "empty contact"}])
+    store.replace(CONTACTS, to_document(Contact.model_validate(updated.model_dump()), brand), etag=etag)
+    return updated
+
+
+def _has_content(contact: Contact) -> bool:
+    return any([contact.first_name, contact.last_name, contact.email, contact.customer_id, contact.notes,
+                contact.tags, contact.address.city, contact.address.postal_code, contact.address.country])
+
+
+def erase(contact: Contact, now: datetime, by: str) -> Contact:
+    """The contact deleted the guide's way: hashes, city and postal code, counters and sales kept; the rest erased."""
+    return contact.model_copy(update={
+        "status": "erased", "first_name": None, "last_name": None, "email": None, "customer_id": None,
+        "notes": None, "tags": [], "contact_type": None,
+        "address": contact.address.model_copy(update={"country": None}),
+        "history": contact.history.model_copy(update={"modified_by": by, "modified_at": now}),
+    })
+
+
+def delete_own(*, store: BrandStore, brand: Brand, member: Member, contact_id: str, now: datetime) -> None:
+    """The member deletes their contact: erased, its hashes kept for opt-out checks and statistics."""
+    contact, etag = get_own(store, member.id, contact_id)
+    store.replace(CONTACTS, to_document(erase(contact, now, member.id), brand), etag=etag)
+    log.info("contact %s erased by member %s", contact.id, member.id)
+
+
+# --- consent actions and sending -------------------------------------------------------------------
+
+
+def global_opt_out(*, store: BrandStore, brand: Brand, contact_id: str, now: datetime) -> Contact:
+    """The contact opts out of all members of the brand: this contact marked, the hash blacklisted."""
+    contact, etag = _load(store, contact_id)
+    updated = contact.with_consent(consent.transition(contact.consent, ConsentEvent.GLOBAL_OPT_OUT, now))
+    if contact.email_hash:
+        blacklist.add(store, contact.email_hash, blacklist.BlacklistReason.GLOBAL_OPT_OUT, now)
+    if updated != contact:
+        store.replace(CONTACTS, to_document(updated, brand), etag=etag)
+    return updated
+
+
+def may_send(store: BrandStore, contact: Contact, purpose: Purpose) -> bool:
+    """Whether an email of `purpose` may go to this contact now: consent, email status and black list."""
+    if contact.status != "active" or not contact.email or pending_confirmation(contact):
+        return False
+    blocked = contact.email_status in BLOCKING_EMAIL_STATUSES or blacklist.is_blocked(store, contact.email_hash)
+    if purpose != "invitation" and contact.email_status == EmailStatus.NOT_VERIFIED:
+        blocked = True
+    return consent.may_send(contact.consent, purpose, email_blocked=blocked)
+
+
+# --- brand side ------------------------------------------------------------------------------------
+
+
+def visible_to_brand(contact: Contact) -> bool:
+    """Manager users see only active contacts with a brand opt-in that are not pending confirmation."""
+    return contact.status == "active" and consent.visible_to_brand(contact.brand_opt_in) and not pending_confirmation(
+        contact)
+
+
+def brand_get(store: BrandStore, contact_id: str) -> Contact:
+    """A contact the brand may read; without brand opt-in it does not exist for the brand (404)."""
+    contact, _ = _load(store, contact_id)
+    if not visible_to_brand(contact):
+        raise NotFound("Contact not found")
+    return contact
+
+
+def brand_list(store: BrandStore, *, page_size: int, continuation: str | None) -> tuple[list[Contact], str | None]:
+    """One page of the brand's contacts with a brand opt-in (filtered after reading: see decision 0014)."""
+    page = store.query(CONTACTS, page_size=page_size, continuation=continuation)
+    contacts = [from_document(doc)[0] for doc in page.items]
+    return [c for c in contacts if visible_to_brand(c)], page.continuation
