@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     mailjet_api_key: str = ""
     mailjet_api_secret: str = ""
     mailjet_url: str = "https://api.mailjet.com/v3.1/send"
+    # Password of the Mailjet event callback (basic auth, user "mailjet"); empty: derived from the API secret.
+    mailjet_webhook_secret: str = ""
     mail_from_email: str = "no-reply@popsell.local"
     mail_from_name: str = "Popsell"
     privacy_policy_url: str = "https://www.popsell.com/privacy"

@@ -11,6 +11,7 @@ Audiences:
 - manager: a Manager user of the brand in the path at the minimum level, or an operator;
 - operator: a platform operator only;
 - integration: a brand platform signing its request with one of the brand's keys;
+- webhook: an outside service (the email provider) proving a shared secret, checked by the route;
 - dev: local dev mode only.
 """
 
@@ -28,7 +29,7 @@ from shared.identity import repository
 from shared.identity.models import ACCESS_STATUSES, Member, Role
 from shared.identity.tokens import ManagerLevel, Principal
 
-AccessAudience = Literal["public", "member", "visitor", "manager", "operator", "integration", "dev"]
+AccessAudience = Literal["public", "member", "visitor", "manager", "operator", "integration", "webhook", "dev"]
 
 _app_bearer = HTTPBearer(auto_error=False, scheme_name="AppToken", description="Member access token")
 _widget_bearer = HTTPBearer(auto_error=False, scheme_name="WidgetToken", description="Visitor access token")

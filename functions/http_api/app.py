@@ -36,6 +36,9 @@ ROUTER_MODULES = (
     "gdpr_manager",
     "app_contacts",
     "manager_contacts",
+    "integrations_contacts",
+    "webhooks_mailjet",
+    "app_invitations",
 )
 _ORIGINS_TTL_SECONDS = 30.0
 

@@ -16,6 +16,7 @@ param logAnalyticsWorkspaceId string
 var queues = [
   'emails'
   'tracking-events'
+  'provider-events'
 ]
 
 resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' = {

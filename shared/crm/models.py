@@ -101,6 +101,14 @@ class ChangeHistory(_Model):
     modified_at: datetime | None = Field(None, alias="modifiedAt")
 
 
+class Invitation(_Model):
+    """The member's invitation email: when it was first sent and when it was sent again (once, automatically)."""
+
+    sent_at: datetime = Field(alias="sentAt")
+    resent_at: datetime | None = Field(None, alias="resentAt")
+    answered_at: datetime | None = Field(None, alias="answeredAt")
+
+
 class Contact(_Model):
     """One contact of one member (the same person entered by two members is two contacts)."""
 
@@ -127,6 +135,9 @@ class Contact(_Model):
     history: ChangeHistory
     recorded_at: datetime | None = Field(None, alias="recordedAt")
     last_activity_at: datetime | None = Field(None, alias="lastActivityAt")
+    # The pending-invitation schedule counts from the first send ("Invitation sent" has no
+    # known status, so memberOptInAt does not move when it is reached).
+    invitation: Invitation | None = None
 
     @property
     def consent(self) -> ConsentState:

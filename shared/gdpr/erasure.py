@@ -364,6 +364,11 @@ def erase_member(*, store: BrandStore, blobs: BlobStore, hasher: BrandHasher, me
     content = _erase_content(ErasureContext(store=store, blobs=blobs, hasher=hasher, subject_type="member",
                                             subject_id=member_id, now=now, rule=rule))
     _release_member_keys(store, erased, _sso_hash(store, member_id))
+    # The guide: a member's contacts go with them, except those with a brand opt-in; when the brand's
+    # own contract ended, every contact goes.
+    from shared.crm.invitations import on_member_erased  # the CRM imports the identity layer this module uses
+
+    on_member_erased(store, member_id, now, keep_brand_opt_ins=rule != BRAND_CONTRACT_ENDED)
     if changed:
         log.info("member %s of brand %s erased (%s); content %s", member_id, store.brand_id, rule, content)
     return erased

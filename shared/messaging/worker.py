@@ -30,7 +30,7 @@ Handler = Callable[[ReceivedMessage], None]
 HANDLERS: dict[str, Handler] = {}
 
 # The feature modules that register handlers; `load_handlers` imports them.
-HANDLER_MODULES: tuple[str, ...] = ("shared.emails.handler",)
+HANDLER_MODULES: tuple[str, ...] = ("shared.emails.handler", "shared.crm.provider_events")
 
 _MAX_REASON = 200
 

@@ -22,7 +22,8 @@ from shared.errors import TransientError
 
 QUEUE_EMAILS = "emails"
 QUEUE_TRACKING_EVENTS = "tracking-events"
-QUEUES = (QUEUE_EMAILS, QUEUE_TRACKING_EVENTS)
+QUEUE_PROVIDER_EVENTS = "provider-events"  # email-provider events (shared/crm/provider_events.py)
+QUEUES = (QUEUE_EMAILS, QUEUE_TRACKING_EVENTS, QUEUE_PROVIDER_EVENTS)
 CONTENT_TYPE_JSON = "application/json"
 
 

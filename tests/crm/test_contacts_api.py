@@ -22,10 +22,9 @@ MANAGER = f"/api/v1/manager/brands/{BRAND}/contacts"
 
 
 @pytest.fixture
-def crm_client(container, monkeypatch):
+def crm_client(container):
     from functions.http_api import app as app_module
 
-    monkeypatch.setattr(app_module, "ROUTER_MODULES", (*app_module.ROUTER_MODULES, "app_contacts", "manager_contacts"))
     brands.create(store=container.store, clock=container.clock, data=BrandCreate.model_validate(
         {"id": BRAND, "name": "Acme", "pro": 2, "manualContactEntry": True}))
     brands.create(store=container.store, clock=container.clock,

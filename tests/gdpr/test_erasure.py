@@ -395,3 +395,33 @@ def test_a_visitor_erasure_is_idempotent_and_frees_the_customer_key(container, s
     assert store.query_all("activity_log", pk=f"{BRAND}|v1") == []
     (entry,) = store.query_all(journal.CONTAINER)
     assert entry["subjectType"] == "visitor" and entry["subjectHash"] == journal.subject_hash(hasher, "visitor", "v1")
+
+
+
+def _contact(container, store, hasher, contact_id, brand_opt_in):
+    from shared.crm import service as contacts
+    from shared.crm.consent import MemberOptIn
+    from shared.crm.models import ChangeHistory, Contact, ContactSource
+
+    now = container.clock.now()
+    contact = Contact(id=contact_id, member_id="m1", first_name="Zoe", email=f"{contact_id}@example.com",
+                      email_hash=hasher("email", f"{contact_id}@example.com"), member_opt_in=MemberOptIn.NEW,
+                      brand_opt_in=brand_opt_in, member_opt_in_at=now, brand_opt_in_at=now,
+                      history=ChangeHistory(created_by=ContactSource.BRAND_SYNC, created_at=now))
+    store.create(contacts.CONTACTS, contact.model_dump(mode="json", by_alias=True))
+
+
+@pytest.mark.parametrize(("rule", "kept"), [("member_unsubscribed", {"c-brand", "c-storage"}),
+                                            ("brand_contract_ended", set())])
+def test_a_members_contacts_go_with_them_except_brand_opt_ins_unless_the_brand_ended(container, store, hasher,
+                                                                                     rule, kept):
+    from shared.crm.consent import BrandOptIn
+
+    add_member(container, store, hasher, role=Role.AMBASSADOR)
+    _contact(container, store, hasher, "c-brand", BrandOptIn.BRAND_DATABASE)
+    _contact(container, store, hasher, "c-storage", BrandOptIn.STORAGE_ONLY)
+    _contact(container, store, hasher, "c-none", BrandOptIn.NO_OPT_IN)
+    erasure.erase_member(store=store, blobs=container.blobs, hasher=hasher, member_id="m1",
+                         now=container.clock.now(), rule=rule)
+    remaining = {doc["id"] for doc in store.query_all("contacts") if doc.get("email")}
+    assert remaining == kept

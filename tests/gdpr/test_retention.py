@@ -267,7 +267,8 @@ def test_the_cli_runs_and_the_timers_call_the_runner_per_family(container, clock
     from shared.cli import main as cli
     from shared.gdpr.retention.jobs import JOBS
 
-    assert [job.name for job in JOBS] == ["retention_brands", "retention_members", "retention_external_users"]
+    assert [job.name for job in JOBS] == [
+        "retention_brands", "retention_members", "retention_external_users", "retention_contacts"]
     _members_due_for_a_warning(container, clock, 1)
     planned = JOBS[1].run(container, True)["planned"][BRAND]["member_inactive"]
     assert [p["action"] for p in planned] == ["reschedule", "warn"]

@@ -76,6 +76,8 @@ def admitted(note: dict[str, Any], caller: Caller, path: str) -> bool:
         return caller.level == "operator"
     if audience == "integration":
         return caller.kind == "integration" and caller.brand == BRAND
+    if audience == "webhook":
+        return False  # only the provider holds the webhook secret: every caller here is refused
     raise AssertionError(f"unknown audience {audience!r}")
 
 

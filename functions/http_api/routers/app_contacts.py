@@ -11,6 +11,7 @@ from functions.http_api.access import CurrentMember, access
 from functions.http_api.deps import ContainerDep
 from functions.http_api.problems import problem_responses
 from shared.brands import service as brands
+from shared.crm import email_status
 from shared.crm import service as contacts
 from shared.crm.models import ContactSource
 from shared.crm.views import ContactCreate, ContactRead, ContactUpdate, to_member_read
@@ -81,3 +82,15 @@ def delete_contact(brand_id: str, contact_id: str, member: CurrentMember, contai
     contacts.delete_own(store=container.store.for_brand(brand_id), brand=brand, member=member,
                         contact_id=contact_id, now=container.clock.now())
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/{contact_id}/email-status/release", response_model=ContactRead, responses=problem_responses(401, 404, 409),
+    **access("member"),
+)
+def release_email_status(brand_id: str, contact_id: str, member: CurrentMember, container: ContainerDep) -> ContactRead:
+    """Release a soft bounce of one of the member's contacts (any other email status: 409)."""
+    brand = brands.get(store=container.store, brand_id=brand_id)
+    contact = email_status.release(store=container.store.for_brand(brand_id), brand=brand, member=member,
+                                   contact_id=contact_id, now=container.clock.now())
+    return to_member_read(contact)

@@ -25,9 +25,9 @@ from shared.clock import isoformat, parse_instant
 
 Document = dict[str, Any]
 Action = Literal["warn", "erase"]
-Family = Literal["members", "external_users", "brands"]
+Family = Literal["members", "external_users", "brands", "contacts"]
 
-FAMILIES: tuple[Family, ...] = ("members", "external_users", "brands")
+FAMILIES: tuple[Family, ...] = ("members", "external_users", "brands", "contacts")
 # The step a brand-less writer (repository.to_document) leaves: "compute the real step with the
 # brand's settings at the next run".
 SCHEDULE = "schedule"

@@ -25,4 +25,5 @@ JOBS = [
     TimerJob("retention_brands", "0 30 1 * * *", _family("brands")),
     TimerJob("retention_members", "0 0 2 * * *", _family("members")),
     TimerJob("retention_external_users", "0 30 2 * * *", _family("external_users")),
+    TimerJob("retention_contacts", "0 0 3 * * *", _family("contacts")),
 ]

@@ -3,7 +3,7 @@
 Members and external users follow per-document schedules (`RULES`); a brand's end of contract
 and a programme suspension are brand-wide (`BRAND_RULES`): the brands run checks each brand's
 status and erases everyone of that brand once the brand's own due date has passed.
-The CRM's contact rules will be more declarations here (see docs/retention.md).
+The CRM's contact rules are declared in contact_rules.py (family `contacts`) and registered here.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from shared.brands.models import RetentionSettings
 from shared.clock import parse_instant
+from shared.gdpr.retention.contact_rules import CONTACT_RULES
 from shared.gdpr.retention.framework import Document, RetentionRule, Select, Step
 from shared.identity.lifecycle import INACTIVITY_RULE, INACTIVITY_STATUSES, RETENTION_RULES
 
@@ -82,7 +83,8 @@ EXTERNAL_USER_INACTIVE_RULE = RetentionRule(
 
 RULES: dict[str, RetentionRule] = {
     rule.name: rule
-    for rule in (MEMBER_UNSUBSCRIBED, MEMBER_CONTRACT_ENDED, MEMBER_INACTIVE, EXTERNAL_USER_INACTIVE_RULE)
+    for rule in (MEMBER_UNSUBSCRIBED, MEMBER_CONTRACT_ENDED, MEMBER_INACTIVE, EXTERNAL_USER_INACTIVE_RULE,
+                 *CONTACT_RULES)
 }
 
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from shared.brands import service as brands
 from shared.brands.models import Brand
 from shared.clock import isoformat
-from shared.gdpr.retention import notices
+from shared.gdpr.retention import contact_rules, notices
 from shared.gdpr.retention.framework import (
     ERASING,
     FAMILIES,
@@ -54,6 +54,8 @@ ERASURE_LEASE = timedelta(minutes=15)
 # Moves of one document in one run (reschedule, warn, ...): the schedule never needs more.
 _MAX_MOVES = 6
 COUNTERS = ("read", "warned", "erased", "rescheduled", "cancelled", "busy", "failed", "unreachable")
+# The CRM's contacts run as one more family (their actions are the rules' own: extra["act"]).
+RUN_FAMILIES = FAMILIES
 
 
 @dataclass
@@ -72,7 +74,7 @@ class RunContext:
     def count(self, brand_id: str, rule: str, what: str, n: int = 1) -> None:
         """Add to one counter of the report."""
         per_rule = self.counts.setdefault(brand_id, {}).setdefault(rule, dict.fromkeys(COUNTERS, 0))
-        per_rule[what] += n
+        per_rule[what] = per_rule.get(what, 0) + n  # rules with actions of their own add counters
 
     def plan_entry(self, brand_id: str, rule: str, doc_id: str, action: str, step: str | None = None) -> None:
         """A dry run's line: what would happen to which document."""
@@ -108,10 +110,12 @@ def _clean(doc: Document) -> Document:
     return {key: value for key, value in doc.items() if not key.startswith("_")}
 
 
-def _home_block(container: str, doc: Document) -> Document:
+def _home_block(run: BrandRun, container: str, doc: Document) -> Document:
     """The block a document gets when it left its rule: what its own state schedules."""
     if container == repository.MEMBERS:
         return retention_block(repository.from_document(Member, doc)[0])
+    if container == contact_rules.CONTAINER:
+        return contact_rules.home_block(doc, run.brand)
     return {}
 
 
@@ -183,7 +187,7 @@ def _move(run: BrandRun, container: str, doc: Document, fixed_rule: RetentionRul
     rule = fixed_rule or RULES.get(block.get("rule"))
     if rule is None or rule.container != container:
         # Not a rule of ours (renamed, or written by hand): back to what the document's state schedules.
-        home = _home_block(container, doc)
+        home = _home_block(run, container, doc)
         if home == block:
             return "wait", doc
         step_plan = Plan("cancel", home)
@@ -195,7 +199,9 @@ def _move(run: BrandRun, container: str, doc: Document, fixed_rule: RetentionRul
         if step_plan.kind == "wait":
             return "wait", doc
         if step_plan.kind == "cancel":
-            step_plan = Plan("cancel", _home_block(container, doc))
+            step_plan = Plan("cancel", _home_block(run, container, doc))
+        if step_plan.kind == "act" and "act" in rule.extra:
+            return rule.extra["act"](run, rule, doc, step_plan)
         if step_plan.kind == "act" and step_plan.step.action == "erase":
             return erase(run, container, doc, rule.name), doc
     step = step_plan.step.name if step_plan.step else None
@@ -278,8 +284,8 @@ def run(container: Container, *, family: str | None = None, dry_run: bool = Fals
     """Run the retention rules (one family, or all) for every brand; the PII-free report."""
     from shared.gdpr.retention import brandwide
 
-    families = FAMILIES if family is None else (family,)
-    if family is not None and family not in FAMILIES:
+    families = RUN_FAMILIES if family is None else (family,)
+    if family is not None and family not in RUN_FAMILIES:
         raise ValueError(f"unknown retention family {family!r}")
     started = container.clock.now()
     ctx = RunContext(container=container, now=started, dry_run=dry_run, enqueue=enqueue or notices.DEFAULT_ENQUEUE,

@@ -1,0 +1,32 @@
+"""The `provider-events` queue trigger: email-provider events applied to contacts (same handler as the worker).
+
+Settlement as for `emails` (see functions/queues/emails.py): returning completes, raising
+abandons and the queue's max delivery count dead-letters. The handler is idempotent through a
+processed-event marker, so a redelivery changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import azure.functions as func
+
+from shared.adapters.servicebus_bus import from_function_message
+from shared.crm.provider_events import QUEUE_PROVIDER_EVENTS, provider_event_handler
+
+bp = func.Blueprint()
+log = logging.getLogger("popsell.queues")
+
+
+@bp.function_name("provider_events_queue")
+@bp.service_bus_queue_trigger(arg_name="msg", queue_name=QUEUE_PROVIDER_EVENTS, connection="ServiceBusConnection")
+def provider_events_queue(msg: func.ServiceBusMessage) -> None:
+    """Apply one email-provider event of the `provider-events` queue."""
+    message = from_function_message(msg)
+    try:
+        provider_event_handler(message)
+    except Exception as exc:
+        # Ids and the error type only.
+        log.warning("provider event %s failed (delivery %d): %s", message.message_id, message.delivery_count,
+                    type(exc).__name__)
+        raise

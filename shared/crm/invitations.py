@@ -1,0 +1,151 @@
+"""Invitation emails: a member invites their contact; the contact accepts or declines by a single-use link.
+
+Guide v4, "Contacts retention": new contacts receive nothing but an invitation; an unanswered
+invitation is sent again once after invitation_pending_days, then the contact counts as opted out
+(the retention rules in shared/gdpr/retention/contact_rules.py do both). Accept and decline are two
+signed single-use links (shared.identity.action_tokens); using one of an invitation's links uses up
+the answer: the other then finds a consent that no longer applies (409).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal
+
+from shared.brands.models import Brand
+from shared.crm import consent
+from shared.crm import service as contacts
+from shared.crm.consent import ConsentEvent, MemberOptIn
+from shared.crm.models import Contact, Invitation
+from shared.emails.service import enqueue_email
+from shared.errors import Conflict, NotFound
+from shared.gdpr.retention import contact_rules
+from shared.identity import action_tokens
+from shared.identity.models import Member
+from shared.ports.store import BrandStore, DocumentNotFound, Filter
+
+if TYPE_CHECKING:
+    from shared.bootstrap import Container
+
+log = logging.getLogger(__name__)
+
+TEMPLATE = "contact_invitation"
+Answer = Literal["accept", "decline"]
+PURPOSES: dict[str, str] = {"accept": "contact_invitation_accept", "decline": "contact_invitation_decline"}
+EVENTS: dict[str, ConsentEvent] = {"accept": ConsentEvent.INVITATION_ACCEPTED,
+                                   "decline": ConsentEvent.INVITATION_DECLINED}
+
+
+class InvitationNotAllowed(Conflict):
+    code = "invitation-not-allowed"
+    title = "No invitation may be sent to this contact"
+
+
+class InvitationAlreadySent(Conflict):
+    code = "invitation-already-sent"
+    title = "An invitation was already sent to this contact; it is sent again automatically if unanswered"
+
+
+def link_ttl(brand: Brand) -> timedelta:
+    """Links work while the invitation is pending: both periods of invitation_pending_days."""
+    return timedelta(days=2 * brand.retention.invitation_pending_days)
+
+
+def message_id(contact_id: str, ordinal: int) -> str:
+    """The invitation email's id: the first send and the automatic resend, each enqueued once."""
+    return f"contact-invitation:{contact_id}:{ordinal}"
+
+
+def _link(container: Container, brand_id: str, answer: str, token: str) -> str:
+    # The token rides in the fragment: browsers never send it to servers or in Referer.
+    base = container.settings.public_base_url.rstrip("/")
+    return f"{base}/app/{brand_id}/invitation/{answer}#token={token}"
+
+
+def _member_name(store: BrandStore, member_id: str) -> str | None:
+    doc = store.find("members", member_id)
+    if not doc:
+        return None
+    parts = [doc.get("firstName"), doc.get("lastName")]
+    return " ".join(p for p in parts if p) or None
+
+
+def send(*, container: Container, store: BrandStore, brand: Brand, contact: Contact, now: datetime,
+         ordinal: int = 1) -> str:
+    """Create the accept and decline links and enqueue the invitation email; the message id (no state change)."""
+    ttl = link_ttl(brand)
+    links = {answer: _link(container, brand.id, answer,
+                           action_tokens.create(store, purpose=purpose, subject=contact.id, now=now, ttl=ttl,
+                                                data={"ordinal": ordinal}))
+             for answer, purpose in PURPOSES.items()}
+    data: dict[str, Any] = {"brand_name": brand.name, "member_name": _member_name(store, contact.member_id) or "",
+                            "accept_url": links["accept"], "decline_url": links["decline"],
+                            "expires_in_days": ttl.days, "reminder": ordinal > 1}
+    if brand.privacy_policy_url:
+        data["privacy_policy_url"] = brand.privacy_policy_url
+    name = " ".join(p for p in (contact.first_name, contact.last_name) if p) or None
+    sent = enqueue_email(bus=container.bus, brand_id=brand.id, template=TEMPLATE, to_email=contact.email or "",
+                         to_name=name, locale=brand.default_locale, data=data,
+                         message_id=message_id(contact.id, ordinal), settings=container.settings)
+    log.info("invitation %d of contact %s enqueued (brand %s)", ordinal, contact.id, brand.id)
+    return sent
+
+
+def invite(*, container: Container, brand: Brand, member: Member, contact_id: str, now: datetime) -> Contact:
+    """The member invites their own contact: email enqueued, consent "invitation sent", pending schedule started."""
+    store = container.store.for_brand(brand.id)
+    contact, etag = contacts.get_own(store, member.id, contact_id)
+    if contact.member_opt_in == MemberOptIn.INVITATION_SENT:
+        raise InvitationAlreadySent("An invitation is already pending for this contact")
+    if not contacts.may_send(store, contact, "invitation"):
+        raise InvitationNotAllowed("This contact's consent, address or email status does not allow an invitation")
+    updated = contact.with_consent(consent.transition(contact.consent, ConsentEvent.INVITATION_SENT, now))
+    updated = updated.model_copy(update={"invitation": Invitation(sent_at=now)})
+    # Recorded first (etag-guarded: two clicks invite once), then sent under a fixed message id.
+    store.replace(contacts.CONTACTS, contact_rules.document(updated, brand), etag=etag)
+    send(container=container, store=store, brand=brand, contact=updated, now=now)
+    return updated
+
+
+def answer(*, container: Container, brand: Brand, token: str, choice: Answer, now: datetime) -> Contact:
+    """The contact accepts or declines by their link: used once, consent moved, schedule follows the new state."""
+    store = container.store.for_brand(brand.id)
+    used = action_tokens.consume(store, purpose=PURPOSES[choice], token=token, now=now)
+    try:
+        contact, etag = contacts.from_document(store.get(contacts.CONTACTS, used.subject))
+    except DocumentNotFound as exc:
+        raise NotFound("This invitation no longer exists") from exc
+    if contact.status != "active":
+        raise NotFound("This invitation no longer exists")
+    updated = contact.with_consent(consent.transition(contact.consent, EVENTS[choice], now))
+    invitation = contact.invitation or Invitation(sent_at=now)
+    updated = updated.model_copy(update={"invitation": invitation.model_copy(update={"answered_at": now})})
+    store.replace(contacts.CONTACTS, contact_rules.document(updated, brand), etag=etag)
+    log.info("invitation of contact %s answered: %s (brand %s)", contact.id, choice, brand.id)
+    return updated
+
+
+def on_member_erased(store: BrandStore, member_id: str, now: datetime, *, keep_brand_opt_ins: bool = True) -> int:
+    """A member left: their contacts are erased, except those with a brand opt-in (the brand keeps them); how many.
+
+    `keep_brand_opt_ins=False` when the brand's own contract ended: then every contact goes.
+    """
+    erased, continuation = 0, None
+    while True:
+        # Page by page (a member may have many contacts); erased ones stay in the query, so pages hold.
+        page = store.query(contacts.CONTACTS, filters=[Filter("memberId", "=", member_id)], page_size=100,
+                           continuation=continuation)
+        for doc in page.items:
+            contact, etag = contacts.from_document(doc)
+            if contact.status != "active" or (keep_brand_opt_ins and consent.visible_to_brand(contact.brand_opt_in)):
+                continue
+            gone = contacts.erase(contact, now, f"member-erased:{member_id}")
+            stored = {**gone.model_dump(mode="json", by_alias=True), "retention": {}}
+            store.replace(contacts.CONTACTS, stored, etag=etag)
+            erased += 1
+        continuation = page.continuation
+        if continuation is None:
+            break
+    log.info("member %s erased: %d contacts erased", member_id, erased)
+    return erased

@@ -1,0 +1,143 @@
+"""Contacts from sales (guide, "Contacts collection" 6 and 7): created during an order, checked at a store purchase.
+
+Only the contact side: orders, amounts and commissions are another module's (issue 6). An order
+id is a unique key (kind "contact_order", keyed hash) naming the contact it created, so the same
+order sent twice gives one contact. Voucher codes are unique keys too (kind "contact_voucher").
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from shared.brands.models import Brand
+from shared.brands.service import invalid_input
+from shared.crm import service, sources
+from shared.crm.brand_sync import MemberRef, resolve_member
+from shared.crm.models import Contact, ContactSource
+from shared.crm.views import ContactCreate, _Body
+from shared.errors import Conflict, NotFound
+from shared.identity import repository
+from shared.ports.store import BrandStore, DocumentNotFound, Filter
+
+ORDER_KEY = "contact_order"
+VOUCHER_KEY = "contact_voucher"
+log = logging.getLogger(__name__)
+
+
+class OrderCustomer(_Body):
+    """Who placed the order, as the brand's shop knows them."""
+
+    contact_type: None = Field(None, alias="contactType", exclude=True)
+    notes: None = Field(None, exclude=True)
+    address: None = Field(None, exclude=True)
+    tags: None = Field(None, exclude=True)
+
+
+class OrderContact(MemberRef):
+    """An order placed after a member's publication: the member, the order id, the customer, the brand opt-in."""
+
+    order_id: str = Field(alias="orderId", min_length=1, max_length=100)
+    customer: OrderCustomer
+    # The guide's "Brand opt-in parameter" of this call; absent: the brand's setting (unset means false).
+    brand_opt_in: bool | None = Field(None, alias="brandOptIn")
+
+
+class StorePurchase(BaseModel):
+    """A purchase in a store with a member's voucher: the contact named by voucher code or by id."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+
+    voucher_code: str | None = Field(None, alias="voucherCode", min_length=1, max_length=100)
+    contact_id: str | None = Field(None, alias="contactId", min_length=1, max_length=100)
+    purchase_id: str | None = Field(None, alias="purchaseId", max_length=100)
+
+    @model_validator(mode="after")
+    def _one_contact(self) -> StorePurchase:
+        if (self.voucher_code is None) == (self.contact_id is None):
+            raise ValueError("give exactly one of voucherCode or contactId")
+        return self
+
+
+def _order_hash(hasher: service.Hasher, order_id: str) -> str:
+    return hasher("customer_id", f"order:{order_id}")
+
+
+def _voucher_hash(hasher: service.Hasher, code: str) -> str:
+    return hasher("customer_id", f"voucher:{code}")
+
+
+def _load(store: BrandStore, contact_id: str) -> Contact | None:
+    try:
+        return service.from_document(store.get(service.CONTACTS, contact_id))[0]
+    except DocumentNotFound:
+        return None
+
+
+def _member_contact_by_email(store: BrandStore, member_id: str, email_hash: str | None) -> Contact | None:
+    if not email_hash:
+        return None
+    page = store.query(service.CONTACTS, filters=[Filter("memberId", "=", member_id),
+                                                   Filter("emailHash", "=", email_hash)], page_size=1)
+    contact = service.from_document(page.items[0])[0] if page.items else None
+    return contact if contact and contact.status == "active" else None
+
+
+def from_order(*, store: BrandStore, brand: Brand, data: OrderContact, hasher: service.Hasher,
+               now: datetime) -> tuple[Contact, bool]:
+    """The member's contact for this order: created with the order rule, or the one already there (False)."""
+    member = resolve_member(store=store, hasher=hasher, ref=data)
+    key = _order_hash(hasher, data.order_id)
+    known = repository.owner_of(store, ORDER_KEY, key)
+    if known and (contact := _load(store, known)) is not None:
+        return contact, False
+    try:
+        customer = ContactCreate.model_validate(data.customer.model_dump(exclude_none=True))
+    except ValidationError as exc:
+        raise invalid_input(exc) from exc
+    email_hash = hasher("email", customer.email) if customer.email else None
+    existing = _member_contact_by_email(store, member.id, email_hash)
+    if existing is not None:
+        # A person already in the member's CRM keeps the consent they gave: an order never lowers it.
+        contact, created = existing, False
+    else:
+        # The call's brand opt-in parameter decides; when absent, the brand's own setting (unset: false).
+        rule_brand = brand if data.brand_opt_in is None else brand.model_copy(
+            update={"brand_opt_in": data.brand_opt_in})
+        contact = service.create(store=store, brand=rule_brand, member=member, data=customer,
+                                 source=ContactSource.ORDER, hasher=hasher, now=now)
+        created = True
+    if not repository.claim_key(store, ORDER_KEY, key, contact.id, "contact"):
+        # The same order arrived twice at once: the first call's contact stands.
+        if created:
+            store.delete(service.CONTACTS, contact.id)
+        winner = repository.owner_of(store, ORDER_KEY, key)
+        contact_won = _load(store, winner) if winner else None
+        if contact_won is None:
+            raise Conflict("The order changed during the call; try again")
+        return contact_won, False
+    log.info("contact %s from order for member %s (created=%s)", contact.id, member.id, created)
+    return contact, created
+
+
+def register_voucher(*, store: BrandStore, hasher: service.Hasher, code: str, contact_id: str) -> None:
+    """Attach a store voucher code to an opted-in contact (for the voucher feature of the sales module)."""
+    contact = _load(store, contact_id)
+    if contact is None or contact.status != "active":
+        raise NotFound("Contact not found")
+    sources.store_purchase(contact.consent)
+    if not repository.claim_key(store, VOUCHER_KEY, _voucher_hash(hasher, code), contact_id, "contact"):
+        raise Conflict("This voucher code is already used")
+
+
+def store_purchase(*, store: BrandStore, data: StorePurchase, hasher: service.Hasher) -> Contact:
+    """The contact a store purchase names; it must already be opted in with its member (409 otherwise)."""
+    voucher = _voucher_hash(hasher, data.voucher_code) if data.voucher_code else None
+    contact_id = data.contact_id or (repository.owner_of(store, VOUCHER_KEY, voucher) if voucher else None)
+    contact = _load(store, contact_id) if contact_id else None
+    if contact is None or contact.status != "active":
+        raise NotFound("No contact for this voucher or id")
+    sources.store_purchase(contact.consent)
+    return contact
