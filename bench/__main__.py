@@ -11,6 +11,7 @@ BENCHMARKS = (
     "bench.bench_login",
     "bench.bench_directory",
     "bench.bench_retention",
+    "bench.bench_campaign",
 )
 
 

@@ -68,6 +68,8 @@ CONTAINERS: dict[str, ContainerSpec] = {
         ContainerSpec("contacts", "brandId", ("memberId", "emailHash", "retention.dueAt")),
         # Contacts black list (global opt-outs, definitive provider errors): keyed email hashes only.
         ContainerSpec("blacklist", "brandId", ()),
+        # Campaigns: a member's publication sent to their contacts (counts only, no recipient list).
+        ContainerSpec("campaigns", "brandId", ("memberId", "createdAt")),
         ContainerSpec("emails", "brandId", ("status", "sentAt"), ttl_enabled=True),
         # GDPR: the register of requests and exports (hashed subject, no content), the requests
         # themselves, the erasure journal (replayed after a backup restore) and retention run reports.

@@ -39,6 +39,7 @@ ROUTER_MODULES = (
     "integrations_contacts",
     "webhooks_mailjet",
     "app_invitations",
+    "app_campaigns",
 )
 _ORIGINS_TTL_SECONDS = 30.0
 

@@ -162,6 +162,15 @@ var containers = [
     ttlEnabled: false
   }
   {
+    name: 'campaigns'
+    partitionKeyPath: '/brandId'
+    indexedPaths: [
+      'memberId'
+      'createdAt'
+    ]
+    ttlEnabled: false
+  }
+  {
     name: 'emails'
     partitionKeyPath: '/brandId'
     indexedPaths: [

@@ -35,6 +35,8 @@ def build_message(email: RenderedEmail) -> dict[str, Any]:
     }
     if email.headers:
         message["Headers"] = dict(email.headers)
+    if email.event_payload:
+        message["EventPayload"] = email.event_payload
     return message
 
 

@@ -25,7 +25,16 @@ class EmailRequested(BaseModel):
     to_email: str = Field(min_length=3, pattern=r"^[^@\s]+@[^@\s]+$")
     to_name: str | None = None
     data: dict[str, Any] = Field(default_factory=dict)
+    # Optional extras (campaigns): mail headers such as List-Unsubscribe, the provider event
+    # payload, and the contact the email goes to (written on the email record for event matching).
+    headers: dict[str, str] = Field(default_factory=dict)
+    event_payload: str | None = Field(None, max_length=2000)
+    contact_id: str | None = None
 
     def to_body(self) -> dict[str, Any]:
-        """The JSON body put on the queue."""
-        return self.model_dump(mode="json", by_alias=True)
+        """The JSON body put on the queue (optional extras only when set)."""
+        body = self.model_dump(mode="json", by_alias=True)
+        for key, empty in (("headers", {}), ("eventPayload", None), ("contactId", None)):
+            if body.get(key) == empty:
+                body.pop(key)
+        return body

@@ -15,6 +15,7 @@ The record holds no personal data: no address, no name, no content.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import re
@@ -70,6 +71,9 @@ def enqueue_email(
     message_id: str | None = None,
     send_at: datetime | None = None,
     settings: Settings | None = None,
+    headers: dict[str, str] | None = None,
+    event_payload: str | None = None,
+    contact_id: str | None = None,
 ) -> str:
     """Check the email renders, put it on the `emails` queue and return its message id.
 
@@ -82,7 +86,8 @@ def enqueue_email(
     resolved = resolve_locale(template, locale)  # UnknownTemplate (422) for a template we do not ship
     try:
         request = EmailRequested(
-            brand_id=brand_id, template=template, locale=resolved, to_email=to_email, to_name=to_name, data=data
+            brand_id=brand_id, template=template, locale=resolved, to_email=to_email, to_name=to_name, data=data,
+            headers=headers or {}, event_payload=event_payload, contact_id=contact_id,
         )
         body = request.to_body()
     except ValidationError as exc:
@@ -142,6 +147,9 @@ def handle_email_message(
     except InvalidInput as exc:
         _mark_failed(brand, record_id, now, "template-data")
         raise PermanentError(exc.detail) from exc
+    if request.headers or request.event_payload:
+        email = dataclasses.replace(email, headers={**email.headers, **request.headers},
+                                    event_payload=request.event_payload)
 
     try:
         [result] = mailer.send([email])
@@ -181,6 +189,9 @@ def _claim(brand: BrandStore, record_id: str, request: EmailRequested, locale: s
         "claimedUntil": isoformat(now + SEND_CLAIM),
         "ttl": int(EMAIL_RECORD_TTL.total_seconds()),
     }
+    if request.contact_id:
+        # Lets provider events without a payload find the contact (shared.crm.provider_events).
+        record["contactId"] = request.contact_id
     try:
         brand.create(EMAILS_CONTAINER, record)
         return "claimed"

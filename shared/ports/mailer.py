@@ -22,6 +22,8 @@ class RenderedEmail:
     template: str
     locale: str
     headers: dict[str, str] = field(default_factory=dict)
+    # Echoed by the provider on every event webhook (Mailjet `EventPayload` → `Payload`).
+    event_payload: str | None = None
 
 
 @dataclass(frozen=True)

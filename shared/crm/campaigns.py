@@ -1,0 +1,225 @@
+"""Campaigns: a member's publication emailed to a selection of their own opted-in contacts.
+
+Plan (select, check consent/black list, check the daily quotas), record the campaign, then fan
+out one `emails` message per recipient under the id f"campaign:{campaign_id}:{contact_id}", so a
+re-posted campaign (or a crash half-way) never sends one email twice. Quotas are counters in
+"throttles" (see docs/crm-campaigns.md); exceeding one answers 429 with Retry-After.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import uuid
+from collections import Counter
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from pydantic import Field, field_validator, model_validator
+
+from shared.brands.models import Brand
+from shared.crm import blacklist, unsubscribe
+from shared.crm import service as contacts
+from shared.crm.models import BLOCKING_EMAIL_STATUSES, Contact
+from shared.emails.service import enqueue_email
+from shared.errors import Conflict, InvalidInput, RateLimited
+from shared.identity.models import CamelModel, Member
+from shared.ports.store import BrandStore, DocumentConflict, EtagMismatch, Filter
+
+if TYPE_CHECKING:
+    from shared.bootstrap import Container
+
+log = logging.getLogger(__name__)
+
+CAMPAIGNS = "campaigns"
+THROTTLES = "throttles"
+TEMPLATE = "contact_publication"
+# Daily quotas (UTC days): a member's reach, and the brand's total to protect its sender reputation.
+MEMBER_DAILY_RECIPIENTS = 2_000
+BRAND_DAILY_RECIPIENTS = 50_000
+PAGE = 500
+
+
+class CampaignCreate(CamelModel):
+    """A publication and who receives it (tags and/or hand-picked contact ids)."""
+
+    id: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    title: str = Field(min_length=1, max_length=200)
+    text: str = Field(min_length=1, max_length=5000)
+    link: str = Field(min_length=8, max_length=2000)
+    signature: str | None = Field(None, max_length=300)
+    tags: list[str] = Field(default_factory=list, max_length=50)
+    contact_ids: list[str] = Field(default_factory=list, max_length=10_000)
+
+    @field_validator("link")
+    @classmethod
+    def _https(cls, value: str) -> str:
+        if urlsplit(value).scheme != "https" or not urlsplit(value).hostname:
+            raise ValueError("must be an https URL")
+        return value
+
+    @model_validator(mode="after")
+    def _selection(self) -> CampaignCreate:
+        if not self.tags and not self.contact_ids:
+            raise ValueError("choose recipients by tags or contactIds")
+        return self
+
+
+class CampaignResult(CamelModel):
+    """Counts only: no recipient is named."""
+
+    id: str
+    selected: int
+    sent: int
+    skipped: dict[str, int]
+
+
+def _check_link(brand: Brand, link: str) -> None:
+    host = (urlsplit(link).hostname or "").lower()
+    allowed = [d.lower().lstrip(".") for d in brand.allowed_domains]
+    if not any(host == d or host.endswith("." + d) for d in allowed):
+        raise InvalidInput("The link must point to one of the brand's domains",
+                           errors=[{"field": "link", "message": "not on the brand's allowed domains"}])
+
+
+def skip_reason(store: BrandStore, contact: Contact) -> str | None:
+    """Why this contact gets no publication (None: it may be sent)."""
+    if contacts.may_send(store, contact, "member_publication"):
+        return None
+    if not contact.email:
+        return "no_email"
+    if blacklist.is_blocked(store, contact.email_hash):
+        return "blacklisted"
+    if contact.email_status in BLOCKING_EMAIL_STATUSES:
+        return "email_blocked"
+    return "not_opted_in"
+
+
+def select(store: BrandStore, member_id: str, data: CampaignCreate) -> tuple[list[Contact], Counter[str]]:
+    """The member's contacts chosen by tags or ids that may receive it, and the skipped ones by reason."""
+    wanted_ids, wanted_tags = set(data.contact_ids), set(data.tags)
+    recipients: list[Contact] = []
+    skipped: Counter[str] = Counter()
+    found: set[str] = set()
+    continuation = None
+    while True:
+        page = store.query(contacts.CONTACTS, filters=[Filter("memberId", "=", member_id)], page_size=PAGE,
+                           continuation=continuation)
+        for doc in page.items:
+            contact, _ = contacts.from_document(doc)
+            if contact.id not in wanted_ids and not wanted_tags.intersection(contact.tags):
+                continue
+            found.add(contact.id)
+            if contact.status != "active" or contacts.pending_confirmation(contact):
+                skipped["not_found"] += 1
+                continue
+            reason = skip_reason(store, contact)
+            if reason:
+                skipped[reason] += 1
+            else:
+                recipients.append(contact)
+        continuation = page.continuation
+        if continuation is None:
+            break
+    skipped["not_found"] += len(wanted_ids - found)  # another member's or unknown ids: not told apart
+    return recipients, +skipped
+
+
+def _retry_after(now: datetime) -> int:
+    midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), tzinfo=now.tzinfo)
+    return max(1, math.ceil((midnight - now).total_seconds()))
+
+
+def _quota_ids(brand_id: str, member_id: str, now: datetime) -> list[tuple[str, int]]:
+    day = now.strftime("%Y%m%d")
+    return [(f"campaign-quota:member:{member_id}:{day}", MEMBER_DAILY_RECIPIENTS),
+            (f"campaign-quota:brand:{brand_id}:{day}", BRAND_DAILY_RECIPIENTS)]
+
+
+def take_quota(store: BrandStore, *, brand_id: str, member_id: str, count: int, now: datetime) -> None:
+    """Count `count` recipients against today's member and brand quotas, or raise RateLimited (nothing counted)."""
+    quotas = _quota_ids(brand_id, member_id, now)
+    for doc_id, limit in quotas:
+        used = (store.find(THROTTLES, doc_id) or {}).get("count", 0)
+        if used + count > limit:
+            raise RateLimited("Daily campaign quota reached; try again tomorrow", retry_after=_retry_after(now))
+    for doc_id, _ in quotas:
+        for _ in range(5):  # etag loop: concurrent campaigns each count
+            doc = store.find(THROTTLES, doc_id)
+            new = {"id": doc_id, "count": (doc or {}).get("count", 0) + count, "ttl": 2 * 86_400}
+            try:
+                if doc is None:
+                    store.create(THROTTLES, new)
+                else:
+                    store.replace(THROTTLES, new, etag=doc["_etag"])
+                break
+            except (DocumentConflict, EtagMismatch):
+                continue
+
+
+def message_id(campaign_id: str, contact_id: str) -> str:
+    """The deterministic email id of one recipient of one campaign."""
+    return f"campaign:{campaign_id}:{contact_id}"
+
+
+def _result(doc: dict[str, Any]) -> CampaignResult:
+    return CampaignResult(id=doc["id"], selected=doc["selected"], sent=doc["sent"], skipped=doc["skipped"])
+
+
+def send(*, container: Container, brand: Brand, member: Member, data: CampaignCreate, now: datetime) -> CampaignResult:
+    """Plan, record and fan out a campaign; a re-posted campaign id answers its first result and sends nothing."""
+    store = container.store.for_brand(brand.id)
+    _check_link(brand, data.link)
+    campaign_id = data.id or f"cp-{uuid.uuid4().hex}"
+    existing = store.find(CAMPAIGNS, campaign_id)
+    if existing:
+        if existing.get("memberId") != member.id:
+            raise Conflict("This campaign id is already used")
+        if existing.get("status") == "sent":
+            return _result(existing)
+    recipients, skipped = select(store, member.id, data)
+    if not existing:
+        take_quota(store, brand_id=brand.id, member_id=member.id, count=len(recipients), now=now)
+    doc = {"id": campaign_id, "memberId": member.id, "createdAt": now.isoformat(), "title": data.title,
+           "link": data.link, "status": "sending", "selected": len(recipients) + sum(skipped.values()),
+           "sent": len(recipients), "skipped": dict(skipped)}
+    if existing:
+        store.replace(CAMPAIGNS, {**doc, "createdAt": existing["createdAt"]}, etag=existing.get("_etag"))
+    else:
+        store.create(CAMPAIGNS, doc)
+    _fan_out(container, brand, member, data, campaign_id, recipients)
+    store.patch(CAMPAIGNS, campaign_id, [_set("status", "sent")])
+    log.info("campaign %s of member %s: %d sent, %d skipped (brand %s)", campaign_id, member.id, len(recipients),
+             sum(skipped.values()), brand.id)
+    return _result(doc)
+
+
+def _set(path: str, value: Any) -> Any:
+    from shared.ports.store import PatchOp
+
+    return PatchOp("set", path, value)
+
+
+def _fan_out(container: Container, brand: Brand, member: Member, data: CampaignCreate, campaign_id: str,
+             recipients: list[Contact]) -> None:
+    settings = container.settings
+    member_name = " ".join(p for p in (member.first_name, member.last_name) if p) or brand.name
+    base: dict[str, Any] = {"brand_name": brand.name, "member_name": member_name,
+                            "signature": data.signature or member_name, "title": data.title, "text": data.text,
+                            "link": data.link}
+    if brand.privacy_policy_url:
+        base["privacy_policy_url"] = brand.privacy_policy_url
+    for contact in recipients:
+        token = unsubscribe.make_token(settings, brand_id=brand.id, contact_id=contact.id, member_id=member.id)
+        url = unsubscribe.link(settings, brand.id, token)
+        enqueue_email(
+            bus=container.bus, brand_id=brand.id, template=TEMPLATE, to_email=contact.email or "",
+            to_name=" ".join(p for p in (contact.first_name, contact.last_name) if p) or None,
+            locale=brand.default_locale, data={**base, "first_name": contact.first_name or "", "unsubscribe_url": url},
+            message_id=message_id(campaign_id, contact.id), settings=settings,
+            headers={"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+            event_payload=json.dumps({"brandId": brand.id, "contactId": contact.id, "campaignId": campaign_id}),
+            contact_id=contact.id,
+        )
