@@ -40,6 +40,7 @@ ROUTER_MODULES = (
     "webhooks_mailjet",
     "app_invitations",
     "app_campaigns",
+    "campaign_stats",
 )
 _ORIGINS_TTL_SECONDS = 30.0
 

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator, model_validator
 
 from shared.brands.models import Brand
-from shared.crm import blacklist, unsubscribe
+from shared.crm import blacklist, campaign_stats, unsubscribe
 from shared.crm import service as contacts
 from shared.crm.models import BLOCKING_EMAIL_STATUSES, Contact
 from shared.emails.service import enqueue_email
@@ -189,6 +189,9 @@ def send(*, container: Container, brand: Brand, member: Member, data: CampaignCr
         store.replace(CAMPAIGNS, {**doc, "createdAt": existing["createdAt"]}, etag=existing.get("_etag"))
     else:
         store.create(CAMPAIGNS, doc)
+        # Dashboards: counted once, when the campaign is first recorded (a re-post re-sends nothing new).
+        campaign_stats.record_sent(store, campaign_id=campaign_id, member_id=member.id, sent_at=now,
+                                   count=len(recipients))
     _fan_out(container, brand, member, data, campaign_id, recipients)
     store.patch(CAMPAIGNS, campaign_id, [_set("status", "sent")])
     log.info("campaign %s of member %s: %d sent, %d skipped (brand %s)", campaign_id, member.id, len(recipients),

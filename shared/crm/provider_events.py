@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from shared.brands import service as brands
 from shared.brands.models import Brand
 from shared.clock import Clock
-from shared.crm import blacklist, email_status
+from shared.crm import blacklist, campaign_stats, email_status
 from shared.crm import service as contacts
 from shared.crm.consent import ConsentEvent, InvalidTransition, transition
 from shared.crm.models import Contact, EmailStatus
@@ -73,6 +73,7 @@ class ProviderEvent(BaseModel):
     custom_id: str | None = Field(None, alias="customId")
     brand_id: str | None = Field(None, alias="brandId")
     contact_id: str | None = Field(None, alias="contactId")
+    campaign_id: str | None = Field(None, alias="campaignId")
     email_hash: str | None = Field(None, alias="emailHash")
     hard_bounce: bool = Field(False, alias="hardBounce")
     blocked: bool = False
@@ -100,6 +101,24 @@ def _payload_ids(payload: str | None) -> tuple[str | None, str | None]:
             contact_id if isinstance(contact_id, str) and contact_id else None)
 
 
+def _payload_campaign(payload: str | None) -> str | None:
+    """The campaign id of the sender's event payload, if any."""
+    try:
+        data = json.loads(payload) if payload else None
+    except json.JSONDecodeError:
+        return None
+    value = data.get("campaignId") if isinstance(data, dict) else None
+    return value if isinstance(value, str) and value else None
+
+
+def _campaign_id(event: ProviderEvent) -> str | None:
+    """The payload's campaign id, else the one in our campaign message id (CustomID "campaign:<id>:<contact>")."""
+    if event.campaign_id:
+        return event.campaign_id
+    parts = (event.custom_id or "").split(":")
+    return parts[1] if len(parts) == 3 and parts[0] == "campaign" and parts[1] else None
+
+
 def parse_mailjet(raw: Any, hasher_for: Callable[[str], Callable[[str, str], str]]) -> list[ProviderEvent]:
     """Validate a Mailjet callback body (an event or a grouped array) into queue events; 422 names the field.
 
@@ -125,11 +144,13 @@ def parse_mailjet(raw: Any, hasher_for: Callable[[str], Callable[[str, str], str
         if parsed.event not in KNOWN_EVENTS:
             continue
         brand_id, contact_id = _payload_ids(parsed.payload)
+        campaign_id = _payload_campaign(parsed.payload)
         email_hash = hasher_for(brand_id)("email", parsed.email) if brand_id and parsed.email else None
         events.append(ProviderEvent(
             event=parsed.event, at=datetime.fromtimestamp(parsed.time, UTC),  # type: ignore[arg-type]
             provider_message_id=str(parsed.message_id), custom_id=parsed.custom_id, brand_id=brand_id,
-            contact_id=contact_id, email_hash=email_hash, hard_bounce=parsed.hard_bounce, blocked=parsed.blocked,
+            contact_id=contact_id, campaign_id=campaign_id, email_hash=email_hash, hard_bounce=parsed.hard_bounce,
+            blocked=parsed.blocked,
             error_related_to=parsed.error_related_to, error=parsed.error,
         ))
     if errors:
@@ -241,6 +262,10 @@ def _apply_to_brand(store: BrandStore, brand: Brand, event: ProviderEvent, now: 
             contact, etag = contacts.from_document(store.get(contacts.CONTACTS, contact_id))
         except DocumentNotFound:
             contact = None
+    campaign_id = _campaign_id(event)
+    if campaign_id and contact_id:
+        # Dashboards: process() runs once per event; record_event counts each recipient once per counter.
+        campaign_stats.record_event(store, event=event.event, campaign_id=campaign_id, contact_id=contact_id)
     reported = _reported_status(event)
     reason = email_status.EMAIL_STATUS_TABLE[reported].blacklist_reason if reported else None
     email_hash = (contact.email_hash if contact else None) or event.email_hash
