@@ -41,6 +41,7 @@ ROUTER_MODULES = (
     "app_invitations",
     "app_campaigns",
     "campaign_stats",
+    "widget_contact_form",
 )
 _ORIGINS_TTL_SECONDS = 30.0
 
