@@ -535,3 +535,17 @@ def _brand_data(brand: Brand) -> dict[str, Any]:
     if brand.privacy_policy_url:
         data["privacy_policy_url"] = brand.privacy_policy_url
     return data
+
+
+def own_page(
+    *, store: BrandStore, blobs: BlobStore, subject_hash: str, now: datetime, page_size: int,
+    continuation: str | None,
+) -> tuple[list[RequestRead], str | None]:
+    """The calling person's requests as they see them, a page at a time (members and visitors alike)."""
+    items, token = list_requests(store, subject_hash=subject_hash, page_size=page_size, continuation=continuation)
+    return [to_read(blobs, item, now=now) for item in items], token
+
+
+def own_read(*, store: BrandStore, blobs: BlobStore, subject_hash: str, request_id: str, now: datetime) -> RequestRead:
+    """One of the calling person's requests as they see it; anyone else's is a 404."""
+    return to_read(blobs, get_own(store, request_id, subject_hash), now=now)

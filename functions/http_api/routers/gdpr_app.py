@@ -53,21 +53,20 @@ def list_my_requests(
     page_size: Annotated[int, Query(alias="pageSize", ge=1, le=100)] = 20,
 ) -> RequestPage:
     """The calling member's own GDPR requests, newest first."""
-    subject = register.subject_hash(container.hasher(brand_id), "member", member.id)
-    items, token = requests.list_requests(container.store.for_brand(brand_id), subject_hash=subject,
-                                          page_size=page_size, continuation=continuation)
-    now = container.clock.now()
-    return RequestPage(items=[requests.to_read(container.blobs, item, now=now) for item in items],
-                       continuation=token)
+    items, token = requests.own_page(
+        store=container.store.for_brand(brand_id), blobs=container.blobs, now=container.clock.now(),
+        subject_hash=register.subject_hash(container.hasher(brand_id), "member", member.id),
+        page_size=page_size, continuation=continuation)
+    return RequestPage(items=items, continuation=token)
 
 
 @router.get("/requests/{request_id}", response_model=RequestRead, responses=problem_responses(401, 404),
             **access("member"))
 def get_my_request(brand_id: str, request_id: str, member: CurrentMember, container: ContainerDep) -> RequestRead:
     """One of the calling member's requests (another member's answers 404)."""
-    subject = register.subject_hash(container.hasher(brand_id), "member", member.id)
-    request = requests.get_own(container.store.for_brand(brand_id), request_id, subject)
-    return requests.to_read(container.blobs, request, now=container.clock.now())
+    return requests.own_read(
+        store=container.store.for_brand(brand_id), blobs=container.blobs, request_id=request_id,
+        subject_hash=register.subject_hash(container.hasher(brand_id), "member", member.id), now=container.clock.now())
 
 
 @router.post("/erasure/confirm", response_model=RequestRead, responses=problem_responses(404, 409, 410, 422),

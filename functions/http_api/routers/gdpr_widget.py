@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from functions.http_api.access import access
 from functions.http_api.deps import ContainerDep
 from functions.http_api.problems import problem_responses
-from functions.http_api.routers.gdpr_app import ErasureConfirmation, rights_of
+from functions.http_api.routers.gdpr_app import ErasureConfirmation, RequestPage, rights_of
 from functions.http_api.routers.widget_visitors import CurrentAccount
 from shared.gdpr import register, requests
 from shared.gdpr.requests import RequestCreate, RequestRead
@@ -22,11 +22,6 @@ class VisitorRequestRead(RequestRead):
     """A request just made; for an erasure, the single-use token the widget posts to confirm it."""
 
     confirmation_token: str | None = Field(None, alias="confirmationToken")
-
-
-class VisitorRequestPage(BaseModel):
-    items: list[RequestRead]
-    continuation: str | None = None
 
 
 @router.post("/requests", status_code=status.HTTP_201_CREATED, response_model=VisitorRequestRead,
@@ -41,7 +36,7 @@ def make_request(brand_id: str, body: RequestCreate, account: CurrentAccount,
     return VisitorRequestRead.model_validate({**read.model_dump(), "confirmation_token": outcome.confirmation_token})
 
 
-@router.get("/requests", response_model=VisitorRequestPage, responses=problem_responses(401, 404, 422),
+@router.get("/requests", response_model=RequestPage, responses=problem_responses(401, 404, 422),
             **access("visitor"))
 def list_my_requests(
     brand_id: str,
@@ -49,23 +44,23 @@ def list_my_requests(
     container: ContainerDep,
     continuation: Annotated[str | None, Query(description="Token from the previous page")] = None,
     page_size: Annotated[int, Query(alias="pageSize", ge=1, le=100)] = 20,
-) -> VisitorRequestPage:
+) -> RequestPage:
     """The calling visitor's own GDPR requests, newest first."""
-    subject = register.subject_hash(container.hasher(brand_id), "visitor", account.id)
-    items, token = requests.list_requests(container.store.for_brand(brand_id), subject_hash=subject,
-                                          page_size=page_size, continuation=continuation)
-    now = container.clock.now()
-    return VisitorRequestPage(items=[requests.to_read(container.blobs, item, now=now) for item in items],
-                              continuation=token)
+    items, token = requests.own_page(
+        store=container.store.for_brand(brand_id), blobs=container.blobs, now=container.clock.now(),
+        subject_hash=register.subject_hash(container.hasher(brand_id), "visitor", account.id),
+        page_size=page_size, continuation=continuation)
+    return RequestPage(items=items, continuation=token)
 
 
 @router.get("/requests/{request_id}", response_model=RequestRead, responses=problem_responses(401, 404),
             **access("visitor"))
 def get_my_request(brand_id: str, request_id: str, account: CurrentAccount, container: ContainerDep) -> RequestRead:
     """One of the calling visitor's requests (anyone else's answers 404)."""
-    subject = register.subject_hash(container.hasher(brand_id), "visitor", account.id)
-    request = requests.get_own(container.store.for_brand(brand_id), request_id, subject)
-    return requests.to_read(container.blobs, request, now=container.clock.now())
+    return requests.own_read(
+        store=container.store.for_brand(brand_id), blobs=container.blobs, request_id=request_id,
+        subject_hash=register.subject_hash(container.hasher(brand_id), "visitor", account.id),
+        now=container.clock.now())
 
 
 @router.post("/erasure/confirm", response_model=RequestRead, responses=problem_responses(401, 404, 409, 410, 422),
