@@ -77,8 +77,22 @@ CONTAINERS: dict[str, ContainerSpec] = {
         ContainerSpec("gdpr_requests", "brandId", ("subjectHash", "state", "createdAt")),
         ContainerSpec("erasure_journal", "brandId", ("at",)),
         ContainerSpec("retention_runs", "brandId", ("startedAt",)),
+        # Brand email templates members may send as campaigns.
+        ContainerSpec("email_templates", "brandId", ("status", "createdAt")),
+        # Share links of a brand (listing, editing); the redirect reads `link_codes` instead:
+        # code -> link, under the platform scope, pk = "platform|<first two characters of the code>".
+        ContainerSpec("links", "brandId", ("memberId", "createdAt")),
+        ContainerSpec("link_codes", "pk", ()),
+        # Pre-aggregated tracking counters, pk = "<brand>|<yyyy-mm>" (see shared/tracking/counters.py).
         ContainerSpec("tracking_counters", "pk", ("memberId", "day")),
+        # Visits kept for attribution, pk = "<brand>|<visitor key>", expiring after the attribution window.
         ContainerSpec("tracking_events", "pk", ("visitorKey", "at"), ttl_enabled=True),
+        # Tracking events already applied (idempotency), pk = "<brand>|<yyyy-mm-dd>", expiring.
+        ContainerSpec("tracking_seen", "pk", (), ttl_enabled=True),
+        # Orders from brand platforms, their commissions (the ledger) and customers' dedicated members.
+        ContainerSpec("orders", "brandId", ("memberId", "placedAt", "customerKey")),
+        ContainerSpec("commissions", "brandId", ("memberId", "state", "createdAt")),
+        ContainerSpec("dedicated_members", "brandId", ("memberId",)),
     )
 }
 

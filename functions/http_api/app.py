@@ -42,6 +42,13 @@ ROUTER_MODULES = (
     "app_campaigns",
     "campaign_stats",
     "widget_contact_form",
+    "email_templates",
+    "app_links",
+    "tracking_redirect",
+    "widget_site_events",
+    "integrations_orders",
+    "commissions",
+    "tracking_dashboards",
 )
 _ORIGINS_TTL_SECONDS = 30.0
 

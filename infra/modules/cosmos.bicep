@@ -215,6 +215,30 @@ var containers = [
     ttlEnabled: false
   }
   {
+    name: 'email_templates'
+    partitionKeyPath: '/brandId'
+    indexedPaths: [
+      'status'
+      'createdAt'
+    ]
+    ttlEnabled: false
+  }
+  {
+    name: 'links'
+    partitionKeyPath: '/brandId'
+    indexedPaths: [
+      'memberId'
+      'createdAt'
+    ]
+    ttlEnabled: false
+  }
+  {
+    name: 'link_codes'
+    partitionKeyPath: '/pk'
+    indexedPaths: []
+    ttlEnabled: false
+  }
+  {
     name: 'tracking_counters'
     partitionKeyPath: '/pk'
     indexedPaths: [
@@ -231,6 +255,40 @@ var containers = [
       'at'
     ]
     ttlEnabled: true
+  }
+  {
+    name: 'tracking_seen'
+    partitionKeyPath: '/pk'
+    indexedPaths: []
+    ttlEnabled: true
+  }
+  {
+    name: 'orders'
+    partitionKeyPath: '/brandId'
+    indexedPaths: [
+      'memberId'
+      'placedAt'
+      'customerKey'
+    ]
+    ttlEnabled: false
+  }
+  {
+    name: 'commissions'
+    partitionKeyPath: '/brandId'
+    indexedPaths: [
+      'memberId'
+      'state'
+      'createdAt'
+    ]
+    ttlEnabled: false
+  }
+  {
+    name: 'dedicated_members'
+    partitionKeyPath: '/brandId'
+    indexedPaths: [
+      'memberId'
+    ]
+    ttlEnabled: false
   }
 ]
 

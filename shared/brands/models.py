@@ -8,7 +8,7 @@ from enum import IntEnum
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shared.store_schema import PLATFORM_SCOPE
 
@@ -72,6 +72,32 @@ class SocialProviderSettings(BaseModel):
         if not isinstance(value.get("keys"), list) or not value["keys"]:
             raise ValueError("jwks must be a JSON Web Key Set with at least one key")
         return value
+SaleChannel = Literal["online", "in_store", "phygital"]
+
+
+class CommissionRule(BaseModel):
+    """How much a member earns on an attributed sale: a percentage of the line amount, or a fixed
+    amount per unit sold; optionally only for one sale channel and/or one product category.
+    The most specific matching rule applies (see shared/sales/commissions.py)."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+
+    channel: SaleChannel | None = None
+    category: str | None = Field(None, min_length=1, max_length=80)
+    kind: Literal["percentage", "fixed"]
+    rate_percent: float | None = Field(None, alias="ratePercent", gt=0, le=100)
+    amount_minor: int | None = Field(None, alias="amountMinor", gt=0, le=10_000_000)
+    currency: str | None = Field(None, pattern=r"^[A-Z]{3}$")
+
+    @model_validator(mode="after")
+    def _complete(self) -> CommissionRule:
+        if self.kind == "percentage" and (self.rate_percent is None or self.amount_minor is not None):
+            raise ValueError("a percentage rule gives ratePercent only")
+        if self.kind == "fixed" and (self.amount_minor is None or self.currency is None or self.rate_percent):
+            raise ValueError("a fixed rule gives amountMinor and currency")
+        return self
+
+
 BrandStatus = Literal["active", "suspended", "contract_ended"]
 
 
@@ -106,6 +132,7 @@ class BrandSettings(BaseModel):
     # Deprecated in v4 (manual entry, private-list import): off unless the brand turns them on.
     manual_contact_entry: bool = Field(False, alias="manualContactEntry")
     social_login: dict[SocialProvider, SocialProviderSettings] = Field(default_factory=dict, alias="socialLogin")
+    commission_rules: list[CommissionRule] = Field(default_factory=list, alias="commissionRules", max_length=200)
 
     @field_validator("widget_allowed_origins")
     @classmethod
@@ -186,6 +213,7 @@ class BrandUpdate(BaseModel):
     privacy_policy_url: str | None = Field(None, alias="privacyPolicyUrl")
     manual_contact_entry: bool | None = Field(None, alias="manualContactEntry")
     social_login: dict[SocialProvider, SocialProviderSettings] | None = Field(None, alias="socialLogin")
+    commission_rules: list[CommissionRule] | None = Field(None, alias="commissionRules", max_length=200)
 
 
 class IntegrationKeyRead(BaseModel):

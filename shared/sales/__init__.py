@@ -1,0 +1,1 @@
+"""Sales from brand platforms: orders, attribution, commissions."""

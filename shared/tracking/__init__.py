@@ -1,0 +1,1 @@
+"""Tracking and attribution: share links, the redirect, site events, counters, visits."""

@@ -1,0 +1,65 @@
+"""The attribution reference the redirect appends to the target URL (`popsell_ref=`).
+
+"<code>.<click id>.<epoch seconds, base 36>.<signature>": the brand's site keeps it (local
+storage, no cookie), sends it back with page views, and its platform posts it with the order.
+It is signed with a key derived per brand from the master key, so a shopper cannot forge a
+reference to another member's link nor move its date into the attribution window; the order
+side needs no lookup to know which link was clicked, and when.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+QUERY_PARAMETER = "popsell_ref"
+_SIGNATURE_LENGTH = 16
+_PATTERN = re.compile(r"^([A-Za-z0-9]{4,16})\.([A-Za-z0-9]{8,32})\.([0-9a-z]{1,10})\.([0-9a-f]{16})$")
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A verified reference: which link, which click, when."""
+
+    code: str
+    click_id: str
+    clicked_at: datetime
+
+
+def _key(master_key: str, brand_id: str) -> bytes:
+    return hmac.new(master_key.encode(), f"attribution-ref:{brand_id}".encode(), hashlib.sha256).digest()
+
+
+def _signature(master_key: str, brand_id: str, payload: str) -> str:
+    return hmac.new(_key(master_key, brand_id), payload.encode(), hashlib.sha256).hexdigest()[:_SIGNATURE_LENGTH]
+
+
+def _base36(number: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    text = ""
+    while True:
+        number, rest = divmod(number, 36)
+        text = digits[rest] + text
+        if number == 0:
+            return text
+
+
+def sign(master_key: str, brand_id: str, *, code: str, click_id: str, clicked_at: datetime) -> str:
+    """The reference of one click on one link."""
+    payload = f"{code}.{click_id}.{_base36(int(clicked_at.timestamp()))}"
+    return f"{payload}.{_signature(master_key, brand_id, payload)}"
+
+
+def verify(master_key: str, brand_id: str, reference: str | None) -> Reference | None:
+    """The click a reference names, or None when it is malformed, forged or of another brand."""
+    match = _PATTERN.match(reference or "")
+    if match is None:
+        return None
+    code, click_id, stamp, signature = match.groups()
+    expected = _signature(master_key, brand_id, f"{code}.{click_id}.{stamp}")
+    if not hmac.compare_digest(expected, signature):
+        return None
+    return Reference(code=code, click_id=click_id, clicked_at=datetime.fromtimestamp(int(stamp, 36), UTC))
