@@ -1,8 +1,10 @@
-"""Campaigns: a member's publication emailed to a selection of their own opted-in contacts.
+"""Campaigns: a member's publication (or a brand template) emailed to a selection of their own opted-in contacts.
 
 Plan (select, check consent/black list, check the daily quotas), record the campaign, then fan
 out one `emails` message per recipient under the id f"campaign:{campaign_id}:{contact_id}", so a
-re-posted campaign (or a crash half-way) never sends one email twice. Quotas are counters in
+re-posted campaign (or a crash half-way) never sends one email twice. The content is either the member's
+own (title, text, link) or a published brand template (`templateId`, see brand_templates.py); both
+go through the same plan, quotas and fan-out. Quotas are counters in
 "throttles" (see docs/crm-campaigns.md); exceeding one answers 429 with Retry-After.
 """
 
@@ -13,6 +15,7 @@ import logging
 import math
 import uuid
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -42,23 +45,32 @@ BRAND_DAILY_RECIPIENTS = 50_000
 PAGE = 500
 
 
+MANUAL_FIELDS = ("title", "text", "link")
+
+
+def https_url(value: str) -> str:
+    """A pydantic check: an absolute https URL."""
+    if urlsplit(value).scheme != "https" or not urlsplit(value).hostname:
+        raise ValueError("must be an https URL")
+    return value
+
+
 class CampaignCreate(CamelModel):
-    """A publication and who receives it (tags and/or hand-picked contact ids)."""
+    """A publication (title, text, link) OR a brand template id, and who receives it (tags and/or contact ids)."""
 
     id: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
-    title: str = Field(min_length=1, max_length=200)
-    text: str = Field(min_length=1, max_length=5000)
-    link: str = Field(min_length=8, max_length=2000)
+    template_id: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    title: str | None = Field(None, min_length=1, max_length=200)
+    text: str | None = Field(None, min_length=1, max_length=5000)
+    link: str | None = Field(None, min_length=8, max_length=2000)
     signature: str | None = Field(None, max_length=300)
     tags: list[str] = Field(default_factory=list, max_length=50)
     contact_ids: list[str] = Field(default_factory=list, max_length=10_000)
 
     @field_validator("link")
     @classmethod
-    def _https(cls, value: str) -> str:
-        if urlsplit(value).scheme != "https" or not urlsplit(value).hostname:
-            raise ValueError("must be an https URL")
-        return value
+    def _https(cls, value: str | None) -> str | None:
+        return None if value is None else https_url(value)
 
     @model_validator(mode="after")
     def _selection(self) -> CampaignCreate:
@@ -76,12 +88,55 @@ class CampaignResult(CamelModel):
     skipped: dict[str, int]
 
 
-def _check_link(brand: Brand, link: str) -> None:
+@dataclass(frozen=True)
+class Content:
+    """What every recipient gets, before personalisation; template id + version when from a template."""
+
+    title: str
+    text: str
+    link: str
+    locale: str
+    template_id: str | None = None
+    template_version: int | None = None
+
+
+def check_form(data: CampaignCreate) -> None:
+    """Exactly one content form: templateId, or title + text + link (422 naming the field)."""
+    given = [name for name in MANUAL_FIELDS if getattr(data, name) is not None]
+    if data.template_id is not None and given:
+        raise InvalidInput("Send either templateId or title/text/link, not both", errors=[
+            {"field": "templateId", "message": f"not allowed together with {', '.join(given)}"}])
+    if data.template_id is None:
+        missing = [name for name in MANUAL_FIELDS if name not in given]
+        if missing:
+            raise InvalidInput("A publication needs title, text and link (or a templateId)", errors=[
+                {"field": name, "message": "required unless templateId is given"} for name in missing])
+
+
+def resolve_content(store: BrandStore, brand: Brand, data: CampaignCreate) -> Content:
+    """The campaign's content: the member's own, or a published template of this brand (404 / 422 otherwise)."""
+    # Late import: brand_templates checks its links with this module's check_link.
+    from shared.crm import brand_templates
+
+    if data.template_id is None:
+        assert data.title and data.text and data.link  # check_form ran
+        content = Content(title=data.title, text=data.text, link=data.link, locale=brand.default_locale)
+    else:
+        template = brand_templates.published(store, data.template_id)
+        content = Content(title=template.title, text=template.text, link=template.link, locale=template.locale,
+                          template_id=template.id, template_version=template.version)
+    # Checked again at send time: the brand's domains may have changed since the template was written.
+    check_link(brand, content.link, "link" if data.template_id is None else "templateId")
+    return content
+
+
+def check_link(brand: Brand, link: str, field: str = "link") -> None:
+    """Refuse a link outside the brand's allowed domains (422 naming `field`)."""
     host = (urlsplit(link).hostname or "").lower()
     allowed = [d.lower().lstrip(".") for d in brand.allowed_domains]
     if not any(host == d or host.endswith("." + d) for d in allowed):
         raise InvalidInput("The link must point to one of the brand's domains",
-                           errors=[{"field": "link", "message": "not on the brand's allowed domains"}])
+                           errors=[{"field": field, "message": "link not on the brand's allowed domains"}])
 
 
 def skip_reason(store: BrandStore, contact: Contact) -> str | None:
@@ -171,7 +226,7 @@ def _result(doc: dict[str, Any]) -> CampaignResult:
 def send(*, container: Container, brand: Brand, member: Member, data: CampaignCreate, now: datetime) -> CampaignResult:
     """Plan, record and fan out a campaign; a re-posted campaign id answers its first result and sends nothing."""
     store = container.store.for_brand(brand.id)
-    _check_link(brand, data.link)
+    check_form(data)
     campaign_id = data.id or f"cp-{uuid.uuid4().hex}"
     existing = store.find(CAMPAIGNS, campaign_id)
     if existing:
@@ -179,12 +234,15 @@ def send(*, container: Container, brand: Brand, member: Member, data: CampaignCr
             raise Conflict("This campaign id is already used")
         if existing.get("status") == "sent":
             return _result(existing)
+    content = resolve_content(store, brand, data)
     recipients, skipped = select(store, member.id, data)
     if not existing:
         take_quota(store, brand_id=brand.id, member_id=member.id, count=len(recipients), now=now)
-    doc = {"id": campaign_id, "memberId": member.id, "createdAt": now.isoformat(), "title": data.title,
-           "link": data.link, "status": "sending", "selected": len(recipients) + sum(skipped.values()),
+    doc = {"id": campaign_id, "memberId": member.id, "createdAt": now.isoformat(), "title": content.title,
+           "link": content.link, "status": "sending", "selected": len(recipients) + sum(skipped.values()),
            "sent": len(recipients), "skipped": dict(skipped)}
+    if content.template_id:
+        doc.update(templateId=content.template_id, templateVersion=content.template_version)
     if existing:
         store.replace(CAMPAIGNS, {**doc, "createdAt": existing["createdAt"]}, etag=existing.get("_etag"))
     else:
@@ -192,7 +250,7 @@ def send(*, container: Container, brand: Brand, member: Member, data: CampaignCr
         # Dashboards: counted once, when the campaign is first recorded (a re-post re-sends nothing new).
         campaign_stats.record_sent(store, campaign_id=campaign_id, member_id=member.id, sent_at=now,
                                    count=len(recipients))
-    _fan_out(container, brand, member, data, campaign_id, recipients)
+    _fan_out(container, brand, member, data, content, campaign_id, recipients)
     store.patch(CAMPAIGNS, campaign_id, [_set("status", "sent")])
     log.info("campaign %s of member %s: %d sent, %d skipped (brand %s)", campaign_id, member.id, len(recipients),
              sum(skipped.values()), brand.id)
@@ -205,22 +263,30 @@ def _set(path: str, value: Any) -> Any:
     return PatchOp("set", path, value)
 
 
-def _fan_out(container: Container, brand: Brand, member: Member, data: CampaignCreate, campaign_id: str,
-             recipients: list[Contact]) -> None:
+def _fan_out(container: Container, brand: Brand, member: Member, data: CampaignCreate, content: Content,
+             campaign_id: str, recipients: list[Contact]) -> None:
+    from shared.crm.brand_templates import personalise
+
     settings = container.settings
     member_name = " ".join(p for p in (member.first_name, member.last_name) if p) or brand.name
-    base: dict[str, Any] = {"brand_name": brand.name, "member_name": member_name,
-                            "signature": data.signature or member_name, "title": data.title, "text": data.text,
-                            "link": data.link}
+    signature = data.signature or member_name
+    base: dict[str, Any] = {"brand_name": brand.name, "member_name": member_name, "signature": signature,
+                            "title": content.title, "text": content.text, "link": content.link}
     if brand.privacy_policy_url:
         base["privacy_policy_url"] = brand.privacy_policy_url
     for contact in recipients:
         token = unsubscribe.make_token(settings, brand_id=brand.id, contact_id=contact.id, member_id=member.id)
         url = unsubscribe.link(settings, brand.id, token)
+        first_name = contact.first_name or ""
+        personal = dict(base)
+        if content.template_id:  # only brand templates carry placeholders (validated when written)
+            personal.update({field: personalise(content_value, first_name=first_name, member_name=member_name,
+                                                signature=signature)
+                             for field, content_value in (("title", content.title), ("text", content.text))})
         enqueue_email(
             bus=container.bus, brand_id=brand.id, template=TEMPLATE, to_email=contact.email or "",
             to_name=" ".join(p for p in (contact.first_name, contact.last_name) if p) or None,
-            locale=brand.default_locale, data={**base, "first_name": contact.first_name or "", "unsubscribe_url": url},
+            locale=content.locale, data={**personal, "first_name": first_name, "unsubscribe_url": url},
             message_id=message_id(campaign_id, contact.id), settings=settings,
             headers={"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
             event_payload=json.dumps({"brandId": brand.id, "contactId": contact.id, "campaignId": campaign_id}),

@@ -1,4 +1,4 @@
-"""App API: a member emails a publication to their opted-in contacts; public one-click unsubscribe links."""
+"""App API: a member emails a publication or brand template to their opted-in contacts; one-click unsubscribe."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ class Unsubscribed(CamelModel):
              responses=problem_responses(401, 404, 409, 422, 429))
 def send_campaign(brand_id: str, body: campaigns.CampaignCreate, member: CurrentMember,
                   container: ContainerDep) -> campaigns.CampaignResult:
-    """Email a publication to your contacts chosen by tags or ids (only those who opted in receive it)."""
+    """Email a publication (title/text/link, or a published brand `templateId`) to your opted-in contacts."""
     brand = brands.get(store=container.store, brand_id=brand_id)
     return campaigns.send(container=container, brand=brand, member=member, data=body, now=container.clock.now())
 
