@@ -5,6 +5,7 @@ import azure.functions as func
 from functions.http_api.app import create_app
 from functions.queues.emails import bp as emails_bp
 from functions.queues.provider_events import bp as provider_events_bp
+from functions.queues.tracking_events import bp as tracking_events_bp
 from functions.timers.jobs import bp as timers_bp
 
 # Anonymous at the Functions level: the API authenticates every request itself.
@@ -12,4 +13,5 @@ api = create_app(hosted=True)
 app = func.AsgiFunctionApp(app=api, http_auth_level=func.AuthLevel.ANONYMOUS)
 app.register_functions(emails_bp)
 app.register_functions(provider_events_bp)
+app.register_functions(tracking_events_bp)
 app.register_functions(timers_bp)

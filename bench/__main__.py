@@ -12,6 +12,9 @@ BENCHMARKS = (
     "bench.bench_directory",
     "bench.bench_retention",
     "bench.bench_campaign",
+    "bench.bench_redirect",
+    "bench.bench_tracking",
+    "bench.bench_dashboard",
 )
 
 

@@ -21,6 +21,7 @@ from shared.errors import NotFound
 from shared.identity import manager_users, repository
 from shared.scheduling import LocalSchedule, timer_jobs
 from shared.store_schema import PLATFORM_SCOPE
+from shared.tracking import redirect
 
 log = logging.getLogger("popsell.local")
 DEMO_BRAND_ID = "demo"
@@ -112,6 +113,7 @@ def main() -> None:
         stop.set()
         for thread in threads:
             thread.join(timeout=5)
+        redirect.close()  # the redirect's buffered visit events reach the queue before the bus closes
         set_container(None)
         print("stopped", flush=True)
 

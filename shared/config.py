@@ -77,6 +77,13 @@ class Settings(BaseSettings):
     mail_from_email: str = "no-reply@popsell.local"
     mail_from_name: str = "Popsell"
     privacy_policy_url: str = "https://www.popsell.com/privacy"
+    # Share links (docs/tracking-links.md): where `/t/{code}` sends an unknown code, and the App's
+    # public base URL, under which a member's public profile is "<app>/<brand>/members/<member id>".
+    link_fallback_url: str = "https://www.popsell.com"
+    app_base_url: str = "https://app.popsell.com"
+    # The redirect hands visit events to a write-behind buffer sent every this many milliseconds
+    # (shared/tracking/visit_outbox.py); 0 sends each event during its request.
+    redirect_flush_ms: int = Field(50, ge=0, le=5000)
 
     hash_master_key: str = LOCAL_HASH_MASTER_KEY
     # "kid:secret,kid:secret": the first signs, all verify, so keys rotate without logouts.

@@ -24,7 +24,8 @@ def settings(tmp_path):
     """Local settings on a fresh data folder (embedded default adapters)."""
     from shared.config import Settings
 
-    return Settings(env="local", data_dir=tmp_path / "data", demo_brand=False)
+    # Visit events go to the queue during the click (no write-behind), so a test reads them at once.
+    return Settings(env="local", data_dir=tmp_path / "data", demo_brand=False, redirect_flush_ms=0)
 
 
 @pytest.fixture

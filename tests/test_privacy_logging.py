@@ -55,6 +55,14 @@ def test_a_request_leaves_no_ip_email_or_body_in_the_logs(client, manager_token,
     assert "ip=" in caplog.text
 
 
+def test_customer_ids_in_integration_paths_never_reach_the_access_log(client, caplog):
+    with caplog.at_level(logging.INFO, logger="popsell.access"):
+        client.put("/api/v1/integrations/acme/customers/CUST-778899/dedicated-member", json={})
+        client.put("/api/v1/integrations/acme/contacts/EXT-445566", json={})
+    assert "/customers/{id}/dedicated-member" in caplog.text
+    assert "CUST-778899" not in caplog.text and "EXT-445566" not in caplog.text
+
+
 def test_hashes_are_keyed_per_brand_and_normalised():
     acme, globex = BrandHasher("master", "acme"), BrandHasher("master", "globex")
     assert acme("email", " Jane@Example.COM ") == acme("email", "jane@example.com")

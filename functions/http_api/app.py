@@ -20,7 +20,9 @@ from shared.privacy.logging import configure_logging
 API_VERSION = "1.0.0"
 
 # Every router of the API (dev and files are added below, by mode).
+# Order matters: FastAPI matches routes in turn, so the hottest path (the share-link redirect) comes first.
 ROUTER_MODULES = (
+    "tracking_redirect",
     "health",
     "manager_brands",
     "widget",
@@ -44,7 +46,6 @@ ROUTER_MODULES = (
     "widget_contact_form",
     "email_templates",
     "app_links",
-    "tracking_redirect",
     "widget_site_events",
     "integrations_orders",
     "commissions",

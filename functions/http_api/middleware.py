@@ -21,8 +21,16 @@ log = logging.getLogger("popsell.access")
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 _WIDGET_PATH = re.compile(r"^/api/v1/widget/([a-z0-9-]{3,40})(/|$)")
+# Path segments a brand platform fills with its own identifiers of people (customer IDs, contact
+# external ids): pseudonymous, still personal data, so the access line never shows them.
+_PERSON_SEGMENT = re.compile(r"(/(?:customers|contacts)/)[^/]+")
 WIDGET_ALLOWED_HEADERS = "Authorization, Content-Type, X-Request-ID"
 WIDGET_ALLOWED_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
+
+
+def loggable_path(path: str) -> str:
+    """The request path as logged: identifiers of people replaced by a placeholder."""
+    return _PERSON_SEGMENT.sub(r"\1{id}", path)
 
 
 class RequestContextMiddleware:
@@ -56,7 +64,7 @@ class RequestContextMiddleware:
             ip_hash = platform_ip_hash(self.ip_hash_key, client[0]) if client else "-"
             log.info(
                 "%s %s %s %.1fms ip=%s rid=%s",
-                scope["method"], scope["path"], status_holder["status"],
+                scope["method"], loggable_path(scope["path"]), status_holder["status"],
                 (time.perf_counter() - started) * 1000, ip_hash, request_id,
             )
 

@@ -220,8 +220,12 @@ def check_patch_ops(ops: Iterable[PatchOp]) -> list[PatchOp]:
 
 
 def apply_patch(doc: Document, ops: list[PatchOp]) -> Document:
-    """The document after the operations, with Cosmos DB's rules: a parent object must exist."""
-    result = copy.deepcopy(doc)
+    """The document after the operations, with Cosmos DB's rules: a parent object must exist.
+
+    Changes `doc` in place (callers pass a freshly parsed document and drop it when an operation
+    is refused): no copy on the hot path of counter increments.
+    """
+    result = doc
     for op in ops:
         *parents, leaf = path_segments(op.path)
         parent = result

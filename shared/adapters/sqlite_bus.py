@@ -32,6 +32,7 @@ REASON_MAX_DELIVERY = "MaxDeliveryCountExceeded"
 
 _ACTIVE = "active"
 _DEAD = "dead"
+_PURGE_EVERY_MICROS = 1_000_000
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (
@@ -98,6 +99,7 @@ class SqliteMessageBus(MessageBus):
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
         self._closed = False
+        self._purged_at = -_PURGE_EVERY_MICROS
         self._conn().executescript(_SCHEMA)
 
     # -- connections ------------------------------------------------------------------
@@ -146,12 +148,18 @@ class SqliteMessageBus(MessageBus):
         window_start = now - self.duplicate_window // timedelta(microseconds=1)
         rows = [(message, encode_body(message.body)) for message in messages]
         with self._write() as conn:
-            # Ids older than the window no longer count as duplicates (as on Service Bus).
-            conn.execute("DELETE FROM message_ids WHERE first_sent_at <= ?", (window_start,))
+            if now - self._purged_at >= _PURGE_EVERY_MICROS or now < self._purged_at:
+                # Housekeeping only, at most once a second: the insert below already treats an id
+                # older than the window as new, so a hot sender pays no delete per send.
+                conn.execute("DELETE FROM message_ids WHERE first_sent_at <= ?", (window_start,))
+                self._purged_at = now
             for message, body in rows:
+                # Ids older than the window no longer count as duplicates (as on Service Bus).
                 seen = conn.execute(
-                    "INSERT OR IGNORE INTO message_ids (queue, message_id, first_sent_at) VALUES (?, ?, ?)",
-                    (queue, message.message_id, now),
+                    "INSERT INTO message_ids (queue, message_id, first_sent_at) VALUES (?, ?, ?)"
+                    " ON CONFLICT (queue, message_id) DO UPDATE SET first_sent_at = excluded.first_sent_at"
+                    " WHERE message_ids.first_sent_at <= ?",
+                    (queue, message.message_id, now, window_start),
                 )
                 if seen.rowcount == 0:
                     continue  # a duplicate within the window: dropped silently, like Service Bus

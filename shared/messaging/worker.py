@@ -18,6 +18,7 @@ import logging
 import threading
 import traceback
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from shared.errors import PermanentError
 from shared.ports.bus import MessageBus, MessageLockLost, ReceivedMessage
@@ -25,12 +26,33 @@ from shared.ports.bus import MessageBus, MessageLockLost, ReceivedMessage
 log = logging.getLogger(__name__)
 
 Handler = Callable[[ReceivedMessage], None]
+# Messages received per poll: a plain handler takes them one by one; a batch handler gets up to
+# BATCH_SIZE at once, as many as host.json's Service Bus `maxMessageBatchSize` gives it in Azure.
+RECEIVE_SIZE = 32
+BATCH_SIZE = 100
+# A batch handler receives up to BATCH_SIZE messages at once and returns the messages it rejects
+# (message id -> the exception: malformed or permanent ones are dead-lettered one by one);
+# raising abandons the whole batch.
+BatchFunction = Callable[[list[ReceivedMessage]], Mapping[str, BaseException] | None]
+
+
+@dataclass(frozen=True)
+class BatchHandler:
+    """A registered batch handler; also callable on one message, like a plain handler."""
+
+    function: BatchFunction
+
+    def __call__(self, message: ReceivedMessage) -> None:
+        rejected = self.function([message]) or {}
+        if message.message_id in rejected:
+            raise rejected[message.message_id]
 
 # queue name → handler; each feature's handler module registers itself on import.
 HANDLERS: dict[str, Handler] = {}
 
 # The feature modules that register handlers; `load_handlers` imports them.
-HANDLER_MODULES: tuple[str, ...] = ("shared.emails.handler", "shared.crm.provider_events")
+HANDLER_MODULES: tuple[str, ...] = ("shared.emails.handler", "shared.crm.provider_events",
+                                    "shared.tracking.aggregator")
 
 _MAX_REASON = 200
 
@@ -42,6 +64,14 @@ def register(queue: str, handler: Handler) -> Handler:
         raise ValueError(f"queue {queue!r} already has a handler")
     HANDLERS[queue] = handler
     return handler
+
+
+def register_batch(queue: str, function: BatchFunction) -> BatchHandler:
+    """Register the batch handler of one queue: the worker hands it up to BATCH_SIZE messages at a time."""
+    existing = HANDLERS.get(queue)
+    if isinstance(existing, BatchHandler) and existing.function is function:
+        return existing
+    return register(queue, BatchHandler(function))  # type: ignore[return-value]
 
 
 def load_handlers() -> dict[str, Handler]:
@@ -116,9 +146,55 @@ def handle(bus: MessageBus, queue: str, handler: Handler, message: ReceivedMessa
     return "completed"
 
 
-def process_once(bus: MessageBus, queue: str, handler: Handler, *, max_messages: int = 32) -> int:
+def _settle(bus: MessageBus, queue: str, message: ReceivedMessage, action: str, reason: str = "") -> str:
+    """Settle one message of a batch; a lost lock means it comes again (the handler is idempotent)."""
+    try:
+        if action == "completed":
+            bus.complete(queue, message)
+        elif action == "dead-lettered":
+            bus.dead_letter(queue, message, reason=reason)
+        else:
+            bus.abandon(queue, message)
+    except MessageLockLost:
+        log.warning("lock lost on message %s on queue %s; it will be delivered again", message.message_id, queue)
+        return "abandoned"
+    return action
+
+
+def handle_batch(bus: MessageBus, queue: str, handler: BatchHandler, messages: list[ReceivedMessage]) -> dict[str, str]:
+    """Run a batch handler and settle each message; returns message id -> outcome.
+
+    The handler returning completes every message but those it rejected (dead-lettered one by
+    one, or abandoned when the rejection is worth retrying); the handler raising abandons all.
+    """
+    try:
+        rejected = handler.function(messages) or {}
+    except Exception as exc:
+        log.warning("abandoned a batch of %d messages on queue %s: %s (%s)", len(messages), queue,
+                    type(exc).__name__, _where(exc))
+        return {message.message_id: _settle(bus, queue, message, "abandoned") for message in messages}
+    outcomes: dict[str, str] = {}
+    for message in messages:
+        exc = rejected.get(message.message_id)
+        if exc is None:
+            outcomes[message.message_id] = _settle(bus, queue, message, "completed")
+            continue
+        reason = dead_letter_reason(exc)
+        action = "dead-lettered" if reason is not None else "abandoned"
+        outcomes[message.message_id] = _settle(bus, queue, message, action, reason or "")
+        log.warning("%s message %s on queue %s: %s", action, message.message_id, queue, type(exc).__name__)
+    log.info("handled a batch of %d messages on queue %s", len(messages), queue)
+    return outcomes
+
+
+def process_once(bus: MessageBus, queue: str, handler: Handler, *, max_messages: int | None = None) -> int:
     """Receive the due messages of one queue, handle and settle each; returns how many were received."""
-    messages = bus.receive(queue, max_messages=max_messages)
+    default = BATCH_SIZE if isinstance(handler, BatchHandler) else RECEIVE_SIZE
+    messages = bus.receive(queue, max_messages=max_messages or default)
+    if isinstance(handler, BatchHandler):
+        if messages:
+            handle_batch(bus, queue, handler, messages)
+        return len(messages)
     for message in messages:
         handle(bus, queue, handler, message)
     return len(messages)

@@ -1,5 +1,151 @@
-"""Placeholder: filled by the engineer who owns this module."""
+"""The commission ledger: members read their own, the Manager lists, approves and marks paid; Manager order reads."""
 
-from fastapi import APIRouter
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from functions.http_api.access import CurrentMember, access
+from functions.http_api.deps import ContainerDep, ManagedBrand, ManagerPrincipal
+from functions.http_api.problems import problem_responses
+from shared.errors import NotFound
+from shared.sales import ledger, orders
+from shared.sales.models import OrderRead
 
 router = APIRouter()
+_APP_TAGS: list[str | Enum] = ["app: commissions"]
+_MANAGER_TAGS: list[str | Enum] = ["manager: commissions"]
+APP = "/api/v1/app/{brand_id}/commissions"
+MANAGER = "/api/v1/manager/brands/{brand_id}"
+StateFilter = Annotated[ledger.State | None, Query(description="Only entries in this state")]
+Continuation = Annotated[str | None, Query(description="Token from the previous page")]
+PageSize = Annotated[int, Query(alias="pageSize", ge=1, le=200)]
+
+
+class CommissionRead(BaseModel):
+    """One ledger entry; `etag` guards a state transition (send it back in `etags`)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    id: str
+    member_id: str = Field(alias="memberId")
+    order_id: str = Field(alias="orderId")
+    kind: str
+    amount_minor: int = Field(alias="amountMinor")
+    currency: str
+    state: str
+    cause: str
+    created_at: datetime = Field(alias="createdAt")
+    updated_at: datetime = Field(alias="updatedAt")
+    history: list[dict]
+    etag: str | None = None
+
+
+class CommissionPage(BaseModel):
+    """A page of ledger entries, newest first."""
+
+    items: list[CommissionRead]
+    continuation: str | None = None
+
+
+class CommissionTotals(BaseModel):
+    """A member's commissions per state, per currency, in minor units."""
+
+    pending: dict[str, int]
+    approved: dict[str, int]
+    paid: dict[str, int]
+    reversed: dict[str, int]
+
+
+class CommissionTransition(BaseModel):
+    """Entries to move; `etags` (optional, id → etag as listed) refuses entries changed since they were read."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+
+    entry_ids: list[str] = Field(alias="entryIds", min_length=1, max_length=100)
+    etags: dict[str, str] | None = None
+
+
+def _read(entry: ledger.CommissionEntry, etag: str | None = None) -> CommissionRead:
+    return CommissionRead.model_validate(entry.model_dump(by_alias=True) | {"etag": etag})
+
+
+def _page(pairs: list[tuple[ledger.CommissionEntry, str]], token: str | None) -> CommissionPage:
+    return CommissionPage(items=[_read(entry, etag) for entry, etag in pairs], continuation=token)
+
+
+@router.get(APP, tags=_APP_TAGS, response_model=CommissionPage, responses=problem_responses(401, 404, 422),
+            **access("member"))
+def my_commissions(member: CurrentMember, container: ContainerDep, brand_id: str, state: StateFilter = None,
+                   continuation: Continuation = None, page_size: PageSize = 50) -> CommissionPage:
+    """The calling member's ledger entries, newest first."""
+    pairs, token = ledger.page(container.store.for_brand(brand_id), member_id=member.id, state=state,
+                               page_size=page_size, continuation=continuation)
+    return _page(pairs, token)
+
+
+@router.get(f"{APP}/totals", tags=_APP_TAGS, response_model=CommissionTotals, responses=problem_responses(401, 404),
+            **access("member"))
+def my_commission_totals(member: CurrentMember, container: ContainerDep, brand_id: str) -> CommissionTotals:
+    """The calling member's commissions summed per state and currency."""
+    return CommissionTotals.model_validate(ledger.totals(container.store.for_brand(brand_id), member.id))
+
+
+@router.get(f"{APP}/{{entry_id}}", tags=_APP_TAGS, response_model=CommissionRead,
+            responses=problem_responses(401, 404), **access("member"))
+def my_commission(entry_id: str, member: CurrentMember, container: ContainerDep, brand_id: str) -> CommissionRead:
+    """One of the calling member's entries (another member's answers 404)."""
+    entry, etag = ledger.get(container.store.for_brand(brand_id), entry_id)
+    if entry.member_id != member.id:
+        raise NotFound("Commission entry not found")
+    return _read(entry, etag)
+
+
+@router.get(f"{MANAGER}/commissions", tags=_MANAGER_TAGS, response_model=CommissionPage,
+            responses=problem_responses(401, 403, 404, 422), **access("manager", level="viewer"))
+def brand_commissions(brand: ManagedBrand, container: ContainerDep,
+                      member_id: Annotated[str | None, Query(alias="memberId")] = None, state: StateFilter = None,
+                      continuation: Continuation = None, page_size: PageSize = 50) -> CommissionPage:
+    """The brand's ledger, newest first, optionally one member's and/or one state's."""
+    pairs, token = ledger.page(container.store.for_brand(brand.id), member_id=member_id, state=state,
+                               page_size=page_size, continuation=continuation)
+    return _page(pairs, token)
+
+
+def _move(brand_id: str, data: CommissionTransition, action: ledger.Action, principal, container,
+          if_match: str | None) -> CommissionPage:
+    etags = dict(data.etags or {})
+    if if_match and len(data.entry_ids) == 1:
+        etags[data.entry_ids[0]] = if_match.strip('"')
+    done = ledger.transition(container.store.for_brand(brand_id), entry_ids=data.entry_ids, action=action,
+                             now=container.clock.now(), by=f"manager:{principal.subject}", etags=etags or None)
+    return CommissionPage(items=[_read(entry) for entry in done])
+
+
+@router.post(f"{MANAGER}/commissions/approve", tags=_MANAGER_TAGS, response_model=CommissionPage,
+             responses=problem_responses(401, 403, 404, 409, 412, 422), **access("manager", level="editor"))
+def approve_commissions(data: CommissionTransition, brand: ManagedBrand, principal: ManagerPrincipal,
+                        container: ContainerDep,
+                        if_match: Annotated[str | None, Header(alias="If-Match")] = None) -> CommissionPage:
+    """Approve pending entries (all or none: 409 when one is not pending)."""
+    return _move(brand.id, data, "approve", principal, container, if_match)
+
+
+@router.post(f"{MANAGER}/commissions/mark-paid", tags=_MANAGER_TAGS, response_model=CommissionPage,
+             responses=problem_responses(401, 403, 404, 409, 412, 422), **access("manager", level="admin"))
+def pay_commissions(data: CommissionTransition, brand: ManagedBrand, principal: ManagerPrincipal,
+                    container: ContainerDep,
+                    if_match: Annotated[str | None, Header(alias="If-Match")] = None) -> CommissionPage:
+    """Mark approved entries paid (all or none: 409 when one is not approved)."""
+    return _move(brand.id, data, "pay", principal, container, if_match)
+
+
+@router.get(f"{MANAGER}/orders/{{order_id}}", tags=_MANAGER_TAGS, response_model=OrderRead,
+            responses=problem_responses(401, 403, 404), **access("manager", level="viewer"))
+def brand_order(order_id: str, brand: ManagedBrand, container: ContainerDep) -> OrderRead:
+    """One order of the brand with its attribution explanation and commission."""
+    return orders.to_read(orders.get(container.store.for_brand(brand.id), order_id)[0])

@@ -1,5 +1,34 @@
-"""Placeholder: filled by the engineer who owns this module."""
+"""Widget / site tag: page views and product picks, only enqueued (see shared/tracking/site_events.py)."""
 
-from fastapi import APIRouter
+from __future__ import annotations
 
-router = APIRouter()
+from typing import Any
+
+from fastapi import APIRouter, Body, Request, status
+from pydantic import BaseModel
+
+from functions.http_api.access import access
+from functions.http_api.deps import ContainerDep
+from functions.http_api.problems import problem_responses
+from shared.identity.auth import auth_context
+from shared.tracking import site_events
+
+router = APIRouter(prefix="/api/v1/widget/{brand_id}", tags=["widget: site events"])
+
+
+class Accepted(BaseModel):
+    accepted: int
+
+
+@router.post("/events", status_code=status.HTTP_202_ACCEPTED, response_model=Accepted,
+             responses=problem_responses(403, 404, 422, 429), **access("public"))
+def post_site_events(brand_id: str, request: Request, container: ContainerDep,
+                     body: Any = Body(..., description="One event, or an array of 1 to 20 events "
+                                      "{type: page_view|product_pick, eventId?, reference?, customerId?, "
+                                      "visitorId?, path?, productId?, memberId?}")) -> Accepted:
+    """Record page views and product picks of the brand's site (queued; counted by the tracking queue)."""
+    context = auth_context(container, brand_id, ip=request.client.host if request.client else None)
+    count = site_events.accept(store=context.store, bus=container.bus, brand=context.brand, hasher=context.hasher,
+                               body=body, origin=request.headers.get("origin"), ip_hash=context.ip_hash,
+                               now=container.clock.now())
+    return Accepted(accepted=count)

@@ -1,0 +1,94 @@
+"""What brand platforms send about orders, and what an order document keeps (no clear customer id)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.crm.brand_sync import MemberRef
+from shared.crm.order_contacts import OrderCustomer
+from shared.tracking.model import Channel
+
+# Order and refund ids end up as document ids and in paths: a conservative alphabet.
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"
+MAX_AMOUNT_MINOR = 10**12
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+
+
+class OrderLine(_Strict):
+    """One product line: its SKU, optional category (commission rules may target it), units and amount."""
+
+    sku: str = Field(min_length=1, max_length=100)
+    category: str | None = Field(None, min_length=1, max_length=80)
+    quantity: int = Field(ge=1, le=1_000_000)
+    amount_minor: int = Field(alias="amountMinor", ge=0, le=MAX_AMOUNT_MINOR)
+
+
+class OrderCreate(_Strict):
+    """An order as the brand platform posts it (online, in store with a voucher, or sold by a vendor)."""
+
+    order_id: str = Field(alias="orderId", pattern=ID_PATTERN)
+    channel: Channel
+    placed_at: datetime = Field(alias="placedAt")
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    amount_minor: int = Field(alias="amountMinor", ge=0, le=MAX_AMOUNT_MINOR)
+    lines: list[OrderLine] = Field(min_length=1, max_length=500)
+    attribution_ref: str | None = Field(None, alias="attributionRef", max_length=200)
+    # The brand's customer ID and the site tag's temporary id: hashed on arrival, never stored clear.
+    customer_key: str | None = Field(None, alias="customerKey", min_length=1, max_length=200)
+    visitor_id: str | None = Field(None, alias="visitorId", min_length=1, max_length=200)
+    voucher_code: str | None = Field(None, alias="voucherCode", min_length=1, max_length=100)
+    vendor: MemberRef | None = None
+    customer: OrderCustomer | None = None
+    brand_opt_in: bool | None = Field(None, alias="brandOptIn")
+
+
+class OrderUpdate(_Strict):
+    """A changed order: the new amount and lines (attribution, currency and date stay)."""
+
+    amount_minor: int = Field(alias="amountMinor", ge=0, le=MAX_AMOUNT_MINOR)
+    lines: list[OrderLine] = Field(min_length=1, max_length=500)
+
+
+class RefundCreate(_Strict):
+    """A refund of part or all of an order, once per refund id."""
+
+    refund_id: str = Field(alias="refundId", pattern=ID_PATTERN)
+    amount_minor: int = Field(alias="amountMinor", gt=0, le=MAX_AMOUNT_MINOR)
+    lines: list[OrderLine] | None = Field(None, max_length=500)
+
+
+class AttributionRead(BaseModel):
+    """Who an order is attributed to, and why (reason code and the facts that decided)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    member_id: str | None = Field(alias="memberId")
+    reason: str
+    source: str
+    target_kind: str = Field(alias="targetKind")
+    explanation: dict
+
+
+class OrderRead(BaseModel):
+    """An order as the brand platform and the Manager read it back."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    order_id: str = Field(alias="orderId")
+    channel: str
+    status: str
+    placed_at: datetime = Field(alias="placedAt")
+    currency: str
+    amount_minor: int = Field(alias="amountMinor")
+    refunded_minor: int = Field(alias="refundedMinor")
+    lines: list[dict]
+    attribution: AttributionRead
+    commission_minor: int = Field(alias="commissionMinor", description="Commission currently due")
+    contact_id: str | None = Field(None, alias="contactId")
+    contact_refused: str | None = Field(None, alias="contactRefused",
+                                        description="Problem type when the CRM refused the contact")

@@ -1,0 +1,314 @@
+"""Orders from brand platforms: recorded once, attributed with a reason, counted, commissioned.
+
+The order id is the document id, so the same order posted twice is one document: the call that
+wins the create (and, later, each update / refund / cancel that wins the etag-guarded replace)
+is the only one that applies the effects: counter increments, ledger, CRM contact. A crash
+between the write and its counter increments loses them rather than counting twice; the ledger
+and the contact are state-based, so a replay of the same post repairs them. The brand's customer
+ID and the site's temporary visitor id are keyed hashes from the first line of the service on.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+
+from shared.brands.models import Brand
+from shared.brands.service import invalid_input
+from shared.clock import isoformat, parse_instant
+from shared.crm import order_contacts
+from shared.crm.service import Hasher
+from shared.crm.views import ContactCreate
+from shared.errors import Conflict, DomainError, InvalidInput, NotFound
+from shared.identity import repository, sso
+from shared.ports.store import BrandStore, DocumentConflict, EtagMismatch, PatchOp
+from shared.sales import commissions, ledger
+from shared.sales.attribution import Attribution, OrderFacts, attribute
+from shared.sales.models import OrderCreate, OrderLine, OrderRead, OrderUpdate, RefundCreate
+from shared.tracking import counters
+from shared.tracking.model import day_of
+
+CONTAINER = "orders"
+# An order "placed" in the future would stretch the attribution window forward.
+_FUTURE_SKEW = timedelta(minutes=10)
+_RETRIES = 3
+log = logging.getLogger(__name__)
+
+
+class OrderConflict(Conflict):
+    code = "order-conflict"
+    title = "This order id was already posted with another content; send an update instead"
+
+
+class OrderClosed(Conflict):
+    code = "order-closed"
+    title = "This order is cancelled or fully refunded"
+
+
+class RefundConflict(Conflict):
+    code = "refund-conflict"
+    title = "This refund id was already used with another amount"
+
+
+def _field_error(field: str, message: str) -> InvalidInput:
+    return InvalidInput(message, errors=[{"field": field, "message": message}])
+
+
+def _check_lines(amount_minor: int, lines: list[OrderLine]) -> None:
+    if sum(line.amount_minor for line in lines) != amount_minor:
+        raise _field_error("lines", "the lines' amounts must add up to amountMinor")
+
+
+def _utc(at: datetime) -> datetime:
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+def _vendor_id(store: BrandStore, hasher: Hasher, data: OrderCreate) -> str | None:
+    if data.vendor is None:
+        return None
+    try:
+        member_id = data.vendor.member_id or sso.member_id_of(store=store, hasher=hasher,
+                                                             sso_subject=data.vendor.sso_subject or "")
+        repository.get_member(store, member_id)
+    except NotFound as exc:
+        raise _field_error("vendor", "no member of this brand has this id or SSO subject") from exc
+    return member_id
+
+
+def _voucher_member(store: BrandStore, hasher: Hasher, code: str | None) -> str | None:
+    if not code:
+        return None
+    try:
+        contact = order_contacts.store_purchase(store=store, hasher=hasher,
+                                                data=order_contacts.StorePurchase(voucher_code=code))
+    except (NotFound, Conflict):
+        return None  # an unknown voucher, or a contact no longer opted in: the sale stands, unattributed by it
+    return contact.member_id
+
+
+def _fingerprint(hasher: Hasher, data: OrderCreate) -> str:
+    # Keyed: the body holds the clear customer id, and a plain digest of it would be a reversible hash.
+    canonical = json.dumps(data.model_dump(mode="json", by_alias=True), sort_keys=True, separators=(",", ":"))
+    return hasher("customer_id", f"order-body:{canonical}")
+
+
+def _priced_lines(brand: Brand, channel: str, currency: str, lines: list[OrderLine],
+                  attributed: bool) -> tuple[list[dict[str, Any]], int]:
+    priced = commissions.for_lines(brand.commission_rules or [], channel=channel, currency=currency, lines=lines)
+    docs = []
+    for line, price in zip(lines, priced, strict=True):
+        docs.append(line.model_dump(mode="json", by_alias=True) | {
+            "commissionMinor": price.amount_minor if attributed else 0,
+            "ruleIndex": price.rule_index if attributed else None})
+    return docs, sum(doc["commissionMinor"] for doc in docs)
+
+
+def entry_ids(order: dict[str, Any]) -> list[str]:
+    """Every ledger entry id the order's events may have written, oldest first."""
+    order_id = order["orderId"]
+    ids = [f"{order_id}:commission"] + [f"{order_id}:u{version}" for version in range(1, order["version"] + 1)]
+    ids += [f"{order_id}:r:{refund['refundId']}" for refund in order.get("refunds") or []]
+    return ids + ([f"{order_id}:x"] if order["status"] == "cancelled" else [])
+
+
+def _count(store: BrandStore, order: dict[str, Any], **deltas: int) -> None:
+    attribution = order["attribution"]
+    if attribution["memberId"] is None:
+        return
+    currency = order["currency"]
+    named = {"orders": deltas.get("orders", 0), "refunds": deltas.get("refunds", 0),
+             f"salesMinor.{currency}": deltas.get("sales", 0),
+             f"commissionMinor.{currency}": deltas.get("commission", 0)}
+    increments = counters.for_member(attribution["memberId"], day_of(parse_instant(order["placedAt"])),
+                                     attribution["source"], attribution["targetKind"],
+                                     {path: value for path, value in named.items() if value})
+    counters.apply(store, increments)
+
+
+def _settle(store: BrandStore, order: dict[str, Any], cause: str, suffix: str, now: datetime) -> None:
+    ledger.settle(store, order=order, entry_ids=entry_ids(order), due_minor=order["commissionMinor"], cause=cause,
+                  entry_suffix=suffix, now=now)
+
+
+def to_read(doc: dict[str, Any]) -> OrderRead:
+    """The API view of a stored order."""
+    return OrderRead.model_validate(doc)
+
+
+def get(store: BrandStore, order_id: str) -> tuple[dict[str, Any], str]:
+    """The stored order and its etag; 404 when unknown."""
+    doc = store.find(CONTAINER, order_id)
+    if doc is None:
+        raise NotFound("Order not found")
+    return doc, doc["_etag"]
+
+
+def _contact(store: BrandStore, brand: Brand, hasher: Hasher, order: dict[str, Any], data: OrderCreate,
+             now: datetime) -> list[PatchOp]:
+    attribution = order["attribution"]
+    # Contacts belong to a member: none for an unattributed order; a voucher's contact already exists.
+    if data.customer is None or attribution["memberId"] is None or attribution["reason"] == "voucher":
+        return []
+    request = order_contacts.OrderContact(member_id=attribution["memberId"], order_id=data.order_id,
+                                          customer=data.customer, brand_opt_in=data.brand_opt_in)
+    try:
+        contact, _ = order_contacts.from_order(store=store, brand=brand, data=request, hasher=hasher, now=now)
+    except DomainError as exc:
+        log.info("order %s: contact refused (%s)", data.order_id, exc.code)
+        return [PatchOp("set", "contactRefused", exc.code)]
+    return [PatchOp("set", "contactId", contact.id)]
+
+
+def _finish(store: BrandStore, brand: Brand, hasher: Hasher, order: dict[str, Any], data: OrderCreate,
+            now: datetime) -> dict[str, Any]:
+    _settle(store, order, "order", "commission", now)
+    ops = _contact(store, brand, hasher, order, data, now) + [PatchOp("set", "effects", "applied")]
+    return store.patch(CONTAINER, order["id"], ops)
+
+
+def place(*, store: BrandStore, platform: BrandStore, brand: Brand, hasher: Hasher, master_key: str,
+          data: OrderCreate, now: datetime) -> tuple[OrderRead, bool]:
+    """Record and attribute an order; (order, False) when the same order was already posted."""
+    _check_lines(data.amount_minor, data.lines)
+    placed_at = _utc(data.placed_at)
+    if placed_at > now + _FUTURE_SKEW:
+        raise _field_error("placedAt", "an order cannot be placed in the future")
+    if data.customer is not None:
+        try:
+            ContactCreate.model_validate(data.customer.model_dump(exclude_none=True))
+        except ValidationError as exc:
+            raise invalid_input(exc) from exc
+    fingerprint = _fingerprint(hasher, data)
+    if (existing := store.find(CONTAINER, data.order_id)) is not None:
+        return _replay(store, brand, hasher, existing, data, fingerprint, now), False
+    facts = OrderFacts(channel=data.channel, placed_at=placed_at, attribution_ref=data.attribution_ref,
+                       customer_key=hasher("customer_id", data.customer_key) if data.customer_key else None,
+                       visitor_key=hasher("visitor", data.visitor_id) if data.visitor_id else None,
+                       vendor_member_id=_vendor_id(store, hasher, data),
+                       voucher_member_id=_voucher_member(store, hasher, data.voucher_code))
+    decided: Attribution = attribute(store=store, platform=platform, brand=brand, master_key=master_key, facts=facts)
+    lines, full = _priced_lines(brand, data.channel, data.currency, data.lines, decided.member_id is not None)
+    order = {
+        "id": data.order_id, "orderId": data.order_id, "channel": data.channel, "placedAt": isoformat(placed_at),
+        "currency": data.currency, "amountMinor": data.amount_minor, "lines": lines, "status": "placed",
+        "fullCommissionMinor": full, "commissionMinor": full, "refundedMinor": 0, "refunds": [], "version": 0,
+        "memberId": decided.member_id, "attribution": decided.model_dump(mode="json", by_alias=True),
+        "customerKey": facts.customer_key, "visitorKey": facts.visitor_key,
+        "voucherPresented": data.voucher_code is not None, "fingerprint": fingerprint,
+        "contactId": None, "contactRefused": None, "effects": "pending",
+        "createdAt": isoformat(now), "updatedAt": isoformat(now),
+    }
+    try:
+        created = store.create(CONTAINER, order)
+    except DocumentConflict:
+        # The same order posted concurrently: the other call applies the effects.
+        return _replay(store, brand, hasher, store.get(CONTAINER, data.order_id), data, fingerprint, now,
+                       repair=False), False
+    _count(store, created, orders=1, sales=data.amount_minor, commission=full)
+    log.info("order %s attributed (%s) to %s", data.order_id, decided.reason, decided.member_id)
+    return to_read(_finish(store, brand, hasher, created, data, now)), True
+
+
+def _replay(store: BrandStore, brand: Brand, hasher: Hasher, existing: dict[str, Any], data: OrderCreate,
+            fingerprint: str, now: datetime, repair: bool = True) -> OrderRead:
+    if existing["fingerprint"] != fingerprint:
+        raise OrderConflict(f"Order {data.order_id} exists with another content")
+    if repair and existing.get("effects") != "applied" and existing["status"] == "placed" and existing["version"] == 0:
+        existing = _finish(store, brand, hasher, existing, data, now)
+    return to_read(existing)
+
+
+def _transition(store: BrandStore, order_id: str, change) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """Replace the order with `change(order)` under its etag; (before, after), or None when nothing changes."""
+    for _ in range(_RETRIES):
+        before, etag = get(store, order_id)
+        after = change(dict(before))
+        if after is None:
+            return None
+        try:
+            return before, store.replace(CONTAINER, after, etag=etag)
+        except EtagMismatch:
+            continue
+    raise Conflict("The order changed during the call; try again")
+
+
+def update(*, store: BrandStore, brand: Brand, order_id: str, data: OrderUpdate, now: datetime) -> OrderRead:
+    """New amount and lines: sales and commission follow (recomputed while pending, adjusted otherwise)."""
+    _check_lines(data.amount_minor, data.lines)
+
+    def change(order: dict[str, Any]) -> dict[str, Any] | None:
+        if order["status"] != "placed":
+            raise OrderClosed(f"Order {order_id} is {order['status']}")
+        if data.amount_minor < order["refundedMinor"]:
+            raise _field_error("amountMinor", "the new amount is below what was already refunded")
+        lines, full = _priced_lines(brand, order["channel"], order["currency"], data.lines,
+                                    order["memberId"] is not None)
+        if data.amount_minor == order["amountMinor"] and lines == order["lines"]:
+            return None
+        due = commissions.due_after_refunds(full, amount_minor=data.amount_minor,
+                                            refunded_minor=order["refundedMinor"])
+        return order | {"amountMinor": data.amount_minor, "lines": lines, "fullCommissionMinor": full,
+                        "commissionMinor": due, "version": order["version"] + 1, "updatedAt": isoformat(now)}
+
+    result = _transition(store, order_id, change)
+    if result is None:
+        return to_read(get(store, order_id)[0])
+    before, after = result
+    _count(store, after, sales=after["amountMinor"] - before["amountMinor"],
+           commission=after["commissionMinor"] - before["commissionMinor"])
+    _settle(store, after, "update", f"u{after['version']}", now)
+    return to_read(after)
+
+
+def refund(*, store: BrandStore, order_id: str, data: RefundCreate, now: datetime) -> OrderRead:
+    """Refund part or all of an order (once per refund id): the commission shrinks in proportion."""
+    def change(order: dict[str, Any]) -> dict[str, Any] | None:
+        known = next((item for item in order["refunds"] if item["refundId"] == data.refund_id), None)
+        if known is not None:
+            if known["amountMinor"] != data.amount_minor:
+                raise RefundConflict(f"Refund {data.refund_id} exists with another amount")
+            return None
+        if order["status"] != "placed":
+            raise OrderClosed(f"Order {order_id} is {order['status']}")
+        if data.amount_minor > order["amountMinor"] - order["refundedMinor"]:
+            raise _field_error("amountMinor", "more than what remains of the order")
+        refunded = order["refundedMinor"] + data.amount_minor
+        item = {"refundId": data.refund_id, "amountMinor": data.amount_minor, "at": isoformat(now),
+                "lines": [line.model_dump(mode="json", by_alias=True) for line in data.lines or []]}
+        due = commissions.due_after_refunds(order["fullCommissionMinor"], amount_minor=order["amountMinor"],
+                                            refunded_minor=refunded)
+        return order | {"refunds": [*order["refunds"], item], "refundedMinor": refunded, "commissionMinor": due,
+                        "status": "refunded" if refunded == order["amountMinor"] else "placed",
+                        "updatedAt": isoformat(now)}
+
+    result = _transition(store, order_id, change)
+    if result is None:
+        return to_read(get(store, order_id)[0])
+    before, after = result
+    _count(store, after, refunds=1, sales=-data.amount_minor,
+           commission=after["commissionMinor"] - before["commissionMinor"],
+           orders=-1 if after["status"] == "refunded" else 0)
+    _settle(store, after, f"refund:{data.refund_id}", f"r:{data.refund_id}", now)
+    return to_read(after)
+
+
+def cancel(*, store: BrandStore, order_id: str, now: datetime) -> OrderRead:
+    """Cancel an order: what remains of its sales and commission is reversed (again: no change)."""
+    def change(order: dict[str, Any]) -> dict[str, Any] | None:
+        if order["status"] == "cancelled":
+            return None
+        return order | {"status": "cancelled", "commissionMinor": 0, "updatedAt": isoformat(now)}
+
+    result = _transition(store, order_id, change)
+    if result is None:
+        return to_read(get(store, order_id)[0])
+    before, after = result
+    if before["status"] == "placed":
+        _count(store, after, orders=-1, sales=-(before["amountMinor"] - before["refundedMinor"]),
+               commission=-before["commissionMinor"])
+    _settle(store, after, "cancel", "x", now)
+    return to_read(after)

@@ -1,0 +1,230 @@
+"""The `tracking-events` queue function: a batch of events becomes counter increments and visit records.
+
+Per batch: malformed messages are rejected one by one (dead-lettered); per event, an event
+already in `tracking_seen` is skipped; the rest are judged (abuse rules for clicks, the signed
+reference for page views and picks), visit records are written, every event is claimed in
+`tracking_seen` (a `create`: one consumer wins), and the increments of the claimed events,
+merged, are applied once per distinct counter.
+
+Crash between steps, the trade-off chosen: counters NEVER DOUBLE COUNT, attribution is NEVER
+LOST. Visit records are idempotent by themselves (one per click and visitor) and written before
+the claim, so a retry writes them again harmlessly. Counter increments are applied after the
+claims: a crash (or a store failure) after claiming and before the patches loses those events'
+counts (at most one batch, rare, shown as an under-count in a dashboard) but a redelivery can
+never add them twice. A failure before the claims leaves nothing claimed, so the retry is
+clean. Claims live SEEN_TTL, far past Service Bus duplicate detection (10 minutes) and the
+redelivery horizon (10 deliveries, one-minute locks), with room for a dead-lettered batch
+resubmitted within the week.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from pydantic import ValidationError
+
+from shared.bootstrap import Container, get_container
+from shared.brands import service as brands
+from shared.brands.models import Brand
+from shared.clock import isoformat
+from shared.errors import NotFound, PermanentError
+from shared.messaging.worker import register_batch
+from shared.ports.bus import QUEUE_TRACKING_EVENTS, ReceivedMessage
+from shared.ports.store import BrandStore, DocumentConflict
+from shared.store_schema import PLATFORM_SCOPE
+from shared.tracking import abuse, counters, link_codes, reference, visits
+from shared.tracking.events import PageViewEvent, ProductPickEvent, VisitEvent, parse
+from shared.tracking.model import NO_SOURCE, NO_TARGET, day_of
+
+log = logging.getLogger(__name__)
+
+SEEN = "tracking_seen"
+SEEN_TTL = timedelta(days=7)
+# A reference dated a little after the event is clock skew between servers, not a forgery.
+_SKEW = timedelta(minutes=5)
+
+Event = VisitEvent | PageViewEvent | ProductPickEvent
+Referred = tuple[reference.Reference, link_codes.LinkCode]
+
+
+@dataclass
+class BatchResult:
+    """What one batch did: rejected messages (id -> exception) and figures for logs and benchmarks."""
+
+    rejected: dict[str, Exception] = field(default_factory=dict)
+    events: int = 0
+    duplicates: int = 0
+    counted_clicks: int = 0
+    rejected_clicks: int = 0
+    ignored: int = 0
+    visit_records: int = 0
+    distinct_counters: int = 0
+    counter_writes: int = 0
+
+
+def seen_id(event: Event) -> str:
+    """The idempotency record id of an event (the same as its message id)."""
+    return f"{event.type}:{event.event_id}"
+
+
+def seen_partition(brand_id: str, at: datetime) -> str:
+    """The partition of a day's idempotency records."""
+    return f"{brand_id}|{day_of(at)}"
+
+
+class _BrandContext:
+    """One brand's handles and per-batch caches (links, members, login prints)."""
+
+    def __init__(self, store: BrandStore, platform: BrandStore, brand: Brand, master_key: str, now: datetime) -> None:
+        self.store, self.platform, self.brand, self.master_key = store, platform, brand, master_key
+        self.prints = abuse.LoginPrints(store, since=now - abuse.SELF_CLICK_LOOKBACK)
+        self._links: dict[str, link_codes.LinkCode | None] = {}
+        self._members: dict[str, bool] = {}
+
+    def link(self, code: str) -> link_codes.LinkCode | None:
+        if code not in self._links:
+            found = link_codes.find(self.platform, code)
+            self._links[code] = found if found is not None and found.brand == self.brand.id else None
+        return self._links[code]
+
+    def active_member(self, member_id: str) -> bool:
+        if member_id not in self._members:
+            doc = self.store.find("members", member_id)
+            self._members[member_id] = bool(doc and doc.get("status") == "active")
+        return self._members[member_id]
+
+    def referred(self, event: PageViewEvent | ProductPickEvent) -> Referred | None:
+        """The verified click and link an event's reference names, within the attribution window; else None."""
+        if not event.reference:
+            return None
+        ref = reference.verify(self.master_key, self.brand.id, event.reference)
+        link = self.link(ref.code) if ref else None
+        window = timedelta(days=self.brand.attribution_window_days)
+        if ref is None or link is None or not (event.at - window <= ref.clicked_at <= event.at + _SKEW):
+            log.info("tracking event %s: reference not verifiable or out of window; not counted", event.event_id)
+            return None
+        return ref, link
+
+
+def _visit(ctx: _BrandContext, event: VisitEvent, result: BatchResult) -> dict:
+    why = abuse.verdict(ctx.store, ctx.prints, event)
+    day = day_of(event.at)
+    if why is not None:
+        result.rejected_clicks += 1
+        log.info("click %s not counted: %s", event.event_id, why)
+        return counters.for_member(event.member_id, day, event.source, event.target_kind, {"rejectedClicks": 1})
+    result.counted_clicks += 1
+    kind = "internalVisits" if event.internal else "externalVisits"
+    return counters.for_member(event.member_id, day, event.source, event.target_kind, {"clicks": 1, kind: 1})
+
+
+def _click_was_internal(ctx: _BrandContext, ref: reference.Reference) -> bool:
+    """Whether the referenced click came from inside Popsell (its idempotency record keeps the flag)."""
+    doc = ctx.store.find(SEEN, f"visit:{ref.click_id}", pk=seen_partition(ctx.brand.id, ref.clicked_at))
+    return bool(doc and doc.get("internal"))
+
+
+def _page_view(ctx: _BrandContext, event: PageViewEvent, result: BatchResult) -> dict:
+    referred = ctx.referred(event)
+    if referred is None:
+        result.ignored += 1
+        return {}
+    ref, link = referred
+    if event.visitor_key:
+        record = visits.VisitRecord(click_id=ref.click_id, visitor_key=event.visitor_key, at=ref.clicked_at,
+                                    member_id=link.member_id, code=link.code, source=link.source,
+                                    target_kind=link.target_kind, internal=_click_was_internal(ctx, ref))
+        if visits.record(ctx.store, record, window_days=ctx.brand.attribution_window_days):
+            result.visit_records += 1
+    return counters.for_member(link.member_id, day_of(event.at), link.source, link.target_kind, {"pageViews": 1})
+
+
+def _product_pick(ctx: _BrandContext, event: ProductPickEvent, result: BatchResult) -> dict:
+    referred = ctx.referred(event)
+    if referred is not None:
+        _, link = referred
+        return counters.for_member(link.member_id, day_of(event.at), link.source, link.target_kind,
+                                   {"productPicks": 1})
+    if event.member_id and ctx.active_member(event.member_id):
+        # A member picking a product (e.g. importing it to share): no link, hence no source nor target.
+        return counters.for_member(event.member_id, day_of(event.at), NO_SOURCE, NO_TARGET, {"productPicks": 1})
+    result.ignored += 1
+    return {}
+
+
+_JUDGES: dict[str, Callable[[_BrandContext, Event, BatchResult], dict]] = {
+    "visit": _visit, "page_view": _page_view, "product_pick": _product_pick,  # type: ignore[dict-item]
+}
+
+
+def _claim(ctx: _BrandContext, event: Event, now: datetime) -> bool:
+    """Record the event as applied; False when another delivery claimed it first."""
+    doc = {"id": seen_id(event), "pk": seen_partition(ctx.brand.id, event.at), "at": isoformat(now),
+           "ttl": int(SEEN_TTL.total_seconds())}
+    if isinstance(event, VisitEvent):
+        doc["internal"] = event.internal  # read back by page views of this click
+    try:
+        ctx.store.create(SEEN, doc)
+    except DocumentConflict:
+        return False
+    return True
+
+
+def _parse_all(messages: list[ReceivedMessage], result: BatchResult) -> list[tuple[str, Event]]:
+    parsed = []
+    for message in messages:
+        try:
+            parsed.append((message.message_id, parse(message.body)))
+        except ValidationError as exc:
+            result.rejected[message.message_id] = exc
+    return parsed
+
+
+def aggregate(container: Container, messages: list[ReceivedMessage]) -> BatchResult:
+    """Apply one batch of tracking messages (see the module text for the order of writes)."""
+    result = BatchResult()
+    now = container.clock.now()
+    contexts: dict[str, _BrandContext | None] = {}
+    judged: list[tuple[_BrandContext, Event, dict]] = []
+    for message_id, event in _parse_all(messages, result):
+        result.events += 1
+        if event.brand_id not in contexts:
+            try:
+                brand = brands.get(store=container.store, brand_id=event.brand_id)
+                contexts[event.brand_id] = _BrandContext(
+                    container.store.for_brand(event.brand_id), container.store.for_brand(PLATFORM_SCOPE),
+                    brand, container.settings.hash_master_key, now)
+            except NotFound:
+                contexts[event.brand_id] = None
+        ctx = contexts[event.brand_id]
+        if ctx is None:
+            result.rejected[message_id] = PermanentError("unknown brand")
+            continue
+        if ctx.store.find(SEEN, seen_id(event), pk=seen_partition(ctx.brand.id, event.at)) is not None:
+            result.duplicates += 1
+            continue
+        judged.append((ctx, event, _JUDGES[event.type](ctx, event, result)))
+    merged: dict[str, dict] = {}
+    for ctx, event, increments in judged:
+        if _claim(ctx, event, now):
+            counters.merge(merged.setdefault(ctx.brand.id, {}), increments)
+        else:
+            result.duplicates += 1
+    for brand_id, increments in merged.items():
+        result.distinct_counters += len(increments)
+        result.counter_writes += counters.apply(contexts[brand_id].store, increments)  # type: ignore[union-attr]
+    return result
+
+
+def tracking_events_handler(messages: list[ReceivedMessage]) -> dict[str, Exception]:
+    """The batch handler of `tracking-events` (worker and Functions trigger); returns the rejected messages."""
+    result = aggregate(get_container(), messages)
+    log.info("tracking batch: %d events, %d duplicates, %d counters in %d writes", result.events,
+             result.duplicates, result.distinct_counters, result.counter_writes)
+    return result.rejected
+
+
+register_batch(QUEUE_TRACKING_EVENTS, tracking_events_handler)

@@ -1,0 +1,205 @@
+"""Share links: a member's trackable link to a target, for a source, behind a short code.
+
+A link is two documents: the brand's `links` document (what the member lists and edits) and the
+platform's `link_codes` document (what `/t/{code}` reads; see shared/tracking/link_codes.py).
+The code is claimed first (its create is the uniqueness check), so a failed link never leaves a
+code pointing nowhere for long, and a taken code is simply drawn again.
+
+Abuse rule (issue 6, item 8): a target URL must be https on one of the brand's allowed domains
+or a subdomain of one; a brand without allowed domains accepts profile links only.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import string
+from collections.abc import Callable
+from datetime import datetime
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.brands.models import Brand
+from shared.clock import isoformat
+from shared.errors import InvalidInput, NotFound, TransientError
+from shared.identity.models import Member
+from shared.ports.store import BrandStore, DocumentConflict, DocumentNotFound, Filter, PatchOp
+from shared.tracking import link_codes
+from shared.tracking.link_codes import LinkCode
+from shared.tracking.model import Source, TargetKind
+
+log = logging.getLogger(__name__)
+
+CONTAINER = "links"
+CODE_LENGTH = 7  # 62^7 ≈ 3.5e12 codes: a random draw almost never meets a taken one
+_ALPHABET = string.ascii_letters + string.digits
+_CODE_ATTEMPTS = 5
+_MAX_URL_LENGTH = 2000
+QR_SOURCES = frozenset({"qr_code", "in_store"})  # sources printed or shown as a QR code
+
+LinkStatus = Literal["active", "disabled"]
+
+
+class Target(BaseModel):
+    """Where a link lands: the member's profile, or an https URL on the brand's allowed domains."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+
+    kind: TargetKind
+    url: str | None = Field(None, max_length=_MAX_URL_LENGTH)
+    product_id: str | None = Field(None, alias="productId", min_length=1, max_length=120)
+    publication_id: str | None = Field(None, alias="publicationId", min_length=1, max_length=120)
+
+
+class LinkCreate(BaseModel):
+    """Body of a link creation."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+
+    source: Source
+    target: Target
+
+
+class Link(BaseModel):
+    """A stored link (the brand's `links` document)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    id: str
+    code: str
+    member_id: str = Field(alias="memberId")
+    source: Source
+    target: Target
+    status: LinkStatus = "active"
+    created_at: datetime = Field(alias="createdAt")
+    updated_at: datetime = Field(alias="updatedAt")
+
+
+def new_code() -> str:
+    """A random base62 short code."""
+    return "".join(secrets.choice(_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def profile_url(app_base_url: str, brand_id: str, member_id: str) -> str:
+    """The member's public profile page in the App (the `profile` target)."""
+    return f"{app_base_url.rstrip('/')}/{brand_id}/members/{member_id}"
+
+
+def short_url(public_base_url: str, code: str) -> str:
+    """The shareable address of a code."""
+    return f"{public_base_url.rstrip('/')}/t/{code}"
+
+
+def _on_allowed_domain(host: str, allowed: list[str]) -> bool:
+    return any(host == domain or host.endswith("." + domain) for domain in allowed)
+
+
+def _field_error(field: str, message: str) -> InvalidInput:
+    return InvalidInput(f"Invalid value for: {field}", errors=[{"field": field, "message": message}])
+
+
+def check_target_url(url: str | None, allowed_domains: list[str]) -> str:
+    """The target URL if it is https on one of the brand's allowed domains (or a subdomain); else 422."""
+    if not url:
+        raise _field_error("target.url", "a URL is required for this kind of target")
+    try:
+        parts = urlsplit(url.strip())
+        host = (parts.hostname or "").rstrip(".").lower()
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError as exc:
+        raise _field_error("target.url", "not a valid URL") from exc
+    if parts.scheme.lower() != "https" or not host:
+        raise _field_error("target.url", "the target must be an https URL")
+    if parts.username is not None or parts.password is not None:
+        raise _field_error("target.url", "the target URL must not carry credentials")
+    if not _on_allowed_domain(host, allowed_domains):
+        raise _field_error("target.url", "the target must be on one of the brand's allowed domains")
+    return url.strip()
+
+
+def resolve_target(target: Target, *, brand: Brand, member: Member, app_base_url: str) -> Target:
+    """The target as stored: a profile gets the member's own profile URL; other kinds are checked."""
+    if target.kind == "profile":
+        if target.url is not None:
+            raise _field_error("target.url", "a profile link always targets the member's own profile")
+        return target.model_copy(update={"url": profile_url(app_base_url, brand.id, member.id)})
+    return target.model_copy(update={"url": check_target_url(target.url, brand.allowed_domains)})
+
+
+def _to_document(link: Link) -> dict:
+    doc = link.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return doc | {"createdAt": isoformat(link.created_at), "updatedAt": isoformat(link.updated_at)}
+
+
+def _from_document(doc: dict) -> Link:
+    return Link.model_validate({key: value for key, value in doc.items() if key not in {"_etag", "brandId"}})
+
+
+def _claim_code(platform: BrandStore, link_code_for: Callable[[str], LinkCode]) -> LinkCode:
+    for _ in range(_CODE_ATTEMPTS):
+        candidate = link_code_for(new_code())
+        try:
+            platform.create(link_codes.CONTAINER, link_codes.to_document(candidate))
+            return candidate
+        except DocumentConflict:
+            continue
+    raise TransientError("No free short code found; try again")
+
+
+def create(*, store: BrandStore, platform: BrandStore, brand: Brand, member: Member, data: LinkCreate,
+           now: datetime, app_base_url: str) -> Link:
+    """Create a member's link: check the target, claim a unique code, write the code then the link."""
+    target = resolve_target(data.target, brand=brand, member=member, app_base_url=app_base_url)
+    link_id = f"lk{secrets.token_hex(8)}"
+
+    def link_code_for(code: str) -> LinkCode:
+        return LinkCode(code=code, brand=brand.id, link_id=link_id, member_id=member.id, source=data.source,
+                        target_kind=target.kind, url=target.url or "", status="active")
+
+    claimed = _claim_code(platform, link_code_for)
+    link = Link(id=link_id, code=claimed.code, member_id=member.id, source=data.source, target=target,
+                status="active", created_at=now, updated_at=now)
+    try:
+        store.create(CONTAINER, _to_document(link))
+    except Exception:
+        # Give the code back so nothing half-written stays behind.
+        platform.delete(link_codes.CONTAINER, claimed.code, pk=link_codes.partition(claimed.code))
+        raise
+    log.info("link created link=%s member=%s source=%s", link.id, member.id, link.source)
+    return link
+
+
+def get_own(store: BrandStore, member_id: str, link_id: str) -> Link:
+    """One of the member's links; another member's (or an unknown id) is NotFound."""
+    doc = store.find(CONTAINER, link_id)
+    if doc is None or doc.get("memberId") != member_id:
+        raise NotFound("Link not found")
+    return _from_document(doc)
+
+
+def list_own(store: BrandStore, member_id: str, *, page_size: int = 50,
+             continuation: str | None = None) -> tuple[list[Link], str | None]:
+    """The member's links, newest first, a page at a time."""
+    page = store.query(CONTAINER, filters=[Filter("memberId", "=", member_id)], order_by="createdAt",
+                       descending=True, page_size=page_size, continuation=continuation)
+    return [_from_document(doc) for doc in page.items], page.continuation
+
+
+def set_status(*, store: BrandStore, platform: BrandStore, member_id: str, link_id: str, status: LinkStatus,
+               now: datetime) -> Link:
+    """Disable or re-enable one of the member's links (the code follows; the redirect within its cache TTL)."""
+    link = get_own(store, member_id, link_id)
+    if link.status == status:
+        return link
+    # The code first: if the second write fails, the redirect already obeys and a retry converges.
+    try:
+        platform.patch(link_codes.CONTAINER, link.code, [PatchOp("set", "status", status)],
+                       pk=link_codes.partition(link.code))
+    except DocumentNotFound:
+        log.warning("link code missing link=%s", link.id)
+    doc = store.patch(CONTAINER, link.id, [PatchOp("set", "status", status),
+                                          PatchOp("set", "updatedAt", isoformat(now))])
+    log.info("link %s link=%s member=%s", status, link.id, member_id)
+    return _from_document(doc)
