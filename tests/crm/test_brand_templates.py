@@ -3,33 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 
 from shared.brands import service as brands
 from shared.brands.models import BrandCreate
 from shared.crm.models import ContactSource
 from tests.crm.test_campaigns import APP, BRAND, LINK, new_contact, outbox
-from tests.identity.test_profile_api import add_member, app_headers
 
 TEMPLATES = f"/api/v1/manager/brands/{BRAND}/email-templates"
 TEXT = "Hello {{firstName}}, our spring pieces are in. {{ signature }}"
 BODY = {"name": "Spring 2030", "locale": "fr", "title": "Printemps {{firstName}}", "text": TEXT, "link": LINK}
-
-
-@pytest.fixture
-def cp_client(container):
-    from functions.http_api import app as app_module
-
-    brands.create(store=container.store, clock=container.clock, data=BrandCreate.model_validate(
-        {"id": BRAND, "name": "Acme", "manualContactEntry": True, "allowedDomains": ["acme.example"]}))
-    with TestClient(app_module.create_app(container.settings)) as test_client:
-        yield test_client
-
-
-@pytest.fixture
-def members(container, cp_client):
-    return {member_id: app_headers(container, add_member(container, member_id=member_id))
-            for member_id in ("m1", "m2")}
 
 
 @pytest.fixture

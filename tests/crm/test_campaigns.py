@@ -6,10 +6,8 @@ import json
 import re
 
 import pytest
-from fastapi.testclient import TestClient
 
 from shared.brands import service as brands
-from shared.brands.models import BrandCreate
 from shared.crm import blacklist, campaigns, provider_events, service
 from shared.crm.consent import MemberOptIn
 from shared.crm.models import ContactSource, EmailStatus
@@ -18,28 +16,11 @@ from shared.crm.views import ContactCreate
 from shared.identity import repository
 from shared.messaging import worker
 from shared.ports.bus import QUEUE_EMAILS
-from tests.identity.test_profile_api import add_member, app_headers
 
 BRAND = "acme"
 APP = f"/api/v1/app/{BRAND}"
 OPTED_IN = {"source": ContactSource.EXTERNAL_FORM, "member_opt_in_asked": True, "brand_opt_in_asked": True}
 LINK = "https://shop.acme.example/spring"
-
-
-@pytest.fixture
-def cp_client(container):
-    from functions.http_api import app as app_module
-
-    brands.create(store=container.store, clock=container.clock, data=BrandCreate.model_validate(
-        {"id": BRAND, "name": "Acme", "manualContactEntry": True, "allowedDomains": ["acme.example"]}))
-    with TestClient(app_module.create_app(container.settings)) as test_client:
-        yield test_client
-
-
-@pytest.fixture
-def members(container, cp_client):
-    return {member_id: app_headers(container, add_member(container, member_id=member_id))
-            for member_id in ("m1", "m2")}
 
 
 def new_contact(container, email, member_id="m1", tags=("vip",), source=ContactSource.EXTERNAL_FORM, **params):
