@@ -16,6 +16,7 @@ backup can be erased again. Erasing twice changes nothing and journals nothing t
 
 from __future__ import annotations
 
+import importlib
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -159,6 +160,9 @@ class ContentEraser:
 
 
 _ERASERS: dict[str, ContentEraser] = {}
+# The feature modules that register a content eraser on import; every erasure imports them first,
+# so an erasure run from a timer or the CLI knows the same content types as one run from the API.
+ERASER_MODULES: tuple[str, ...] = ("shared.tracking.link_eraser",)
 
 
 def register_eraser(eraser: ContentEraser) -> None:
@@ -175,6 +179,8 @@ def unregister_eraser(content_type: str) -> None:
 
 def registered_erasers() -> list[ContentEraser]:
     """The content erasers every erasure runs, in registration order."""
+    for module in ERASER_MODULES:
+        importlib.import_module(module)
     return list(_ERASERS.values())
 
 

@@ -184,3 +184,15 @@ def test_a_failed_enqueue_still_redirects_and_logs_ids_only(web, container, link
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert link["code"] in logged and link["id"] in logged
     assert CLIENT_IP not in caplog.text and "bus down" not in caplog.text
+
+
+def test_an_erased_members_links_lead_to_the_brands_home_page(web, container, link, clock):
+    from shared.gdpr import erasure
+
+    erasure.erase_member(store=container.store.for_brand(BRAND), blobs=container.blobs,
+                         hasher=container.hasher(BRAND), member_id="m1", now=clock.now(), rule="member_unsubscribed")
+    clock.advance(timedelta(seconds=CACHE_TTL_SECONDS + 1))  # other instances' caches expire
+
+    response = web.get(f"/t/{link['code']}")
+    assert response.headers["location"] == HOME
+    assert visits(container) == []
