@@ -45,7 +45,7 @@ class Container:
         else:
             from shared.adapters.sqlite_store import SqliteDocumentStore
 
-            store = SqliteDocumentStore(self.data_dir / "store.sqlite3")
+            store = SqliteDocumentStore(self.data_dir / "store.sqlite3", clock=self.clock)
         # In production the containers come from infra/ (the app's identity has data-plane roles only).
         if self.settings.env != "production":
             store.ensure_schema()

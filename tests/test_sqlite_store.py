@@ -132,3 +132,76 @@ def test_set_on_a_nested_path_needs_the_parent_object(store: SqliteDocumentStore
 def test_an_in_memory_database_is_refused_with_a_hint() -> None:
     with pytest.raises(ValueError, match="file path"):
         SqliteDocumentStore(":memory:")
+
+
+# --- per-document ttl, as Cosmos DB counts it: from the last write --------------------------------
+
+
+@pytest.fixture
+def timed(tmp_path: Path):
+    from datetime import UTC, datetime
+
+    from shared.clock import SettableClock
+
+    clock = SettableClock(datetime(2030, 1, 1, tzinfo=UTC))
+    store = SqliteDocumentStore(tmp_path / "store.sqlite3", clock=clock)
+    store.ensure_schema()
+    yield store, clock
+    store.close()
+
+
+def test_documents_whose_ttl_ran_out_are_purged_and_the_others_kept(timed) -> None:
+    from datetime import timedelta
+
+    store, clock = timed
+    brand = store.for_brand("b1")
+    brand.create("throttles", {"id": "short", "ttl": 60})
+    brand.create("throttles", {"id": "long", "ttl": 3600})
+    brand.create("throttles", {"id": "forever"})
+    brand.create("members", {"id": "m1", "ttl": 60})  # ttl is off on this container: a plain field
+
+    clock.advance(timedelta(seconds=59))
+    assert store.purge_expired() == 0
+    clock.advance(timedelta(seconds=1))
+    assert store.purge_expired() == 1
+
+    assert brand.find("throttles", "short") is None
+    assert {doc["id"] for doc in brand.query_all("throttles")} == {"long", "forever"}
+    assert brand.get("members", "m1")["ttl"] == 60
+
+
+@pytest.mark.parametrize("write", ["upsert", "replace", "patch"])
+def test_a_write_restarts_the_ttl(timed, write) -> None:
+    from datetime import timedelta
+
+    store, clock = timed
+    brand = store.for_brand("b1")
+    brand.create("throttles", {"id": "t", "ttl": 60, "count": 1})
+    clock.advance(timedelta(seconds=50))
+    if write == "patch":
+        brand.patch("throttles", "t", [PatchOp("incr", "count", 1)])
+    else:
+        getattr(brand, write)("throttles", {"id": "t", "ttl": 60, "count": 2})
+
+    clock.advance(timedelta(seconds=50))  # 100 s after creation, 50 s after the write
+    assert store.purge_expired() == 0
+    clock.advance(timedelta(seconds=10))
+    assert store.purge_expired() == 1
+
+
+def test_a_data_folder_from_before_expiry_is_upgraded_in_place(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "store.sqlite3"
+    with sqlite3.connect(path) as conn:  # the table as earlier versions created it
+        conn.execute('CREATE TABLE "throttles" (part TEXT NOT NULL, id TEXT NOT NULL, brand TEXT NOT NULL, '
+                     "etag TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (part, id))")
+        conn.execute("""INSERT INTO "throttles" VALUES ('b1', 'old', 'b1', 'e1', '{"id": "old", "brandId": "b1"}')""")
+    store = SqliteDocumentStore(path)
+    store.ensure_schema()
+
+    brand = store.for_brand("b1")
+    assert brand.get("throttles", "old")["id"] == "old"
+    brand.create("throttles", {"id": "new", "ttl": 1})
+    assert store.purge_expired() == 0  # "new" expires one second from now
+    store.close()

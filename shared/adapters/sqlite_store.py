@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.adapters import document_rules as rules
+from shared.clock import Clock
 from shared.ports.store import (
     BrandStore,
     Document,
@@ -105,8 +106,11 @@ def _ddl(spec: ContainerSpec) -> list[str]:
     name = spec.name
     statements = [
         f'CREATE TABLE IF NOT EXISTS "{name}" (part TEXT NOT NULL, id TEXT NOT NULL, brand TEXT NOT NULL, '
-        f"etag TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (part, id))"
+        f"etag TEXT NOT NULL, doc TEXT NOT NULL, expires REAL, PRIMARY KEY (part, id))"
     ]
+    if spec.ttl_enabled:
+        statements.append(f'CREATE INDEX IF NOT EXISTS "ix_{name}_expires" ON "{name}" (expires) '
+                          "WHERE expires IS NOT NULL")
     # `pk` containers are also queried across a brand's partitions: index by brand as well.
     leading = ["part", "brand"] if spec.partition_key == "pk" else ["part"]
     for path in spec.indexed_paths:
@@ -127,9 +131,13 @@ class _Statements:
         # `table` is a declared container name (shared.store_schema), never input.
         key = "WHERE part = ? AND id = ?"
         self.get = f'SELECT etag, doc FROM "{table}" {key}'  # noqa: S608
-        self.insert = f'INSERT INTO "{table}" (part, id, brand, etag, doc) VALUES (?, ?, ?, ?, ?)'  # noqa: S608
-        self.upsert = self.insert + " ON CONFLICT (part, id) DO UPDATE SET etag = excluded.etag, doc = excluded.doc"
-        self.update = f'UPDATE "{table}" SET etag = ?, doc = ? {key}'  # noqa: S608
+        # `expires` (epoch seconds) is set only where the container has ttl on and the document a `ttl`.
+        self.insert = (f'INSERT INTO "{table}" (part, id, brand, etag, doc, expires)'  # noqa: S608
+                       " VALUES (?, ?, ?, ?, ?, ?)")
+        self.upsert = self.insert + (" ON CONFLICT (part, id) DO UPDATE SET etag = excluded.etag, doc = excluded.doc,"
+                                     " expires = excluded.expires")
+        self.update = f'UPDATE "{table}" SET etag = ?, doc = ?, expires = ? {key}'  # noqa: S608
+        self.purge = f'DELETE FROM "{table}" WHERE expires IS NOT NULL AND expires <= ?'  # noqa: S608
         self.update_if = self.update + " AND etag = ?"
         self.delete = f'DELETE FROM "{table}" {key}'  # noqa: S608
         self.delete_if = self.delete + " AND etag = ?"
@@ -143,7 +151,7 @@ def _new_etag() -> str:
 class SqliteDocumentStore(DocumentStore):
     """Documents in one SQLite file; the embedded default and the unit tests' store."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, clock: Clock | None = None) -> None:
         if str(path) == ":memory:" or str(path).startswith("file:"):
             # Each thread has its own connection: an in-memory database would not be shared.
             raise ValueError("SqliteDocumentStore needs a file path (tests: tmp_path / 'store.sqlite3')")
@@ -154,6 +162,14 @@ class SqliteDocumentStore(DocumentStore):
         self._lock = threading.Lock()
         self._statements = {name: _Statements(name) for name in CONTAINERS}
         self._closed = False
+        self._clock = clock or Clock()
+
+    def expires(self, container: str, doc: Document) -> float | None:
+        """When a document written now expires, as Cosmos DB's per-item ttl counts: from its last write."""
+        ttl = doc.get("ttl")
+        if not rules.container_spec(container).ttl_enabled or isinstance(ttl, bool) or not isinstance(ttl, int):
+            return None
+        return self._clock.now().timestamp() + ttl if ttl > 0 else None
 
     def connection(self) -> sqlite3.Connection:
         """This thread's connection (opened on first use)."""
@@ -194,12 +210,23 @@ class SqliteDocumentStore(DocumentStore):
         conn.execute("BEGIN IMMEDIATE")
         try:
             for spec in CONTAINERS.values():
-                for statement in _ddl(spec):
+                conn.execute(_ddl(spec)[0])
+                columns = {row[1] for row in conn.execute(f'PRAGMA table_info("{spec.name}")')}
+                if "expires" not in columns:  # a data folder made before expiry existed
+                    conn.execute(f'ALTER TABLE "{spec.name}" ADD COLUMN expires REAL')
+                for statement in _ddl(spec)[1:]:
                     conn.execute(statement)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+
+    def purge_expired(self) -> int:
+        """Delete the documents whose ttl ran out (Cosmos DB does it by itself); how many went."""
+        now = self._clock.now().timestamp()
+        conn = self.connection()
+        return sum(conn.execute(self._statements[spec.name].purge, (now,)).rowcount
+                   for spec in CONTAINERS.values() if spec.ttl_enabled)
 
     def ping(self) -> None:
         """Raise if the database file cannot be read."""
@@ -239,7 +266,8 @@ class SqliteBrandStore(BrandStore):
         part, clean = rules.prepare_document(rules.container_spec(container), self.brand_id, doc)
         etag = _new_etag()
         try:
-            self._store.connection().execute(sql.insert, (part, clean["id"], self.brand_id, etag, rules.to_json(clean)))
+            self._store.connection().execute(sql.insert, (part, clean["id"], self.brand_id, etag, rules.to_json(clean),
+                                                          self._store.expires(container, clean)))
         except sqlite3.IntegrityError:
             raise DocumentConflict(f"a {container} document with that id exists") from None
         clean["_etag"] = etag
@@ -250,7 +278,8 @@ class SqliteBrandStore(BrandStore):
         sql = self._store.statements(container)
         part, clean = rules.prepare_document(rules.container_spec(container), self.brand_id, doc)
         etag = _new_etag()
-        self._store.connection().execute(sql.upsert, (part, clean["id"], self.brand_id, etag, rules.to_json(clean)))
+        self._store.connection().execute(sql.upsert, (part, clean["id"], self.brand_id, etag, rules.to_json(clean),
+                                                      self._store.expires(container, clean)))
         clean["_etag"] = etag
         return clean
 
@@ -260,10 +289,11 @@ class SqliteBrandStore(BrandStore):
         part, clean = rules.prepare_document(rules.container_spec(container), self.brand_id, doc)
         new_etag = _new_etag()
         key = (part, clean["id"])
+        values = (new_etag, rules.to_json(clean), self._store.expires(container, clean), *key)
         if etag is None:
-            cursor = self._store.connection().execute(sql.update, (new_etag, rules.to_json(clean), *key))
+            cursor = self._store.connection().execute(sql.update, values)
         else:
-            cursor = self._store.connection().execute(sql.update_if, (new_etag, rules.to_json(clean), *key, etag))
+            cursor = self._store.connection().execute(sql.update_if, (*values, etag))
         if cursor.rowcount == 0:
             self._raise_missing_or_changed(sql, key, container)
         clean["_etag"] = new_etag
@@ -303,7 +333,7 @@ class SqliteBrandStore(BrandStore):
                 raise EtagMismatch()
             doc = rules.apply_patch(json.loads(row[1]), ops)
             new_etag = _new_etag()
-            conn.execute(sql.update, (new_etag, rules.to_json(doc), *key))
+            conn.execute(sql.update, (new_etag, rules.to_json(doc), self._store.expires(container, doc), *key))
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")

@@ -1,4 +1,4 @@
-"""Timer jobs of the data-warehouse export and the access-log retention (NCRONTAB, UTC)."""
+"""Timer jobs of the data-warehouse export, the access-log retention and document expiry (NCRONTAB, UTC)."""
 
 from __future__ import annotations
 
@@ -26,8 +26,17 @@ def _purge_access_logs(container: Container, dry_run: bool) -> dict[str, Any]:
                                  dry_run=dry_run)
 
 
+def _purge_expired_documents(container: Container, dry_run: bool) -> dict[str, Any]:
+    # Documents with a `ttl` (visit records, sessions, single-use links, throttles, nonces...) go when
+    # it runs out: Cosmos DB does it by itself, the embedded default when this runs.
+    if dry_run:
+        return {"dryRun": True}
+    return {"deleted": container.store.purge_expired()}
+
+
 JOBS = [
     # Off-peak, early in the UTC day: the snapshot is dated the day it is taken.
     TimerJob("warehouse_export", "0 30 1 * * *", _warehouse_export),
     TimerJob("purge_access_logs", "0 45 3 * * *", _purge_access_logs),
+    TimerJob("purge_expired_documents", "0 5 * * * *", _purge_expired_documents),
 ]

@@ -174,6 +174,16 @@ class DocumentStore(ABC):
     def ensure_schema(self) -> None:
         """Create the declared containers and indexes if they are missing."""
 
+    def purge_expired(self) -> int:
+        """Delete the documents whose `ttl` ran out, where the store does not do it by itself.
+
+        Cosmos DB expires items natively (the default here does nothing); the SQLite store deletes
+        them when this runs (the `purge_expired_documents` timer). Until then, code that must not use
+        an expired document checks its own dates (a visit's click time against the window, a
+        token's expiry), so an hour's delay changes what is stored, not what is done.
+        """
+        return 0
+
     @abstractmethod
     def ping(self) -> None:
         """Raise if the store cannot be reached (health check)."""
