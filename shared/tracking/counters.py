@@ -3,7 +3,10 @@
 One document per (member, day, source, target kind) and a brand roll-up per (day, source,
 target kind) with `memberId` "*", in container `tracking_counters`, partition
 "<brand>|<yyyy-mm>": a month of a brand is one partition (a member's day range reads a few
-partitions, never the events). Counts change only by patch increments, so two writers never
+partitions, never the events). Each event also counts in the day's totals of its member and of
+the brand (source and target kind ALL), kept apart in partition "<brand>|<yyyy-mm>|totals": the
+by-day charts and the ranking of members read one document per member and day there, however
+many sources and targets the day had. Counts change only by patch increments, so two writers never
 race on a read-modify-write; a missing document is created with zeroes first (a concurrent
 create loses harmlessly and increments the winner).
 """
@@ -19,6 +22,7 @@ from shared.tracking.model import month_of
 
 CONTAINER = "tracking_counters"
 BRAND_ROLLUP = "*"
+ALL = "*"  # source and target kind of a day's totals
 
 # Plain counts. Money is kept per currency in minor units under these maps ("salesMinor.EUR").
 COUNT_FIELDS = (
@@ -52,20 +56,31 @@ class CounterKey:
             return f"b|{self.day}|{self.source}|{self.target_kind}"
         return f"m|{self.member_id}|{self.day}|{self.source}|{self.target_kind}"
 
+    @property
+    def is_total(self) -> bool:
+        return self.source == ALL and self.target_kind == ALL
+
     def pk(self, brand_id: str) -> str:
-        return partition(brand_id, self.day)
+        return (totals_partition if self.is_total else partition)(brand_id, self.day)
 
 
 def partition(brand_id: str, day: str) -> str:
-    """The partition of a brand's counters for the month of `day`."""
+    """The partition of a brand's counters by source and target for the month of `day`."""
     return f"{brand_id}|{month_of(day)}"
 
 
+def totals_partition(brand_id: str, day: str) -> str:
+    """The partition of a brand's day totals (per member, and the brand's) for the month of `day`."""
+    return f"{brand_id}|{month_of(day)}|totals"
+
+
 def for_member(member_id: str, day: str, source: str, target_kind: str, deltas: Deltas) -> dict[CounterKey, Deltas]:
-    """The increments of one event: the member's counter and the brand roll-up, same deltas."""
+    """The increments of one event: the member's counter, the brand roll-up and both day totals, same deltas."""
     return {
         CounterKey(member_id, day, source, target_kind): dict(deltas),
         CounterKey(BRAND_ROLLUP, day, source, target_kind): dict(deltas),
+        CounterKey(member_id, day, ALL, ALL): dict(deltas),
+        CounterKey(BRAND_ROLLUP, day, ALL, ALL): dict(deltas),
     }
 
 

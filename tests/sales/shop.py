@@ -61,7 +61,7 @@ class Shop:
 
     def counters_of(self, member_id, brand=BRAND) -> dict:
         docs = self.store(brand).query_all(counters.CONTAINER, filters=[Filter("memberId", "=", member_id)])
-        return counters.totals(docs)
+        return counters.totals(doc for doc in docs if doc["source"] != counters.ALL)  # details, not day totals
 
     def ledger(self, brand=BRAND) -> list[dict]:
         return self.store(brand).query_all("commissions")
