@@ -6,16 +6,12 @@ second by the email worker (render, claim, outbox write).
 
 from __future__ import annotations
 
-import tempfile
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
-from shared.bootstrap import build_container, set_container
+from bench.embedded import embedded_container
 from shared.brands import service as brands
 from shared.brands.models import BrandCreate
-from shared.clock import SettableClock
-from shared.config import Settings
 from shared.crm import campaigns
 from shared.crm import service as contacts
 from shared.crm.models import ContactSource
@@ -33,14 +29,8 @@ NOW = datetime(2030, 1, 1, 9, tzinfo=UTC)
 
 def run() -> list[str]:
     """Load the contacts, time planning + enqueueing, then drain the email queue; one line per figure."""
-    with tempfile.TemporaryDirectory(prefix="bench-campaign-") as folder:
-        container = build_container(Settings(env="local", data_dir=Path(folder), demo_brand=False),
-                                    clock=SettableClock(NOW))
-        set_container(container)
-        try:
-            return _run(container)
-        finally:
-            set_container(None)
+    with embedded_container("bench-campaign-", NOW) as container:
+        return _run(container)
 
 
 def _run(container) -> list[str]:

@@ -16,20 +16,16 @@ from __future__ import annotations
 import itertools
 import random
 import statistics
-import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from shared.bootstrap import build_container, set_container
+from bench.embedded import embedded_container
 from shared.brands import service as brands
 from shared.brands.models import BrandCreate
-from shared.clock import SettableClock
-from shared.config import Settings
 from shared.identity import repository
 from shared.identity.models import ManagerUser, Member, Role
 from shared.tracking import counters
@@ -127,14 +123,8 @@ def _line(name: str, figures: tuple[float, float], runs: int) -> str:
 
 def run() -> list[str]:
     """Load the counters, time every dashboard view; one line per figure."""
-    with tempfile.TemporaryDirectory(prefix="bench-dashboard-") as folder:
-        container = build_container(Settings(env="local", data_dir=Path(folder), demo_brand=False, log_level="WARNING"),
-                                    clock=SettableClock(NOW))
-        set_container(container)
-        try:
-            return _run(container)
-        finally:
-            set_container(None)
+    with embedded_container("bench-dashboard-", NOW, log_level="WARNING") as container:
+        return _run(container)
 
 
 def _run(container) -> list[str]:
