@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -35,7 +36,10 @@ from shared.tracking.model import day_of
 CONTAINER = "orders"
 # An order "placed" in the future would stretch the attribution window forward.
 _FUTURE_SKEW = timedelta(minutes=10)
-_RETRIES = 3
+# Optimistic retries of a change to one order (refunds, updates and ledger marks contend on it).
+_RETRIES = 10
+# A ledger mark older than this is a crashed caller's (see `_settle`).
+_LOCK_STALE = timedelta(minutes=1)
 log = logging.getLogger(__name__)
 
 
@@ -129,9 +133,45 @@ def _count(store: BrandStore, order: dict[str, Any], **deltas: int) -> None:
     counters.apply(store, increments)
 
 
-def _settle(store: BrandStore, order: dict[str, Any], cause: str, suffix: str, now: datetime) -> None:
-    ledger.settle(store, order=order, entry_ids=entry_ids(order), due_minor=order["commissionMinor"], cause=cause,
-                  entry_suffix=suffix, now=now)
+def _change(cause: str, suffix: str) -> dict[str, str]:
+    """What the ledger names an order's latest change by: its cause and its entry's id suffix."""
+    return {"cause": cause, "suffix": suffix}
+
+
+def _settle(store: BrandStore, order_id: str, now: datetime) -> None:
+    """Bring the ledger to the order's latest state, one caller at a time per order.
+
+    Two refunds of one order at the same moment must not both compute an adjustment from the same
+    ledger. So the settling caller marks the order (`ledgerLock`, etag-guarded), settles, and
+    unmarks it under the etag it holds: a change landing meanwhile changes that etag, and the
+    holder settles again with the newer state. A caller finding the order marked leaves the work
+    to the holder, which cannot miss its change. A mark older than a minute is a crashed caller's
+    and is taken over.
+    """
+    token = uuid.uuid4().hex
+    for _ in range(_RETRIES):
+        order, etag = get(store, order_id)
+        mark = order.get("ledgerLock")
+        if mark and mark["token"] != token and parse_instant(mark["at"]) > now - _LOCK_STALE:
+            return
+        try:
+            order = store.replace(CONTAINER, order | {"ledgerLock": {"token": token, "at": isoformat(now)}},
+                                  etag=etag)
+        except EtagMismatch:
+            continue
+        while True:
+            change = order.get("ledgerChange") or _change("order", "commission")
+            ledger.settle(store, order=order, entry_ids=entry_ids(order), due_minor=order["commissionMinor"],
+                          cause=change["cause"], entry_suffix=change["suffix"], now=now)
+            released = {key: value for key, value in order.items() if key != "ledgerLock"}
+            try:
+                store.replace(CONTAINER, released, etag=order["_etag"])
+                return
+            except EtagMismatch:
+                order, _ = get(store, order_id)  # the order changed while we settled: settle its new state
+                if (order.get("ledgerLock") or {}).get("token") != token:
+                    return  # taken over as stale: the new holder settles
+    raise Conflict("The order changed during the call; try again")
 
 
 def to_read(doc: dict[str, Any]) -> OrderRead:
@@ -165,7 +205,7 @@ def _contact(store: BrandStore, brand: Brand, hasher: Hasher, order: dict[str, A
 
 def _finish(store: BrandStore, brand: Brand, hasher: Hasher, order: dict[str, Any], data: OrderCreate,
             now: datetime) -> dict[str, Any]:
-    _settle(store, order, "order", "commission", now)
+    _settle(store, order["id"], now)
     ops = _contact(store, brand, hasher, order, data, now) + [PatchOp("set", "effects", "applied")]
     return store.patch(CONTAINER, order["id"], ops)
 
@@ -196,6 +236,7 @@ def place(*, store: BrandStore, platform: BrandStore, brand: Brand, hasher: Hash
         "id": data.order_id, "orderId": data.order_id, "channel": data.channel, "placedAt": isoformat(placed_at),
         "currency": data.currency, "amountMinor": data.amount_minor, "lines": lines, "status": "placed",
         "fullCommissionMinor": full, "commissionMinor": full, "refundedMinor": 0, "refunds": [], "version": 0,
+        "ledgerChange": _change("order", "commission"),
         "memberId": decided.member_id, "attribution": decided.model_dump(mode="json", by_alias=True),
         "customerKey": facts.customer_key, "visitorKey": facts.visitor_key,
         "voucherPresented": data.voucher_code is not None, "fingerprint": fingerprint,
@@ -252,7 +293,8 @@ def update(*, store: BrandStore, brand: Brand, order_id: str, data: OrderUpdate,
         due = commissions.due_after_refunds(full, amount_minor=data.amount_minor,
                                             refunded_minor=order["refundedMinor"])
         return order | {"amountMinor": data.amount_minor, "lines": lines, "fullCommissionMinor": full,
-                        "commissionMinor": due, "version": order["version"] + 1, "updatedAt": isoformat(now)}
+                        "commissionMinor": due, "version": order["version"] + 1, "updatedAt": isoformat(now),
+                        "ledgerChange": _change("update", f"u{order['version'] + 1}")}
 
     result = _transition(store, order_id, change)
     if result is None:
@@ -260,7 +302,7 @@ def update(*, store: BrandStore, brand: Brand, order_id: str, data: OrderUpdate,
     before, after = result
     _count(store, after, sales=after["amountMinor"] - before["amountMinor"],
            commission=after["commissionMinor"] - before["commissionMinor"])
-    _settle(store, after, "update", f"u{after['version']}", now)
+    _settle(store, order_id, now)
     return to_read(after)
 
 
@@ -283,16 +325,18 @@ def refund(*, store: BrandStore, order_id: str, data: RefundCreate, now: datetim
                                             refunded_minor=refunded)
         return order | {"refunds": [*order["refunds"], item], "refundedMinor": refunded, "commissionMinor": due,
                         "status": "refunded" if refunded == order["amountMinor"] else "placed",
-                        "updatedAt": isoformat(now)}
+                        "updatedAt": isoformat(now),
+                        "ledgerChange": _change(f"refund:{data.refund_id}", f"r:{data.refund_id}")}
 
     result = _transition(store, order_id, change)
     if result is None:
+        _settle(store, order_id, now)  # a retried call: the ledger catches up if the first one stopped short
         return to_read(get(store, order_id)[0])
     before, after = result
     _count(store, after, refunds=1, sales=-data.amount_minor,
            commission=after["commissionMinor"] - before["commissionMinor"],
            orders=-1 if after["status"] == "refunded" else 0)
-    _settle(store, after, f"refund:{data.refund_id}", f"r:{data.refund_id}", now)
+    _settle(store, order_id, now)
     return to_read(after)
 
 
@@ -301,14 +345,16 @@ def cancel(*, store: BrandStore, order_id: str, now: datetime) -> OrderRead:
     def change(order: dict[str, Any]) -> dict[str, Any] | None:
         if order["status"] == "cancelled":
             return None
-        return order | {"status": "cancelled", "commissionMinor": 0, "updatedAt": isoformat(now)}
+        return order | {"status": "cancelled", "commissionMinor": 0, "updatedAt": isoformat(now),
+                        "ledgerChange": _change("cancel", "x")}
 
     result = _transition(store, order_id, change)
     if result is None:
+        _settle(store, order_id, now)  # a retried call: the ledger catches up if the first one stopped short
         return to_read(get(store, order_id)[0])
     before, after = result
     if before["status"] == "placed":
         _count(store, after, orders=-1, sales=-(before["amountMinor"] - before["refundedMinor"]),
                commission=-before["commissionMinor"])
-    _settle(store, after, "cancel", "x", now)
+    _settle(store, order_id, now)
     return to_read(after)
