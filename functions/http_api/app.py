@@ -46,6 +46,7 @@ ROUTER_MODULES = (
     "widget_contact_form",
     "email_templates",
     "app_links",
+    "manager_links",
     "widget_site_events",
     "integrations_orders",
     "commissions",
