@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from shared.brands.models import Brand, Scenario
@@ -34,32 +34,13 @@ class ContactBlacklisted(Conflict):
 # --- documents -------------------------------------------------------------------------------------
 
 
-def retention_block(contact: Contact, brand: Brand) -> dict[str, Any]:
-    """The contact's next retention step (guide, "Contacts retention"), read by the retention jobs."""
-    days = brand.retention
-    meaning = consent.member_meaning(contact.member_opt_in)
-    if contact.status != "active":
-        return {}
-    if contact.member_opt_in == MemberOptIn.NEW:
-        due, rule = contact.history.created_at + timedelta(days=days.contacts_never_invited_days), "never_invited"
-    elif contact.member_opt_in == MemberOptIn.OPT_IN_BLOG_PENDING:
-        due, rule = contact.history.created_at + timedelta(days=days.email_confirmation_days), "email_unconfirmed"
-    elif contact.member_opt_in == MemberOptIn.INVITATION_SENT:
-        base = contact.member_opt_in_at or contact.history.created_at
-        due, rule = base + timedelta(days=days.invitation_pending_days), "invitation_pending"
-    elif meaning == Meaning.OPTED_OUT:
-        base = contact.member_opt_in_at or contact.history.created_at
-        due, rule = base + timedelta(days=days.opted_out_contacts_days), "opted_out"
-    else:
-        base = contact.last_activity_at or contact.history.created_at
-        due, rule = base + timedelta(days=days.inactivity_days), "inactivity"
-    return {"dueAt": due.isoformat(), "rule": rule}
-
-
 def to_document(contact: Contact, brand: Brand) -> dict[str, Any]:
-    """The stored form (camelCase), with its retention block."""
+    """The stored form (camelCase), with the retention block its lifecycle rule schedules."""
+    # The contact rules live with the retention framework, which imports this module.
+    from shared.gdpr.retention.contact_rules import home_block
+
     doc = contact.model_dump(mode="json", by_alias=True)
-    doc["retention"] = retention_block(contact, brand)
+    doc["retention"] = home_block(doc, brand)
     return doc
 
 

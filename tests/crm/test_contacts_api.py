@@ -64,7 +64,7 @@ def test_a_member_creates_reads_edits_and_deletes_their_own_contact(crm_client, 
     contact_id = body["id"]
     stored = container.store.for_brand(BRAND).get("contacts", contact_id)
     assert stored["emailHash"] == container.hasher(BRAND)("email", "zoe@example.com")
-    assert stored["retention"]["rule"] == "never_invited"
+    assert stored["retention"]["rule"] == "contact_never_invited"  # the declared lifecycle rule
 
     assert crm_client.get(CONTACTS, headers=members["m1"]).json()["items"][0]["id"] == contact_id
     edited = crm_client.patch(f"{CONTACTS}/{contact_id}", headers=members["m1"], json={"lastName": "Roy"})

@@ -175,6 +175,4 @@ def home_block(doc: Document, brand: Brand) -> Document:
 
 def document(contact: contacts.Contact, brand: Brand) -> Document:
     """The stored form of a contact with the block of its lifecycle rule (what writers of this module store)."""
-    doc = contacts.to_document(contact, brand)
-    doc["retention"] = home_block(doc, brand)
-    return doc
+    return contacts.to_document(contact, brand)
