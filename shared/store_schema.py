@@ -65,7 +65,8 @@ CONTAINERS: dict[str, ContainerSpec] = {
         ContainerSpec("whitelist", "brandId", ("kind",)),
         # Login and activity records (hashed IP and user agent only), kept 1 year; pk = "<brand>|<subject>".
         ContainerSpec("activity_log", "pk", ("subject", "at"), ttl_enabled=True),
-        ContainerSpec("contacts", "brandId", ("memberId", "emailHash", "retention.dueAt")),
+        # `brandVisible`: what the Manager may list (active, brand opt-in shown, not pending confirmation).
+        ContainerSpec("contacts", "brandId", ("memberId", "emailHash", "retention.dueAt", "brandVisible")),
         # Contacts black list (global opt-outs, definitive provider errors): keyed email hashes only.
         ContainerSpec("blacklist", "brandId", ()),
         # Campaigns: a member's publication sent to their contacts (counts only, no recipient list).

@@ -152,6 +152,7 @@ var containers = [
       'memberId'
       'emailHash'
       'retention.dueAt'
+      'brandVisible'
     ]
     ttlEnabled: false
   }

@@ -41,12 +41,13 @@ def to_document(contact: Contact, brand: Brand) -> dict[str, Any]:
 
     doc = contact.model_dump(mode="json", by_alias=True)
     doc["retention"] = home_block(doc, brand)
+    doc["brandVisible"] = visible_to_brand(contact)  # indexed: the Manager's list filters on it
     return doc
 
 
 def from_document(doc: dict[str, Any]) -> tuple[Contact, str | None]:
     """A contact and the etag it was read at."""
-    skip = {"brandId", "retention"}
+    skip = {"brandId", "retention", "brandVisible"}
     fields = {key: value for key, value in doc.items() if not key.startswith("_") and key not in skip}
     return Contact.model_validate(fields), doc.get("_etag")
 
@@ -220,7 +221,9 @@ def brand_get(store: BrandStore, contact_id: str) -> Contact:
 
 
 def brand_list(store: BrandStore, *, page_size: int, continuation: str | None) -> tuple[list[Contact], str | None]:
-    """One page of the brand's contacts with a brand opt-in (filtered after reading: see decision 0014)."""
-    page = store.query(CONTACTS, page_size=page_size, continuation=continuation)
+    """One page of the brand's contacts it may see (a brand opt-in shown to it, active, confirmed)."""
+    page = store.query(CONTACTS, filters=[Filter("brandVisible", "=", True)], page_size=page_size,
+                       continuation=continuation)
     contacts = [from_document(doc)[0] for doc in page.items]
+    # The stored flag is written with every change; the check here keeps a stale document out regardless.
     return [c for c in contacts if visible_to_brand(c)], page.continuation
