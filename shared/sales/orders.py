@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import uuid
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, get_args
 
 from pydantic import ValidationError
 
@@ -26,12 +27,12 @@ from shared.crm.service import Hasher
 from shared.crm.views import ContactCreate
 from shared.errors import Conflict, DomainError, InvalidInput, NotFound
 from shared.identity import repository, sso
-from shared.ports.store import BrandStore, DocumentConflict, EtagMismatch, PatchOp
+from shared.ports.store import BrandStore, DocumentConflict, EtagMismatch, Filter, PatchOp
 from shared.sales import commissions, ledger
 from shared.sales.attribution import Attribution, OrderFacts, attribute
 from shared.sales.models import OrderCreate, OrderLine, OrderRead, OrderUpdate, RefundCreate
 from shared.tracking import counters
-from shared.tracking.model import day_of
+from shared.tracking.model import AttributionReason, day_of
 
 CONTAINER = "orders"
 # An order "placed" in the future would stretch the attribution window forward.
@@ -358,3 +359,55 @@ def cancel(*, store: BrandStore, order_id: str, now: datetime) -> OrderRead:
                commission=-before["commissionMinor"])
     _settle(store, order_id, now)
     return to_read(after)
+
+
+# --- Listing (Manager: the brand's orders; App: a member's own) ------------------------------
+ORDER_STATUSES = ("placed", "refunded", "cancelled")
+_DAY_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}")
+# Reason and status are not indexed: they are filtered while paging, and one call reads at most
+# this many store pages before answering a short page with a continuation.
+_LIST_MAX_READS = 10
+
+
+def _list_day(value: str | None, field: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        if not _DAY_TEXT.fullmatch(value):
+            raise ValueError(value)
+        return date.fromisoformat(value)
+    except ValueError:
+        raise _field_error(field, "expected YYYY-MM-DD") from None
+
+
+def list_page(store: BrandStore, *, member_id: str | None = None, from_day: str | None = None,
+              to_day: str | None = None, reason: str | None = None, status: str | None = None,
+              page_size: int = 50, continuation: str | None = None) -> tuple[list[OrderRead], str | None]:
+    """Orders newest `placedAt` first; UTC days inclusive; 422 names the field. Short pages may continue."""
+    start, end = _list_day(from_day, "from"), _list_day(to_day, "to")
+    if start and end and start > end:
+        raise _field_error("from", "must not be after to")
+    if reason is not None and reason not in get_args(AttributionReason):
+        raise _field_error("reason", "unknown attribution reason")
+    if status is not None and status not in ORDER_STATUSES:
+        raise _field_error("status", "unknown order status")
+    if not 1 <= page_size <= 100:
+        raise _field_error("pageSize", "between 1 and 100")
+    # Only indexed paths in the store query: memberId and the placedAt range (stored as "...Z" text).
+    filters = [Filter("memberId", "=", member_id)] if member_id else []
+    if start:
+        filters.append(Filter("placedAt", ">=", f"{start.isoformat()}T00:00:00Z"))
+    if end:
+        filters.append(Filter("placedAt", "<", f"{(end + timedelta(days=1)).isoformat()}T00:00:00Z"))
+    items: list[OrderRead] = []
+    for _ in range(_LIST_MAX_READS):
+        # Ask for no more than the page still needs, so the store's token resumes exactly after the last kept one.
+        page = store.query(CONTAINER, filters=filters, order_by="placedAt", descending=True,
+                           page_size=page_size - len(items), continuation=continuation)
+        items += [to_read(doc) for doc in page.items
+                  if (reason is None or doc["attribution"]["reason"] == reason)
+                  and (status is None or doc["status"] == status)]
+        continuation = page.continuation
+        if continuation is None or len(items) == page_size:
+            break
+    return items, continuation

@@ -1,10 +1,10 @@
-"""The commission ledger: members read their own, the Manager lists, approves and marks paid; Manager order reads."""
+"""The commission ledger: members read their own, the Manager lists, approves and marks paid; order reads and lists."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query
 from pydantic import BaseModel, ConfigDict, Field
@@ -12,9 +12,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from functions.http_api.access import CurrentMember, access
 from functions.http_api.deps import ContainerDep, ManagedBrand, ManagerPrincipal
 from functions.http_api.problems import problem_responses
+from shared.crm import service as crm
 from shared.errors import NotFound
+from shared.ports.store import BrandStore
 from shared.sales import ledger, orders
-from shared.sales.models import OrderRead
+from shared.sales.models import AttributionRead, OrderRead
+from shared.tracking.model import AttributionReason
 
 router = APIRouter()
 _APP_TAGS: list[str | Enum] = ["app: commissions"]
@@ -149,3 +152,93 @@ def pay_commissions(data: CommissionTransition, brand: ManagedBrand, principal: 
 def brand_order(order_id: str, brand: ManagedBrand, container: ContainerDep) -> OrderRead:
     """One order of the brand with its attribution explanation and commission."""
     return orders.to_read(orders.get(container.store.for_brand(brand.id), order_id)[0])
+
+
+# --- Order lists: the Manager's (the brand's orders) and a member's (the orders attributed to them) ---
+_APP_ORDER_TAGS: list[str | Enum] = ["app: orders"]
+OrderPageSize = Annotated[int, Query(alias="pageSize", ge=1, le=100)]
+FromDay = Annotated[str | None, Query(alias="from", description="First UTC day (YYYY-MM-DD), inclusive")]
+ToDay = Annotated[str | None, Query(alias="to", description="Last UTC day (YYYY-MM-DD), inclusive")]
+ReasonFilter = Annotated[AttributionReason | None, Query(description="Only orders attributed for this reason")]
+OrderStatusFilter = Annotated[Literal["placed", "refunded", "cancelled"] | None,
+                              Query(description="Only orders in this status")]
+
+
+class OrderPage(BaseModel):
+    """A page of orders, newest `placedAt` first; a short page may still carry a continuation."""
+
+    items: list[OrderRead]
+    continuation: str | None = None
+
+
+class MemberAttributionRead(AttributionRead):
+    """Why the order is the member's; the explanation leaves out the notes about other members' skipped rules."""
+
+
+class MemberOrderRead(BaseModel):
+    """An order attributed to the calling member: no customer key, no other member, no CRM refusal detail."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    order_id: str = Field(alias="orderId")
+    channel: str
+    status: str
+    placed_at: datetime = Field(alias="placedAt")
+    currency: str
+    amount_minor: int = Field(alias="amountMinor")
+    refunded_minor: int = Field(alias="refundedMinor")
+    lines: list[dict]
+    attribution: MemberAttributionRead
+    commission_minor: int = Field(alias="commissionMinor", description="Commission currently due")
+    contact_id: str | None = Field(None, alias="contactId", description="The member's own contact, when created")
+
+
+class MemberOrderPage(BaseModel):
+    """A page of the member's orders, newest `placedAt` first; a short page may still carry a continuation."""
+
+    items: list[MemberOrderRead]
+    continuation: str | None = None
+
+
+def _visible_contact(store: BrandStore, member_id: str, contact_id: str | None) -> str | None:
+    # The contact was created for this member, but the CRM may have moved, erased or not yet confirmed it since.
+    if contact_id is None:
+        return None
+    try:
+        crm.get_own(store, member_id, contact_id)
+    except NotFound:
+        return None
+    return contact_id
+
+
+def _for_member(store: BrandStore, member_id: str, order: OrderRead) -> MemberOrderRead:
+    # Notes name members whose rule was skipped (and why): another member's status is not this member's business.
+    explanation = {key: value for key, value in order.attribution.explanation.items() if key != "notes"}
+    attribution = MemberAttributionRead.model_validate(order.attribution.model_dump() | {"explanation": explanation})
+    return MemberOrderRead.model_validate(order.model_dump(exclude={"attribution", "contact_refused"}) | {
+        "attribution": attribution, "contact_id": _visible_contact(store, member_id, order.contact_id)})
+
+
+@router.get(f"{MANAGER}/orders", tags=_MANAGER_TAGS, response_model=OrderPage,
+            responses=problem_responses(401, 403, 404, 422), **access("manager", level="viewer"))
+def brand_orders(brand: ManagedBrand, container: ContainerDep,
+                 member_id: Annotated[str | None, Query(alias="memberId")] = None, from_day: FromDay = None,
+                 to_day: ToDay = None, reason: ReasonFilter = None, status: OrderStatusFilter = None,
+                 continuation: Continuation = None, page_size: OrderPageSize = 50) -> OrderPage:
+    """The brand's orders with their attribution, newest first; reason and status filter while paging."""
+    items, token = orders.list_page(container.store.for_brand(brand.id), member_id=member_id, from_day=from_day,
+                                    to_day=to_day, reason=reason, status=status, page_size=page_size,
+                                    continuation=continuation)
+    return OrderPage(items=items, continuation=token)
+
+
+@router.get("/api/v1/app/{brand_id}/orders", tags=_APP_ORDER_TAGS, response_model=MemberOrderPage,
+            responses=problem_responses(401, 404, 422), **access("member"))
+def my_orders(member: CurrentMember, container: ContainerDep, brand_id: str, from_day: FromDay = None,
+              to_day: ToDay = None, continuation: Continuation = None,
+              page_size: OrderPageSize = 50) -> MemberOrderPage:
+    """The orders attributed to the calling member, newest first."""
+    store = container.store.for_brand(brand_id)
+    items, token = orders.list_page(store, member_id=member.id, from_day=from_day, to_day=to_day,
+                                    page_size=page_size, continuation=continuation)
+    return MemberOrderPage(items=[_for_member(store, member.id, order) for order in items], continuation=token)
