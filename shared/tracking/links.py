@@ -23,9 +23,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.brands.models import Brand
 from shared.clock import isoformat
-from shared.errors import InvalidInput, NotFound, TransientError
+from shared.errors import Conflict, InvalidInput, NotFound, TransientError
 from shared.identity.models import Member
-from shared.ports.store import BrandStore, DocumentConflict, DocumentNotFound, Filter, PatchOp
+from shared.identity.repository import MEMBERS
+from shared.ports.store import BrandStore, DocumentConflict, DocumentNotFound, EtagMismatch, Filter, PatchOp
 from shared.tracking import link_codes
 from shared.tracking.link_codes import LinkCode
 from shared.tracking.model import Source, TargetKind
@@ -37,6 +38,8 @@ CODE_LENGTH = 7  # 62^7 ≈ 3.5e12 codes: a random draw almost never meets a tak
 _ALPHABET = string.ascii_letters + string.digits
 _CODE_ATTEMPTS = 5
 _MAX_URL_LENGTH = 2000
+_WRITE_ATTEMPTS = 3  # etag races on one link: reload and decide again
+_SCAN_ROUNDS = 10  # store reads per listing page when filtering on status (not an indexed path)
 QR_SOURCES = frozenset({"qr_code", "in_store"})  # sources printed or shown as a QR code
 
 LinkStatus = Literal["active", "disabled"]
@@ -189,17 +192,147 @@ def list_own(store: BrandStore, member_id: str, *, page_size: int = 50,
 
 def set_status(*, store: BrandStore, platform: BrandStore, member_id: str, link_id: str, status: LinkStatus,
                now: datetime) -> Link:
-    """Disable or re-enable one of the member's links (the code follows; the redirect within its cache TTL)."""
-    link = get_own(store, member_id, link_id)
-    if link.status == status:
-        return link
-    # The code first: if the second write fails, the redirect already obeys and a retry converges.
+    """Disable or re-enable one of the member's links (the code follows; the redirect within its cache TTL).
+
+    A link the brand disabled (`disabledBy`) cannot be re-enabled by its member: Conflict (409).
+    """
+    for _ in range(_WRITE_ATTEMPTS):
+        doc = store.find(CONTAINER, link_id)
+        if doc is None or doc.get("memberId") != member_id:
+            raise NotFound("Link not found")
+        link = _from_document(doc)
+        if status == "active" and doc.get("disabledBy"):
+            raise _brand_disabled()
+        if link.status == status:
+            return link
+        # The code first: if the second write fails, the redirect already obeys and a retry converges.
+        _set_code_status(platform, link, status)
+        try:
+            doc = store.patch(CONTAINER, link.id, [PatchOp("set", "status", status),
+                                                  PatchOp("set", "updatedAt", isoformat(now))], etag=doc["_etag"])
+        except EtagMismatch:
+            # The brand changed the link meanwhile: the code goes back to what the document says.
+            _resync_code(store, platform, link)
+            continue
+        log.info("link %s link=%s member=%s", status, link.id, member_id)
+        return _from_document(doc)
+    raise TransientError("The link keeps changing; try again")
+
+
+# --- The brand's view (Manager) -------------------------------------------------------------------
+
+
+class DisabledBy(BaseModel):
+    """Who disabled a link on the brand's side: a Manager user, and when."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    by: Literal["brand"] = "brand"
+    user_id: str = Field(alias="userId")
+    at: datetime
+
+
+class BrandLink(Link):
+    """A link as the brand sees it: `disabled_by` is set while the brand keeps it disabled."""
+
+    disabled_by: DisabledBy | None = Field(None, alias="disabledBy")
+
+
+def _brand_disabled() -> Conflict:
+    return Conflict("This link was disabled by the brand; only the brand can re-enable it",
+                    reason="disabled-by-brand")
+
+
+def _brand_link(doc: dict) -> BrandLink:
+    return BrandLink.model_validate({key: value for key, value in doc.items() if key not in {"_etag", "brandId"}})
+
+
+def _set_code_status(platform: BrandStore, link: Link, status: LinkStatus) -> None:
     try:
         platform.patch(link_codes.CONTAINER, link.code, [PatchOp("set", "status", status)],
                        pk=link_codes.partition(link.code))
     except DocumentNotFound:
         log.warning("link code missing link=%s", link.id)
-    doc = store.patch(CONTAINER, link.id, [PatchOp("set", "status", status),
-                                          PatchOp("set", "updatedAt", isoformat(now))])
-    log.info("link %s link=%s member=%s", status, link.id, member_id)
-    return _from_document(doc)
+
+
+def _resync_code(store: BrandStore, platform: BrandStore, link: Link) -> None:
+    """Put the code back in line with the link document (after a lost race or a failed write)."""
+    current = store.find(CONTAINER, link.id)
+    _set_code_status(platform, link, (current or {}).get("status", "disabled"))
+
+
+def get_for_brand(store: BrandStore, link_id: str) -> BrandLink:
+    """One link of the brand (`store` is the brand's: another brand's link is NotFound)."""
+    doc = store.find(CONTAINER, link_id)
+    if doc is None:
+        raise NotFound("Link not found")
+    return _brand_link(doc)
+
+
+def list_for_brand(store: BrandStore, *, member_id: str | None = None, status: LinkStatus | None = None,
+                   page_size: int = 50, continuation: str | None = None) -> tuple[list[BrandLink], str | None]:
+    """The brand's links, newest first, optionally of one member and/or one status, a page at a time.
+
+    `status` is not an indexed path, so it is filtered here while paging: each store read asks for
+    exactly the items still missing (so the store's token stays exact), at most `_SCAN_ROUNDS`
+    reads per page; a page may then hold fewer than `page_size` items with a continuation set.
+    """
+    filters = [Filter("memberId", "=", member_id)] if member_id else []
+    found: list[BrandLink] = []
+    token = continuation
+    for _ in range(_SCAN_ROUNDS if status else 1):
+        page = store.query(CONTAINER, filters=filters, order_by="createdAt", descending=True,
+                           page_size=page_size - len(found), continuation=token)
+        found.extend(_brand_link(doc) for doc in page.items if status is None or doc.get("status") == status)
+        token = page.continuation
+        if token is None or len(found) >= page_size:
+            break
+    return found, token
+
+
+def _member_erased(store: BrandStore, member_id: str) -> bool:
+    doc = store.find(MEMBERS, member_id)
+    return doc is None or doc.get("status") == "erased"
+
+
+def set_status_by_brand(*, store: BrandStore, platform: BrandStore, link_id: str, status: LinkStatus,
+                        manager_user_id: str, now: datetime) -> BrandLink:
+    """The brand disables a link (its member can no longer re-enable it) or re-enables one it disabled.
+
+    Re-enabling a link its member (or the member's erasure) disabled is a Conflict: that choice is
+    the member's. The link document is written with its etag; the code follows it.
+    """
+    for _ in range(_WRITE_ATTEMPTS):
+        doc = store.find(CONTAINER, link_id)
+        if doc is None:
+            raise NotFound("Link not found")
+        link = _brand_link(doc)
+        if status == "disabled":
+            if link.disabled_by is not None:
+                _set_code_status(platform, link, "disabled")  # converges after an earlier failed write
+                return link
+            ops = [PatchOp("set", "status", "disabled"),
+                   PatchOp("set", "disabledBy", {"by": "brand", "userId": manager_user_id, "at": isoformat(now)})]
+        else:
+            if link.disabled_by is None:
+                if link.status == "active":
+                    _set_code_status(platform, link, "active")
+                    return link
+                raise Conflict("This link was disabled by its member; only the member can re-enable it",
+                               reason="disabled-by-member")
+            if _member_erased(store, link.member_id):
+                raise Conflict("This link's member has been erased; the link stays disabled", reason="member-erased")
+            ops = [PatchOp("set", "status", "active"), PatchOp("remove", "disabledBy")]
+        _set_code_status(platform, link, status)
+        try:
+            doc = store.patch(CONTAINER, link.id, [*ops, PatchOp("set", "updatedAt", isoformat(now))],
+                              etag=doc["_etag"])
+        except EtagMismatch:
+            _resync_code(store, platform, link)
+            continue
+        except Exception:
+            _resync_code(store, platform, link)
+            raise
+        log.info("link %s by brand link=%s manager_user=%s", status, link.id, manager_user_id)
+        return _brand_link(doc)
+    raise TransientError("The link keeps changing; try again")

@@ -97,7 +97,8 @@ def get_link(brand_id: str, link_id: str, member: CurrentMember, container: Cont
     return _read(container, brand_id, links.get_own(container.store.for_brand(brand_id), member.id, link_id))
 
 
-@router.patch("/{link_id}", response_model=LinkRead, responses=problem_responses(401, 404, 422), **access("member"))
+@router.patch("/{link_id}", response_model=LinkRead, responses=problem_responses(401, 404, 409, 422),
+              **access("member"))
 def update_link_status(brand_id: str, link_id: str, body: LinkStatusUpdate, member: CurrentMember,
                        container: ContainerDep) -> LinkRead:
     """Disable or re-enable a link (other instances follow within the redirect's cache lifetime)."""
