@@ -74,8 +74,8 @@ class AttributionRead(BaseModel):
     explanation: dict
 
 
-class OrderRead(BaseModel):
-    """An order as the brand platform and the Manager read it back."""
+class _OrderFields(BaseModel):
+    """What every reader of an order sees."""
 
     model_config = ConfigDict(populate_by_name=True)
 
@@ -89,6 +89,17 @@ class OrderRead(BaseModel):
     lines: list[dict]
     attribution: AttributionRead
     commission_minor: int = Field(alias="commissionMinor", description="Commission currently due")
+
+
+class OrderRead(_OrderFields):
+    """An order as the brand platform and the Manager read it back."""
+
     contact_id: str | None = Field(None, alias="contactId")
     contact_refused: str | None = Field(None, alias="contactRefused",
                                         description="Problem type when the CRM refused the contact")
+
+
+class MemberOrderRead(_OrderFields):
+    """An order attributed to the calling member: no customer key, no other member, no CRM refusal detail."""
+
+    contact_id: str | None = Field(None, alias="contactId", description="The member's own contact, when created")

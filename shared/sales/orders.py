@@ -23,6 +23,7 @@ from shared.brands.models import Brand
 from shared.brands.service import invalid_input
 from shared.clock import isoformat, parse_instant
 from shared.crm import order_contacts
+from shared.crm import service as crm_contacts
 from shared.crm.service import Hasher
 from shared.crm.views import ContactCreate
 from shared.errors import Conflict, DomainError, InvalidInput, NotFound
@@ -30,7 +31,7 @@ from shared.identity import repository, sso
 from shared.ports.store import BrandStore, DocumentConflict, EtagMismatch, Filter, PatchOp
 from shared.sales import commissions, ledger
 from shared.sales.attribution import Attribution, OrderFacts, attribute
-from shared.sales.models import OrderCreate, OrderLine, OrderRead, OrderUpdate, RefundCreate
+from shared.sales.models import MemberOrderRead, OrderCreate, OrderLine, OrderRead, OrderUpdate, RefundCreate
 from shared.tracking import counters
 from shared.tracking.model import AttributionReason, day_of
 
@@ -411,3 +412,23 @@ def list_page(store: BrandStore, *, member_id: str | None = None, from_day: str 
         if continuation is None or len(items) == page_size:
             break
     return items, continuation
+
+
+def _visible_contact(store: BrandStore, member_id: str, contact_id: str | None) -> str | None:
+    # The contact was created for this member, but the CRM may have moved, erased or not yet confirmed it since.
+    if contact_id is None:
+        return None
+    try:
+        crm_contacts.get_own(store, member_id, contact_id)
+    except NotFound:
+        return None
+    return contact_id
+
+
+def for_member(store: BrandStore, member_id: str, order: OrderRead) -> MemberOrderRead:
+    """The member's view of an order attributed to them."""
+    # Notes name members whose rule was skipped (and why): another member's status is not this member's business.
+    explanation = {key: value for key, value in order.attribution.explanation.items() if key != "notes"}
+    attribution = order.attribution.model_copy(update={"explanation": explanation})
+    return MemberOrderRead.model_validate(order.model_dump(exclude={"attribution", "contact_refused"}) | {
+        "attribution": attribution, "contact_id": _visible_contact(store, member_id, order.contact_id)})

@@ -56,6 +56,14 @@ class Target(BaseModel):
     publication_id: str | None = Field(None, alias="publicationId", min_length=1, max_length=120)
 
 
+class StatusChange(BaseModel):
+    """Body of a link's status change (by its member or by the brand)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: LinkStatus
+
+
 class LinkCreate(BaseModel):
     """Body of a link creation."""
 

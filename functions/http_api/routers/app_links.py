@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
@@ -51,12 +51,6 @@ class LinkPage(BaseModel):
     continuation: str | None = None
 
 
-class LinkStatusUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    status: Literal["active", "disabled"]
-
-
 def _read(container: Container, brand_id: str, link: Link) -> LinkRead:
     base = container.settings.public_base_url.rstrip("/")
     qr_urls = None
@@ -99,7 +93,7 @@ def get_link(brand_id: str, link_id: str, member: CurrentMember, container: Cont
 
 @router.patch("/{link_id}", response_model=LinkRead, responses=problem_responses(401, 404, 409, 422),
               **access("member"))
-def update_link_status(brand_id: str, link_id: str, body: LinkStatusUpdate, member: CurrentMember,
+def update_link_status(brand_id: str, link_id: str, body: links.StatusChange, member: CurrentMember,
                        container: ContainerDep) -> LinkRead:
     """Disable or re-enable a link (other instances follow within the redirect's cache lifetime)."""
     link = links.set_status(store=container.store.for_brand(brand_id),

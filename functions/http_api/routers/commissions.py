@@ -12,11 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from functions.http_api.access import CurrentMember, access
 from functions.http_api.deps import ContainerDep, ManagedBrand, ManagerPrincipal
 from functions.http_api.problems import problem_responses
-from shared.crm import service as crm
 from shared.errors import NotFound
-from shared.ports.store import BrandStore
 from shared.sales import ledger, orders
-from shared.sales.models import AttributionRead, OrderRead
+from shared.sales.models import MemberOrderRead, OrderRead
 from shared.tracking.model import AttributionReason
 
 router = APIRouter()
@@ -171,52 +169,11 @@ class OrderPage(BaseModel):
     continuation: str | None = None
 
 
-class MemberAttributionRead(AttributionRead):
-    """Why the order is the member's; the explanation leaves out the notes about other members' skipped rules."""
-
-
-class MemberOrderRead(BaseModel):
-    """An order attributed to the calling member: no customer key, no other member, no CRM refusal detail."""
-
-    model_config = ConfigDict(populate_by_name=True)
-
-    order_id: str = Field(alias="orderId")
-    channel: str
-    status: str
-    placed_at: datetime = Field(alias="placedAt")
-    currency: str
-    amount_minor: int = Field(alias="amountMinor")
-    refunded_minor: int = Field(alias="refundedMinor")
-    lines: list[dict]
-    attribution: MemberAttributionRead
-    commission_minor: int = Field(alias="commissionMinor", description="Commission currently due")
-    contact_id: str | None = Field(None, alias="contactId", description="The member's own contact, when created")
-
-
 class MemberOrderPage(BaseModel):
     """A page of the member's orders, newest `placedAt` first; a short page may still carry a continuation."""
 
     items: list[MemberOrderRead]
     continuation: str | None = None
-
-
-def _visible_contact(store: BrandStore, member_id: str, contact_id: str | None) -> str | None:
-    # The contact was created for this member, but the CRM may have moved, erased or not yet confirmed it since.
-    if contact_id is None:
-        return None
-    try:
-        crm.get_own(store, member_id, contact_id)
-    except NotFound:
-        return None
-    return contact_id
-
-
-def _for_member(store: BrandStore, member_id: str, order: OrderRead) -> MemberOrderRead:
-    # Notes name members whose rule was skipped (and why): another member's status is not this member's business.
-    explanation = {key: value for key, value in order.attribution.explanation.items() if key != "notes"}
-    attribution = MemberAttributionRead.model_validate(order.attribution.model_dump() | {"explanation": explanation})
-    return MemberOrderRead.model_validate(order.model_dump(exclude={"attribution", "contact_refused"}) | {
-        "attribution": attribution, "contact_id": _visible_contact(store, member_id, order.contact_id)})
 
 
 @router.get(f"{MANAGER}/orders", tags=_MANAGER_TAGS, response_model=OrderPage,
@@ -241,4 +198,4 @@ def my_orders(member: CurrentMember, container: ContainerDep, brand_id: str, fro
     store = container.store.for_brand(brand_id)
     items, token = orders.list_page(store, member_id=member.id, from_day=from_day, to_day=to_day,
                                     page_size=page_size, continuation=continuation)
-    return MemberOrderPage(items=[_for_member(store, member.id, order) for order in items], continuation=token)
+    return MemberOrderPage(items=[orders.for_member(store, member.id, order) for order in items], continuation=token)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
@@ -42,12 +42,6 @@ class ManagerLinkPage(BaseModel):
     continuation: str | None = None
 
 
-class ManagerLinkStatusUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    status: Literal["active", "disabled"]
-
-
 def _read(container: Container, link: BrandLink) -> ManagerLinkRead:
     return ManagerLinkRead(
         id=link.id, code=link.code, short_url=links.short_url(container.settings.public_base_url, link.code),
@@ -80,7 +74,7 @@ def get_brand_link(brand: ManagedBrand, link_id: str, container: ContainerDep) -
 
 @router.patch("/{link_id}", response_model=ManagerLinkRead,
               responses=problem_responses(401, 403, 404, 409, 422, 503), **access("manager", level="editor"))
-def update_brand_link_status(brand: ManagedBrand, link_id: str, body: ManagerLinkStatusUpdate,
+def update_brand_link_status(brand: ManagedBrand, link_id: str, body: links.StatusChange,
                              principal: ManagerPrincipal, container: ContainerDep) -> ManagerLinkRead:
     """Disable an abusive link (its member cannot re-enable it) or re-enable one the brand disabled."""
     link = links.set_status_by_brand(store=container.store.for_brand(brand.id),
