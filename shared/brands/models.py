@@ -139,6 +139,11 @@ class BrandSettings(BaseModel):
     def _origins(cls, values: list[str]) -> list[str]:
         return sorted({_check_origin(value) for value in values})
 
+    def allows_host(self, host: str | None) -> bool:
+        """Whether a URL's host is one of the brand's allowed domains or a subdomain of one."""
+        host = (host or "").rstrip(".").lower()
+        return bool(host) and any(host == domain or host.endswith("." + domain) for domain in self.allowed_domains)
+
     @field_validator("allowed_domains")
     @classmethod
     def _domains(cls, values: list[str]) -> list[str]:

@@ -132,9 +132,7 @@ def resolve_content(store: BrandStore, brand: Brand, data: CampaignCreate) -> Co
 
 def check_link(brand: Brand, link: str, field: str = "link") -> None:
     """Refuse a link outside the brand's allowed domains (422 naming `field`)."""
-    host = (urlsplit(link).hostname or "").lower()
-    allowed = [d.lower().lstrip(".") for d in brand.allowed_domains]
-    if not any(host == d or host.endswith("." + d) for d in allowed):
+    if not brand.allows_host(urlsplit(link).hostname):
         raise InvalidInput("The link must point to one of the brand's domains",
                            errors=[{"field": field, "message": "link not on the brand's allowed domains"}])
 

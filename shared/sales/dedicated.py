@@ -13,14 +13,10 @@ from shared.clock import isoformat
 from shared.crm.brand_sync import MemberRef, resolve_member
 from shared.crm.service import Hasher
 from shared.ports.store import BrandStore, DocumentNotFound
+from shared.tracking.visits import customer_key
 
 CONTAINER = "dedicated_members"
 log = logging.getLogger(__name__)
-
-
-def customer_key(hasher: Hasher, customer_id: str) -> str:
-    """The keyed hash naming a customer (the same rule as orders and site events)."""
-    return hasher("customer_id", customer_id)
 
 
 def assign(*, store: BrandStore, hasher: Hasher, customer_id: str, ref: MemberRef, now: datetime) -> str:

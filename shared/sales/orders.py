@@ -32,7 +32,7 @@ from shared.ports.store import BrandStore, DocumentConflict, EtagMismatch, Filte
 from shared.sales import commissions, ledger
 from shared.sales.attribution import Attribution, OrderFacts, attribute
 from shared.sales.models import MemberOrderRead, OrderCreate, OrderLine, OrderRead, OrderUpdate, RefundCreate
-from shared.tracking import counters
+from shared.tracking import counters, visits
 from shared.tracking.model import AttributionReason, day_of
 
 CONTAINER = "orders"
@@ -228,8 +228,8 @@ def place(*, store: BrandStore, platform: BrandStore, brand: Brand, hasher: Hash
     if (existing := store.find(CONTAINER, data.order_id)) is not None:
         return _replay(store, brand, hasher, existing, data, fingerprint, now), False
     facts = OrderFacts(channel=data.channel, placed_at=placed_at, attribution_ref=data.attribution_ref,
-                       customer_key=hasher("customer_id", data.customer_key) if data.customer_key else None,
-                       visitor_key=hasher("visitor", data.visitor_id) if data.visitor_id else None,
+                       customer_key=visits.customer_key(hasher, data.customer_key) if data.customer_key else None,
+                       visitor_key=visits.temporary_key(hasher, data.visitor_id) if data.visitor_id else None,
                        vendor_member_id=_vendor_id(store, hasher, data),
                        voucher_member_id=_voucher_member(store, hasher, data.voucher_code))
     decided: Attribution = attribute(store=store, platform=platform, brand=brand, master_key=master_key, facts=facts)

@@ -103,15 +103,11 @@ def short_url(public_base_url: str, code: str) -> str:
     return f"{public_base_url.rstrip('/')}/t/{code}"
 
 
-def _on_allowed_domain(host: str, allowed: list[str]) -> bool:
-    return any(host == domain or host.endswith("." + domain) for domain in allowed)
-
-
 def _field_error(field: str, message: str) -> InvalidInput:
     return InvalidInput(f"Invalid value for: {field}", errors=[{"field": field, "message": message}])
 
 
-def check_target_url(url: str | None, allowed_domains: list[str]) -> str:
+def check_target_url(url: str | None, brand: Brand) -> str:
     """The target URL if it is https on one of the brand's allowed domains (or a subdomain); else 422."""
     if not url:
         raise _field_error("target.url", "a URL is required for this kind of target")
@@ -125,7 +121,7 @@ def check_target_url(url: str | None, allowed_domains: list[str]) -> str:
         raise _field_error("target.url", "the target must be an https URL")
     if parts.username is not None or parts.password is not None:
         raise _field_error("target.url", "the target URL must not carry credentials")
-    if not _on_allowed_domain(host, allowed_domains):
+    if not brand.allows_host(host):
         raise _field_error("target.url", "the target must be on one of the brand's allowed domains")
     return url.strip()
 
@@ -136,7 +132,7 @@ def resolve_target(target: Target, *, brand: Brand, member: Member, app_base_url
         if target.url is not None:
             raise _field_error("target.url", "a profile link always targets the member's own profile")
         return target.model_copy(update={"url": profile_url(app_base_url, brand.id, member.id)})
-    return target.model_copy(update={"url": check_target_url(target.url, brand.allowed_domains)})
+    return target.model_copy(update={"url": check_target_url(target.url, brand)})
 
 
 def _to_document(link: Link) -> dict:

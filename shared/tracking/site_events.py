@@ -29,7 +29,7 @@ from shared.identity import throttle
 from shared.ports.bus import QUEUE_TRACKING_EVENTS, MessageBus
 from shared.ports.store import BrandStore
 from shared.privacy.hashing import BrandHasher
-from shared.tracking import events
+from shared.tracking import events, visits
 
 MAX_BATCH = 20
 _MAX_PATH = 500
@@ -94,9 +94,9 @@ def clean_path(path: str | None) -> str | None:
 def visitor_key(hasher: BrandHasher, *, customer_id: str | None, visitor_id: str | None) -> str | None:
     """The keyed visitor key: of the brand's customer ID when known, else of the tag's temporary id."""
     if customer_id:
-        return hasher("customer_id", customer_id)
+        return visits.customer_key(hasher, customer_id)
     if visitor_id:
-        return hasher("visitor", visitor_id)
+        return visits.temporary_key(hasher, visitor_id)
     return None
 
 

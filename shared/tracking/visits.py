@@ -10,6 +10,7 @@ attribution window.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -33,6 +34,16 @@ class VisitRecord(BaseModel):
     source: str
     target_kind: str = Field(alias="targetKind")
     internal: bool = False
+
+
+def customer_key(hasher: Callable[[str, str], str], customer_id: str) -> str:
+    """A known shopper's visitor key: a keyed hash of the brand customer ID (site, orders, dedicated member)."""
+    return hasher("customer_id", customer_id)
+
+
+def temporary_key(hasher: Callable[[str, str], str], visitor_id: str) -> str:
+    """The visitor key of an anonymous shopper: a keyed hash of the temporary id the site's tag generated."""
+    return hasher("visitor", visitor_id)
 
 
 def partition(brand_id: str, visitor_key: str) -> str:

@@ -101,3 +101,19 @@ def test_a_click_is_counted_once_and_attributes_orders_within_the_window_only(wo
     totals = member_totals(container)
     assert totals["orders"] == 2 and totals["salesMinor"] == {"EUR": 40000}
     assert totals["commissionMinor"] == {"EUR": 4000}
+
+
+def test_a_shopper_known_by_customer_id_on_the_site_is_the_customer_of_the_order(world, container):
+    client, key, member = world
+    link = client.post(f"/api/v1/app/{BRAND}/links", headers=member,
+                       json={"source": "email", "target": {"kind": "product", "url": "https://www.acme.com/p/7"}})
+    click = client.get(f"/t/{link.json()['code']}", headers={"User-Agent": BROWSER})
+    ref = parse_qs(urlsplit(click.headers["location"]).query)["popsell_ref"][0]
+    landing = client.post(f"/api/v1/widget/{BRAND}/events", headers={"Origin": SITE},
+                          json={"type": "page_view", "reference": ref, "customerId": "C-778899", "path": "/p/7"})
+    assert landing.status_code == 202
+    aggregator.aggregate(container, drain(container))
+
+    container.clock.advance(timedelta(days=3))
+    placed = order(client, container, key, "o-c1", customerKey="C-778899")  # no reference: the brand's own id
+    assert placed["attribution"]["reason"] == "last_click" and placed["attribution"]["memberId"] == "m1"
