@@ -164,20 +164,22 @@ def for_campaign(store: BrandStore, *, member_id: str, campaign_id: str) -> Camp
     return CampaignStats(campaign_id=campaign_id, sent_on=sent_on, **_with_rates(stats))
 
 
+def parse_day(value: str | None, field: str) -> date | None:
+    """A YYYY-MM-DD day of a query (None when absent); 422 names the field."""
+    if value is None:
+        return None
+    try:
+        if not _DAY.fullmatch(value):
+            raise ValueError(value)
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput("Invalid date", errors=[{"field": field, "message": "expected YYYY-MM-DD"}]) from None
+
+
 def parse_range(from_day: str | None, to_day: str | None, today: date) -> tuple[str, str]:
     """Validate a from/to pair of YYYY-MM-DD days (default: the last 30 days); 422 names the field."""
-    def day(value: str | None, field: str, default: date) -> date:
-        if value is None:
-            return default
-        try:
-            if not _DAY.fullmatch(value):
-                raise ValueError(value)
-            return date.fromisoformat(value)
-        except ValueError:
-            raise InvalidInput("Invalid date", errors=[{"field": field, "message": "expected YYYY-MM-DD"}]) from None
-
-    end = day(to_day, "to", today)
-    start = day(from_day, "from", date.fromordinal(end.toordinal() - 29))
+    end = parse_day(to_day, "to") or today
+    start = parse_day(from_day, "from") or date.fromordinal(end.toordinal() - 29)
     if start > end:
         raise InvalidInput("Invalid range", errors=[{"field": "from", "message": "must not be after to"}])
     if (end - start).days >= MAX_RANGE_DAYS:

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, get_args
 
 from pydantic import ValidationError
@@ -24,6 +23,7 @@ from shared.brands.service import invalid_input
 from shared.clock import isoformat, parse_instant
 from shared.crm import order_contacts
 from shared.crm import service as crm_contacts
+from shared.crm.campaign_stats import parse_day
 from shared.crm.service import Hasher
 from shared.crm.views import ContactCreate
 from shared.errors import Conflict, DomainError, InvalidInput, NotFound
@@ -364,28 +364,16 @@ def cancel(*, store: BrandStore, order_id: str, now: datetime) -> OrderRead:
 
 # --- Listing (Manager: the brand's orders; App: a member's own) ------------------------------
 ORDER_STATUSES = ("placed", "refunded", "cancelled")
-_DAY_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}")
 # Reason and status are not indexed: they are filtered while paging, and one call reads at most
 # this many store pages before answering a short page with a continuation.
 _LIST_MAX_READS = 10
-
-
-def _list_day(value: str | None, field: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        if not _DAY_TEXT.fullmatch(value):
-            raise ValueError(value)
-        return date.fromisoformat(value)
-    except ValueError:
-        raise _field_error(field, "expected YYYY-MM-DD") from None
 
 
 def list_page(store: BrandStore, *, member_id: str | None = None, from_day: str | None = None,
               to_day: str | None = None, reason: str | None = None, status: str | None = None,
               page_size: int = 50, continuation: str | None = None) -> tuple[list[OrderRead], str | None]:
     """Orders newest `placedAt` first; UTC days inclusive; 422 names the field. Short pages may continue."""
-    start, end = _list_day(from_day, "from"), _list_day(to_day, "to")
+    start, end = parse_day(from_day, "from"), parse_day(to_day, "to")
     if start and end and start > end:
         raise _field_error("from", "must not be after to")
     if reason is not None and reason not in get_args(AttributionReason):
