@@ -9,6 +9,7 @@ crosses brands cannot be written by mistake. The contract tests in
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -190,3 +191,29 @@ class DocumentStore(ABC):
 
     def close(self) -> None:
         """Release connections."""
+
+
+def filtered_page(
+    store: BrandStore,
+    container: str,
+    keep: Callable[[Document], bool],
+    *,
+    page_size: int,
+    continuation: str | None,
+    max_reads: int,
+    **query: Any,
+) -> Page:
+    """A page of a query keeping only the documents `keep` accepts (a test no index serves).
+
+    Each store read asks for exactly the items still missing, so the store's own token resumes
+    right after the last document looked at; at most `max_reads` reads, after which the page may
+    hold fewer than `page_size` items with a continuation set (only a None continuation ends).
+    """
+    items: list[Document] = []
+    for _ in range(max_reads):
+        page = store.query(container, page_size=page_size - len(items), continuation=continuation, **query)
+        items += [doc for doc in page.items if keep(doc)]
+        continuation = page.continuation
+        if continuation is None or len(items) >= page_size:
+            break
+    return Page(items=items, continuation=continuation)

@@ -28,7 +28,7 @@ from shared.crm.service import Hasher
 from shared.crm.views import ContactCreate
 from shared.errors import Conflict, DomainError, InvalidInput, NotFound
 from shared.identity import repository, sso
-from shared.ports.store import BrandStore, DocumentConflict, EtagMismatch, Filter, PatchOp
+from shared.ports.store import BrandStore, DocumentConflict, EtagMismatch, Filter, PatchOp, filtered_page
 from shared.sales import commissions, ledger
 from shared.sales.attribution import Attribution, OrderFacts, attribute
 from shared.sales.models import MemberOrderRead, OrderCreate, OrderLine, OrderRead, OrderUpdate, RefundCreate
@@ -388,18 +388,13 @@ def list_page(store: BrandStore, *, member_id: str | None = None, from_day: str 
         filters.append(Filter("placedAt", ">=", f"{start.isoformat()}T00:00:00Z"))
     if end:
         filters.append(Filter("placedAt", "<", f"{(end + timedelta(days=1)).isoformat()}T00:00:00Z"))
-    items: list[OrderRead] = []
-    for _ in range(_LIST_MAX_READS):
-        # Ask for no more than the page still needs, so the store's token resumes exactly after the last kept one.
-        page = store.query(CONTAINER, filters=filters, order_by="placedAt", descending=True,
-                           page_size=page_size - len(items), continuation=continuation)
-        items += [to_read(doc) for doc in page.items
-                  if (reason is None or doc["attribution"]["reason"] == reason)
-                  and (status is None or doc["status"] == status)]
-        continuation = page.continuation
-        if continuation is None or len(items) == page_size:
-            break
-    return items, continuation
+    page = filtered_page(
+        store, CONTAINER,
+        lambda doc: (reason is None or doc["attribution"]["reason"] == reason) and (
+            status is None or doc["status"] == status),
+        page_size=page_size, continuation=continuation, max_reads=_LIST_MAX_READS,
+        filters=filters, order_by="placedAt", descending=True)
+    return [to_read(doc) for doc in page.items], page.continuation
 
 
 def _visible_contact(store: BrandStore, member_id: str, contact_id: str | None) -> str | None:

@@ -26,7 +26,15 @@ from shared.clock import isoformat
 from shared.errors import Conflict, InvalidInput, NotFound, TransientError
 from shared.identity.models import Member
 from shared.identity.repository import MEMBERS
-from shared.ports.store import BrandStore, DocumentConflict, DocumentNotFound, EtagMismatch, Filter, PatchOp
+from shared.ports.store import (
+    BrandStore,
+    DocumentConflict,
+    DocumentNotFound,
+    EtagMismatch,
+    Filter,
+    PatchOp,
+    filtered_page,
+)
 from shared.tracking import link_codes
 from shared.tracking.link_codes import LinkCode
 from shared.tracking.model import Source, TargetKind
@@ -282,16 +290,10 @@ def list_for_brand(store: BrandStore, *, member_id: str | None = None, status: L
     reads per page; a page may then hold fewer than `page_size` items with a continuation set.
     """
     filters = [Filter("memberId", "=", member_id)] if member_id else []
-    found: list[BrandLink] = []
-    token = continuation
-    for _ in range(_SCAN_ROUNDS if status else 1):
-        page = store.query(CONTAINER, filters=filters, order_by="createdAt", descending=True,
-                           page_size=page_size - len(found), continuation=token)
-        found.extend(_brand_link(doc) for doc in page.items if status is None or doc.get("status") == status)
-        token = page.continuation
-        if token is None or len(found) >= page_size:
-            break
-    return found, token
+    page = filtered_page(store, CONTAINER, lambda doc: status is None or doc.get("status") == status,
+                         page_size=page_size, continuation=continuation, max_reads=_SCAN_ROUNDS if status else 1,
+                         filters=filters, order_by="createdAt", descending=True)
+    return [_brand_link(doc) for doc in page.items], page.continuation
 
 
 def _member_erased(store: BrandStore, member_id: str) -> bool:
