@@ -3,8 +3,9 @@
 One JSON document (GDPR articles 15 and 20: complete, machine-readable) built from every
 container that refers to the person: the member or external-user document, the profile photo
 (embedded, so the export needs no other link), consents with their dates, activity records
-(hashed IP and user agent, as stored), sessions, and the person's own GDPR requests. The
-member's contacts are other people's data: only their number is given. The password hash is
+(hashed IP and user agent, as stored), sessions, the member's share links and commission
+entries, and the person's own GDPR requests. The member's contacts are other people's data: only
+their number is given (nor are the orders behind commissions: they are the customers'). The password hash is
 never exported (a credential, not information about the person).
 """
 
@@ -25,6 +26,8 @@ FORMAT = "popsell.personal-data-export/1"
 _ACTIVITY = "activity_log"
 _SESSIONS = "auth_sessions"
 _CONTACTS = "contacts"
+_LINKS = "links"
+_COMMISSIONS = "commissions"
 _REQUESTS = "gdpr_requests"
 # Store bookkeeping and derived projections: not information about the person.
 _INTERNAL = ("_etag", "_ts", "brandId", "directory", "retention", "passwordHash")
@@ -79,7 +82,8 @@ def member_export(
     """Everything stored about one member of this brand, as a JSON-ready dict."""
     member, _ = repository.get_member(store, member_id)
     doc = repository.to_document(member)
-    contacts = store.query_all(_CONTACTS, filters=[Filter("memberId", "=", member_id)], page_size=500)
+    own = [Filter("memberId", "=", member_id)]
+    contacts = store.query_all(_CONTACTS, filters=own, fields=("memberId",), page_size=500)
     return {
         "format": FORMAT,
         "generatedAt": isoformat(now),
@@ -92,6 +96,8 @@ def member_export(
         "activity": _activity(store, member_id),
         "sessions": _sessions(store, member_id),
         "contactsCount": len(contacts),
+        "shareLinks": [_clean(link) for link in store.query_all(_LINKS, filters=own, page_size=500)],
+        "commissions": [_clean(entry) for entry in store.query_all(_COMMISSIONS, filters=own, page_size=500)],
         "gdprRequests": _requests(store, subject_hash),
     }
 

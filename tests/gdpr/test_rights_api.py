@@ -122,6 +122,24 @@ def test_an_export_holds_all_the_members_data_and_nothing_of_another_member(gdpr
     assert email["data"]["download_url"] == request["downloadUrl"]
 
 
+def test_an_export_holds_the_members_share_links_and_commissions_and_none_of_another_member(gdpr_client, world):
+    store = world.store.for_brand(BRAND)
+    for person in (ANA, BOB):
+        store.create("links", {"id": f"l-{person['id']}", "code": f"C{person['id'][-6:]}", "memberId": person["id"],
+                               "source": "email", "status": "active", "createdAt": "2030-01-01T09:00:00Z"})
+        store.create("commissions", {"id": f"o-{person['id']}:commission", "memberId": person["id"],
+                                     "orderId": f"o-{person['id']}", "amountMinor": 1200, "currency": "EUR",
+                                     "state": "pending", "createdAt": "2030-01-01T09:00:00Z"})
+
+    request = ask(gdpr_client, member_headers(world, ANA), kind="access").json()
+    served = gdpr_client.get(relative(request["downloadUrl"]))
+    export = json.loads(served.content)
+
+    assert [link["id"] for link in export["shareLinks"]] == [f"l-{ANA['id']}"]
+    assert [(entry["orderId"], entry["amountMinor"]) for entry in export["commissions"]] == [(f"o-{ANA['id']}", 1200)]
+    assert f"l-{BOB['id']}" not in served.text and f"o-{BOB['id']}" not in served.text
+
+
 def test_a_portability_export_is_the_same_machine_readable_file(gdpr_client, world):
     request = ask(gdpr_client, member_headers(world, ANA), kind="portability").json()
     export = gdpr_client.get(relative(request["downloadUrl"])).json()
