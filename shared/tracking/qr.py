@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 
-import segno
+if TYPE_CHECKING:
+    import segno
 
 PNG = "image/png"
 SVG = "image/svg+xml"
@@ -13,6 +15,9 @@ _BORDER = 4  # the quiet zone the QR standard asks for, in modules
 
 
 def _code(url: str) -> segno.QRCode:
+    # Imported here: only QR requests need it, and it weighs on every cold start otherwise.
+    import segno
+
     # Level M survives a little damage (a crease, a smudge) and keeps short URLs at small versions.
     return segno.make(url, error="m", micro=False)
 
