@@ -135,13 +135,24 @@ def apply(store: BrandStore, increments: Mapping[CounterKey, Deltas]) -> int:
     return writes
 
 
+def blank() -> dict:
+    """A record of zero counts and no money, the shape `add` sums into."""
+    return {name: 0 for name in COUNT_FIELDS} | {name: {} for name in MONEY_FIELDS}
+
+
+def add(sums: dict, doc: dict) -> None:
+    """Add one counter document (or record) into `sums`; money stays per currency."""
+    for name in COUNT_FIELDS:
+        sums[name] += int(doc.get(name) or 0)
+    for name in MONEY_FIELDS:
+        money = sums[name]
+        for currency, amount in (doc.get(name) or {}).items():
+            money[currency] = money.get(currency, 0) + int(amount)
+
+
 def totals(documents: Iterable[dict]) -> dict:
     """Sum counter documents into one record of counts and per-currency money."""
-    result: dict = {name: 0 for name in COUNT_FIELDS} | {name: {} for name in MONEY_FIELDS}
+    result = blank()
     for doc in documents:
-        for name in COUNT_FIELDS:
-            result[name] += int(doc.get(name) or 0)
-        for name in MONEY_FIELDS:
-            for currency, amount in (doc.get(name) or {}).items():
-                result[name][currency] = result[name].get(currency, 0) + int(amount)
+        add(result, doc)
     return result

@@ -20,7 +20,7 @@ from shared.identity import repository
 from shared.identity.models import CamelModel
 from shared.ports.store import BrandStore, Filter
 from shared.tracking import counters
-from shared.tracking.counters import BRAND_ROLLUP, COUNT_FIELDS, MONEY_FIELDS
+from shared.tracking.counters import BRAND_ROLLUP
 from shared.tracking.model import NO_SOURCE, NO_TARGET, SOURCES, TARGET_KINDS
 
 PAGE = 1000  # the store's largest page: fewer round trips
@@ -106,19 +106,6 @@ class MemberTotalsPage(CamelModel):
     continuation: str | None = None
 
 
-def _blank() -> Sums:
-    return {name: 0 for name in COUNT_FIELDS} | {name: {} for name in MONEY_FIELDS}
-
-
-def _add(sums: Sums, doc: dict[str, Any]) -> None:
-    for name in COUNT_FIELDS:
-        sums[name] += int(doc.get(name) or 0)
-    for name in MONEY_FIELDS:
-        money = sums[name]
-        for currency, amount in (doc.get(name) or {}).items():
-            money[currency] = money.get(currency, 0) + int(amount)
-
-
 def _ratio(num: int, den: int) -> float | None:
     return None if den == 0 else round(num / den, 4)
 
@@ -174,19 +161,19 @@ def read_counters(store: BrandStore, *, start: str, end: str, member_id: str | N
 def dashboard(store: BrandStore, *, member_id: str, start: str, end: str) -> Dashboard:
     """A member's dashboard (or the brand's with member_id "*": its roll-ups) between two UTC days."""
     days = _days(start, end)
-    by_day = {day: _blank() for day in days}
-    by_source = {source: _blank() for source in ALL_SOURCES}
-    by_target = {kind: _blank() for kind in ALL_TARGET_KINDS}
+    by_day = {day: counters.blank() for day in days}
+    by_source = {source: counters.blank() for source in ALL_SOURCES}
+    by_target = {kind: counters.blank() for kind in ALL_TARGET_KINDS}
     # Whole documents: they are small, and a 13-field projection costs the embedded store twice the time.
     # Days from the day totals (one document a day); sources and targets from the detailed counters.
     for doc in read_counters(store, start=start, end=end, member_id=member_id, fields=None, totals=True):
-        _add(by_day.setdefault(doc["day"], _blank()), doc)
+        counters.add(by_day.setdefault(doc["day"], counters.blank()), doc)
     for doc in read_counters(store, start=start, end=end, member_id=member_id, fields=None):
-        _add(by_source.setdefault(doc.get("source") or NO_SOURCE, _blank()), doc)
-        _add(by_target.setdefault(doc.get("targetKind") or NO_TARGET, _blank()), doc)
-    totals = _blank()
+        counters.add(by_source.setdefault(doc.get("source") or NO_SOURCE, counters.blank()), doc)
+        counters.add(by_target.setdefault(doc.get("targetKind") or NO_TARGET, counters.blank()), doc)
+    totals = counters.blank()
     for sums in by_day.values():
-        _add(totals, sums)
+        counters.add(totals, sums)
     return Dashboard(
         from_day=start, to_day=end, totals=Counts.model_validate(totals), rates=rates_of(totals),
         by_source=[SourceCounts.model_validate({**sums, "source": key}) for key, sums in by_source.items()],
@@ -250,7 +237,7 @@ def members_totals(store: BrandStore, *, start: str, end: str, sort_by: str = "c
             continue
         member_id = doc["memberId"]
         if source is None:
-            _add(whole.setdefault(member_id, _blank()), doc)
+            counters.add(whole.setdefault(member_id, counters.blank()), doc)
         if money_field:
             money = ranking.setdefault(member_id, {})
             for code, amount in (doc.get(money_field) or {}).items():
@@ -275,10 +262,10 @@ def members_totals(store: BrandStore, *, start: str, end: str, sort_by: str = "c
 def _member_totals(store: BrandStore, member_id: str, *, start: str, end: str, source: str | None,
                    sums: Sums | None) -> MemberTotals:
     if sums is None:
-        sums = _blank()
+        sums = counters.blank()
         for doc in read_counters(store, start=start, end=end, member_id=member_id, fields=None):
             if source is None or (doc.get("source") or NO_SOURCE) == source:
-                _add(sums, doc)
+                counters.add(sums, doc)
     return MemberTotals.model_validate({**sums, "memberId": member_id, **_names(store, member_id),
                                         "rates": rates_of(sums)})
 
