@@ -2,11 +2,13 @@
 
 import azure.functions as func
 
+from functions import shutdown
 from functions.http_api.app import create_app
 from functions.queues.emails import bp as emails_bp
 from functions.queues.provider_events import bp as provider_events_bp
 from functions.queues.tracking_events import bp as tracking_events_bp
 from functions.timers.jobs import bp as timers_bp
+from shared.tracking import redirect
 
 # Anonymous at the Functions level: the API authenticates every request itself.
 api = create_app(hosted=True)
@@ -15,3 +17,6 @@ app.register_functions(emails_bp)
 app.register_functions(provider_events_bp)
 app.register_functions(tracking_events_bp)
 app.register_functions(timers_bp)
+
+# The host ends the worker with SIGTERM: the redirect's buffered visit events are sent first.
+shutdown.flush_on_sigterm(redirect.close)

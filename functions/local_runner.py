@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import threading
 from datetime import timedelta
 
@@ -72,6 +73,12 @@ def run_worker(container: Container, stop: threading.Event) -> None:
     run_forever(container.bus, load_handlers(), stop, poll_interval=0.2)
 
 
+def _stop_as_on_ctrl_c(signum: int, frame: object) -> None:
+    # uvicorn stops gracefully on SIGTERM (the lifespan's shutdown sends the buffered clicks), then raises
+    # the signal again once it has restored this handler: stop the worker and timers as on Ctrl-C.
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     """Start everything and block until Ctrl-C."""
     container = build_container()
@@ -105,6 +112,7 @@ def main() -> None:
         ]
     print("\n".join(lines), flush=True)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False))
+    signal.signal(signal.SIGTERM, _stop_as_on_ctrl_c)
     try:
         server.run()
     except KeyboardInterrupt:

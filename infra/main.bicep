@@ -200,6 +200,8 @@ module appSettings 'modules/appsettings.bicep' = {
       POPSELL_COSMOS_REGIONS: cosmos.outputs.regions
       POPSELL_SERVICEBUS_NAMESPACE: serviceBus.outputs.fullyQualifiedNamespace
       POPSELL_MAX_DELIVERY_COUNT: '10'
+      // Azure's front end appends the client's address to X-Forwarded-For; 2 behind Azure Front Door.
+      POPSELL_TRUSTED_PROXY_HOPS: '1'
       POPSELL_BLOB_ACCOUNT_URL: storage.outputs.blobEndpoint
       POPSELL_MAIL_FROM_EMAIL: mailFromEmail
       POPSELL_HASH_MASTER_KEY: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${secretNames.hashMasterKey})'

@@ -84,6 +84,11 @@ class Settings(BaseSettings):
     # The redirect hands visit events to a write-behind buffer sent every this many milliseconds
     # (shared/tracking/visit_outbox.py); 0 sends each event during its request.
     redirect_flush_ms: int = Field(50, ge=0, le=5000)
+    # Proxies in front of the app that append the client's address to X-Forwarded-For: the client is
+    # that many entries from the right (functions/http_api/client_address.py). 0: the socket's peer,
+    # the header ignored. Under the Functions host at least 1 applies (Azure's front end); behind Azure
+    # Front Door as well, 2.
+    trusted_proxy_hops: int = Field(0, ge=0, le=10)
 
     hash_master_key: str = LOCAL_HASH_MASTER_KEY
     # "kid:secret,kid:secret": the first signs, all verify, so keys rotate without logouts.

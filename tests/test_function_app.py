@@ -7,13 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.http.functions_host import indexed_functions
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_function_app_lists_http_queue_and_timer_functions():
-    import function_app
-
-    functions = {fn.get_function_name(): fn for fn in function_app.app.get_functions()}
+    functions = {fn.get_function_name(): fn for fn in indexed_functions()}
     bindings = {name: [b.get_dict_repr() for b in fn.get_bindings()] for name, fn in functions.items()}
     http = [name for name, items in bindings.items() if any(b["type"] == "httpTrigger" for b in items)]
     assert http, "no HTTP function"
@@ -47,3 +47,30 @@ def test_importing_function_app_does_not_touch_azure_services(tmp_path):
                             env={"PATH": "/usr/bin:/bin", "POPSELL_DATA_DIR": str(tmp_path)})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_the_functions_app_starts_with_the_redirect_and_health_only_and_queues_never_build_the_api(tmp_path):
+    # Each audience's routers are built on its first request; queue and timer functions never build one.
+    code = """
+import sys
+from tests.http.functions_host import indexed_functions
+import function_app
+def routers():
+    return sorted(m.rpartition(".")[2] for m in sys.modules if m.startswith("functions.http_api.routers."))
+print(routers())
+functions = {f.get_function_name(): f.get_user_function() for f in indexed_functions()}
+from azure.functions.timer import TimerRequest
+functions["purge_expired_exports"](TimerRequest())
+functions["tracking_events_queue"]([])
+print(routers())
+from tests.http.functions_host import call
+assert call("GET", "/api/v1/widget/nobody/config").status_code == 404
+print(routers())
+"""
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                            env={"PATH": "/usr/bin:/bin", "POPSELL_DATA_DIR": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    at_import, after_queues, after_a_widget_call = result.stdout.strip().splitlines()
+    assert at_import == after_queues == "['health', 'tracking_redirect']"
+    widget = eval(after_a_widget_call)  # noqa: S307 - our own subprocess's printed list
+    assert "widget" in widget and "app_contacts" not in widget and "manager_users" not in widget

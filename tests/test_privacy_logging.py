@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from shared.privacy.hashing import BrandHasher, platform_ip_hash
-from shared.privacy.logging import configure_logging, scrub
+from shared.privacy.logging import Id, configure_logging, scrub, scrub_identifier
 
 
 @pytest.mark.parametrize(
@@ -70,3 +70,44 @@ def test_hashes_are_keyed_per_brand_and_normalised():
     assert BrandHasher("other-master", "acme")("email", "jane@example.com") != acme("email", "jane@example.com")
     assert len(acme("customer_id", "C-1")) == 64
     assert platform_ip_hash("k", "::ffff:0:1") == platform_ip_hash("k", "0:0:0:0:0:ffff:0:1")
+
+
+def test_an_internationalised_address_is_scrubbed_too():
+    assert "josé" not in scrub("from josé.müller@exämple.com today")
+    assert scrub("user 用户@例子.广告") == "user [email]"
+
+
+def test_redaction_runs_field_by_field_and_keeps_identifiers_whole(caplog):
+    configure_logging()
+    log = logging.getLogger("test.fields")
+    with caplog.at_level(logging.INFO):
+        log.info("order %s of %s: %d in %.1fms", Id("ORD-2030-000001234"), Id("1000012345"), 201, 12.3)
+        log.info("free text %s", "call me on +33 6 12 34 56 78")
+    assert "order ORD-2030-000001234 of 1000012345: 201 in 12.3ms" in caplog.text
+    assert "12 34 56" not in caplog.text and "[phone]" in caplog.text
+    # An identifier never carries an address: those are still cleared.
+    assert scrub_identifier("id jane@example.com 192.168.1.2") == "id [email] [ip]"
+
+
+def test_the_access_line_never_loses_its_status_to_the_phone_pattern(client, manager_token, caplog):
+    from tests.integrations.brand_platform import create_brand
+
+    with caplog.at_level(logging.INFO, logger="popsell.access"):
+        create_brand(client, manager_token, "acme")
+        admin = manager_token("admin", "acme")
+        for number in range(3):
+            client.get(f"/api/v1/manager/brands/acme/orders/1000012{number:03d}", headers=admin)
+    lines = [r.getMessage() for r in caplog.records if "/orders/" in r.getMessage()]
+    assert len(lines) == 3
+    assert all(line.startswith("GET /api/v1/manager/brands/acme/orders/1000012") and " 404 " in line
+               for line in lines), lines
+
+
+def test_token_bearing_path_segments_never_reach_the_access_log(client, caplog):
+    token = "eyJiIjoiYWNtZSIsImMiOiJjdC0xIiwibSI6Im0xIn0.c2lnbmF0dXJlLW9mLXRoZS10b2tlbg"
+    with caplog.at_level(logging.INFO, logger="popsell.access"):
+        client.get(f"/api/v1/app/acme/unsubscribe/{token}")
+        client.get("/api/v1/app/acme/nowhere/jane@exämple.com")
+        client.delete("/api/v1/integrations/acme/sso/members/subject-of-jane")
+    assert "/api/v1/app/acme/unsubscribe/{id}" in caplog.text
+    assert token not in caplog.text and "exämple" not in caplog.text and "subject-of-jane" not in caplog.text

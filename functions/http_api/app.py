@@ -1,16 +1,19 @@
-"""The FastAPI app: routers per audience, problem+json errors, request ids, CORS per brand."""
+"""The HTTP API: the edge (client address, request ids, access lines, the redirect) around the FastAPI
+app (routers per audience, built on first use; problem+json errors; CORS per brand)."""
 
 from __future__ import annotations
 
-import importlib
 import time
 from collections.abc import Callable
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from functions.http_api.middleware import RequestContextMiddleware, WidgetCorsMiddleware
+from functions.http_api.audiences import AUDIENCES, DEV, FILES, LazyRouters
+from functions.http_api.edge import Edge
+from functions.http_api.middleware import WidgetCorsMiddleware
 from functions.http_api.problems import Problem, install_problem_handlers
+from functions.http_api.routers import health, tracking_redirect
 from shared.bootstrap import get_container
 from shared.brands import service as brands
 from shared.config import Settings, get_settings
@@ -18,40 +21,6 @@ from shared.errors import NotFound
 from shared.privacy.logging import configure_logging
 
 API_VERSION = "1.0.0"
-
-# Every router of the API (dev and files are added below, by mode).
-# Order matters: FastAPI matches routes in turn, so the hottest path (the share-link redirect) comes first.
-ROUTER_MODULES = (
-    "tracking_redirect",
-    "health",
-    "manager_brands",
-    "widget",
-    "app_auth",
-    "app_profile",
-    "directory",
-    "widget_visitors",
-    "integrations_sso",
-    "manager_members",
-    "manager_users",
-    "gdpr_app",
-    "gdpr_widget",
-    "gdpr_manager",
-    "app_contacts",
-    "manager_contacts",
-    "integrations_contacts",
-    "webhooks_mailjet",
-    "app_invitations",
-    "app_campaigns",
-    "campaign_stats",
-    "widget_contact_form",
-    "email_templates",
-    "app_links",
-    "manager_links",
-    "widget_site_events",
-    "integrations_orders",
-    "commissions",
-    "tracking_dashboards",
-)
 _ORIGINS_TTL_SECONDS = 30.0
 
 
@@ -74,10 +43,11 @@ def _cached_widget_origins() -> Callable[[str], list[str]]:
     return lookup
 
 
-def _problem_openapi(app: FastAPI) -> Callable[[], dict]:
-    """OpenAPI where every error response is problem+json and every route documents its 500."""
+def _problem_openapi(app: FastAPI, routers: LazyRouters) -> Callable[[], dict]:
+    """OpenAPI of every route, where every error response is problem+json and every route documents its 500."""
 
     def openapi() -> dict:
+        routers.ensure_all()
         if app.openapi_schema:
             return app.openapi_schema
         schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
@@ -105,8 +75,11 @@ _PROBLEM_SCHEMAS = {
 _PROBLEM_SCHEMAS.update(_PROBLEM_SCHEMAS["Problem"].pop("$defs", {}))
 
 
-def create_app(settings: Settings | None = None, *, hosted: bool = False) -> FastAPI:
-    """Build the API. `hosted=True` under the Functions host: dev-only routes are never mounted there."""
+def create_app(settings: Settings | None = None, *, hosted: bool = False) -> Edge:
+    """Build the API. `hosted=True` under the Functions host: dev-only routes are never mounted there.
+
+    Only the redirect and health are built now; each audience's routers on its first request.
+    """
     settings = settings or get_settings()
     configure_logging(settings.log_level)
     app = FastAPI(
@@ -121,17 +94,16 @@ def create_app(settings: Settings | None = None, *, hosted: bool = False) -> Fas
         redoc_url=None,
     )
     install_problem_handlers(app)
-    app.openapi = _problem_openapi(app)
-    for module in ROUTER_MODULES:
-        app.include_router(importlib.import_module(f"functions.http_api.routers.{module}").router)
+    app.include_router(tracking_redirect.router)
+    app.include_router(health.router)
+    audiences = dict(AUDIENCES)
     if settings.blobs == "folder":
-        from functions.http_api.routers import files
-
-        app.include_router(files.router)
+        audiences[FILES[0]] = FILES[1]
     if settings.dev_mode and not hosted:
-        from functions.http_api.routers import dev
-
-        app.include_router(dev.router)
+        audiences[DEV[0]] = DEV[1]
+    routers = LazyRouters(app, audiences)
+    app.openapi = _problem_openapi(app, routers)
     app.add_middleware(WidgetCorsMiddleware, allowed_origins=_cached_widget_origins())
-    app.add_middleware(RequestContextMiddleware, ip_hash_key=settings.hash_master_key)
-    return app
+    # Under the Functions host there is always Azure's front end in front, appending the client's address.
+    hops = max(settings.trusted_proxy_hops, 1) if hosted else settings.trusted_proxy_hops
+    return Edge(app, routers, trusted_hops=hops, ip_hash_key=settings.hash_master_key)

@@ -1,72 +1,21 @@
-"""ASGI middleware: request ids, one PII-free access line per request, CORS per brand on widget routes.
+"""ASGI middleware of the FastAPI app: CORS per brand on widget routes.
 
-Pure ASGI (not BaseHTTPMiddleware) so the hot paths pay as little as possible.
+Pure ASGI (not BaseHTTPMiddleware) so the widget's calls pay as little as possible. Request ids,
+the client's address and the access line are the edge's (edge.py), ahead of every route.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import re
-import time
-import uuid
 from collections.abc import Callable
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.privacy.hashing import platform_ip_hash
-
-log = logging.getLogger("popsell.access")
-
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 _WIDGET_PATH = re.compile(r"^/api/v1/widget/([a-z0-9-]{3,40})(/|$)")
-# Path segments a brand platform fills with its own identifiers of people (customer IDs, contact
-# external ids): pseudonymous, still personal data, so the access line never shows them.
-_PERSON_SEGMENT = re.compile(r"(/(?:customers|contacts)/)[^/]+")
 WIDGET_ALLOWED_HEADERS = "Authorization, Content-Type, X-Request-ID"
 WIDGET_ALLOWED_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
-
-
-def loggable_path(path: str) -> str:
-    """The request path as logged: identifiers of people replaced by a placeholder."""
-    return _PERSON_SEGMENT.sub(r"\1{id}", path)
-
-
-class RequestContextMiddleware:
-    """Give each request an id (kept from X-Request-ID when sane), echo it, and log the request without PII."""
-
-    def __init__(self, app: ASGIApp, *, ip_hash_key: str) -> None:
-        self.app = app
-        self.ip_hash_key = ip_hash_key
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        incoming = Headers(scope=scope).get("x-request-id", "")
-        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id
-        started = time.perf_counter()
-        status_holder = {"status": 500}
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                status_holder["status"] = message["status"]
-                MutableHeaders(scope=message)["X-Request-ID"] = request_id
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            client = scope.get("client")
-            # The IP is hashed here, at the edge: no raw address reaches a log line.
-            ip_hash = platform_ip_hash(self.ip_hash_key, client[0]) if client else "-"
-            log.info(
-                "%s %s %s %.1fms ip=%s rid=%s",
-                scope["method"], loggable_path(scope["path"]), status_holder["status"],
-                (time.perf_counter() - started) * 1000, ip_hash, request_id,
-            )
 
 
 class WidgetCorsMiddleware:

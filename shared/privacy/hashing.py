@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import ipaddress
 import unicodedata
+from functools import lru_cache
 from typing import Literal
 
 IdentifierKind = Literal["email", "customer_id", "social_id", "sso_subject", "ip", "user_agent", "visitor", "member"]
@@ -22,11 +23,17 @@ def normalise(kind: IdentifierKind, value: str) -> str:
     if kind == "email":
         return text.lower()
     if kind == "ip":
-        try:
-            return ipaddress.ip_address(text).compressed
-        except ValueError:
-            return text.lower()
+        return _normal_ip(text)
     return text
+
+
+@lru_cache(maxsize=8192)
+def _normal_ip(text: str) -> str:
+    # Cached: the redirect hashes the same few addresses again and again, and parsing one costs ~10 µs.
+    try:
+        return ipaddress.ip_address(text).compressed
+    except ValueError:
+        return text.lower()
 
 
 def derive_brand_key(master_key: str, brand_id: str) -> bytes:
@@ -37,7 +44,7 @@ def derive_brand_key(master_key: str, brand_id: str) -> bytes:
 def keyed_hash(key: bytes, kind: IdentifierKind, value: str) -> str:
     """HMAC-SHA256 of the normalised identifier, prefixed by its kind, as hex."""
     message = f"{kind}:{normalise(kind, value)}".encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
+    return hmac.digest(key, message, "sha256").hex()
 
 
 class BrandHasher:
@@ -50,7 +57,16 @@ class BrandHasher:
         return keyed_hash(self._key, kind, value)
 
 
+class EdgeIpHasher:
+    """Hashes client IPs before any brand is known (request logs at the edge); 16 hex chars suffice."""
+
+    def __init__(self, master_key: str) -> None:
+        self._key = hmac.new(master_key.encode(), b"edge-ip", hashlib.sha256).digest()
+
+    def __call__(self, ip: str) -> str:
+        return keyed_hash(self._key, "ip", ip)[:16]
+
+
 def platform_ip_hash(master_key: str, ip: str) -> str:
-    """Hash of a client IP before any brand is known (request logs at the edge); 16 hex chars suffice."""
-    key = hmac.new(master_key.encode(), b"edge-ip", hashlib.sha256).digest()
-    return keyed_hash(key, "ip", ip)[:16]
+    """Hash of a client IP before any brand is known (see EdgeIpHasher, which keeps its key)."""
+    return EdgeIpHasher(master_key)(ip)

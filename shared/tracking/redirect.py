@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import logging
 import re
-import secrets
 import threading
 from dataclasses import dataclass
 from typing import Literal
@@ -32,6 +31,7 @@ from urllib.parse import urlsplit
 from cachetools import LRUCache, TTLCache
 
 from shared.clock import Clock
+from shared.ids import unique_hex
 from shared.ports.bus import OutgoingMessage
 from shared.ports.store import DocumentStore
 from shared.privacy.hashing import BrandHasher
@@ -215,7 +215,7 @@ class Redirector:
         if method != "GET" or is_bot(user_agent):
             return Decision(link.url, "bot", code=code, link_id=link.link_id)
         now = self._clock.now()
-        click_id = secrets.token_hex(8)
+        click_id = unique_hex(64)
         ref = reference.sign(self._master_key, link.brand_id, code=code, click_id=click_id, clicked_at=now)
         internal = via in INTERNAL_VIA or bool(
             {_origin(referer), _origin(origin)} & brand.internal_origins)

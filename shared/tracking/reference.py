@@ -14,6 +14,7 @@ import hmac
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 QUERY_PARAMETER = "popsell_ref"
 _SIGNATURE_LENGTH = 16
@@ -29,12 +30,14 @@ class Reference:
     clicked_at: datetime
 
 
+@lru_cache(maxsize=1024)
 def _key(master_key: str, brand_id: str) -> bytes:
+    # Cached: every click signs with it, and deriving it is an HMAC of its own.
     return hmac.new(master_key.encode(), f"attribution-ref:{brand_id}".encode(), hashlib.sha256).digest()
 
 
 def _signature(master_key: str, brand_id: str, payload: str) -> str:
-    return hmac.new(_key(master_key, brand_id), payload.encode(), hashlib.sha256).hexdigest()[:_SIGNATURE_LENGTH]
+    return hmac.digest(_key(master_key, brand_id), payload.encode(), "sha256").hex()[:_SIGNATURE_LENGTH]
 
 
 def _base36(number: int) -> str:

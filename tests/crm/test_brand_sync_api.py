@@ -16,12 +16,10 @@ DIRECT, CLASSIC = "acme", "plain"
 
 
 @pytest.fixture
-def platform(container, manager_token, monkeypatch):
-    """The whole app with the contacts integration router; a direct-selling and a classic brand with members."""
+def platform(container, manager_token):
+    """The whole app; a direct-selling and a classic brand with members."""
     from functions.http_api import app as app_module
 
-    if "integrations_contacts" not in app_module.ROUTER_MODULES:
-        monkeypatch.setattr(app_module, "ROUTER_MODULES", (*app_module.ROUTER_MODULES, "integrations_contacts"))
     with TestClient(app_module.create_app(container.settings)) as client:
         keys = {DIRECT: create_brand(client, manager_token, DIRECT, pro=2),
                 CLASSIC: create_brand(client, manager_token, CLASSIC)}

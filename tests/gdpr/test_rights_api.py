@@ -19,18 +19,15 @@ from tests.identity.test_profile_api import PNG, app_headers, make_brands
 
 BRAND, OTHER = "acme", "globex"
 GDPR = f"/api/v1/app/{BRAND}/gdpr"
-MODULES = ("gdpr_app", "gdpr_widget", "gdpr_manager")
 ANA = {"id": "member-ana", "email": "ana.lima@example.com", "first_name": "Anabela", "last_name": "Limoeiro"}
 BOB = {"id": "member-bob", "email": "bob.stone@example.com", "first_name": "Roberto", "last_name": "Stonecrop"}
 
 
 @pytest.fixture
-def gdpr_client(container, monkeypatch):
-    """The whole app with the GDPR routers included (until the lead lists them in ROUTER_MODULES)."""
+def gdpr_client(container):
+    """The whole app."""
     from functions.http_api import app as app_module
 
-    modules = tuple(app_module.ROUTER_MODULES) + tuple(m for m in MODULES if m not in app_module.ROUTER_MODULES)
-    monkeypatch.setattr(app_module, "ROUTER_MODULES", modules)
     with TestClient(app_module.create_app(container.settings)) as test_client:
         yield test_client
 

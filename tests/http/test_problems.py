@@ -57,7 +57,7 @@ def test_an_unexpected_error_is_a_500_problem_without_internals(container):
     def boom():
         raise RuntimeError("secret internals jane@example.com")
 
-    app.include_router(router)
+    app.api.include_router(router)
     with TestClient(app, raise_server_exceptions=False) as client:
         response = client.get("/api/v1/boom")
     assert response.status_code == 500

@@ -1,19 +1,20 @@
-"""`/t/{code}`: the short link redirect (public; never an error page). See docs/tracking-links.md."""
+"""`/t/{code}`: the short link redirect (public; never an error page). See docs/tracking-links.md.
+
+The edge serves it as plain ASGI ahead of the framework (functions/http_api/lean_redirect.py);
+this route documents it in the OpenAPI document and answers the same way when the FastAPI app is
+called directly.
+"""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
-from starlette.concurrency import run_in_threadpool
 
+from functions.http_api import lean_redirect
 from functions.http_api.access import access
 from functions.http_api.problems import problem_responses
 from shared.bootstrap import get_container
-from shared.tracking import redirect
 
 router = APIRouter(tags=["tracking: redirect"])
-
-_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"}
-
 
 _ROUTE = {
     "status_code": 302, "response_class": Response,
@@ -27,19 +28,8 @@ _ROUTE = {
 @router.head("/t/{code}", operation_id="follow_link_head", **_ROUTE)
 async def follow_link(code: str, request: Request) -> Response:
     """Redirect a share link to its target and count the click (bots are redirected, not counted)."""
-    # Async, and the composition root read directly: a warm click makes no thread hop and no store
-    # read; only a cache miss (a store read) or an immediate send goes to a worker thread.
-    redirector = redirect.for_container(get_container())
-    if not redirector.warm(code):
-        await run_in_threadpool(redirector.load, code)
-    decision = redirector.decide(
-        code, method=request.method, user_agent=request.headers.get("user-agent"),
-        client_ip=request.client.host if request.client else None, via=request.query_params.get("via"),
-        referer=request.headers.get("referer"), origin=request.headers.get("origin"),
-    )
-    if decision.message is not None:
-        if redirector.outbox.immediate:
-            await run_in_threadpool(redirector.enqueue, decision)
-        else:
-            redirector.enqueue(decision)
-    return Response(status_code=302, headers={"Location": decision.location, **_HEADERS})
+    decision = await lean_redirect.decide(
+        get_container(), code, method=request.method, client_ip=request.client.host if request.client else None,
+        facts=lean_redirect.request_facts(request.scope))
+    return Response(status_code=302, headers={"Location": decision.location,
+                                              **{k.decode(): v.decode() for k, v in lean_redirect.HEADERS[:3]}})

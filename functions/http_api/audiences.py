@@ -1,0 +1,87 @@
+"""The API's routers by audience, built on the first request to that audience.
+
+Importing a router module builds its routes and their pydantic models: for the whole API that is
+most of a cold start. So the Functions app starts with the redirect and health only, and an
+audience's routers are imported and included when its first request arrives (or when the OpenAPI
+document is asked for, which names every route). Queue and timer functions never get here.
+
+A router module serving two audiences (the App and the Manager views of one feature) is listed
+under both and included once, by whichever audience comes first.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from collections.abc import Iterable
+
+from fastapi import FastAPI
+
+# Path prefix -> router modules (functions.http_api.routers.<name>) whose routes live under it.
+AUDIENCES: dict[str, tuple[str, ...]] = {
+    "/api/v1/app/": (
+        "app_auth", "app_profile", "directory", "integrations_sso", "gdpr_app", "app_contacts", "app_invitations",
+        "app_campaigns", "campaign_stats", "email_templates", "app_links", "commissions", "tracking_dashboards",
+    ),
+    "/api/v1/widget/": ("widget", "directory", "widget_visitors", "gdpr_widget", "widget_contact_form",
+                        "widget_site_events"),
+    "/api/v1/manager/": (
+        "manager_brands", "app_auth", "manager_members", "manager_users", "gdpr_manager", "manager_contacts",
+        "campaign_stats", "email_templates", "manager_links", "commissions", "tracking_dashboards",
+    ),
+    "/api/v1/integrations/": ("integrations_sso", "integrations_contacts", "integrations_orders"),
+    "/api/v1/webhooks/": ("webhooks_mailjet",),
+}
+# Mounted by mode (create_app): served files of the local blob folder, and the dev-only surfaces.
+FILES = ("/api/v1/files/", ("files",))
+DEV = ("/api/v1/dev/", ("dev",))
+# Asking for the documentation builds everything it documents.
+DOCUMENTATION_PATHS = frozenset({"/api/openapi.json", "/api/docs", "/api/docs/oauth2-redirect"})
+
+
+class LazyRouters:
+    """Includes each audience's routers into the app on first use, once, whatever the concurrency."""
+
+    def __init__(self, app: FastAPI, audiences: dict[str, tuple[str, ...]]) -> None:
+        self._app = app
+        self._audiences = dict(audiences)
+        self._built: set[str] = set()
+        self._included: set[str] = set()
+        self._lock = threading.Lock()
+
+    def prefix_of(self, path: str) -> str | None:
+        """The audience prefix `path` belongs to, or None (health, the redirect, unknown paths)."""
+        for prefix in self._audiences:
+            if path.startswith(prefix):
+                return prefix
+        return None
+
+    def ensure(self, path: str) -> None:
+        """Build the routers `path` may be served by (every router for the documentation paths)."""
+        if path in DOCUMENTATION_PATHS:
+            self.ensure_all()
+            return
+        prefix = self.prefix_of(path)
+        if prefix is not None and prefix not in self._built:
+            self._build([prefix])
+
+    def ensure_all(self) -> None:
+        """Build every audience (the OpenAPI document, tests that walk every route)."""
+        missing = [prefix for prefix in self._audiences if prefix not in self._built]
+        if missing:
+            self._build(missing)
+
+    def _build(self, prefixes: Iterable[str]) -> None:
+        # Blocking on purpose: an audience is built once per process, in a few hundred milliseconds at
+        # most, and the event loop must not serve that audience before its routes exist.
+        with self._lock:
+            for prefix in prefixes:
+                if prefix in self._built:
+                    continue
+                for module in self._audiences[prefix]:
+                    if module not in self._included:
+                        router = importlib.import_module(f"functions.http_api.routers.{module}").router
+                        self._app.include_router(router)
+                        self._included.add(module)
+                self._built.add(prefix)
+            self._app.openapi_schema = None  # a document built before would miss these routes
