@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from shared.bootstrap import Container, get_container
@@ -24,6 +24,14 @@ def container_dependency() -> Container:
 
 
 ContainerDep = Annotated[Container, Depends(container_dependency)]
+
+
+def client_ip(request: Request) -> str | None:
+    """The client's address as the edge resolved it (functions/http_api/client_address.py), or None."""
+    return request.client.host if request.client else None
+
+
+ClientIp = Annotated[str | None, Depends(client_ip)]
 
 _manager_bearer = HTTPBearer(auto_error=False, scheme_name="ManagerToken", description="Manager access token")
 

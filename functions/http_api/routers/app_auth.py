@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import Field
 
 from functions.http_api.access import access
-from functions.http_api.deps import ContainerDep
+from functions.http_api.deps import ContainerDep, client_ip
 from functions.http_api.problems import problem_responses
 from shared.brands import service as brands
 from shared.errors import InvalidInput
@@ -111,8 +111,7 @@ class WhitelistChanged(CamelModel):
 
 def _ctx(container: ContainerDep, brand_id: str, request: Request) -> AuthContext:
     # The client IP is hashed inside auth_context at once; the clear value goes no further.
-    ip = request.client.host if request.client else None
-    return auth_context(container, brand_id, ip=ip, user_agent=request.headers.get("user-agent"))
+    return auth_context(container, brand_id, ip=client_ip(request), user_agent=request.headers.get("user-agent"))
 
 
 _CHECK_INBOX = Accepted(message="If this address can be used, an email is on its way.")

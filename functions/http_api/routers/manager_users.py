@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from functions.http_api.access import access
-from functions.http_api.deps import ContainerDep, ManagerPrincipal
+from functions.http_api.deps import ClientIp, ContainerDep, ManagerPrincipal
 from functions.http_api.problems import problem_responses
 from shared.bootstrap import Container
 from shared.brands import service as brands
@@ -180,12 +180,12 @@ def accept_invitation(brand_id: str, body: InvitationAccept, container: Containe
 @router.post(
     "/auth/login", response_model=LoginResult, responses=problem_responses(401, 404, 422, 429), **access("public")
 )
-def login(brand_id: str, body: LoginRequest, request: Request, container: ContainerDep) -> LoginResult:
+def login(brand_id: str, body: LoginRequest, ip: ClientIp, container: ContainerDep) -> LoginResult:
     """Sign in to this Manager: an 8-hour Manager token. Repeated failures lock the account for a while (429)."""
     _brand_name(container, brand_id)
     user, token = manager_users.login(
         store=container.store.for_brand(brand_id), hasher=container.hasher(brand_id), tokens=container.tokens,
-        email=body.email, password=body.password, ip=request.client.host if request.client else None,
+        email=body.email, password=body.password, ip=ip,
         now=container.clock.now(),
     )
     return LoginResult(accessToken=token, expiresIn=int(manager_users.SESSION_TTL.total_seconds()), user=_read(user))

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request, Response
 
 from functions.http_api import lean_redirect
 from functions.http_api.access import access
+from functions.http_api.deps import ClientIp
 from functions.http_api.problems import problem_responses
 from shared.bootstrap import get_container
 
@@ -26,10 +27,10 @@ _ROUTE = {
 
 @router.get("/t/{code}", operation_id="follow_link", **_ROUTE)
 @router.head("/t/{code}", operation_id="follow_link_head", **_ROUTE)
-async def follow_link(code: str, request: Request) -> Response:
+async def follow_link(code: str, request: Request, ip: ClientIp) -> Response:
     """Redirect a share link to its target and count the click (bots are redirected, not counted)."""
     decision = await lean_redirect.decide(
-        get_container(), code, method=request.method, client_ip=request.client.host if request.client else None,
+        get_container(), code, method=request.method, client_ip=ip,
         facts=lean_redirect.request_facts(request.scope))
     return Response(status_code=302, headers={"Location": decision.location,
                                               **{k.decode(): v.decode() for k, v in lean_redirect.HEADERS[:3]}})

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, status
 from pydantic import BaseModel
 
 from functions.http_api.access import access
-from functions.http_api.deps import ContainerDep
+from functions.http_api.deps import ClientIp, ContainerDep
 from functions.http_api.problems import problem_responses
 from shared.crm import external_form
 from shared.identity.auth import auth_context
@@ -20,10 +20,10 @@ class Received(BaseModel):
 
 @router.post("/members/{member_id}/contact-form", status_code=status.HTTP_202_ACCEPTED, response_model=Received,
              responses=problem_responses(404, 422, 429), **access("public"))
-def contact_form(brand_id: str, member_id: str, form: external_form.ExternalFormSubmission, request: Request,
+def contact_form(brand_id: str, member_id: str, form: external_form.ExternalFormSubmission, ip: ClientIp,
                  container: ContainerDep) -> Received:
     """Leave your details for this member; the same answer whether or not the address was already known."""
-    context = auth_context(container, brand_id, ip=request.client.host if request.client else None)
+    context = auth_context(container, brand_id, ip=ip)
     external_form.submit(store=context.store, brand=context.brand, hasher=context.hasher, member_id=member_id,
                          form=form, ip_hash=context.ip_hash, now=container.clock.now())
     return Received()

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Request, status
 from pydantic import BaseModel
 
 from functions.http_api.access import access
-from functions.http_api.deps import ContainerDep
+from functions.http_api.deps import ClientIp, ContainerDep
 from functions.http_api.problems import problem_responses
 from shared.identity.auth import auth_context
 from shared.tracking import site_events
@@ -22,12 +22,12 @@ class Accepted(BaseModel):
 
 @router.post("/events", status_code=status.HTTP_202_ACCEPTED, response_model=Accepted,
              responses=problem_responses(403, 404, 422, 429), **access("public"))
-def post_site_events(brand_id: str, request: Request, container: ContainerDep,
+def post_site_events(brand_id: str, request: Request, ip: ClientIp, container: ContainerDep,
                      body: Any = Body(..., description="One event, or an array of 1 to 20 events "
                                       "{type: page_view|product_pick, eventId?, reference?, customerId?, "
                                       "visitorId?, path?, productId?, memberId?}")) -> Accepted:
     """Record page views and product picks of the brand's site (queued; counted by the tracking queue)."""
-    context = auth_context(container, brand_id, ip=request.client.host if request.client else None)
+    context = auth_context(container, brand_id, ip=ip)
     count = site_events.accept(store=context.store, bus=container.bus, brand=context.brand, hasher=context.hasher,
                                body=body, origin=request.headers.get("origin"), ip_hash=context.ip_hash,
                                now=container.clock.now())
