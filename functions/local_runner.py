@@ -40,6 +40,7 @@ def ensure_demo_brand(container: Container) -> bool:
         store=container.store, clock=container.clock,
         data=BrandCreate(id=DEMO_BRAND_ID, name="Demo Brand", widgetAllowedOrigins=["http://localhost:3000"],
                          allowedDomains=["shop.example.com"], homeUrl="https://shop.example.com"),
+        allow_loopback=True,  # the demo brand's widget is served from the developer's localhost
     )
     return True
 

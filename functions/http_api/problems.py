@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.errors import DomainError
+from shared.json_input import MalformedJson
 
 PROBLEM_BASE = "https://docs.popsell.com/problems"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -81,6 +82,14 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
     return errors
 
 
+_FRAMEWORK_PARSE_ERROR = "There was an error parsing the body"
+
+
+def _malformed_json(request: Request, detail: str) -> JSONResponse:
+    return problem_response(request, status=400, code=MalformedJson.code, title=MalformedJson.title, detail=detail,
+                            errors=[{"field": "body", "message": "not valid JSON"}])
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Map every exception to problem+json."""
 
@@ -92,6 +101,8 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if any(error.get("type") == "json_invalid" for error in exc.errors()):
+            return _malformed_json(request, "The body is not valid JSON")
         errors = _validation_errors(exc)
         detail = "Invalid value for: " + ", ".join(error["field"] for error in errors)
         return problem_response(
@@ -100,6 +111,9 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and exc.detail == _FRAMEWORK_PARSE_ERROR:
+            # FastAPI's answer to a body json.loads could not read (too deep, an endless integer, ...).
+            return _malformed_json(request, "The body is not valid JSON (nested too deeply or a number too long)")
         code, title = _HTTP_CODES.get(exc.status_code, ("http-error", "HTTP error"))
         detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else None
         return problem_response(request, status=exc.status_code, code=code, title=title, detail=detail)

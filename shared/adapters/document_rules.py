@@ -16,7 +16,9 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any, Literal
 
+from shared import json_input
 from shared.errors import InvalidInput
+from shared.json_input import MalformedJson
 from shared.ports.store import Document, Filter, PatchOp
 from shared.store_schema import CONTAINERS, ContainerSpec
 
@@ -269,8 +271,8 @@ def decode_continuation(token: str, fingerprint: str) -> tuple[object, str]:
     """The (last value, last id) of a token this query issued; anything else is refused."""
     try:
         padded = token + "=" * (-len(token) % 4)
-        issued_for, last_value, last_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, TypeError, binascii.Error):
+        issued_for, last_value, last_id = json_input.parse(base64.urlsafe_b64decode(padded.encode()))
+    except (MalformedJson, ValueError, TypeError, binascii.Error):
         raise InvalidInput("malformed continuation token", field="continuation") from None
     if issued_for != fingerprint or not isinstance(last_id, str):
         raise InvalidInput("the continuation token belongs to another query", field="continuation")

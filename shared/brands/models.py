@@ -6,13 +6,16 @@ import re
 from datetime import datetime
 from enum import IntEnum
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shared.store_schema import PLATFORM_SCOPE
+from shared.urls import HttpsUrl, WebUrl, origin
 
 BRAND_ID_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,38}[a-z0-9])$")
+MAX_ORIGINS = 50  # widget origins of one brand
+MAX_DOMAINS = 100  # allowed domains of one brand
+MAX_JWKS_KEYS = 20  # a provider's published keys (a handful in practice, rotation included)
 
 
 class Scenario(IntEnum):
@@ -64,13 +67,15 @@ class SocialProviderSettings(BaseModel):
 
     client_id: str = Field(alias="clientId", min_length=1, max_length=300)
     jwks: dict[str, Any]
-    issuers: list[str] | None = None
+    issuers: list[HttpsUrl] | None = Field(None, max_length=10)
 
     @field_validator("jwks")
     @classmethod
     def _has_keys(cls, value: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(value.get("keys"), list) or not value["keys"]:
             raise ValueError("jwks must be a JSON Web Key Set with at least one key")
+        if len(value["keys"]) > MAX_JWKS_KEYS:
+            raise ValueError(f"jwks holds at most {MAX_JWKS_KEYS} keys")
         return value
 SaleChannel = Literal["online", "in_store", "phygital"]
 
@@ -101,16 +106,6 @@ class CommissionRule(BaseModel):
 BrandStatus = Literal["active", "suspended", "contract_ended"]
 
 
-def _check_origin(value: str) -> str:
-    parts = urlsplit(value)
-    local = parts.hostname in {"localhost", "127.0.0.1"}
-    if parts.scheme not in ({"https", "http"} if local else {"https"}) or not parts.hostname:
-        raise ValueError(f"{value!r} is not an https origin")
-    if parts.path not in ("", "/") or parts.query or parts.fragment:
-        raise ValueError(f"{value!r} must be an origin (scheme://host[:port]) without a path")
-    return f"{parts.scheme}://{parts.netloc}".lower()
-
-
 class BrandSettings(BaseModel):
     """The editable part of a brand: what a brand admin (or the operator) may change."""
 
@@ -124,11 +119,12 @@ class BrandSettings(BaseModel):
     # The guide's "Brand opt-in parameter": None (not set) behaves as False.
     brand_opt_in: bool | None = Field(None, alias="brandOptIn")
     attribution_window_days: int = Field(180, ge=1, le=180, alias="attributionWindowDays")
-    widget_allowed_origins: list[str] = Field(default_factory=list, alias="widgetAllowedOrigins")
-    allowed_domains: list[str] = Field(default_factory=list, alias="allowedDomains")
-    home_url: str | None = Field(None, alias="homeUrl")
+    widget_allowed_origins: list[str] = Field(default_factory=list, alias="widgetAllowedOrigins",
+                                              max_length=MAX_ORIGINS)
+    allowed_domains: list[str] = Field(default_factory=list, alias="allowedDomains", max_length=MAX_DOMAINS)
+    home_url: WebUrl | None = Field(None, alias="homeUrl")
     default_locale: str = Field("en", alias="defaultLocale", pattern=r"^[a-z]{2}(-[A-Z]{2})?$")
-    privacy_policy_url: str | None = Field(None, alias="privacyPolicyUrl")
+    privacy_policy_url: WebUrl | None = Field(None, alias="privacyPolicyUrl")
     # Deprecated in v4 (manual entry, private-list import): off unless the brand turns them on.
     manual_contact_entry: bool = Field(False, alias="manualContactEntry")
     social_login: dict[SocialProvider, SocialProviderSettings] = Field(default_factory=dict, alias="socialLogin")
@@ -137,7 +133,7 @@ class BrandSettings(BaseModel):
     @field_validator("widget_allowed_origins")
     @classmethod
     def _origins(cls, values: list[str]) -> list[str]:
-        return sorted({_check_origin(value) for value in values})
+        return sorted({origin(value) for value in values})
 
     def allows_host(self, host: str | None) -> bool:
         """Whether a URL's host is one of the brand's allowed domains or a subdomain of one."""
@@ -211,11 +207,11 @@ class BrandUpdate(BaseModel):
     registration: dict[str, bool] | None = None
     brand_opt_in: bool | None = Field(None, alias="brandOptIn")
     attribution_window_days: int | None = Field(None, alias="attributionWindowDays")
-    widget_allowed_origins: list[str] | None = Field(None, alias="widgetAllowedOrigins")
-    allowed_domains: list[str] | None = Field(None, alias="allowedDomains")
-    home_url: str | None = Field(None, alias="homeUrl")
+    widget_allowed_origins: list[str] | None = Field(None, alias="widgetAllowedOrigins", max_length=MAX_ORIGINS)
+    allowed_domains: list[str] | None = Field(None, alias="allowedDomains", max_length=MAX_DOMAINS)
+    home_url: WebUrl | None = Field(None, alias="homeUrl")
     default_locale: str | None = Field(None, alias="defaultLocale")
-    privacy_policy_url: str | None = Field(None, alias="privacyPolicyUrl")
+    privacy_policy_url: WebUrl | None = Field(None, alias="privacyPolicyUrl")
     manual_contact_entry: bool | None = Field(None, alias="manualContactEntry")
     social_login: dict[SocialProvider, SocialProviderSettings] | None = Field(None, alias="socialLogin")
     commission_rules: list[CommissionRule] | None = Field(None, alias="commissionRules", max_length=200)

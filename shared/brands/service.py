@@ -12,6 +12,7 @@ from shared.clock import Clock, isoformat
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.ports.store import BrandStore, DocumentConflict, DocumentNotFound, DocumentStore, EtagMismatch
 from shared.store_schema import PLATFORM_SCOPE
+from shared.urls import is_loopback
 
 CONTAINER = "brands"
 _MAX_UPDATE_ATTEMPTS = 5
@@ -45,13 +46,29 @@ def _new_key(clock: Clock) -> IntegrationKey:
     return IntegrationKey(kid=f"k{secrets.token_hex(4)}", secret=secrets.token_urlsafe(32), created_at=clock.now())
 
 
-def create(*, store: DocumentStore, clock: Clock, data: BrandCreate) -> tuple[Brand, IntegrationKeyCreated]:
-    """Create a brand with the guide's defaults and a first integration key (its secret shown once)."""
+def refuse_loopback(brand: Brand) -> None:
+    """Outside local runs a brand's pages and widget origins are public sites, never a developer's machine."""
+    urls = {"homeUrl": brand.home_url, "privacyPolicyUrl": brand.privacy_policy_url}
+    urls |= {f"widgetAllowedOrigins.{index}": value for index, value in enumerate(brand.widget_allowed_origins)}
+    errors = [{"field": field, "message": "a loopback address (localhost) is for local runs only"}
+              for field, value in urls.items() if is_loopback(value)]
+    if errors:
+        raise InvalidInput("Invalid value for: " + ", ".join(error["field"] for error in errors), errors=errors)
+
+
+def create(*, store: DocumentStore, clock: Clock, data: BrandCreate,
+           allow_loopback: bool = False) -> tuple[Brand, IntegrationKeyCreated]:
+    """Create a brand with the guide's defaults and a first integration key (its secret shown once).
+
+    `allow_loopback`: local runs only, where the brand's site may be a developer's localhost.
+    """
     now = clock.now()
     key = _new_key(clock)
     brand = Brand.model_validate(
         {**data.model_dump(by_alias=True), "createdAt": now, "updatedAt": now, "integrationKeys": [key]}
     )
+    if not allow_loopback:
+        refuse_loopback(brand)
     try:
         _registry(store).create(CONTAINER, _to_document(brand))
     except DocumentConflict as exc:
@@ -90,7 +107,7 @@ def _merge(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _modify(store: DocumentStore, clock: Clock, brand_id: str, change) -> Brand:
+def _modify(store: DocumentStore, clock: Clock, brand_id: str, change, check=None) -> Brand:
     """Load, apply `change(doc) -> doc`, validate and replace with the etag; retry when a writer raced us."""
     registry = _registry(store)
     for _ in range(_MAX_UPDATE_ATTEMPTS):
@@ -105,6 +122,8 @@ def _modify(store: DocumentStore, clock: Clock, brand_id: str, change) -> Brand:
             brand = Brand.model_validate(candidate)
         except ValidationError as exc:
             raise invalid_input(exc) from exc
+        if check is not None:
+            check(brand)
         try:
             registry.replace(CONTAINER, _to_document(brand), etag=etag)
         except EtagMismatch:
@@ -113,10 +132,12 @@ def _modify(store: DocumentStore, clock: Clock, brand_id: str, change) -> Brand:
     raise Conflict("Brand was changed concurrently; try again")
 
 
-def update(*, store: DocumentStore, clock: Clock, brand_id: str, changes: BrandUpdate) -> Brand:
+def update(*, store: DocumentStore, clock: Clock, brand_id: str, changes: BrandUpdate,
+           allow_loopback: bool = False) -> Brand:
     """Apply a partial update of the settings; nested objects (retention, registration) merge."""
     given = changes.model_dump(by_alias=True, exclude_unset=True)
-    return _modify(store, clock, brand_id, lambda doc: _merge(doc, given))
+    return _modify(store, clock, brand_id, lambda doc: _merge(doc, given),
+                   check=None if allow_loopback else refuse_loopback)
 
 
 def set_status(*, store: DocumentStore, clock: Clock, brand_id: str, status: BrandStatus) -> Brand:

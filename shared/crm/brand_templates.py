@@ -19,10 +19,11 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from shared.brands.models import Brand
-from shared.crm.campaigns import check_link, https_url
+from shared.crm.campaigns import check_link
 from shared.errors import Conflict, DomainError, InvalidInput, NotFound
 from shared.identity.models import CamelModel
 from shared.ports.store import BrandStore, EtagMismatch, Filter
+from shared.urls import https_url
 
 log = logging.getLogger(__name__)
 

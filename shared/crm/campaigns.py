@@ -30,6 +30,7 @@ from shared.emails.service import enqueue_email
 from shared.errors import Conflict, InvalidInput, RateLimited
 from shared.identity.models import CamelModel, Member
 from shared.ports.store import BrandStore, DocumentConflict, EtagMismatch, Filter
+from shared.urls import https_url
 
 if TYPE_CHECKING:
     from shared.bootstrap import Container
@@ -46,13 +47,6 @@ PAGE = 500
 
 
 MANUAL_FIELDS = ("title", "text", "link")
-
-
-def https_url(value: str) -> str:
-    """A pydantic check: an absolute https URL."""
-    if urlsplit(value).scheme != "https" or not urlsplit(value).hostname:
-        raise ValueError("must be an https URL")
-    return value
 
 
 class CampaignCreate(CamelModel):

@@ -10,14 +10,14 @@ email record (id = Mailjet `CustomID` = our message id) when the payload carries
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from shared import json_input
 from shared.brands import service as brands
 from shared.brands.models import Brand
 from shared.clock import Clock
@@ -28,6 +28,7 @@ from shared.crm.models import Contact, EmailStatus
 from shared.emails.models import EMAILS_CONTAINER
 from shared.emails.service import email_record_id
 from shared.errors import InvalidInput, NotFound, PermanentError
+from shared.json_input import MalformedJson
 from shared.messaging.worker import register
 from shared.ports.bus import QUEUE_PROVIDER_EVENTS, MessageBus, OutgoingMessage, ReceivedMessage
 from shared.ports.store import BrandStore, DocumentConflict, DocumentNotFound, DocumentStore
@@ -37,6 +38,7 @@ NONCES = "nonces"
 # Mailjet retries a refused call for 24 h and Service Bus redelivers within minutes: a month covers both.
 MARKER_TTL = timedelta(days=30)
 MAX_BATCH = 1000
+MAX_UNIX_TIME = 253_402_300_799  # 9999-12-31T23:59:59Z
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +52,10 @@ class MailjetEvent(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
     event: str = Field(min_length=1, max_length=20)
-    time: int = Field(ge=0)
-    message_id: int | str = Field(alias="MessageID")
+    # Bounded: a time past year 9999 or an id of thousands of digits is bad input, not a crash later.
+    time: int = Field(ge=0, le=MAX_UNIX_TIME)
+    message_id: Annotated[int, Field(ge=0, lt=2**63)] | Annotated[str, Field(min_length=1, max_length=100)] = Field(
+        alias="MessageID")
     email: str | None = Field(None, max_length=320)
     custom_id: str | None = Field(None, alias="CustomID", max_length=200)
     payload: str | None = Field(None, alias="Payload", max_length=2000)
@@ -91,8 +95,8 @@ def _payload_ids(payload: str | None) -> tuple[str | None, str | None]:
     if not payload:
         return None, None
     try:
-        data = json.loads(payload)
-    except json.JSONDecodeError:
+        data = json_input.parse(payload)
+    except MalformedJson:
         return None, None
     if not isinstance(data, dict):
         return None, None
@@ -104,8 +108,8 @@ def _payload_ids(payload: str | None) -> tuple[str | None, str | None]:
 def _payload_campaign(payload: str | None) -> str | None:
     """The campaign id of the sender's event payload, if any."""
     try:
-        data = json.loads(payload) if payload else None
-    except json.JSONDecodeError:
+        data = json_input.parse(payload) if payload else None
+    except MalformedJson:
         return None
     value = data.get("campaignId") if isinstance(data, dict) else None
     return value if isinstance(value, str) and value else None

@@ -37,9 +37,9 @@ class _Body(BaseModel):
 
     @field_validator("tags")
     @classmethod
-    def _clean_tags(cls, values: list[str] | None) -> list[str] | None:
-        if values is None:
-            return None
+    def _clean_tags(cls, values: list[str] | None) -> list[str]:
+        if values is None:  # null clears the tags (a list field is never stored as null)
+            return []
         cleaned = sorted({value.strip() for value in values if value.strip()})
         if any(len(value) > 40 for value in cleaned):
             raise ValueError("a tag has at most 40 characters")

@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from shared import json_input
 from shared.brands.models import Brand
 from shared.clock import isoformat
 from shared.errors import InvalidInput
@@ -33,6 +34,7 @@ from shared.identity.directory_index import (
     sort_key,
 )
 from shared.identity.models import CamelModel, GeoPoint
+from shared.json_input import MalformedJson
 from shared.ports.blobs import CONTAINER_UGC, BlobStore
 from shared.ports.store import BrandStore, Document, Filter
 
@@ -200,8 +202,8 @@ def _encode(fingerprint: str, key: tuple) -> str:
 
 def _decode(token: str, fingerprint: str, shape: tuple[type, ...]) -> tuple:
     try:
-        issued_for, key = json.loads(base64.urlsafe_b64decode((token + "=" * (-len(token) % 4)).encode()))
-    except (ValueError, TypeError, binascii.Error):
+        issued_for, key = json_input.parse(base64.urlsafe_b64decode((token + "=" * (-len(token) % 4)).encode()))
+    except (MalformedJson, ValueError, TypeError, binascii.Error):
         raise _invalid("continuation", "malformed continuation token") from None
     if issued_for != fingerprint:
         raise _invalid("continuation", "the continuation token belongs to another query")

@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from shared import json_input
 from shared.errors import TransientError
+from shared.json_input import MalformedJson
 
 QUEUE_EMAILS = "emails"
 QUEUE_TRACKING_EVENTS = "tracking-events"
@@ -35,8 +37,8 @@ def encode_body(body: dict[str, Any]) -> str:
 def decode_body(data: bytes | str) -> dict[str, Any]:
     """Parse a message body; raises ValueError unless it is a JSON object (a malformed message)."""
     try:
-        body = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        body = json_input.parse(data)
+    except MalformedJson as exc:
         raise ValueError("message body is not JSON") from exc
     if not isinstance(body, dict):
         raise ValueError("message body is not a JSON object")

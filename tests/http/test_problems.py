@@ -26,8 +26,9 @@ def test_wrong_method_is_a_problem(client):
 def test_malformed_json_names_the_body(client, manager_token):
     response = client.post("/api/v1/manager/brands", content=b"{not json", headers={
         **manager_token("operator"), "Content-Type": "application/json"})
-    assert response.status_code == 422
+    assert response.status_code == 400  # was 422 "Invalid value for: 1": malformed JSON is a 400 (issue 11)
     assert response.headers["content-type"] == PROBLEM
+    assert response.json()["detail"] == "The body is not valid JSON"
 
 
 def test_missing_field_is_named(client, manager_token):

@@ -43,7 +43,8 @@ def create_brand(data: BrandCreate, container: ContainerDep, response: Response)
 
     The first integration key's secret is in this response and never shown again.
     """
-    brand, key = brands.create(store=container.store, clock=container.clock, data=data)
+    brand, key = brands.create(store=container.store, clock=container.clock, data=data,
+                               allow_loopback=container.settings.env == "local")
     response.headers["Location"] = f"/api/v1/manager/brands/{brand.id}"
     return BrandCreated(brand=_read(brand), integrationKey=key)
 
@@ -77,7 +78,8 @@ def update_brand(
     brand: ManagedBrand, changes: Annotated[BrandUpdate, Body()], container: ContainerDep
 ) -> BrandRead:
     """Change programme settings (brand admin or operator); nested objects merge, unknown fields are refused."""
-    updated = brands.update(store=container.store, clock=container.clock, brand_id=brand.id, changes=changes)
+    updated = brands.update(store=container.store, clock=container.clock, brand_id=brand.id, changes=changes,
+                            allow_loopback=container.settings.env == "local")
     return _read(updated)
 
 

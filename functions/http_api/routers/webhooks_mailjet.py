@@ -11,7 +11,6 @@ import base64
 import binascii
 import hashlib
 import hmac
-import json
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -20,6 +19,7 @@ from pydantic import BaseModel
 from functions.http_api.access import access
 from functions.http_api.deps import ContainerDep
 from functions.http_api.problems import problem_responses
+from shared import json_input
 from shared.config import Settings
 from shared.crm import provider_events
 from shared.errors import InvalidInput, Unauthorized
@@ -65,10 +65,7 @@ async def mailjet_events(request: Request, container: ContainerDep) -> WebhookAc
     raw = await request.body()
     if len(raw) > MAX_BODY:
         raise InvalidInput("The body is too large", errors=[{"field": "body", "message": "too large"}])
-    try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidInput("The body is not JSON", errors=[{"field": "body", "message": "not JSON"}]) from exc
+    data = json_input.parse(raw)
     events = provider_events.parse_mailjet(data, container.hasher)
     count = await run_in_threadpool(provider_events.enqueue, container.bus, events)
     return WebhookAccepted(accepted=count)
