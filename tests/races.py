@@ -55,19 +55,30 @@ class CrashPoint:
     """Counts the store's writes to `containers`; the `at`-th one raises Crash instead of writing (0: never)."""
 
     def __init__(self, monkeypatch, containers: Iterable[str]) -> None:
-        self.containers, self.at, self.writes = frozenset(containers), 0, 0
+        self.containers, self.at, self.writes, self.fired = frozenset(containers), 0, 0, False
         for method in WRITES:
             monkeypatch.setattr(SqliteBrandStore, method, self._guarded(getattr(SqliteBrandStore, method)))
 
     def arm(self, at: int) -> None:
         """Crash at the `at`-th counted write from now on (0 disarms)."""
-        self.at, self.writes = at, 0
+        self.at, self.writes, self.fired = at, 0, False
+
+    def during(self, at: int, call: Callable[[], Any]) -> Any:
+        """Make `call` crash at its `at`-th counted write; its answer, None when the crash reached the caller."""
+        self.arm(at)
+        try:
+            return call()
+        except Crash:
+            return None  # a test client re-raises what the app answered with a 500
+        finally:
+            self.at = 0  # disarmed; `fired` and `writes` tell what happened
 
     def _guarded(self, real):
         def write(store, container, *args, **kwargs):
             if container in self.containers:
                 self.writes += 1
                 if self.writes == self.at:
+                    self.fired = True
                     raise Crash(f"crash before write {self.at} ({real.__name__} {container})")
             return real(store, container, *args, **kwargs)
 
