@@ -208,7 +208,7 @@ def _finish(store: BrandStore, brand: Brand, hasher: Hasher, order: dict[str, An
     settled = _settle(store, order["id"], now)
     # Left to another holder (perhaps a crashed one), the ledger is not known right: the next re-post repairs.
     ops = _contact(store, brand, hasher, order, data, now) + ([PatchOp("set", "effects", "applied")] if settled else [])
-    return store.patch(CONTAINER, order["id"], ops)
+    return store.patch(CONTAINER, order["id"], ops) if ops else get(store, order["id"])[0]
 
 
 def place(*, store: BrandStore, platform: BrandStore, brand: Brand, hasher: Hasher, master_key: str,
