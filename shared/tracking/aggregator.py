@@ -16,9 +16,10 @@ the claim, so a retry writes them again harmlessly. Counter increments are appli
 claims: a crash (or a store failure) after claiming and before the patches loses those events'
 counts (at most one batch, rare, shown as an under-count in a dashboard) but a redelivery can
 never add them twice. A failure before the claims leaves nothing claimed, so the retry is
-clean. Claims live SEEN_TTL (a click refused as a self-click or a flood: the attribution window), far past Service Bus duplicate detection (10 minutes) and the
+clean. Claims live SEEN_TTL, far past Service Bus duplicate detection (10 minutes) and the
 redelivery horizon (10 deliveries, one-minute locks), with room for a dead-lettered batch
-resubmitted within the week.
+resubmitted within the week; the claim of a click refused as a self-click or a flood lives the
+brand's attribution window, as long as that click's reference could attribute.
 """
 
 from __future__ import annotations
