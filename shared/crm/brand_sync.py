@@ -166,17 +166,23 @@ def upsert(*, store: BrandStore, brand: Brand, external_id: str, data: SyncedCon
     email_hash = hasher("email", contact_data.email) if contact_data.email else None
     if blacklist.is_blocked(store, email_hash):
         raise service.ContactBlacklisted("This address cannot be added to any member's contacts")
+    contact, created = None, False
     existing = _same_email_contact(store, member.id, email_hash)
-    if existing and existing[0].status == "active":
+    if not (existing and existing[0].status == "active"):
+        try:
+            contact = service.create(store=store, brand=brand, member=member, data=contact_data,
+                                     source=ContactSource.BRAND_SYNC, hasher=hasher, now=now,
+                                     params=sources.SourceInput(imported_opt_in=data.opt_in))
+            created = True
+        except service.ContactExists:
+            # Created meanwhile by a concurrent call (another record, an order): that contact is this person.
+            existing = _same_email_contact(store, member.id, email_hash)
+            if not (existing and existing[0].status == "active"):
+                raise
+    if contact is None and existing is not None:
         # The member already has this person (another source): the record now names that contact.
         contact = _update(store=store, brand=brand, contact=existing[0], etag=existing[1], data=data, hasher=hasher,
                           now=now)
-        created = False
-    else:
-        contact = service.create(store=store, brand=brand, member=member, data=contact_data,
-                                 source=ContactSource.BRAND_SYNC, hasher=hasher, now=now,
-                                 params=sources.SourceInput(imported_opt_in=data.opt_in))
-        created = True
     if found:
         # The brand deleted the record, then sent it again: a new contact, the key re-pointed.
         repository.release_key(store, EXTERNAL_KEY, key, found[0].id)

@@ -106,9 +106,15 @@ def from_order(*, store: BrandStore, brand: Brand, data: OrderContact, hasher: s
         # The call's brand opt-in parameter decides; when absent, the brand's own setting (unset: false).
         rule_brand = brand if data.brand_opt_in is None else brand.model_copy(
             update={"brand_opt_in": data.brand_opt_in})
-        contact = service.create(store=store, brand=rule_brand, member=member, data=customer,
-                                 source=ContactSource.ORDER, hasher=hasher, now=now)
-        created = True
+        try:
+            contact = service.create(store=store, brand=rule_brand, member=member, data=customer,
+                                     source=ContactSource.ORDER, hasher=hasher, now=now)
+            created = True
+        except service.ContactExists:
+            # Created meanwhile (another order of this person, the member): that contact is theirs.
+            if (contact := _member_contact_by_email(store, member.id, email_hash)) is None:
+                raise
+            created = False
     if not repository.claim_key(store, ORDER_KEY, key, contact.id, "contact"):
         # The same order arrived twice at once: the first call's contact stands.
         if created:

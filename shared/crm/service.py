@@ -19,11 +19,20 @@ from shared.crm.models import BLOCKING_EMAIL_STATUSES, ChangeHistory, Contact, C
 from shared.crm.views import ContactCreate, ContactUpdate
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.identity.models import Member
-from shared.ports.store import BrandStore, DocumentNotFound, Filter, Page
+from shared.ports.store import BrandStore, DocumentConflict, DocumentNotFound, Filter, Page
 
 CONTACTS = "contacts"
 Hasher = Callable[[str, str], str]
+# Slots of a member's email key: a contact whose email was edited keeps its id, so the next contact
+# with its old address takes the next slot (see `_insert`); more than a few edits back and forth is absurd.
+_EMAIL_SLOTS = 8
 log = logging.getLogger(__name__)
+
+
+class ContactExists(Conflict):
+    """The member already has a contact with this address (the problem type stays the plain `conflict`)."""
+
+    title = "This contact is already in your CRM"
 
 
 class ContactBlacklisted(Conflict):
@@ -85,11 +94,12 @@ def create(
     email_hash = hasher("email", data.email) if data.email else None
     if blacklist.is_blocked(store, email_hash):
         raise ContactBlacklisted("This address cannot be added to any member's contacts")
+    # Contacts stored before keyed ids (random ids), and those whose email was edited, are found by query.
     if email_hash and store.query(CONTACTS, filters=[Filter("memberId", "=", member.id),
                                                      Filter("emailHash", "=", email_hash)], page_size=1).items:
-        raise Conflict("This contact is already in your CRM")
+        raise ContactExists("This contact is already in your CRM")
     contact = Contact(
-        id=f"ct-{uuid.uuid4().hex}", member_id=member.id, email_hash=email_hash,
+        id=_contact_id(hasher, member.id, email_hash, 0), member_id=member.id, email_hash=email_hash,
         customer_id_hash=hasher("customer_id", data.customer_id) if data.customer_id else None,
         email_status=EmailStatus.NOT_VERIFIED if state.member == MemberOptIn.OPT_IN_BLOG_PENDING else EmailStatus.VALID,
         history=ChangeHistory(created_by=source, created_at=now), recorded_at=now,
@@ -97,9 +107,40 @@ def create(
         **data.model_dump(exclude_none=True, exclude={"address"}),
         address=data.address or {},
     ).with_consent(state)
-    store.create(CONTACTS, to_document(contact, brand))
+    contact = _insert(store, brand, hasher, contact)
     log.info("contact %s created by member %s from %s", contact.id, member.id, source.value)
     return contact
+
+
+def _contact_id(hasher: Hasher, member_id: str, email_hash: str | None, slot: int) -> str:
+    """A contact's id: random without an email, else keyed by member and address, so the store refuses a twin."""
+    if email_hash is None:
+        return f"ct-{uuid.uuid4().hex}"
+    keyed = hasher("member", f"contact:{member_id}:{email_hash}")[:32]
+    return f"ct-{keyed}" if slot == 0 else f"ct-{keyed}-{slot}"
+
+
+def _insert(store: BrandStore, brand: Brand, hasher: Hasher, contact: Contact) -> Contact:
+    """Create the contact; with an email, its keyed id makes concurrent twins lose the create (409)."""
+    slot = 0
+    for _ in range(_EMAIL_SLOTS * 2):
+        try:
+            store.create(CONTACTS, to_document(contact, brand))
+            return contact
+        except DocumentConflict:
+            if contact.email_hash is None:
+                raise
+        holder = store.find(CONTACTS, contact.id)
+        if holder is None:
+            continue  # withdrawn meanwhile (a lost brand-sync race): the slot is free again
+        if holder.get("emailHash") == contact.email_hash:
+            raise ContactExists("This contact is already in your CRM")
+        # The slot's contact changed its address since it was created: the next slot is this address's.
+        slot += 1
+        if slot == _EMAIL_SLOTS:
+            break
+        contact = contact.model_copy(update={"id": _contact_id(hasher, contact.member_id, contact.email_hash, slot)})
+    raise ContactExists("This contact is already in your CRM")
 
 
 def _load(store: BrandStore, contact_id: str) -> tuple[Contact, str | None]:

@@ -11,7 +11,10 @@ The first rule that applies wins, each with its reason code:
 6. dedicated_member — else the customer's dedicated member;
 7. none.
 Only an active member earns: a rule naming a blocked, unsubscribed, ended or erased member is
-skipped (and said so in the explanation) and the next rule is tried.
+skipped (and said so in the explanation) and the next rule is tried. Nor does a click the tracking
+queue refused as a self-click or a flood: rules 3 and 4 skip a reference or a visit of such a click
+(`click_verdicts`, noted as `click-rejected` with the reason) and the next rule, or an older visit,
+is tried. A click the queue has not judged yet (or never received) is not refused.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from shared.errors import NotFound
 from shared.identity import repository
 from shared.ports.store import BrandStore
 from shared.sales import conversations, dedicated
-from shared.tracking import link_codes, reference, visits
+from shared.tracking import click_verdicts, link_codes, reference, visits
 from shared.tracking.model import NO_SOURCE, NO_TARGET, AttributionReason
 
 
@@ -75,6 +78,16 @@ class _Run:
         self.notes.append({"rule": reason, "memberId": member_id, "skipped": "member-not-active"})
         return False
 
+    def genuine(self, click_id: str, clicked_at: datetime) -> bool:
+        """False (and noted once) when the tracking queue refused this click in a way that does not earn."""
+        why = click_verdicts.rejected(self.store, click_id, clicked_at)
+        if why is None:
+            return True
+        note = {"rule": "last_click", "skipped": "click-rejected", "why": why, "clickId": click_id}
+        if note not in self.notes:
+            self.notes.append(note)
+        return False
+
     def decide(self, member_id: str, reason: AttributionReason, source: str = NO_SOURCE,
                target_kind: str = NO_TARGET, **facts: Any) -> Attribution:
         explanation = {"windowDays": self.window_days, "placedAt": isoformat(self.facts.placed_at), **facts}
@@ -100,7 +113,7 @@ def _by_reference(run: _Run, platform: BrandStore, brand_id: str, master_key: st
         run.notes.append({"rule": "last_click", "skipped": "click-outside-window",
                           "clickedAt": isoformat(ref.clicked_at)})
         return None
-    if not run.active(link.member_id, "last_click"):
+    if not run.genuine(ref.click_id, ref.clicked_at) or not run.active(link.member_id, "last_click"):
         return None
     return run.decide(link.member_id, "last_click", link.source, link.target_kind, via="attribution_ref",
                       code=link.code, clickId=ref.click_id, clickedAt=isoformat(ref.clicked_at),
@@ -108,8 +121,12 @@ def _by_reference(run: _Run, platform: BrandStore, brand_id: str, master_key: st
 
 
 def _by_visit(run: _Run) -> Attribution | None:
+    def genuine(visit: visits.VisitRecord) -> bool:
+        return run.genuine(visit.click_id, visit.at)
+
     found = [visit for key in (run.facts.customer_key, run.facts.visitor_key) if key
-             and (visit := visits.last_visit(run.store, key, since=run.since, until=run.facts.placed_at))]
+             and (visit := visits.last_visit(run.store, key, since=run.since, until=run.facts.placed_at,
+                                             keep=genuine))]
     if not found:
         return None
     visit = max(found, key=lambda item: item.at)

@@ -1,11 +1,12 @@
 """Orders from brand platforms: recorded once, attributed with a reason, counted, commissioned.
 
-The order id is the document id, so the same order posted twice is one document: the call that
-wins the create (and, later, each update / refund / cancel that wins the etag-guarded replace)
-is the only one that applies the effects: counter increments, ledger, CRM contact. A crash
-between the write and its counter increments loses them rather than counting twice; the ledger
-and the contact are state-based, so a replay of the same post repairs them. The brand's customer
-ID and the site's temporary visitor id are keyed hashes from the first line of the service on.
+The order id is the document id, so the same order posted twice is one document. Each write of
+the order (its create, and each update / refund / cancel winning the etag-guarded replace) also
+writes the counter changes it causes as pending on the order; they are then counted exactly once
+(`order_counts`), by this call or, after a crash, by the next call on the order (a retried change,
+a re-post). The ledger and the contact are state-based, so a re-post of the same order repairs
+them. The brand's customer ID and the site's temporary visitor id are keyed hashes from the first
+line of the service on.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import json
 import logging
 import uuid
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, get_args
 
 from pydantic import ValidationError
@@ -29,11 +31,11 @@ from shared.crm.views import ContactCreate
 from shared.errors import Conflict, DomainError, InvalidInput, NotFound
 from shared.identity import repository, sso
 from shared.ports.store import BrandStore, DocumentConflict, EtagMismatch, Filter, PatchOp, filtered_page
-from shared.sales import commissions, ledger
+from shared.sales import commissions, ledger, order_counts
 from shared.sales.attribution import Attribution, OrderFacts, attribute
 from shared.sales.models import MemberOrderRead, OrderCreate, OrderLine, OrderRead, OrderUpdate, RefundCreate
-from shared.tracking import counters, visits
-from shared.tracking.model import AttributionReason, day_of
+from shared.tracking import visits
+from shared.tracking.model import AttributionReason
 
 CONTAINER = "orders"
 # An order "placed" in the future would stretch the attribution window forward.
@@ -121,18 +123,14 @@ def entry_ids(order: dict[str, Any]) -> list[str]:
     return ids + ([f"{order_id}:x"] if order["status"] == "cancelled" else [])
 
 
-def _count(store: BrandStore, order: dict[str, Any], **deltas: int) -> None:
-    attribution = order["attribution"]
-    if attribution["memberId"] is None:
-        return
-    currency = order["currency"]
-    named = {"orders": deltas.get("orders", 0), "refunds": deltas.get("refunds", 0),
-             f"salesMinor.{currency}": deltas.get("sales", 0),
-             f"commissionMinor.{currency}": deltas.get("commission", 0)}
-    increments = counters.for_member(attribution["memberId"], day_of(parse_instant(order["placedAt"])),
-                                     attribution["source"], attribution["targetKind"],
-                                     {path: value for path, value in named.items() if value})
-    counters.apply(store, increments)
+def _count(store: BrandStore, order_id: str) -> None:
+    """Count the order's pending counter changes once each, record them on the order, then sweep the marks."""
+    order, _ = get(store, order_id)
+    token = uuid.uuid4().hex
+    for entry in order_counts.pending(order):
+        marks = order_counts.count(store, order, entry, token=token)
+        _transition(store, order_id, partial(order_counts.recorded, change=entry["change"], marks=marks))
+    order_counts.sweep(store, get(store, order_id)[0])
 
 
 def _change(cause: str, suffix: str) -> dict[str, str]:
@@ -140,22 +138,22 @@ def _change(cause: str, suffix: str) -> dict[str, str]:
     return {"cause": cause, "suffix": suffix}
 
 
-def _settle(store: BrandStore, order_id: str, now: datetime) -> None:
-    """Bring the ledger to the order's latest state, one caller at a time per order.
+def _settle(store: BrandStore, order_id: str, now: datetime) -> bool:
+    """Bring the ledger to the order's latest state, one caller at a time per order; False when left to another.
 
     Two refunds of one order at the same moment must not both compute an adjustment from the same
     ledger. So the settling caller marks the order (`ledgerLock`, etag-guarded), settles, and
     unmarks it under the etag it holds: a change landing meanwhile changes that etag, and the
     holder settles again with the newer state. A caller finding the order marked leaves the work
     to the holder, which cannot miss its change. A mark older than a minute is a crashed caller's
-    and is taken over.
+    and is taken over (until then, a caller finding it cannot tell a crashed holder from a live one).
     """
     token = uuid.uuid4().hex
     for _ in range(_RETRIES):
         order, etag = get(store, order_id)
         mark = order.get("ledgerLock")
         if mark and mark["token"] != token and parse_instant(mark["at"]) > now - _LOCK_STALE:
-            return
+            return False
         try:
             order = store.replace(CONTAINER, order | {"ledgerLock": {"token": token, "at": isoformat(now)}},
                                   etag=etag)
@@ -168,11 +166,11 @@ def _settle(store: BrandStore, order_id: str, now: datetime) -> None:
             released = {key: value for key, value in order.items() if key != "ledgerLock"}
             try:
                 store.replace(CONTAINER, released, etag=order["_etag"])
-                return
+                return True
             except EtagMismatch:
                 order, _ = get(store, order_id)  # the order changed while we settled: settle its new state
                 if (order.get("ledgerLock") or {}).get("token") != token:
-                    return  # taken over as stale: the new holder settles
+                    return False  # taken over as stale: the new holder settles
     raise Conflict("The order changed during the call; try again")
 
 
@@ -207,9 +205,10 @@ def _contact(store: BrandStore, brand: Brand, hasher: Hasher, order: dict[str, A
 
 def _finish(store: BrandStore, brand: Brand, hasher: Hasher, order: dict[str, Any], data: OrderCreate,
             now: datetime) -> dict[str, Any]:
-    _settle(store, order["id"], now)
-    ops = _contact(store, brand, hasher, order, data, now) + [PatchOp("set", "effects", "applied")]
-    return store.patch(CONTAINER, order["id"], ops)
+    settled = _settle(store, order["id"], now)
+    # Left to another holder (perhaps a crashed one), the ledger is not known right: the next re-post repairs.
+    ops = _contact(store, brand, hasher, order, data, now) + ([PatchOp("set", "effects", "applied")] if settled else [])
+    return store.patch(CONTAINER, order["id"], ops) if ops else get(store, order["id"])[0]
 
 
 def place(*, store: BrandStore, platform: BrandStore, brand: Brand, hasher: Hasher, master_key: str,
@@ -234,7 +233,7 @@ def place(*, store: BrandStore, platform: BrandStore, brand: Brand, hasher: Hash
                        voucher_member_id=_voucher_member(store, hasher, data.voucher_code))
     decided: Attribution = attribute(store=store, platform=platform, brand=brand, master_key=master_key, facts=facts)
     lines, full = _priced_lines(brand, data.channel, data.currency, data.lines, decided.member_id is not None)
-    order = {
+    order = order_counts.with_change({
         "id": data.order_id, "orderId": data.order_id, "channel": data.channel, "placedAt": isoformat(placed_at),
         "currency": data.currency, "amountMinor": data.amount_minor, "lines": lines, "status": "placed",
         "fullCommissionMinor": full, "commissionMinor": full, "refundedMinor": 0, "refunds": [], "version": 0,
@@ -244,14 +243,14 @@ def place(*, store: BrandStore, platform: BrandStore, brand: Brand, hasher: Hash
         "voucherPresented": data.voucher_code is not None, "fingerprint": fingerprint,
         "contactId": None, "contactRefused": None, "effects": "pending",
         "createdAt": isoformat(now), "updatedAt": isoformat(now),
-    }
+    }, "commission", orders=1, sales=data.amount_minor, commission=full)
     try:
         created = store.create(CONTAINER, order)
     except DocumentConflict:
         # The same order posted concurrently: the other call applies the effects.
         return _replay(store, brand, hasher, store.get(CONTAINER, data.order_id), data, fingerprint, now,
                        repair=False), False
-    _count(store, created, orders=1, sales=data.amount_minor, commission=full)
+    _count(store, data.order_id)
     log.info("order %s attributed (%s) to %s", data.order_id, decided.reason, decided.member_id)
     return to_read(_finish(store, brand, hasher, created, data, now)), True
 
@@ -260,7 +259,11 @@ def _replay(store: BrandStore, brand: Brand, hasher: Hasher, existing: dict[str,
             fingerprint: str, now: datetime, repair: bool = True) -> OrderRead:
     if existing["fingerprint"] != fingerprint:
         raise OrderConflict(f"Order {data.order_id} exists with another content")
-    if repair and existing.get("effects") != "applied" and existing["status"] == "placed" and existing["version"] == 0:
+    if not repair:
+        return to_read(existing)
+    _count(store, existing["id"])  # what a crashed call left pending (and any mark it left behind)
+    existing, _ = get(store, existing["id"])
+    if existing.get("effects") != "applied" and existing["status"] == "placed" and existing["version"] == 0:
         existing = _finish(store, brand, hasher, existing, data, now)
     return to_read(existing)
 
@@ -294,18 +297,13 @@ def update(*, store: BrandStore, brand: Brand, order_id: str, data: OrderUpdate,
             return None
         due = commissions.due_after_refunds(full, amount_minor=data.amount_minor,
                                             refunded_minor=order["refundedMinor"])
-        return order | {"amountMinor": data.amount_minor, "lines": lines, "fullCommissionMinor": full,
-                        "commissionMinor": due, "version": order["version"] + 1, "updatedAt": isoformat(now),
-                        "ledgerChange": _change("update", f"u{order['version'] + 1}")}
+        suffix = f"u{order['version'] + 1}"
+        return order_counts.with_change(order | {
+            "amountMinor": data.amount_minor, "lines": lines, "fullCommissionMinor": full, "commissionMinor": due,
+            "version": order["version"] + 1, "updatedAt": isoformat(now), "ledgerChange": _change("update", suffix),
+        }, suffix, sales=data.amount_minor - order["amountMinor"], commission=due - order["commissionMinor"])
 
-    result = _transition(store, order_id, change)
-    if result is None:
-        return to_read(get(store, order_id)[0])
-    before, after = result
-    _count(store, after, sales=after["amountMinor"] - before["amountMinor"],
-           commission=after["commissionMinor"] - before["commissionMinor"])
-    _settle(store, order_id, now)
-    return to_read(after)
+    return _after_change(store, order_id, _transition(store, order_id, change), now)
 
 
 def refund(*, store: BrandStore, order_id: str, data: RefundCreate, now: datetime) -> OrderRead:
@@ -325,21 +323,16 @@ def refund(*, store: BrandStore, order_id: str, data: RefundCreate, now: datetim
                 "lines": [line.model_dump(mode="json", by_alias=True) for line in data.lines or []]}
         due = commissions.due_after_refunds(order["fullCommissionMinor"], amount_minor=order["amountMinor"],
                                             refunded_minor=refunded)
-        return order | {"refunds": [*order["refunds"], item], "refundedMinor": refunded, "commissionMinor": due,
-                        "status": "refunded" if refunded == order["amountMinor"] else "placed",
-                        "updatedAt": isoformat(now),
-                        "ledgerChange": _change(f"refund:{data.refund_id}", f"r:{data.refund_id}")}
+        full_refund = refunded == order["amountMinor"]
+        suffix = f"r:{data.refund_id}"
+        return order_counts.with_change(order | {
+            "refunds": [*order["refunds"], item], "refundedMinor": refunded, "commissionMinor": due,
+            "status": "refunded" if full_refund else "placed", "updatedAt": isoformat(now),
+            "ledgerChange": _change(f"refund:{data.refund_id}", suffix),
+        }, suffix, refunds=1, sales=-data.amount_minor, commission=due - order["commissionMinor"],
+            orders=-1 if full_refund else 0)
 
-    result = _transition(store, order_id, change)
-    if result is None:
-        _settle(store, order_id, now)  # a retried call: the ledger catches up if the first one stopped short
-        return to_read(get(store, order_id)[0])
-    before, after = result
-    _count(store, after, refunds=1, sales=-data.amount_minor,
-           commission=after["commissionMinor"] - before["commissionMinor"],
-           orders=-1 if after["status"] == "refunded" else 0)
-    _settle(store, order_id, now)
-    return to_read(after)
+    return _after_change(store, order_id, _transition(store, order_id, change), now)
 
 
 def cancel(*, store: BrandStore, order_id: str, now: datetime) -> OrderRead:
@@ -347,19 +340,23 @@ def cancel(*, store: BrandStore, order_id: str, now: datetime) -> OrderRead:
     def change(order: dict[str, Any]) -> dict[str, Any] | None:
         if order["status"] == "cancelled":
             return None
-        return order | {"status": "cancelled", "commissionMinor": 0, "updatedAt": isoformat(now),
-                        "ledgerChange": _change("cancel", "x")}
+        cancelled = order | {"status": "cancelled", "commissionMinor": 0, "updatedAt": isoformat(now),
+                             "ledgerChange": _change("cancel", "x")}
+        if order["status"] != "placed":
+            return cancelled  # fully refunded: its counts were reversed by the last refund
+        return order_counts.with_change(cancelled, "x", orders=-1,
+                                        sales=-(order["amountMinor"] - order["refundedMinor"]),
+                                        commission=-order["commissionMinor"])
 
-    result = _transition(store, order_id, change)
-    if result is None:
-        _settle(store, order_id, now)  # a retried call: the ledger catches up if the first one stopped short
-        return to_read(get(store, order_id)[0])
-    before, after = result
-    if before["status"] == "placed":
-        _count(store, after, orders=-1, sales=-(before["amountMinor"] - before["refundedMinor"]),
-               commission=-before["commissionMinor"])
+    return _after_change(store, order_id, _transition(store, order_id, change), now)
+
+
+def _after_change(store: BrandStore, order_id: str, result: tuple[dict[str, Any], dict[str, Any]] | None,
+                  now: datetime) -> OrderRead:
+    # Also for a retried call that changed nothing: what the first one left undone is done now.
+    _count(store, order_id)
     _settle(store, order_id, now)
-    return to_read(after)
+    return to_read(result[1] if result is not None else get(store, order_id)[0])
 
 
 # --- Listing (Manager: the brand's orders; App: a member's own) ------------------------------

@@ -11,6 +11,11 @@ data only:
 - **Flood**: past MAX_CLICKS_PER_IP_HOUR counted clicks from one hashed IP in one brand in a
   clock hour (UTC), further clicks are refused (a script cycling through links).
 
+Attribution follows the verdict for self-clicks and floods only (`refuses_attribution`): the
+member's own click and a script's are not sales the member brought, so a reference or a visit
+leaning on such a click never attributes (decision 0017). A duplicate is a shopper's reload or
+double tap after a click that counted: the person is genuine, so their reference still attributes.
+
 State lives in `throttles` (brand partition, ttl): the duplicate rule is a `create` (one
 writer wins, no read-modify-write), the hourly count a patch increment (each click sees its own
 number). The window remembers which click opened it, so a batch retried after a failure judges
@@ -39,6 +44,7 @@ SHARED_NETWORK_SOURCES = frozenset({"in_store", "qr_code"})
 SELF_CLICK = "self_click"
 DUPLICATE = "duplicate"
 FLOOD = "flood"
+_REFUSING_ATTRIBUTION = frozenset({SELF_CLICK, FLOOD})
 
 
 def _doc_id(key: str) -> str:
@@ -127,3 +133,8 @@ def verdict(store: BrandStore, prints: LoginPrints, visit: VisitEvent) -> str | 
     if not _within_hourly_cap(store, visit):
         return FLOOD
     return None
+
+
+def refuses_attribution(why: str | None) -> bool:
+    """Whether a click refused for `why` must not attribute orders either (self-clicks and floods, not duplicates)."""
+    return why in _REFUSING_ATTRIBUTION

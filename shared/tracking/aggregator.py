@@ -3,8 +3,12 @@
 Per batch: malformed messages are rejected one by one (dead-lettered); per event, an event
 already in `tracking_seen` is skipped; the rest are judged (abuse rules for clicks, the signed
 reference for page views and picks), visit records are written, every event is claimed in
-`tracking_seen` (a `create`: one consumer wins), and the increments of the claimed events,
-merged, are applied once per distinct counter.
+`tracking_seen` (a `create`: one consumer wins, `click_verdicts`), and the increments of the
+claimed events, merged, are applied once per distinct counter. Events of a batch are judged in
+order: a page view after its click in the same batch knows that click's verdict. A click refused
+as a self-click or a flood keeps its verdict in its claim for the brand's attribution window, and a
+page view of such a click records no visit (attribution checks the verdict too, for the page view
+that came first).
 
 Crash between steps, the trade-off chosen: counters NEVER DOUBLE COUNT, attribution is NEVER
 LOST. Visit records are idempotent by themselves (one per click and visitor) and written before
@@ -14,7 +18,8 @@ counts (at most one batch, rare, shown as an under-count in a dashboard) but a r
 never add them twice. A failure before the claims leaves nothing claimed, so the retry is
 clean. Claims live SEEN_TTL, far past Service Bus duplicate detection (10 minutes) and the
 redelivery horizon (10 deliveries, one-minute locks), with room for a dead-lettered batch
-resubmitted within the week.
+resubmitted within the week; the claim of a click refused as a self-click or a flood lives the
+brand's attribution window, as long as that click's reference could attribute.
 """
 
 from __future__ import annotations
@@ -29,20 +34,17 @@ from pydantic import ValidationError
 from shared.bootstrap import Container, get_container
 from shared.brands import service as brands
 from shared.brands.models import Brand
-from shared.clock import isoformat
 from shared.errors import NotFound, PermanentError
 from shared.messaging.worker import register_batch
 from shared.ports.bus import QUEUE_TRACKING_EVENTS, ReceivedMessage
-from shared.ports.store import BrandStore, DocumentConflict
+from shared.ports.store import BrandStore
 from shared.store_schema import PLATFORM_SCOPE
-from shared.tracking import abuse, counters, link_codes, reference, visits
+from shared.tracking import abuse, click_verdicts, counters, link_codes, reference, visits
 from shared.tracking.events import PageViewEvent, ProductPickEvent, VisitEvent, parse
 from shared.tracking.model import NO_SOURCE, NO_TARGET, day_of
 
 log = logging.getLogger(__name__)
 
-SEEN = "tracking_seen"
-SEEN_TTL = timedelta(days=7)
 # A reference dated a little after the event is clock skew between servers, not a forgery.
 _SKEW = timedelta(minutes=5)
 
@@ -65,16 +67,6 @@ class BatchResult:
     counter_writes: int = 0
 
 
-def seen_id(event: Event) -> str:
-    """The idempotency record id of an event (the same as its message id)."""
-    return f"{event.type}:{event.event_id}"
-
-
-def seen_partition(brand_id: str, at: datetime) -> str:
-    """The partition of a day's idempotency records."""
-    return f"{brand_id}|{day_of(at)}"
-
-
 class _BrandContext:
     """One brand's handles and per-batch caches (links, members, login prints)."""
 
@@ -83,6 +75,7 @@ class _BrandContext:
         self.prints = abuse.LoginPrints(store, since=now - abuse.SELF_CLICK_LOOKBACK)
         self._links: dict[str, link_codes.LinkCode | None] = {}
         self._members: dict[str, bool] = {}
+        self.clicks: dict[str, dict] = {}  # click id -> {"internal", "rejected"} judged in this batch
 
     def link(self, code: str) -> link_codes.LinkCode | None:
         if code not in self._links:
@@ -111,6 +104,8 @@ class _BrandContext:
 
 def _visit(ctx: _BrandContext, event: VisitEvent, result: BatchResult) -> dict:
     why = abuse.verdict(ctx.store, ctx.prints, event)
+    ctx.clicks[event.event_id] = {"internal": event.internal,
+                                  "rejected": why if abuse.refuses_attribution(why) else None}
     day = day_of(event.at)
     if why is not None:
         result.rejected_clicks += 1
@@ -121,10 +116,9 @@ def _visit(ctx: _BrandContext, event: VisitEvent, result: BatchResult) -> dict:
     return counters.for_member(event.member_id, day, event.source, event.target_kind, {"clicks": 1, kind: 1})
 
 
-def _click_was_internal(ctx: _BrandContext, ref: reference.Reference) -> bool:
-    """Whether the referenced click came from inside Popsell (its idempotency record keeps the flag)."""
-    doc = ctx.store.find(SEEN, f"visit:{ref.click_id}", pk=seen_partition(ctx.brand.id, ref.clicked_at))
-    return bool(doc and doc.get("internal"))
+def _click(ctx: _BrandContext, ref: reference.Reference) -> dict:
+    """What is known of the referenced click: judged earlier in this batch, else its idempotency record."""
+    return ctx.clicks.get(ref.click_id) or click_verdicts.of_click(ctx.store, ref.click_id, ref.clicked_at)
 
 
 def _page_view(ctx: _BrandContext, event: PageViewEvent, result: BatchResult) -> dict:
@@ -133,10 +127,14 @@ def _page_view(ctx: _BrandContext, event: PageViewEvent, result: BatchResult) ->
         result.ignored += 1
         return {}
     ref, link = referred
-    if event.visitor_key:
+    click = _click(ctx, ref) if event.visitor_key else {}
+    if click.get("rejected"):
+        log.info("page view %s: click %s was refused (%s); no visit recorded", event.event_id, ref.click_id,
+                 click["rejected"])
+    elif event.visitor_key:
         record = visits.VisitRecord(click_id=ref.click_id, visitor_key=event.visitor_key, at=ref.clicked_at,
                                     member_id=link.member_id, code=link.code, source=link.source,
-                                    target_kind=link.target_kind, internal=_click_was_internal(ctx, ref))
+                                    target_kind=link.target_kind, internal=bool(click.get("internal")))
         if visits.record(ctx.store, record, window_days=ctx.brand.attribution_window_days):
             result.visit_records += 1
     return counters.for_member(link.member_id, day_of(event.at), link.source, link.target_kind, {"pageViews": 1})
@@ -162,15 +160,14 @@ _JUDGES: dict[str, Callable[[_BrandContext, Event, BatchResult], dict]] = {
 
 def _claim(ctx: _BrandContext, event: Event, now: datetime) -> bool:
     """Record the event as applied; False when another delivery claimed it first."""
-    doc = {"id": seen_id(event), "pk": seen_partition(ctx.brand.id, event.at), "at": isoformat(now),
-           "ttl": int(SEEN_TTL.total_seconds())}
-    if isinstance(event, VisitEvent):
-        doc["internal"] = event.internal  # read back by page views of this click
-    try:
-        ctx.store.create(SEEN, doc)
-    except DocumentConflict:
-        return False
-    return True
+    if not isinstance(event, VisitEvent):
+        return click_verdicts.claim(ctx.store, kind=event.type, event_id=event.event_id, at=event.at, now=now)
+    # Read back by page views and orders of this click; a refusal as long as its reference could attribute.
+    why = ctx.clicks[event.event_id]["rejected"]
+    facts = {"internal": event.internal} | ({"rejected": why} if why else {})
+    ttl = timedelta(days=ctx.brand.attribution_window_days) if why else click_verdicts.SEEN_TTL
+    return click_verdicts.claim(ctx.store, kind=event.type, event_id=event.event_id, at=event.at, now=now, ttl=ttl,
+                                **facts)
 
 
 def _parse_all(messages: list[ReceivedMessage], result: BatchResult) -> list[tuple[str, Event]]:
@@ -203,7 +200,7 @@ def aggregate(container: Container, messages: list[ReceivedMessage]) -> BatchRes
         if ctx is None:
             result.rejected[message_id] = PermanentError("unknown brand")
             continue
-        if ctx.store.find(SEEN, seen_id(event), pk=seen_partition(ctx.brand.id, event.at)) is not None:
+        if click_verdicts.seen(ctx.store, event.type, event.event_id, event.at):
             result.duplicates += 1
             continue
         judged.append((ctx, event, _JUDGES[event.type](ctx, event, result)))

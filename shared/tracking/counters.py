@@ -8,7 +8,9 @@ the brand (source and target kind ALL), kept apart in partition "<brand>|<yyyy-m
 by-day charts and the ranking of members read one document per member and day there, however
 many sources and targets the day had. Counts change only by patch increments, so two writers never
 race on a read-modify-write; a missing document is created with zeroes first (a concurrent
-create loses harmlessly and increments the winner).
+create loses harmlessly and increments the winner). `apply` is the queue's blind increment; a
+change that must count exactly once whatever the moment of a crash (orders) goes through
+`shared.tracking.counted_once`, which marks the documents it counted.
 """
 
 from __future__ import annotations
@@ -93,7 +95,8 @@ def merge(into: dict[CounterKey, Deltas], more: Mapping[CounterKey, Deltas]) -> 
     return into
 
 
-def _check(path: str) -> None:
+def check_path(path: str) -> None:
+    """Refuse a field path that is not a counter (a count, or money "salesMinor.EUR")."""
     head, _, currency = path.partition(".")
     if head in COUNT_FIELDS and not currency:
         return
@@ -102,7 +105,8 @@ def _check(path: str) -> None:
     raise ValueError(f"unknown counter field {path!r}")
 
 
-def _new_document(brand_id: str, key: CounterKey) -> dict:
+def new_document(brand_id: str, key: CounterKey) -> dict:
+    """A counter document of zeroes, created before its first increment."""
     return {
         "id": key.id, "pk": key.pk(brand_id), "memberId": key.member_id, "day": key.day,
         "source": key.source, "targetKind": key.target_kind,
@@ -116,7 +120,7 @@ def _patch(store: BrandStore, key: CounterKey, ops: list[PatchOp]) -> None:
         store.patch(CONTAINER, key.id, ops, pk=pk)
     except DocumentNotFound:
         try:
-            store.create(CONTAINER, _new_document(store.brand_id, key))
+            store.create(CONTAINER, new_document(store.brand_id, key))
         except DocumentConflict:
             pass  # created meanwhile by another writer: increment theirs
         store.patch(CONTAINER, key.id, ops, pk=pk)
@@ -128,7 +132,7 @@ def apply(store: BrandStore, increments: Mapping[CounterKey, Deltas]) -> int:
     for key, deltas in increments.items():
         ops = [PatchOp("incr", path, value) for path, value in sorted(deltas.items()) if value]
         for op in ops:
-            _check(op.path)
+            check_path(op.path)
         for start in range(0, len(ops), _MAX_OPS):
             _patch(store, key, ops[start:start + _MAX_OPS])
             writes += 1

@@ -19,6 +19,7 @@ from shared.clock import isoformat
 from shared.ports.store import BrandStore, DocumentConflict, Filter
 
 CONTAINER = "tracking_events"
+_PAGE, _MAX_READS = 10, 3
 
 
 class VisitRecord(BaseModel):
@@ -66,13 +67,24 @@ def record(store: BrandStore, visit: VisitRecord, *, window_days: int) -> bool:
     return True
 
 
-def last_visit(store: BrandStore, visitor_key: str, *, since: datetime, until: datetime) -> VisitRecord | None:
-    """The visitor's latest visit clicked within [since, until], or None (the store may keep expired ttl rows)."""
-    page = store.query(
-        CONTAINER,
-        pk=partition(store.brand_id, visitor_key),
-        filters=[Filter("pk", "=", partition(store.brand_id, visitor_key)),
-                 Filter("at", ">=", isoformat(since)), Filter("at", "<=", isoformat(until))],
-        order_by="at", descending=True, page_size=1,
-    )
-    return VisitRecord.model_validate(page.items[0]) if page.items else None
+def last_visit(store: BrandStore, visitor_key: str, *, since: datetime, until: datetime,
+               keep: Callable[[VisitRecord], bool] | None = None) -> VisitRecord | None:
+    """The visitor's latest visit clicked within [since, until] that `keep` accepts, or None.
+
+    The store may keep expired ttl rows, hence the dates; a visitor has few visits, so at most
+    _MAX_READS small pages are read before giving up on older ones.
+    """
+    pk = partition(store.brand_id, visitor_key)
+    continuation = None
+    for _ in range(_MAX_READS):
+        page = store.query(CONTAINER, pk=pk, filters=[Filter("pk", "=", pk), Filter("at", ">=", isoformat(since)),
+                                                      Filter("at", "<=", isoformat(until))],
+                           order_by="at", descending=True, page_size=_PAGE, continuation=continuation)
+        for item in page.items:
+            visit = VisitRecord.model_validate(item)
+            if keep is None or keep(visit):
+                return visit
+        continuation = page.continuation
+        if continuation is None:
+            return None
+    return None

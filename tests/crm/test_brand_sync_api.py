@@ -11,6 +11,7 @@ from shared.crm import blacklist
 from shared.identity.models import Role
 from tests.identity.test_profile_api import add_member
 from tests.integrations.brand_platform import TERMS, create_brand, problem_type, signed_call, sync_member
+from tests.races import in_parallel, overlap_reads
 
 DIRECT, CLASSIC = "acme", "plain"
 
@@ -177,3 +178,20 @@ def test_unsigned_or_other_brand_calls_are_refused(platform):
     assert other.status_code == 401 and problem_type(other) == "integration-unknown-key"
     assert platform.call("DELETE", path, key=platform.keys[CLASSIC]).status_code == 401
     assert platform.contacts_of("m1") == []
+
+
+def test_one_person_synced_under_many_records_at_once_is_one_contact(platform, monkeypatch):
+    overlap_reads(monkeypatch, "query", "contacts", 20)  # every call looks for the person before any creates
+    platform.container.clock.advance(timedelta(seconds=1))
+    now, key, names = platform.container.clock.now(), platform.keys[DIRECT], iter(range(20))
+
+    def sync():
+        # Same instant, another record each (each path signs differently: signatures are single-use).
+        path = f"/api/v1/integrations/{DIRECT}/contacts/ext-{next(names)}"
+        return signed_call(platform.client, "PUT", path, key=key, now=now,
+                           body={"memberId": "m1", "firstName": "Zoe", "email": "zoe@example.com"})
+
+    answers = in_parallel(20, sync)
+    assert sorted(answer.status_code for answer in answers) == [200] * 19 + [201], [a.text for a in answers]
+    assert len({answer.json()["contactId"] for answer in answers}) == 1
+    assert len(platform.contacts_of("m1")) == 1

@@ -15,6 +15,7 @@ from shared.crm.views import ContactCreate
 from shared.identity import repository
 from shared.identity.models import Role
 from tests.identity.test_profile_api import add_member, app_headers
+from tests.races import in_parallel, overlap_reads
 
 BRAND, PLAIN = "acme", "plain"
 CONTACTS = f"/api/v1/app/{BRAND}/contacts"
@@ -226,3 +227,27 @@ def test_brand_sync_is_refused_for_an_ambassador_outside_direct_selling(containe
                              source=ContactSource.BRAND_SYNC, hasher=container.hasher(PLAIN),
                              now=container.clock.now(), params=SourceInput(imported_opt_in=True))
     assert contact.member_opt_in == MemberOptIn.OPT_IN_BRAND_IMPORTED
+
+
+
+def test_twenty_identical_creations_at_once_store_one_contact(crm_client, container, members, monkeypatch):
+    # Every call checks for a twin before any of them writes: the widest window a race can have.
+    overlap_reads(monkeypatch, "query", "contacts", 20)
+    answers = in_parallel(20, lambda: crm_client.post(CONTACTS, headers=members["m1"],
+                                                       json={"firstName": "Zoe", "email": "zoe@example.com"}))
+    codes = sorted(answer.status_code for answer in answers)
+    assert codes == [201] + [409] * 19
+    assert {answer.json()["type"].rsplit("/", 1)[-1] for answer in answers if answer.status_code == 409} == {
+        "conflict"}
+    assert len(container.store.for_brand(BRAND).query_all("contacts")) == 1
+
+
+def test_an_address_freed_by_an_edit_can_be_entered_again(crm_client, container, members):
+    first = crm_client.post(CONTACTS, headers=members["m1"], json={"email": "zoe@example.com"}).json()
+    moved = crm_client.patch(f"{CONTACTS}/{first['id']}", headers=members["m1"], json={"email": "zoe@work.example"})
+    assert moved.status_code == 200
+    again = crm_client.post(CONTACTS, headers=members["m1"], json={"email": "zoe@example.com"})
+    assert again.status_code == 201 and again.json()["id"] != first["id"]
+    assert crm_client.post(CONTACTS, headers=members["m1"], json={"email": "zoe@work.example"}).status_code == 409
+    assert crm_client.post(CONTACTS, headers=members["m1"], json={"email": "zoe@example.com"}).status_code == 409
+    assert len(container.store.for_brand(BRAND).query_all("contacts")) == 2

@@ -77,3 +77,19 @@ def test_a_redelivered_batch_is_judged_as_the_first_time(container, store):  # n
     assert abuse.verdict(store, abuse.LoginPrints(store, since=container.clock.now()), event) is None
     deliver(container, event, delivery_count=2)
     assert clicks(store) == (1, 0)
+
+
+def test_self_clicks_and_floods_keep_their_verdict_for_attribution_not_duplicates(container, store, clock):  # noqa: F811
+    from shared.tracking import click_verdicts
+
+    login(container, store)
+    flood = [visit(container, f"f{n}", address="192.0.2.9", link_id=f"l{n}")
+             for n in range(abuse.MAX_CLICKS_PER_IP_HOUR + 1)]
+    deliver(container, visit(container, "self"), visit(container, "first", address="198.51.100.7"),
+            visit(container, "again", address="198.51.100.7"), *flood)
+    now = clock.now()
+    clicks_judged = ("self", "first", "again", flood[-1].event_id)
+    verdicts = {click: click_verdicts.rejected(store, click, now) for click in clicks_judged}
+    assert verdicts == {"self": "self_click", "first": None, "again": None, flood[-1].event_id: "flood"}
+    record = store.get(click_verdicts.CONTAINER, "visit:self", pk=click_verdicts.partition("acme", now))
+    assert record["ttl"] == 30 * 86400  # the brand's attribution window, not the queue's 7 days
