@@ -19,6 +19,7 @@ import httpx
 from shared.bootstrap import build_container
 from shared.config import Settings
 from shared.ports.bus import QUEUE_TRACKING_EVENTS
+from shared.tracking import click_verdicts
 from tests.test_local_runner import free_port, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -95,8 +96,6 @@ def _seen(data_dir: Path) -> list[dict]:
     """Visits the runner's own queue worker took off the queue before it stopped (claimed as seen)."""
     container = build_container(Settings(env="local", data_dir=data_dir, demo_brand=False))
     try:
-        from shared.tracking.aggregator import SEEN
-
-        return container.store.for_brand("bench-brand").query_all(SEEN)
+        return container.store.for_brand("bench-brand").query_all(click_verdicts.CONTAINER)
     finally:
         container.close()
