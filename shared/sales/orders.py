@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -28,7 +30,7 @@ from shared.crm import service as crm_contacts
 from shared.crm.campaign_stats import parse_day
 from shared.crm.service import Hasher
 from shared.crm.views import ContactCreate
-from shared.errors import Conflict, DomainError, InvalidInput, NotFound
+from shared.errors import Conflict, DomainError, InvalidInput, NotFound, TransientError
 from shared.identity import repository, sso
 from shared.ports.store import BrandStore, DocumentConflict, EtagMismatch, Filter, PatchOp, filtered_page
 from shared.sales import commissions, ledger, order_counts
@@ -44,6 +46,10 @@ _FUTURE_SKEW = timedelta(minutes=10)
 _RETRIES = 10
 # A ledger mark older than this is a crashed caller's (see `_settle`).
 _LOCK_STALE = timedelta(minutes=1)
+# How long a re-post waits (real time) for another call holding the order's ledger: a live one is done
+# within moments (a few store calls); past that it may be a crashed one, which only staleness frees.
+_HOLDER_WAIT_SECONDS = 1.0
+_HOLDER_POLL_SECONDS = 0.05
 log = logging.getLogger(__name__)
 
 
@@ -55,6 +61,13 @@ class OrderConflict(Conflict):
 class OrderClosed(Conflict):
     code = "order-closed"
     title = "This order is cancelled or fully refunded"
+
+
+class OrderInProgress(TransientError):
+    """A re-post met the order's ledger held by another call, live or crashed: retry once it is free."""
+
+    code = "order-in-progress"
+    title = "This order is still being recorded; send it again shortly"
 
 
 class RefundConflict(Conflict):
@@ -265,7 +278,33 @@ def _replay(store: BrandStore, brand: Brand, hasher: Hasher, existing: dict[str,
     existing, _ = get(store, existing["id"])
     if existing.get("effects") != "applied" and existing["status"] == "placed" and existing["version"] == 0:
         existing = _finish(store, brand, hasher, existing, data, now)
+        if existing.get("effects") != "applied":
+            existing = _after_holder(store, brand, hasher, existing, data, now)
     return to_read(existing)
+
+
+def _after_holder(store: BrandStore, brand: Brand, hasher: Hasher, order: dict[str, Any], data: OrderCreate,
+                  now: datetime) -> dict[str, Any]:
+    """Let a live holder of the order's ledger finish (or finish after it); else OrderInProgress with Retry-After.
+
+    Answering 200 here would tell the platform the order is recorded while its ledger is not: a call
+    killed while it held the ledger leaves a mark that only staleness frees, so the platform is told
+    when to post again instead.
+    """
+    deadline = time.monotonic() + _HOLDER_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        time.sleep(_HOLDER_POLL_SECONDS)
+        order, _ = get(store, order["id"])
+        if order.get("effects") == "applied":
+            return order
+        if not order.get("ledgerLock"):
+            order = _finish(store, brand, hasher, order, data, now)
+            if order.get("effects") == "applied":
+                return order
+    mark = order.get("ledgerLock") or {"at": isoformat(now)}
+    free_in = (parse_instant(mark["at"]) + _LOCK_STALE - now).total_seconds()
+    raise OrderInProgress(f"Order {order['orderId']} is still being recorded; send it again",
+                          retry_after=max(1, math.ceil(free_in)))
 
 
 def _transition(store: BrandStore, order_id: str, change) -> tuple[dict[str, Any], dict[str, Any]] | None:

@@ -191,16 +191,20 @@ def test_a_caller_that_read_the_change_as_pending_too_late_is_undone_by_the_swee
     _assert_all_agree(shop, orders_posted=1)
 
 
-def test_a_re_post_within_a_minute_of_a_crash_holding_the_ledger_leaves_the_repair_pending(shop, monkeypatch):
+def test_a_re_post_within_a_minute_of_a_crash_holding_the_ledger_is_told_when_to_come_back(shop, monkeypatch):
     """The crashed call held the order's ledger mark: for a minute nobody can tell it from a live caller, so
-    a re-post then leaves the ledger to it and keeps the order's effects pending; a later re-post repairs."""
+    a re-post then keeps the order's effects pending and answers 503 with the time the mark goes stale;
+    the platform's re-post after that time repairs everything."""
     shop.link()
     body = _body(shop, "o-1", shop.now_text(), shop.ref())
     crash = CrashPoint(monkeypatch, ("commissions",))
     assert crash.during(1, lambda: _post(shop, body)) is None and crash.fired  # died writing the ledger entry
-    assert _post(shop, body).status_code == 200
+    shop.container.clock.advance(timedelta(seconds=20))
+    busy = _post(shop, body)
+    assert busy.status_code == 503 and busy.json()["type"].endswith("/order-in-progress"), busy.text
+    assert 30 <= int(busy.headers["Retry-After"]) <= 40
     assert shop.ledger() == [] and shop.store().get("orders", "o-1")["effects"] == "pending"
     assert _dashboard(shop)["orders"] == 1  # the counters do not wait for the ledger
-    shop.container.clock.advance(STALE)
+    shop.container.clock.advance(timedelta(seconds=int(busy.headers["Retry-After"])))
     assert _post(shop, body).status_code == 200
     _assert_all_agree(shop, orders_posted=1)

@@ -5,8 +5,9 @@ with a 10 % commission, an active member, a link and its signed reference). Orde
 a time; the child is killed when a random number of them have answered, with others in flight.
 After the restart every order is posted again once, and the orders, their ledger entries and the
 brand dashboard's orders and sales must all be the number posted, whatever step the kill cut.
-The restarted server's dev clock is moved two minutes on first: a call killed while it held an
-order's ledger mark (`ledgerLock`) leaves a mark that only a later caller may take over as stale.
+A call killed while it held an order's ledger mark (`ledgerLock`) leaves a mark that only a later
+caller may take over as stale: the re-post of that order answers 503 with a Retry-After, and the
+platform (this test) posts it again once that time has passed on the server's dev clock.
 """
 
 from __future__ import annotations
@@ -152,9 +153,12 @@ def test_orders_ledger_and_dashboard_agree_after_a_kill_during_a_burst(tmp_path)
         port = _free_port()
         child = _start(data_dir, port)
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
-            moved = client.post("/api/v1/dev/clock/advance", json={"minutes": 2}).json()["now"]
-            offset = datetime.fromisoformat(moved.replace("Z", "+00:00")) - datetime.now(UTC)
-            again = _post_all(client, seed, bodies, offset)
+            again = _post_all(client, seed, bodies, timedelta(0))
+            busy = [body for body, status in zip(bodies, again, strict=True) if status == 503]
+            if busy:  # as told by Retry-After: the dead call's ledger mark is stale a minute after it was set
+                moved = client.post("/api/v1/dev/clock/advance", json={"seconds": 61}).json()["now"]
+                offset = datetime.fromisoformat(moved.replace("Z", "+00:00")) - datetime.now(UTC)
+                again = [status for status in again if status != 503] + _post_all(client, seed, busy, offset)
             assert set(again) <= {200, 201}, again
             totals = client.get(f"/api/v1/manager/brands/{BRAND}/tracking/dashboard",
                                 headers={"Authorization": f"Bearer {seed['token']}"}).json()["totals"]
