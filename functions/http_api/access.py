@@ -23,7 +23,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from functions.http_api.deps import ContainerDep, require_level
+from functions.http_api.deps import BrandInPath, ContainerDep, require_level
 from shared.errors import Forbidden, NotFound, Unauthorized
 from shared.identity import repository
 from shared.identity.models import ACCESS_STATUSES, Member, Role
@@ -46,13 +46,13 @@ def _brand_in_path(request: Request) -> str | None:
 
 
 def member_principal(
-    request: Request,
+    brand_id: BrandInPath,
     container: ContainerDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_app_bearer)],
 ) -> Principal:
     """The member behind an App token, for the brand in the path only (another brand's answers 404)."""
     principal = container.tokens.verify(_bearer(credentials), audience="app", now=container.clock.now())
-    if principal.brand_id != _brand_in_path(request):
+    if principal.brand_id != brand_id:
         raise NotFound("Not found")
     return principal
 
@@ -72,13 +72,13 @@ CurrentMember = Annotated[Member, Depends(current_member)]
 
 
 def visitor_principal(
-    request: Request,
+    brand_id: BrandInPath,
     container: ContainerDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_widget_bearer)],
 ) -> Principal:
     """The external user behind a widget token, for the brand in the path only."""
     principal = container.tokens.verify(_bearer(credentials), audience="widget", now=container.clock.now())
-    if principal.brand_id != _brand_in_path(request):
+    if principal.brand_id != brand_id:
         raise NotFound("Not found")
     return principal
 

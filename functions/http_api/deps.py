@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from shared.bootstrap import Container, get_container
@@ -24,6 +24,8 @@ def container_dependency() -> Container:
 
 
 ContainerDep = Annotated[Container, Depends(container_dependency)]
+# Declared by every dependency that reads it, so each operation's document names its brand parameter.
+BrandInPath = Annotated[str, Path(description="The brand's id (its programme)", min_length=1, max_length=40)]
 
 
 def client_ip(request: Request) -> str | None:

@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from functions.http_api.deps import ContainerDep
+from functions.http_api.deps import BrandInPath, ContainerDep
 from shared.integrations import calls, signing
 
 
@@ -23,7 +23,8 @@ def _signed_path(request: Request) -> str:
     return request.url.path + (f"?{query}" if query else "")
 
 
-async def signed_brand_request(request: Request, container: ContainerDep) -> calls.AuthenticatedCall:
+async def signed_brand_request(brand_id: BrandInPath, request: Request,
+                               container: ContainerDep) -> calls.AuthenticatedCall:
     """Refuse any call not signed by one of the path brand's integration keys (401 with a stable type)."""
     body = await request.body()
     headers = request.headers
@@ -31,7 +32,7 @@ async def signed_brand_request(request: Request, container: ContainerDep) -> cal
     return await run_in_threadpool(
         calls.authenticate_request,
         store=container.store,
-        brand_id=request.path_params.get("brand_id", ""),
+        brand_id=brand_id,
         kid=headers.get(signing.HEADER_KEY_ID),
         timestamp=headers.get(signing.HEADER_TIMESTAMP),
         signature=headers.get(signing.HEADER_SIGNATURE),
