@@ -40,13 +40,12 @@ class ExternalFormSubmission(CamelModel):
 def submit(*, store: BrandStore, brand: Brand, hasher: BrandHasher, member_id: str, form: ExternalFormSubmission,
            ip_hash: str | None, now: datetime) -> None:
     """Record the person as a contact of the member, rate-limited per hashed IP; silent on known addresses."""
-    keys = [f"form-ip:{ip_hash}"] if ip_hash else []
-    throttle.guard(store, keys=keys, now=now)
     member, _ = repository.get_member(store, member_id)
     if member.status != "active" or member.visibility.hide_from_community:
         raise NotFound("Member not found")
-    # Every submission counts towards the IP's limit, so one address cannot flood a member's CRM.
-    throttle.record_failure(store, keys=keys, now=now, policy=throttle.IP_POLICY)
+    if ip_hash:
+        # Every submission counts towards the IP's limit, so one address cannot flood a member's CRM.
+        throttle.count(store, limits=[throttle.Limit(f"form-ip:{ip_hash}", throttle.IP_POLICY)], now=now)
     try:
         data = ContactCreate.model_validate({"firstName": form.first_name, "lastName": form.last_name,
                                              "email": form.email})

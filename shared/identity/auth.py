@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from shared.bootstrap import Container
 from shared.brands import service as brands
 from shared.brands.models import Brand
 from shared.emails.service import enqueue_email
-from shared.errors import DomainError, Forbidden, Unauthorized
+from shared.errors import DomainError, Forbidden, RateLimited, Unauthorized
+from shared.identity import throttle
 from shared.identity.models import Member
 from shared.identity.sessions import Grant
 from shared.ports.store import BrandStore
@@ -115,6 +116,16 @@ def app_link(ctx: AuthContext, page: str, token: str) -> str:
     """A link into the App. The token rides in the fragment, which browsers never send to servers or in Referer."""
     base = ctx.container.settings.public_base_url.rstrip("/")
     return f"{base}/app/{ctx.brand_id}/{page}#token={token}"
+
+
+def mail_allowed(ctx: AuthContext, *, key: str, policy: throttle.ThrottlePolicy, now: datetime) -> bool:
+    """Count one email to an address against its limit; False past it (send nothing, answer as usual)."""
+    try:
+        throttle.count(ctx.store, limits=[throttle.Limit(key, policy)], now=now)
+    except RateLimited:
+        # The caller's answer stays the same 202, so the limit reveals nothing about the address.
+        return False
+    return True
 
 
 def send_auth_email(ctx: AuthContext, *, template: str, member: Member, to_email: str, data: dict[str, Any],

@@ -2,8 +2,9 @@
 
 Failures never tell an unknown address from a wrong password or from an account without
 access (one generic 401, one bcrypt check either way); only a pending member who gave the
-right password learns that the email still needs confirming. Failed logins count against the
-account (its email hash) and the client's hashed IP (see throttle.py).
+right password learns that the email still needs confirming. Each login reserves an attempt on
+the account (its email hash) and the client's hashed IP before the password is checked, so
+parallel guesses cannot outrun the lockout (see throttle.py).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from shared.errors import NotFound, RateLimited, Unauthorized
+from shared.errors import NotFound, Unauthorized
 from shared.identity import action_tokens, activity, repository, sessions, throttle
 from shared.identity.auth import (
     PURPOSE_RESET,
@@ -20,6 +21,7 @@ from shared.identity.auth import (
     EmailNotVerified,
     InvalidCredentials,
     app_link,
+    mail_allowed,
     member_grant,
     refuse_if_sso_only,
     send_auth_email,
@@ -71,22 +73,22 @@ def login(ctx: AuthContext, *, email: str, password: str, now: datetime) -> Toke
     """Check a member's password and open a session; 401 generic, 403 email-not-verified, 429 locked."""
     refuse_if_sso_only(ctx)
     email_hash = ctx.hasher("email", email)
-    account = [account_key(email_hash)]
-    client = [ip_key(ctx.ip_hash)] if ctx.ip_hash else []
-    throttle.guard(ctx.store, keys=account + client, now=now)
+    account = account_key(email_hash)
+    limits = throttle.login_limits(account=account, ip=ip_key(ctx.ip_hash) if ctx.ip_hash else None)
+    attempt = throttle.reserve(ctx.store, limits=limits, now=now)
     member = _member_by_email(ctx, email_hash)
     if not check_password(password, member.password_hash if member else None):
-        throttle.record_failure(ctx.store, keys=account, now=now, policy=throttle.ACCOUNT_POLICY)
-        throttle.record_failure(ctx.store, keys=client, now=now, policy=throttle.IP_POLICY)
+        attempt.failed()
         log.info("failed login on brand %s", ctx.brand_id)
         raise InvalidCredentials("Email or password is incorrect")
     assert member is not None  # a password matched, so there is a member
-    if member.status == "pending_verification":
-        raise EmailNotVerified("Follow the link we emailed you to confirm your address, or ask for a new one")
     if member.status not in ACCESS_STATUSES:
+        attempt.succeeded()  # the right password is no failure, though it opens no session
+        if member.status == "pending_verification":
+            raise EmailNotVerified("Follow the link we emailed you to confirm your address, or ask for a new one")
         raise InvalidCredentials("Email or password is incorrect")
     # Only the account's counter: one good login must not wash an IP that is guessing many accounts.
-    throttle.reset(ctx.store, keys=account)
+    attempt.succeeded(reset=[account])
     return start_session(ctx, member, now=now, method="password")
 
 
@@ -124,16 +126,11 @@ def request_password_reset(ctx: AuthContext, *, email: str, now: datetime) -> No
     """Email a 1-hour single-use reset link to an active member; silent for any other address."""
     refuse_if_sso_only(ctx)
     email_hash = ctx.hasher("email", email)
-    mail_key = [f"reset-mail:{email_hash}"]
-    try:
-        throttle.guard(ctx.store, keys=mail_key, now=now)
-    except RateLimited:
-        # Over the limit: answer as usual (202) and send nothing, so the limit reveals nothing either.
-        return
     member = _member_by_email(ctx, email_hash)
     if member is None or member.status not in ACCESS_STATUSES or not member.email:
         return
-    throttle.record_failure(ctx.store, keys=mail_key, now=now, policy=RESET_MAIL_POLICY)
+    if not mail_allowed(ctx, key=f"reset-mail:{email_hash}", policy=RESET_MAIL_POLICY, now=now):
+        return
     token = action_tokens.create(ctx.store, purpose=PURPOSE_RESET, subject=member.id, now=now, ttl=RESET_TTL)
     send_auth_email(
         ctx, template="password_reset", member=member, to_email=member.email,
