@@ -14,11 +14,12 @@ from typing import Any
 from shared.bootstrap import Container
 from shared.brands import service as brands
 from shared.brands.models import Brand
-from shared.emails.service import enqueue_email
+from shared.emails.service import prepare_email, send_prepared
 from shared.errors import DomainError, Forbidden, RateLimited, Unauthorized
 from shared.identity import throttle
 from shared.identity.models import Member
 from shared.identity.sessions import Grant
+from shared.ports.bus import OutgoingMessage
 from shared.ports.store import BrandStore
 from shared.privacy.hashing import BrandHasher
 
@@ -128,14 +129,13 @@ def mail_allowed(ctx: AuthContext, *, key: str, policy: throttle.ThrottlePolicy,
     return True
 
 
-def send_auth_email(ctx: AuthContext, *, template: str, member: Member, to_email: str, data: dict[str, Any],
-                    message_id: str) -> None:
-    """Queue one account email in the member's language, with the brand's name and privacy policy."""
+def auth_email(ctx: AuthContext, *, template: str, member: Member, to_email: str, data: dict[str, Any],
+               message_id: str) -> OutgoingMessage:
+    """One account email in the member's language, with the brand's name and privacy policy, checked and rendered."""
     brand_data: dict[str, Any] = {"brand_name": ctx.brand.name}
     if ctx.brand.privacy_policy_url:
         brand_data["privacy_policy_url"] = ctx.brand.privacy_policy_url
-    enqueue_email(
-        bus=ctx.container.bus,
+    return prepare_email(
         brand_id=ctx.brand_id,
         template=template,
         to_email=to_email,
@@ -145,3 +145,10 @@ def send_auth_email(ctx: AuthContext, *, template: str, member: Member, to_email
         message_id=message_id,
         settings=ctx.container.settings,
     )
+
+
+def send_auth_email(ctx: AuthContext, *, template: str, member: Member, to_email: str, data: dict[str, Any],
+                    message_id: str) -> None:
+    """Queue one account email (see `auth_email`)."""
+    send_prepared(ctx.container.bus, auth_email(ctx, template=template, member=member, to_email=to_email, data=data,
+                                                message_id=message_id))
