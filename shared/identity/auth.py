@@ -110,7 +110,7 @@ def valid_email(value: str) -> bool:
 
 def member_grant(member: Member) -> Grant:
     """The claims of a member's access token."""
-    return Grant(role=int(member.role))
+    return Grant(role=int(member.role), session_epoch=member.session_epoch)
 
 
 def app_link(ctx: AuthContext, page: str, token: str) -> str:

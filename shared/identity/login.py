@@ -13,7 +13,7 @@ import logging
 from datetime import datetime
 
 from shared.errors import NotFound, Unauthorized
-from shared.identity import action_tokens, activity, repository, sessions, throttle
+from shared.identity import action_tokens, activity, member_sessions, repository, sessions, throttle
 from shared.identity.auth import (
     PURPOSE_RESET,
     RESET_TTL,
@@ -65,8 +65,8 @@ def start_session(ctx: AuthContext, member: Member, *, now: datetime, method: st
     activity.record(ctx.store, subject=member.id, kind="login", method=method, now=now, ip_hash=ctx.ip_hash,
                     user_agent_hash=ctx.user_agent_hash)
     log.info("member %s logged in on brand %s (%s)", member.id, ctx.brand_id, method)
-    return sessions.issue_session(ctx.store, ctx.container.tokens, subject=member.id, audience="app",
-                                  brand_id=ctx.brand_id, now=now, role=int(member.role))
+    return member_sessions.open_app_session(store=ctx.store, tokens=ctx.container.tokens, member=member,
+                                            brand_id=ctx.brand_id, now=now)
 
 
 def login(ctx: AuthContext, *, email: str, password: str, now: datetime) -> TokenPair:
@@ -148,7 +148,9 @@ def confirm_password_reset(ctx: AuthContext, *, token: str, new_password: str, n
     member, etag = repository.get_member(ctx.store, used.subject)
     if member.status not in ACCESS_STATUSES:
         raise action_tokens.LinkGone("This link no longer works")
-    updated = member.model_copy(update={"password_hash": hash_password(new_password)})
+    # One write: the new password, and a new session epoch so every access token issued before stops too.
+    updated = member_sessions.with_sessions_ended(member).model_copy(
+        update={"password_hash": hash_password(new_password)})
     repository.save(ctx.store, repository.MEMBERS, updated, etag=etag)
     ended = sessions.revoke_subject(ctx.store, subject=member.id, now=now, reason="password-reset")
     if member.email_hash:
