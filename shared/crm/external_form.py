@@ -18,6 +18,7 @@ from shared.crm import service as contacts
 from shared.crm import sources
 from shared.crm.models import ContactSource
 from shared.crm.views import ContactCreate
+from shared.emails.address import EmailAddress
 from shared.errors import Conflict, NotFound
 from shared.identity import repository, throttle
 from shared.identity.models import CamelModel
@@ -32,7 +33,7 @@ class ExternalFormSubmission(CamelModel):
 
     first_name: str | None = Field(None, max_length=80)
     last_name: str | None = Field(None, max_length=80)
-    email: str = Field(min_length=3, max_length=254)
+    email: EmailAddress
     member_opt_in: bool = False  # "I agree that <member> contacts me"
     brand_opt_in: bool = False  # "I agree that <brand> contacts me"
 

@@ -6,7 +6,6 @@ login, refresh, logout, password reset) and `social_login.py`.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,9 +21,6 @@ from shared.identity.sessions import Grant
 from shared.ports.bus import OutgoingMessage
 from shared.ports.store import BrandStore
 from shared.privacy.hashing import BrandHasher
-
-EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}$"
-_EMAIL = re.compile(EMAIL_PATTERN)
 
 VERIFICATION_TTL = timedelta(hours=48)
 RESET_TTL = timedelta(hours=1)
@@ -101,11 +97,6 @@ def refuse_if_sso_only(ctx: AuthContext) -> None:
     """Signup, password login and social login are closed on an SSO-exclusive programme."""
     if ctx.brand.registration.sso_exclusive:
         raise SsoOnly("Sign in through the brand's website")
-
-
-def valid_email(value: str) -> bool:
-    """A plausible address (the double opt-in proves it); 254 characters at most."""
-    return len(value) <= 254 and bool(_EMAIL.match(value.strip()))
 
 
 def member_grant(member: Member) -> Grant:

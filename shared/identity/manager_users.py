@@ -10,12 +10,12 @@ per account and per hashed IP; a wrong email and a wrong password answer the sam
 from __future__ import annotations
 
 import logging
-import re
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
 from shared.config import Settings
+from shared.emails.address import checked_email
 from shared.emails.service import enqueue_email
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 from shared.identity import action_tokens, repository, throttle
@@ -35,15 +35,12 @@ SESSION_TTL = timedelta(hours=8)
 EMAIL_KEY = "manager_email"  # identity_keys kind: one Manager user per email and scope
 BRAND_LEVELS = ("viewer", "editor", "admin")
 
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
-
-
 def normalise_email(email: str) -> str:
-    """The stored form of an email (trimmed, lowercase); InvalidInput (field email) when malformed."""
-    text = email.strip().lower()
-    if len(text) > 254 or not _EMAIL.match(text):
+    """The stored form of a Manager user's email (trimmed, lowercase); InvalidInput (field email) when malformed."""
+    address = checked_email(email)
+    if address is None:
         raise InvalidInput("Invalid email address", errors=[{"field": "email", "message": "not an email address"}])
-    return text
+    return address.lower()
 
 
 def grantable_levels(*, scope: str, granter_level: str) -> tuple[str, ...]:

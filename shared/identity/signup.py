@@ -15,11 +15,11 @@ from datetime import datetime
 from pydantic import Field, field_validator
 
 from shared.clock import isoformat
+from shared.emails.address import EmailAddress
 from shared.emails.service import send_prepared
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.identity import action_tokens, repository, throttle, whitelist
 from shared.identity.auth import (
-    EMAIL_PATTERN,
     PURPOSE_VERIFY,
     VERIFICATION_TTL,
     AuthContext,
@@ -47,7 +47,7 @@ VERIFY_AGAIN_POLICY = throttle.ThrottlePolicy(max_failures=1, window=throttle.AC
 class MemberSignup(CamelModel):
     """A signup form: terms must be accepted; which names are required depends on the brand."""
 
-    email: str = Field(max_length=254, pattern=EMAIL_PATTERN)
+    email: EmailAddress
     password: str = Field(max_length=200)
     first_name: str | None = Field(None, max_length=80)
     last_name: str | None = Field(None, max_length=80)

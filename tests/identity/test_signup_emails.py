@@ -67,6 +67,16 @@ def test_the_first_verification_email_is_always_sent(client, container, clock):
     assert len(_verifications(container)) == 1
 
 
+def test_an_address_the_email_cannot_go_to_is_refused_and_nothing_is_written(client, container):
+    make_brand(container)
+    response = client.post(f"{APP}/signup", json=signup_body(email="\x1f@example.com"))
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM
+    assert [error["field"] for error in response.json()["errors"]] == ["email"]
+    assert _written(container) == {"members": 0, "identity_keys": 0, "action_tokens": 0}
+    assert drain_outbox(container) == []
+
+
 def test_a_signup_whose_email_cannot_be_rendered_writes_nothing(client, container, monkeypatch):
     make_brand(container)
 
