@@ -94,31 +94,45 @@ def _elapsed(doc: dict, now: datetime, policy: ThrottlePolicy) -> bool:
     return now - parse_instant(doc["windowStart"]) >= policy.window
 
 
-def _fresh(key_id: str, now: datetime, policy: ThrottlePolicy) -> dict:
+def _fresh(key_id: str, now: datetime, policy: ThrottlePolicy, *, failing: bool) -> dict:
     keep = max(policy.window, policy.lockout) + timedelta(minutes=1)
-    return {"id": key_id, "attempts": 1, "failures": 0, "windowStart": isoformat(now), "lockedUntil": None,
-            "ttl": int(keep.total_seconds())}
+    return {"id": key_id, "attempts": 1, "failures": int(failing), "windowStart": isoformat(now),
+            "lockedUntil": None, "ttl": int(keep.total_seconds())}
 
 
-def _take(store: BrandStore, limit: Limit, now: datetime) -> dict:
-    """Reserve one attempt on a key; the counter document after this caller's increment."""
+def _ops(step: int, *, failing: bool) -> list[PatchOp]:
+    return [PatchOp("incr", "attempts", step)] + ([PatchOp("incr", "failures", step)] if failing else [])
+
+
+def _take(store: BrandStore, limit: Limit, now: datetime, *, failing: bool) -> dict:
+    """Reserve one attempt on a key (counted as a failure too when `failing`); the counter after this caller's."""
     key_id = _doc_id(limit.key)
     for _ in range(_WRITE_ROUNDS):
-        doc = store.find(CONTAINER, key_id)
         try:
-            if doc is None:
-                return store.create(CONTAINER, _fresh(key_id, now, limit.policy))
-            if _elapsed(doc, now, limit.policy):
-                return store.replace(CONTAINER, _fresh(key_id, now, limit.policy), etag=doc["_etag"])
-            return store.patch(CONTAINER, key_id, [PatchOp("incr", "attempts", 1)])
-        except (DocumentConflict, EtagMismatch, DocumentNotFound):
-            continue  # another writer opened or cleared the window meanwhile: read it again
+            # The increment first: the common case is one write, and it hands this caller its own number.
+            doc = store.patch(CONTAINER, key_id, _ops(1, failing=failing))
+            if not _elapsed(doc, now, limit.policy):
+                return doc
+            # It landed in a window that had passed: open a fresh one in its place (one writer wins).
+            return store.replace(CONTAINER, _fresh(key_id, now, limit.policy, failing=failing), etag=doc["_etag"])
+        except DocumentNotFound:
+            with contextlib.suppress(DocumentConflict):  # another caller opened the window first: count again
+                return store.create(CONTAINER, _fresh(key_id, now, limit.policy, failing=failing))
+        except EtagMismatch:
+            continue  # another caller opened the fresh window first: count in it
     raise TransientError("The attempt could not be counted; try again in a moment")
 
 
-def _give_back(store: BrandStore, key: str) -> None:
+def _give_back(store: BrandStore, key: str, *, failing: bool = False) -> None:
     with contextlib.suppress(DocumentNotFound):  # reset meanwhile: nothing left to give back
-        store.patch(CONTAINER, _doc_id(key), [PatchOp("incr", "attempts", -1)])
+        store.patch(CONTAINER, _doc_id(key), _ops(-1, failing=failing))
+
+
+def _lock_when_full(store: BrandStore, limit: Limit, doc: dict, now: datetime) -> None:
+    """The failure that reaches the key's limit locks it for the policy's lockout."""
+    if doc["failures"] >= limit.policy.max_failures and _locked_for(doc, now) <= 0:
+        locked_until = isoformat(now + limit.policy.lockout)
+        store.patch(CONTAINER, _doc_id(limit.key), [PatchOp("set", "lockedUntil", locked_until)])
 
 
 def _refusal(doc: dict, now: datetime, policy: ThrottlePolicy) -> RateLimited:
@@ -140,12 +154,9 @@ class Attempt:
     def failed(self) -> None:
         """Count the attempt as a failure on every key; the failure that reaches a key's limit locks it."""
         for limit in self.limits:
-            key_id = _doc_id(limit.key)
             try:
-                doc = self.store.patch(CONTAINER, key_id, [PatchOp("incr", "failures", 1)])
-                if doc["failures"] >= limit.policy.max_failures and _locked_for(doc, self.now) <= 0:
-                    locked_until = isoformat(self.now + limit.policy.lockout)
-                    self.store.patch(CONTAINER, key_id, [PatchOp("set", "lockedUntil", locked_until)])
+                doc = self.store.patch(CONTAINER, _doc_id(limit.key), [PatchOp("incr", "failures", 1)])
+                _lock_when_full(self.store, limit, doc, self.now)
             except DocumentNotFound:
                 continue  # a success reset the key meanwhile: that success stands
 
@@ -159,26 +170,34 @@ class Attempt:
                 _give_back(self.store, limit.key)
 
 
-def reserve(store: BrandStore, *, limits: Sequence[Limit], now: datetime) -> Attempt:
-    """Reserve one attempt on each key before doing the work; RateLimited (nothing reserved) past a limit."""
+def _reserve(store: BrandStore, limits: Sequence[Limit], now: datetime, *, failing: bool) -> list[dict]:
     taken: list[Limit] = []
+    docs: list[dict] = []
     try:
         for limit in limits:
-            doc = _take(store, limit, now)
+            doc = _take(store, limit, now, failing=failing)
             taken.append(limit)
             if _locked_for(doc, now) > 0 or doc["attempts"] > limit.policy.max_failures:
                 raise _refusal(doc, now, limit.policy)
+            docs.append(doc)
     except (RateLimited, TransientError):
         # Refused attempts are not failures: they neither fill a key nor extend its lock.
         for given in taken:
-            _give_back(store, given.key)
+            _give_back(store, given.key, failing=failing)
         raise
-    return Attempt(store=store, limits=tuple(taken), now=now)
+    return docs
+
+
+def reserve(store: BrandStore, *, limits: Sequence[Limit], now: datetime) -> Attempt:
+    """Reserve one attempt on each key before doing the work; RateLimited (nothing reserved) past a limit."""
+    _reserve(store, limits, now, failing=False)
+    return Attempt(store=store, limits=tuple(limits), now=now)
 
 
 def count(store: BrandStore, *, limits: Sequence[Limit], now: datetime) -> None:
-    """Count one use on each key (a rate limit: every use counts); RateLimited past a limit."""
-    reserve(store, limits=limits, now=now).failed()
+    """Count one use on each key (a rate limit: every use counts, one write each); RateLimited past a limit."""
+    for limit, doc in zip(limits, _reserve(store, limits, now, failing=True), strict=True):
+        _lock_when_full(store, limit, doc, now)
 
 
 def reset(store: BrandStore, *, keys: Sequence[str]) -> None:
