@@ -17,7 +17,6 @@ from shared.emails.service import prepare_email, send_prepared
 from shared.errors import DomainError, Forbidden, RateLimited, Unauthorized
 from shared.identity import throttle
 from shared.identity.models import Member
-from shared.identity.sessions import Grant
 from shared.ports.bus import OutgoingMessage
 from shared.ports.store import BrandStore
 from shared.privacy.hashing import BrandHasher
@@ -97,11 +96,6 @@ def refuse_if_sso_only(ctx: AuthContext) -> None:
     """Signup, password login and social login are closed on an SSO-exclusive programme."""
     if ctx.brand.registration.sso_exclusive:
         raise SsoOnly("Sign in through the brand's website")
-
-
-def member_grant(member: Member) -> Grant:
-    """The claims of a member's access token."""
-    return Grant(role=int(member.role), session_epoch=member.session_epoch)
 
 
 def app_link(ctx: AuthContext, page: str, token: str) -> str:

@@ -22,7 +22,6 @@ from shared.identity.auth import (
     InvalidCredentials,
     app_link,
     mail_allowed,
-    member_grant,
     refuse_if_sso_only,
     send_auth_email,
 )
@@ -102,7 +101,7 @@ def member_authorizer(ctx: AuthContext):
             raise Unauthorized("This account no longer exists") from exc
         if member.status not in ACCESS_STATUSES:
             raise Unauthorized("This account has no access")
-        return member_grant(member)
+        return member_sessions.member_grant(member)
 
     return authorize
 

@@ -35,6 +35,7 @@ SESSION_TTL = timedelta(hours=8)
 EMAIL_KEY = "manager_email"  # identity_keys kind: one Manager user per email and scope
 BRAND_LEVELS = ("viewer", "editor", "admin")
 
+
 def normalise_email(email: str) -> str:
     """The stored form of a Manager user's email (trimmed, lowercase); InvalidInput (field email) when malformed."""
     address = checked_email(email)

@@ -16,16 +16,22 @@ from datetime import datetime
 from shared.errors import NotFound, Unauthorized
 from shared.identity import repository, sessions
 from shared.identity.models import ACCESS_STATUSES, Member
-from shared.identity.sessions import TokenPair
+from shared.identity.sessions import Grant, TokenPair
 from shared.identity.tokens import Principal, TokenService
 from shared.ports.store import BrandStore
+
+
+def member_grant(member: Member) -> Grant:
+    """The claims of a member's access token (at login and at each refresh): its role and session epoch."""
+    return Grant(role=int(member.role), session_epoch=member.session_epoch)
 
 
 def open_app_session(*, store: BrandStore, tokens: TokenService, member: Member, brand_id: str,
                      now: datetime) -> TokenPair:
     """An App session for a member, its access token stamped with the member's role and session epoch."""
+    grant = member_grant(member)
     return sessions.issue_session(store, tokens, subject=member.id, audience="app", brand_id=brand_id, now=now,
-                                  role=int(member.role), session_epoch=member.session_epoch)
+                                  role=grant.role, session_epoch=grant.session_epoch)
 
 
 def with_sessions_ended(member: Member) -> Member:

@@ -135,9 +135,7 @@ def signup(ctx: AuthContext, data: MemberSignup, *, now: datetime) -> None:
             raise Conflict("This customer ID is already used by another account",
                            errors=[{"field": "customerId", "message": "already used"}])
         repository.save(ctx.store, repository.MEMBERS, member, etag=None)
-        action_tokens.create(ctx.store, purpose=PURPOSE_VERIFY, subject=member.id, now=now, ttl=VERIFICATION_TTL,
-                             token=token)
-        send_prepared(ctx.container.bus, first_email)
+        _store_and_send(ctx, member, token, first_email, now=now)
     except Exception:
         _undo_signup(ctx, member, token)
         raise
@@ -164,13 +162,17 @@ def _verification_email(ctx: AuthContext, member: Member, token: str) -> Outgoin
     )
 
 
-def send_verification(ctx: AuthContext, member: Member, *, now: datetime) -> None:
-    """Email a fresh single-use verification link to a pending member."""
-    token = action_tokens.new_token()
-    message = _verification_email(ctx, member, token)
+def _store_and_send(ctx: AuthContext, member: Member, token: str, message: OutgoingMessage, *,
+                    now: datetime) -> None:
     action_tokens.create(ctx.store, purpose=PURPOSE_VERIFY, subject=member.id, now=now, ttl=VERIFICATION_TTL,
                          token=token)
     send_prepared(ctx.container.bus, message)
+
+
+def send_verification(ctx: AuthContext, member: Member, *, now: datetime) -> None:
+    """Email a fresh single-use verification link to a pending member."""
+    token = action_tokens.new_token()
+    _store_and_send(ctx, member, token, _verification_email(ctx, member, token), now=now)
 
 
 def _verification_again(ctx: AuthContext, member: Member, *, email_hash: str, now: datetime) -> None:
