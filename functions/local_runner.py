@@ -49,8 +49,9 @@ def ensure_local_operator(container: Container) -> None:
     """A stored operator for the token printed at start (local dev mode only)."""
     store = container.store.for_brand(PLATFORM_SCOPE)
     if store.find(repository.MANAGER_USERS, LOCAL_OPERATOR_ID) is None:
+        # .example is reserved for examples; .local is a special-use name no address may carry.
         manager_users.create_active(store=store, hasher=container.hasher(PLATFORM_SCOPE),
-                                    email="operator@popsell.local", level="operator",
+                                    email="operator@popsell.example", level="operator",
                                     now=container.clock.now(), user_id=LOCAL_OPERATOR_ID)
 
 

@@ -25,8 +25,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from functions.http_api.deps import BrandInPath, ContainerDep, require_level
 from shared.errors import Forbidden, NotFound, Unauthorized
-from shared.identity import repository
-from shared.identity.models import ACCESS_STATUSES, Member, Role
+from shared.identity import member_sessions
+from shared.identity.models import Member, Role
 from shared.identity.tokens import ManagerLevel, Principal
 
 AccessAudience = Literal["public", "member", "visitor", "manager", "operator", "integration", "webhook", "dev"]
@@ -59,13 +59,8 @@ def member_principal(
 
 def current_member(principal: Annotated[Principal, Depends(member_principal)], container: ContainerDep) -> Member:
     """The calling member, read now: a blocked, unsubscribed or ended member is refused at once."""
-    try:
-        member, _ = repository.get_member(container.store.for_brand(principal.brand_id or ""), principal.subject)
-    except NotFound as exc:
-        raise Unauthorized("This account no longer exists") from exc
-    if member.status not in ACCESS_STATUSES:
-        raise Unauthorized("This account has no access")
-    return member
+    return member_sessions.calling_member(store=container.store.for_brand(principal.brand_id or ""),
+                                          principal=principal)
 
 
 CurrentMember = Annotated[Member, Depends(current_member)]

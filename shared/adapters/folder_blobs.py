@@ -15,6 +15,7 @@ from urllib.parse import quote, urlencode
 from shared.adapters.local_files import write_atomic
 from shared.clock import Clock, isoformat, parse_instant
 from shared.errors import Conflict, InvalidInput, TransientError
+from shared.macs import mac_matches
 from shared.ports.blobs import BlobInfo, BlobNotFound, BlobStore
 
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
@@ -172,12 +173,13 @@ class FolderBlobStore(BlobStore):
     def open_signed(self, container: str, name: str, expires: str | int, sig: str) -> tuple[bytes, str]:
         """Bytes and content type behind a signed URL; any bad, expired or missing link is BlobNotFound."""
         # Every refusal is the same 404, so a caller cannot tell a bad link from a missing blob.
-        try:
-            expires_at = int(expires)
-        except (TypeError, ValueError):
-            raise BlobNotFound() from None
+        text = str(expires)
+        # Only the digits signed_url wrote: int() alone would also read " 12", "12\xa0" or "١٢".
+        if not (text.isascii() and text.isdigit()):
+            raise BlobNotFound()
+        expires_at = int(text)
         expected = self._signature(container, name, expires_at)
-        if not hmac.compare_digest(expected, str(sig)):
+        if not mac_matches(str(sig), expected):
             raise BlobNotFound()
         if self._clock.now().timestamp() >= expires_at:
             raise BlobNotFound()

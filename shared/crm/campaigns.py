@@ -135,7 +135,7 @@ def skip_reason(store: BrandStore, contact: Contact) -> str | None:
     """Why this contact gets no publication (None: it may be sent)."""
     if contacts.may_send(store, contact, "member_publication"):
         return None
-    if not contact.email:
+    if not contacts.has_address(contact):
         return "no_email"
     if blacklist.is_blocked(store, contact.email_hash):
         return "blacklisted"

@@ -18,6 +18,7 @@ from shared.crm import service as contacts
 from shared.crm import sources
 from shared.crm.models import ContactSource
 from shared.crm.views import ContactCreate
+from shared.emails.address import EmailAddress
 from shared.errors import Conflict, NotFound
 from shared.identity import repository, throttle
 from shared.identity.models import CamelModel
@@ -32,7 +33,7 @@ class ExternalFormSubmission(CamelModel):
 
     first_name: str | None = Field(None, max_length=80)
     last_name: str | None = Field(None, max_length=80)
-    email: str = Field(min_length=3, max_length=254)
+    email: EmailAddress
     member_opt_in: bool = False  # "I agree that <member> contacts me"
     brand_opt_in: bool = False  # "I agree that <brand> contacts me"
 
@@ -40,13 +41,12 @@ class ExternalFormSubmission(CamelModel):
 def submit(*, store: BrandStore, brand: Brand, hasher: BrandHasher, member_id: str, form: ExternalFormSubmission,
            ip_hash: str | None, now: datetime) -> None:
     """Record the person as a contact of the member, rate-limited per hashed IP; silent on known addresses."""
-    keys = [f"form-ip:{ip_hash}"] if ip_hash else []
-    throttle.guard(store, keys=keys, now=now)
     member, _ = repository.get_member(store, member_id)
     if member.status != "active" or member.visibility.hide_from_community:
         raise NotFound("Member not found")
-    # Every submission counts towards the IP's limit, so one address cannot flood a member's CRM.
-    throttle.record_failure(store, keys=keys, now=now, policy=throttle.IP_POLICY)
+    if ip_hash:
+        # Every submission counts towards the IP's limit, so one address cannot flood a member's CRM.
+        throttle.count(store, limits=[throttle.Limit(f"form-ip:{ip_hash}", throttle.IP_POLICY)], now=now)
     try:
         data = ContactCreate.model_validate({"firstName": form.first_name, "lastName": form.last_name,
                                              "email": form.email})

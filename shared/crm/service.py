@@ -17,6 +17,7 @@ from shared.crm import blacklist, consent, sources
 from shared.crm.consent import ConsentEvent, Meaning, MemberOptIn, Purpose
 from shared.crm.models import BLOCKING_EMAIL_STATUSES, ChangeHistory, Contact, ContactSource, EmailStatus
 from shared.crm.views import ContactCreate, ContactUpdate
+from shared.emails.address import checked_email
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.identity.models import Member
 from shared.ports.store import BrandStore, DocumentConflict, DocumentNotFound, Filter, Page
@@ -234,9 +235,14 @@ def global_opt_out(*, store: BrandStore, brand: Brand, contact_id: str, now: dat
     return updated
 
 
+def has_address(contact: Contact) -> bool:
+    """Whether the contact's email can be written to (one stored before the email type may not be an address)."""
+    return contact.email is not None and checked_email(contact.email) is not None
+
+
 def may_send(store: BrandStore, contact: Contact, purpose: Purpose) -> bool:
-    """Whether an email of `purpose` may go to this contact now: consent, email status and black list."""
-    if contact.status != "active" or not contact.email or pending_confirmation(contact):
+    """Whether an email of `purpose` may go to this contact now: an address, consent, email status and black list."""
+    if contact.status != "active" or not has_address(contact) or pending_confirmation(contact):
         return False
     blocked = contact.email_status in BLOCKING_EMAIL_STATUSES or blacklist.is_blocked(store, contact.email_hash)
     if purpose != "invitation" and contact.email_status == EmailStatus.NOT_VERIFIED:

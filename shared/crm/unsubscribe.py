@@ -22,6 +22,7 @@ from shared.crm import service as contacts
 from shared.crm.consent import ConsentEvent, InvalidTransition, MemberOptIn
 from shared.errors import NotFound
 from shared.gdpr.retention import contact_rules
+from shared.macs import mac_matches
 from shared.ports.store import BrandStore, DocumentNotFound
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ def read_token(settings: Settings, brand_id: str, token: str) -> tuple[str, str]
     """(contact id, member id) of a valid token of this brand; anything else answers 404."""
     body, _, signature = token.partition(".")
     expected = _b64(hmac.new(_key(settings), body.encode(), hashlib.sha256).digest()[:20])
-    if not signature or not hmac.compare_digest(signature, expected):
+    if not mac_matches(signature, expected):
         raise NotFound("Unknown unsubscribe link")
     try:
         data = json.loads(_unb64(body))

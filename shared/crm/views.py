@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shared.crm.consent import BRAND_OPT_IN_TABLE, MEMBER_OPT_IN_TABLE, BrandOptIn, Meaning, MemberOptIn
 from shared.crm.models import Contact, ContactAddress, ContactSource, ContactType, EmailStatus, Interactions, SaleRef
-
-EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$"
+from shared.emails.address import EmailAddress
 
 
 class _Body(BaseModel):
@@ -18,7 +16,7 @@ class _Body(BaseModel):
 
     first_name: str | None = Field(None, alias="firstName", max_length=80)
     last_name: str | None = Field(None, alias="lastName", max_length=80)
-    email: str | None = Field(None, max_length=254)
+    email: EmailAddress | None = None
     customer_id: str | None = Field(None, alias="customerId", max_length=100)
     contact_type: ContactType | None = Field(None, alias="contactType")
     notes: str | None = Field(None, max_length=2000)
@@ -27,13 +25,9 @@ class _Body(BaseModel):
 
     @field_validator("email")
     @classmethod
-    def _normalise_email(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        text = value.strip().lower()
-        if not re.match(EMAIL_PATTERN, text):
-            raise ValueError("not an email address")
-        return text
+    def _lowercase_email(cls, value: str | None) -> str | None:
+        # Contacts keep their addresses lowercase (the CRM's own form; the type has checked and trimmed it).
+        return value.lower() if value is not None else None
 
     @field_validator("tags")
     @classmethod

@@ -7,6 +7,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from shared.emails.address import EmailAddress
+
 EMAILS_CONTAINER = "emails"
 
 EmailStatus = Literal["sending", "sent", "failed"]
@@ -22,7 +24,7 @@ class EmailRequested(BaseModel):
     brand_id: str = Field(min_length=1)
     template: str = Field(min_length=1)
     locale: str = Field(min_length=2)
-    to_email: str = Field(min_length=3, pattern=r"^[^@\s]+@[^@\s]+$")
+    to_email: EmailAddress
     to_name: str | None = None
     data: dict[str, Any] = Field(default_factory=dict)
     # Optional extras (campaigns): mail headers such as List-Unsubscribe, the provider event

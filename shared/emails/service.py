@@ -59,9 +59,8 @@ def _fields(exc: ValidationError) -> str:
     return ", ".join(".".join(str(part) for part in error["loc"]) or "body" for error in exc.errors())
 
 
-def enqueue_email(
+def prepare_email(
     *,
-    bus: MessageBus,
     brand_id: str,
     template: str,
     to_email: str,
@@ -74,9 +73,11 @@ def enqueue_email(
     headers: dict[str, str] | None = None,
     event_payload: str | None = None,
     contact_id: str | None = None,
-) -> str:
-    """Check the email renders, put it on the `emails` queue and return its message id.
+) -> OutgoingMessage:
+    """The `emails` message of one email, checked and rendered once: InvalidInput (422) when it cannot be sent.
 
+    A caller that writes something the email belongs with (a new member and its verification
+    link) prepares the email first, so a refusal leaves nothing written, and sends it last.
     Pass a deterministic `message_id` (e.g. f"verify:{member_id}:{token_id}") so that a retry
     of the caller enqueues, and sends, the email once.
     """
@@ -105,12 +106,20 @@ def enqueue_email(
         data=body["data"],
         settings=settings or get_settings(),
     )
-    bus.send(
-        QUEUE_EMAILS,
-        [OutgoingMessage(body=body, message_id=message_id, scheduled_for=send_at, subject=f"email:{template}")],
-    )
-    log.info("enqueued email %s (template %s) for brand %s", message_id, template, brand_id)
-    return message_id
+    return OutgoingMessage(body=body, message_id=message_id, scheduled_for=send_at, subject=f"email:{template}")
+
+
+def send_prepared(bus: MessageBus, message: OutgoingMessage) -> str:
+    """Put a prepared email on the `emails` queue; returns its message id."""
+    bus.send(QUEUE_EMAILS, [message])
+    log.info("enqueued email %s (template %s) for brand %s", message.message_id, message.body["template"],
+             message.body["brandId"])
+    return message.message_id
+
+
+def enqueue_email(*, bus: MessageBus, **email: Any) -> str:
+    """Check the email renders, put it on the `emails` queue and return its message id (see `prepare_email`)."""
+    return send_prepared(bus, prepare_email(**email))
 
 
 def handle_email_message(

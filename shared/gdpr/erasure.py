@@ -92,6 +92,7 @@ MEMBER_FIELDS: dict[str, FieldRule] = {
     "last_activity_at": "keep",
     "status_changed_at": "changed_at",
     "erasure_due_at": "erase",
+    "session_epoch": "keep",  # a counter, no personal data; an erased member has no access anyway
 }
 
 VISITOR_FIELDS: dict[str, FieldRule] = {

@@ -21,6 +21,7 @@ from pydantic import ConfigDict, Field
 
 from shared.brands.models import Brand
 from shared.config import Settings
+from shared.emails.address import checked_email
 from shared.emails.service import enqueue_email
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.gdpr import register, subject_export
@@ -527,7 +528,7 @@ def _member_to_email(rights: Rights, request: GdprRequest) -> Any:
     if request.subject_kind != "member":
         return None
     member, _ = repository.get_member(rights.store, request.subject_id)
-    return member if member.email else None
+    return member if member.email and checked_email(member.email) else None
 
 
 def _brand_data(brand: Brand) -> dict[str, Any]:

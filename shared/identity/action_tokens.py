@@ -8,6 +8,7 @@ once); a used or expired link answers 410, an unknown one 422.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from typing import Any
 
 from shared.clock import isoformat, parse_instant
 from shared.errors import DomainError, InvalidInput
-from shared.ports.store import BrandStore, EtagMismatch, PatchOp
+from shared.ports.store import BrandStore, DocumentNotFound, EtagMismatch, PatchOp
 
 CONTAINER = "action_tokens"
 # Used documents stay a while after expiry so a reused link is told apart from a forged one.
@@ -45,6 +46,11 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def new_token() -> str:
+    """A fresh random token (256 bits), for a caller that must build its link before storing it."""
+    return secrets.token_urlsafe(32)
+
+
 def create(
     store: BrandStore,
     *,
@@ -53,9 +59,10 @@ def create(
     now: datetime,
     ttl: timedelta,
     data: dict[str, Any] | None = None,
+    token: str | None = None,
 ) -> str:
-    """A new single-use token for `purpose` and `subject`; returns the raw token (to put in the link)."""
-    token = secrets.token_urlsafe(32)
+    """Store a single-use token for `purpose` and `subject` (a new one unless given); returns the raw token."""
+    token = token or new_token()
     store.create(
         CONTAINER,
         {
@@ -86,6 +93,12 @@ def consume(store: BrandStore, *, purpose: str, token: str, now: datetime) -> Ac
     except EtagMismatch as exc:
         raise LinkGone("This link was already used") from exc
     return ActionToken(purpose=purpose, subject=doc["subject"], data=doc.get("data") or {})
+
+
+def discard(store: BrandStore, *, token: str) -> None:
+    """Remove a stored token whose email never left (the write it belonged to was undone)."""
+    with contextlib.suppress(DocumentNotFound):
+        store.delete(CONTAINER, token_hash(token))
 
 
 def _valid(store: BrandStore, purpose: str, token: str, now: datetime) -> dict[str, Any]:

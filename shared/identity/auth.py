@@ -6,23 +6,20 @@ login, refresh, logout, password reset) and `social_login.py`.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from shared.bootstrap import Container
 from shared.brands import service as brands
 from shared.brands.models import Brand
-from shared.emails.service import enqueue_email
-from shared.errors import DomainError, Forbidden, Unauthorized
+from shared.emails.service import prepare_email, send_prepared
+from shared.errors import DomainError, Forbidden, RateLimited, Unauthorized
+from shared.identity import throttle
 from shared.identity.models import Member
-from shared.identity.sessions import Grant
+from shared.ports.bus import OutgoingMessage
 from shared.ports.store import BrandStore
 from shared.privacy.hashing import BrandHasher
-
-EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}$"
-_EMAIL = re.compile(EMAIL_PATTERN)
 
 VERIFICATION_TTL = timedelta(hours=48)
 RESET_TTL = timedelta(hours=1)
@@ -101,30 +98,29 @@ def refuse_if_sso_only(ctx: AuthContext) -> None:
         raise SsoOnly("Sign in through the brand's website")
 
 
-def valid_email(value: str) -> bool:
-    """A plausible address (the double opt-in proves it); 254 characters at most."""
-    return len(value) <= 254 and bool(_EMAIL.match(value.strip()))
-
-
-def member_grant(member: Member) -> Grant:
-    """The claims of a member's access token."""
-    return Grant(role=int(member.role))
-
-
 def app_link(ctx: AuthContext, page: str, token: str) -> str:
     """A link into the App. The token rides in the fragment, which browsers never send to servers or in Referer."""
     base = ctx.container.settings.public_base_url.rstrip("/")
     return f"{base}/app/{ctx.brand_id}/{page}#token={token}"
 
 
-def send_auth_email(ctx: AuthContext, *, template: str, member: Member, to_email: str, data: dict[str, Any],
-                    message_id: str) -> None:
-    """Queue one account email in the member's language, with the brand's name and privacy policy."""
+def mail_allowed(ctx: AuthContext, *, key: str, policy: throttle.ThrottlePolicy, now: datetime) -> bool:
+    """Count one email to an address against its limit; False past it (send nothing, answer as usual)."""
+    try:
+        throttle.count(ctx.store, limits=[throttle.Limit(key, policy)], now=now)
+    except RateLimited:
+        # The caller's answer stays the same 202, so the limit reveals nothing about the address.
+        return False
+    return True
+
+
+def auth_email(ctx: AuthContext, *, template: str, member: Member, to_email: str, data: dict[str, Any],
+               message_id: str) -> OutgoingMessage:
+    """One account email in the member's language, with the brand's name and privacy policy, checked and rendered."""
     brand_data: dict[str, Any] = {"brand_name": ctx.brand.name}
     if ctx.brand.privacy_policy_url:
         brand_data["privacy_policy_url"] = ctx.brand.privacy_policy_url
-    enqueue_email(
-        bus=ctx.container.bus,
+    return prepare_email(
         brand_id=ctx.brand_id,
         template=template,
         to_email=to_email,
@@ -134,3 +130,10 @@ def send_auth_email(ctx: AuthContext, *, template: str, member: Member, to_email
         message_id=message_id,
         settings=ctx.container.settings,
     )
+
+
+def send_auth_email(ctx: AuthContext, *, template: str, member: Member, to_email: str, data: dict[str, Any],
+                    message_id: str) -> None:
+    """Queue one account email (see `auth_email`)."""
+    send_prepared(ctx.container.bus, auth_email(ctx, template=template, member=member, to_email=to_email, data=data,
+                                                message_id=message_id))

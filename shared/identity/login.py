@@ -2,8 +2,9 @@
 
 Failures never tell an unknown address from a wrong password or from an account without
 access (one generic 401, one bcrypt check either way); only a pending member who gave the
-right password learns that the email still needs confirming. Failed logins count against the
-account (its email hash) and the client's hashed IP (see throttle.py).
+right password learns that the email still needs confirming. Each login reserves an attempt on
+the account (its email hash) and the client's hashed IP before the password is checked, so
+parallel guesses cannot outrun the lockout (see throttle.py).
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from shared.errors import NotFound, RateLimited, Unauthorized
-from shared.identity import action_tokens, activity, repository, sessions, throttle
+from shared.errors import NotFound, Unauthorized
+from shared.identity import action_tokens, activity, member_sessions, repository, sessions, throttle
 from shared.identity.auth import (
     PURPOSE_RESET,
     RESET_TTL,
@@ -20,7 +21,7 @@ from shared.identity.auth import (
     EmailNotVerified,
     InvalidCredentials,
     app_link,
-    member_grant,
+    mail_allowed,
     refuse_if_sso_only,
     send_auth_email,
 )
@@ -63,30 +64,30 @@ def start_session(ctx: AuthContext, member: Member, *, now: datetime, method: st
     activity.record(ctx.store, subject=member.id, kind="login", method=method, now=now, ip_hash=ctx.ip_hash,
                     user_agent_hash=ctx.user_agent_hash)
     log.info("member %s logged in on brand %s (%s)", member.id, ctx.brand_id, method)
-    return sessions.issue_session(ctx.store, ctx.container.tokens, subject=member.id, audience="app",
-                                  brand_id=ctx.brand_id, now=now, role=int(member.role))
+    return member_sessions.open_app_session(store=ctx.store, tokens=ctx.container.tokens, member=member,
+                                            brand_id=ctx.brand_id, now=now)
 
 
 def login(ctx: AuthContext, *, email: str, password: str, now: datetime) -> TokenPair:
     """Check a member's password and open a session; 401 generic, 403 email-not-verified, 429 locked."""
     refuse_if_sso_only(ctx)
     email_hash = ctx.hasher("email", email)
-    account = [account_key(email_hash)]
-    client = [ip_key(ctx.ip_hash)] if ctx.ip_hash else []
-    throttle.guard(ctx.store, keys=account + client, now=now)
+    account = account_key(email_hash)
+    limits = throttle.login_limits(account=account, ip=ip_key(ctx.ip_hash) if ctx.ip_hash else None)
+    attempt = throttle.reserve(ctx.store, limits=limits, now=now)
     member = _member_by_email(ctx, email_hash)
     if not check_password(password, member.password_hash if member else None):
-        throttle.record_failure(ctx.store, keys=account, now=now, policy=throttle.ACCOUNT_POLICY)
-        throttle.record_failure(ctx.store, keys=client, now=now, policy=throttle.IP_POLICY)
+        attempt.failed()
         log.info("failed login on brand %s", ctx.brand_id)
         raise InvalidCredentials("Email or password is incorrect")
     assert member is not None  # a password matched, so there is a member
-    if member.status == "pending_verification":
-        raise EmailNotVerified("Follow the link we emailed you to confirm your address, or ask for a new one")
     if member.status not in ACCESS_STATUSES:
+        attempt.succeeded()  # the right password is no failure, though it opens no session
+        if member.status == "pending_verification":
+            raise EmailNotVerified("Follow the link we emailed you to confirm your address, or ask for a new one")
         raise InvalidCredentials("Email or password is incorrect")
     # Only the account's counter: one good login must not wash an IP that is guessing many accounts.
-    throttle.reset(ctx.store, keys=account)
+    attempt.succeeded(reset=[account])
     return start_session(ctx, member, now=now, method="password")
 
 
@@ -100,7 +101,7 @@ def member_authorizer(ctx: AuthContext):
             raise Unauthorized("This account no longer exists") from exc
         if member.status not in ACCESS_STATUSES:
             raise Unauthorized("This account has no access")
-        return member_grant(member)
+        return member_sessions.member_grant(member)
 
     return authorize
 
@@ -124,16 +125,11 @@ def request_password_reset(ctx: AuthContext, *, email: str, now: datetime) -> No
     """Email a 1-hour single-use reset link to an active member; silent for any other address."""
     refuse_if_sso_only(ctx)
     email_hash = ctx.hasher("email", email)
-    mail_key = [f"reset-mail:{email_hash}"]
-    try:
-        throttle.guard(ctx.store, keys=mail_key, now=now)
-    except RateLimited:
-        # Over the limit: answer as usual (202) and send nothing, so the limit reveals nothing either.
-        return
     member = _member_by_email(ctx, email_hash)
     if member is None or member.status not in ACCESS_STATUSES or not member.email:
         return
-    throttle.record_failure(ctx.store, keys=mail_key, now=now, policy=RESET_MAIL_POLICY)
+    if not mail_allowed(ctx, key=f"reset-mail:{email_hash}", policy=RESET_MAIL_POLICY, now=now):
+        return
     token = action_tokens.create(ctx.store, purpose=PURPOSE_RESET, subject=member.id, now=now, ttl=RESET_TTL)
     send_auth_email(
         ctx, template="password_reset", member=member, to_email=member.email,
@@ -151,7 +147,9 @@ def confirm_password_reset(ctx: AuthContext, *, token: str, new_password: str, n
     member, etag = repository.get_member(ctx.store, used.subject)
     if member.status not in ACCESS_STATUSES:
         raise action_tokens.LinkGone("This link no longer works")
-    updated = member.model_copy(update={"password_hash": hash_password(new_password)})
+    # One write: the new password, and a new session epoch so every access token issued before stops too.
+    updated = member_sessions.with_sessions_ended(member).model_copy(
+        update={"password_hash": hash_password(new_password)})
     repository.save(ctx.store, repository.MEMBERS, updated, etag=etag)
     ended = sessions.revoke_subject(ctx.store, subject=member.id, now=now, reason="password-reset")
     if member.email_hash:

@@ -10,12 +10,12 @@ per account and per hashed IP; a wrong email and a wrong password answer the sam
 from __future__ import annotations
 
 import logging
-import re
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
 from shared.config import Settings
+from shared.emails.address import checked_email
 from shared.emails.service import enqueue_email
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 from shared.identity import action_tokens, repository, throttle
@@ -35,15 +35,13 @@ SESSION_TTL = timedelta(hours=8)
 EMAIL_KEY = "manager_email"  # identity_keys kind: one Manager user per email and scope
 BRAND_LEVELS = ("viewer", "editor", "admin")
 
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
-
 
 def normalise_email(email: str) -> str:
-    """The stored form of an email (trimmed, lowercase); InvalidInput (field email) when malformed."""
-    text = email.strip().lower()
-    if len(text) > 254 or not _EMAIL.match(text):
+    """The stored form of a Manager user's email (trimmed, lowercase); InvalidInput (field email) when malformed."""
+    address = checked_email(email)
+    if address is None:
         raise InvalidInput("Invalid email address", errors=[{"field": "email", "message": "not an email address"}])
-    return text
+    return address.lower()
 
 
 def grantable_levels(*, scope: str, granter_level: str) -> tuple[str, ...]:
@@ -149,19 +147,17 @@ def login(
     email_hash = hasher("email", email)
     account_key = f"manager-login:email:{email_hash}"
     ip_key = f"manager-login:ip:{hasher('ip', ip)}" if ip else None
-    keys = [account_key, *([ip_key] if ip_key else [])]
-    throttle.guard(store, keys=keys, now=now)
+    # Reserved before the password is checked, so parallel guesses cannot outrun the lockout.
+    attempt = throttle.reserve(store, limits=throttle.login_limits(account=account_key, ip=ip_key), now=now)
     user_id = repository.owner_of(store, EMAIL_KEY, email_hash)
     user = repository.get_manager_user(store, user_id)[0] if user_id else None
     # One bcrypt check whatever happens, so timing tells nothing about which emails exist.
     valid = check_password(password, user.password_hash if user else None)
     if not valid or user is None or user.status != "active":
-        throttle.record_failure(store, keys=[account_key], now=now)
-        if ip_key:
-            throttle.record_failure(store, keys=[ip_key], now=now, policy=throttle.IP_POLICY)
+        attempt.failed()
         log.info("manager sign-in refused in %s", store.brand_id)
         raise Unauthorized("Wrong email or password")
-    throttle.reset(store, keys=[account_key])
+    attempt.succeeded(reset=[account_key])
     user = _touch_login(store, user, now)
     brand_id = None if store.brand_id == PLATFORM_SCOPE else store.brand_id
     token = tokens.issue(subject=user.id, audience="manager", brand_id=brand_id, now=now, ttl=SESSION_TTL,

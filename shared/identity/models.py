@@ -150,6 +150,9 @@ class Member(CamelModel):
     last_activity_at: datetime | None = None  # what the 3-year inactivity rule reads
     status_changed_at: datetime | None = None
     erasure_due_at: datetime | None = None
+    # Raised by a password reset: App access tokens carry the epoch they were issued in, and a token
+    # of an earlier epoch stops working (shared/identity/member_sessions.py).
+    session_epoch: int = Field(0, ge=0)
 
 
 class ExternalUser(CamelModel):

@@ -6,8 +6,11 @@ issue. Each refresh uses the refresh token up and hands out a new pair in the sa
 refresh token presented a second time means it was copied: the whole family is revoked (theft
 detection), so the thief and the victim both have to log in again. Logout revokes the family.
 
-Access tokens are not checked against revocation: they carry the family id (`fam`) but stay
-valid until they expire, at most 15 minutes (see docs/decisions/0006-member-authentication.md).
+Access tokens are not checked against the families: they carry the family id (`fam`) and stay
+valid until they expire, at most 15 minutes after a logout. What ends *every* session of a member
+at once (a password reset) is the session epoch instead: App access tokens carry it (`sep`) and
+`member_sessions.calling_member` refuses a token of an earlier epoch on the read it already makes
+of the member (see docs/decisions/0017-session-epoch.md).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from typing import Any
 
 from shared.clock import isoformat, parse_instant
 from shared.errors import Unauthorized
-from shared.identity.tokens import Audience, TokenService
+from shared.identity.tokens import SESSION_EPOCH_CLAIM, Audience, TokenService
 from shared.ports.store import BrandStore, DocumentNotFound, EtagMismatch, Filter, PatchOp
 
 log = logging.getLogger(__name__)
@@ -53,6 +56,7 @@ class Grant:
 
     role: int | None = None
     level: str | None = None
+    session_epoch: int | None = None  # App sessions: the member's epoch, carried as the `sep` claim
 
 
 def _hash(refresh_token: str) -> str:
@@ -88,9 +92,12 @@ def _new_pair(
             "ttl": _ttl_seconds(),
         },
     )
+    extra: dict[str, Any] = {"fam": family_id}
+    if grant.session_epoch is not None:
+        extra[SESSION_EPOCH_CLAIM] = grant.session_epoch
     access_token = tokens.issue(
         subject=subject, audience=audience, brand_id=brand_id, now=now, ttl=ACCESS_TTL,
-        role=grant.role, level=grant.level, extra={"fam": family_id},
+        role=grant.role, level=grant.level, extra=extra,
     )
     return TokenPair(access_token=access_token, refresh_token=refresh_token, family_id=family_id, subject=subject)
 
@@ -105,6 +112,7 @@ def issue_session(
     now: datetime,
     role: int | None = None,
     level: str | None = None,
+    session_epoch: int | None = None,
 ) -> TokenPair:
     """Open a session after a successful login: a new family, an access token and a refresh token."""
     family_id = uuid.uuid4().hex
@@ -121,7 +129,7 @@ def issue_session(
         },
     )
     return _new_pair(store, tokens, family_id=family_id, subject=subject, audience=audience, brand_id=brand_id,
-                     grant=Grant(role=role, level=level), now=now)
+                     grant=Grant(role=role, level=level, session_epoch=session_epoch), now=now)
 
 
 def refresh_session(

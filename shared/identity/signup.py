@@ -7,6 +7,7 @@ the verification link again (not yet verified) or a notice that someone tried to
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
 from datetime import datetime
@@ -14,29 +15,39 @@ from datetime import datetime
 from pydantic import Field, field_validator
 
 from shared.clock import isoformat
+from shared.emails.address import EmailAddress
+from shared.emails.service import send_prepared
 from shared.errors import Conflict, InvalidInput, NotFound
-from shared.identity import action_tokens, repository, whitelist
+from shared.identity import action_tokens, repository, throttle, whitelist
 from shared.identity.auth import (
-    EMAIL_PATTERN,
     PURPOSE_VERIFY,
     VERIFICATION_TTL,
     AuthContext,
     RegistrationNotAllowed,
     app_link,
+    auth_email,
+    mail_allowed,
     refuse_if_sso_only,
     send_auth_email,
 )
 from shared.identity.models import CamelModel, Member, Role, TermsAcceptance
 from shared.identity.passwords import hash_password
-from shared.ports.store import PatchOp
+from shared.ports.bus import OutgoingMessage
+from shared.ports.store import DocumentNotFound, PatchOp
 
 log = logging.getLogger(__name__)
+
+# The link again to an address that already signed up (a second signup, a resend): once per 15
+# minutes after the first email, which is always sent. Counted race-free, so 20 signups or
+# resends sent at once for one address send at most two emails; the answer stays the same 202.
+VERIFY_AGAIN_POLICY = throttle.ThrottlePolicy(max_failures=1, window=throttle.ACCOUNT_POLICY.window,
+                                              lockout=throttle.ACCOUNT_POLICY.lockout)
 
 
 class MemberSignup(CamelModel):
     """A signup form: terms must be accepted; which names are required depends on the brand."""
 
-    email: str = Field(max_length=254, pattern=EMAIL_PATTERN)
+    email: EmailAddress
     password: str = Field(max_length=200)
     first_name: str | None = Field(None, max_length=80)
     last_name: str | None = Field(None, max_length=80)
@@ -75,62 +86,99 @@ def allowed_role(ctx: AuthContext, *, email_hash: str, customer_id_hash: str | N
     return Role(entry["role"]) if entry.get("role") else Role.AMBASSADOR
 
 
+def _new_member(ctx: AuthContext, data: MemberSignup, *, password_hash: str, email_hash: str,
+                customer_id_hash: str | None, now: datetime) -> Member:
+    role = allowed_role(ctx, email_hash=email_hash, customer_id_hash=customer_id_hash)
+    return Member(
+        id=uuid.uuid4().hex,
+        role=role,
+        status="pending_verification",
+        created_at=now,
+        first_name=data.first_name,
+        last_name=data.last_name,
+        alias=data.alias,
+        password_hash=password_hash,
+        email=data.email,
+        email_hash=email_hash,
+        customer_id=data.customer_id,
+        customer_id_hash=customer_id_hash,
+        preferred_language=data.preferred_language,
+        popsell_terms=TermsAcceptance(version=data.terms_version, accepted_at=now),
+        status_changed_at=now,
+    )
+
+
 def signup(ctx: AuthContext, data: MemberSignup, *, now: datetime) -> None:
-    """Create a pending member and send the verification link (or the right email to a known address)."""
+    """Create a pending member and send the verification link (or the right email to a known address).
+
+    The member and its first email succeed or fail together: the email is checked and rendered
+    before anything is written, and if a later step fails (the queue is down) every write of
+    this signup is undone, so the same address can simply sign up again.
+    """
     refuse_if_sso_only(ctx)
     _required_names(ctx, data)
     # Hash first, whatever happens next: a known address then costs the same time as a new one.
     password_hash = hash_password(data.password)
     email_hash = ctx.hasher("email", data.email)
     customer_id_hash = ctx.hasher("customer_id", data.customer_id) if data.customer_id else None
-    role = allowed_role(ctx, email_hash=email_hash, customer_id_hash=customer_id_hash)
+    member = _new_member(ctx, data, password_hash=password_hash, email_hash=email_hash,
+                         customer_id_hash=customer_id_hash, now=now)
+    token = action_tokens.new_token()
+    first_email = _verification_email(ctx, member, token)
 
-    member_id = uuid.uuid4().hex
-    if not repository.claim_key(ctx.store, "email", email_hash, member_id, "member"):
+    if not repository.claim_key(ctx.store, "email", email_hash, member.id, "member"):
         _known_address(ctx, email_hash=email_hash, email=data.email, now=now)
         return
     try:
-        if customer_id_hash and not repository.claim_key(ctx.store, "customer_id", customer_id_hash, member_id,
+        if customer_id_hash and not repository.claim_key(ctx.store, "customer_id", customer_id_hash, member.id,
                                                          "member"):
             raise Conflict("This customer ID is already used by another account",
                            errors=[{"field": "customerId", "message": "already used"}])
-        member = Member(
-            id=member_id,
-            role=role,
-            status="pending_verification",
-            created_at=now,
-            first_name=data.first_name,
-            last_name=data.last_name,
-            alias=data.alias,
-            password_hash=password_hash,
-            email=data.email.strip(),
-            email_hash=email_hash,
-            customer_id=data.customer_id,
-            customer_id_hash=customer_id_hash,
-            preferred_language=data.preferred_language,
-            popsell_terms=TermsAcceptance(version=data.terms_version, accepted_at=now),
-            status_changed_at=now,
-        )
         repository.save(ctx.store, repository.MEMBERS, member, etag=None)
+        _store_and_send(ctx, member, token, first_email, now=now)
     except Exception:
-        # Nothing half-written: give the claimed identifiers back.
-        repository.release_key(ctx.store, "email", email_hash, member_id)
-        if customer_id_hash:
-            repository.release_key(ctx.store, "customer_id", customer_id_hash, member_id)
+        _undo_signup(ctx, member, token)
         raise
-    log.info("member %s signed up on brand %s (role %d), pending verification", member_id, ctx.brand_id, role)
-    send_verification(ctx, member, now=now)
+    log.info("member %s signed up on brand %s (role %d), pending verification", member.id, ctx.brand_id,
+             member.role)
 
 
-def send_verification(ctx: AuthContext, member: Member, *, now: datetime) -> None:
-    """Email a fresh single-use verification link to a pending member."""
-    token = action_tokens.create(ctx.store, purpose=PURPOSE_VERIFY, subject=member.id, now=now, ttl=VERIFICATION_TTL)
-    send_auth_email(
+def _undo_signup(ctx: AuthContext, member: Member, token: str) -> None:
+    """Nothing half-written: the link, the member and the claimed identifiers go (each only if it was written)."""
+    action_tokens.discard(ctx.store, token=token)
+    with contextlib.suppress(DocumentNotFound):
+        ctx.store.delete(repository.MEMBERS, member.id)
+    repository.release_key(ctx.store, "email", member.email_hash or "", member.id)
+    if member.customer_id_hash:
+        repository.release_key(ctx.store, "customer_id", member.customer_id_hash, member.id)
+
+
+def _verification_email(ctx: AuthContext, member: Member, token: str) -> OutgoingMessage:
+    return auth_email(
         ctx, template="email_verification", member=member, to_email=member.email or "",
         data={"verify_url": app_link(ctx, "verify-email", token),
               "expires_in_hours": int(VERIFICATION_TTL.total_seconds() // 3600)},
         message_id=f"verify:{member.id}:{action_tokens.token_hash(token)[:16]}",
     )
+
+
+def _store_and_send(ctx: AuthContext, member: Member, token: str, message: OutgoingMessage, *,
+                    now: datetime) -> None:
+    action_tokens.create(ctx.store, purpose=PURPOSE_VERIFY, subject=member.id, now=now, ttl=VERIFICATION_TTL,
+                         token=token)
+    send_prepared(ctx.container.bus, message)
+
+
+def send_verification(ctx: AuthContext, member: Member, *, now: datetime) -> None:
+    """Email a fresh single-use verification link to a pending member."""
+    token = action_tokens.new_token()
+    _store_and_send(ctx, member, token, _verification_email(ctx, member, token), now=now)
+
+
+def _verification_again(ctx: AuthContext, member: Member, *, email_hash: str, now: datetime) -> None:
+    """The link again to a pending member, at most once per VERIFY_AGAIN_POLICY window (silently otherwise)."""
+    if mail_allowed(ctx, key=f"verify-mail:{email_hash}", policy=VERIFY_AGAIN_POLICY, now=now):
+        send_verification(ctx, member, now=now)
 
 
 def _known_address(ctx: AuthContext, *, email_hash: str, email: str, now: datetime) -> None:
@@ -140,7 +188,7 @@ def _known_address(ctx: AuthContext, *, email_hash: str, email: str, now: dateti
     except NotFound:
         return
     if member.status == "pending_verification":
-        send_verification(ctx, member, now=now)
+        _verification_again(ctx, member, email_hash=email_hash, now=now)
     elif member.status == "active":
         # Minute precision: a burst of attempts sends one notice per minute at most.
         minute = now.strftime("%Y%m%d%H%M")
@@ -153,9 +201,10 @@ def _known_address(ctx: AuthContext, *, email_hash: str, email: str, now: dateti
 
 
 def resend_verification(ctx: AuthContext, *, email: str, now: datetime) -> None:
-    """Send the verification link again to a pending member; silent for any other address."""
+    """Send the verification link again to a pending member (limited per address); silent for any other address."""
     refuse_if_sso_only(ctx)
-    owner = repository.owner_of(ctx.store, "email", ctx.hasher("email", email))
+    email_hash = ctx.hasher("email", email)
+    owner = repository.owner_of(ctx.store, "email", email_hash)
     if owner is None:
         return
     try:
@@ -163,7 +212,7 @@ def resend_verification(ctx: AuthContext, *, email: str, now: datetime) -> None:
     except NotFound:
         return
     if member.status == "pending_verification":
-        send_verification(ctx, member, now=now)
+        _verification_again(ctx, member, email_hash=email_hash, now=now)
 
 
 def verify_email(ctx: AuthContext, *, token: str, now: datetime) -> Member:

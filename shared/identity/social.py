@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 import jwt
 
+from shared.emails.address import checked_email
 from shared.errors import Unauthorized
 from shared.ports.store import DocumentNotFound, DocumentStore
 from shared.store_schema import PLATFORM_SCOPE
@@ -90,7 +91,9 @@ def verify_id_token(config: dict[str, Any], *, provider: Provider, id_token: str
     timestamp = now.timestamp()
     if claims["exp"] <= timestamp - _LEEWAY_SECONDS or claims.get("nbf", 0) > timestamp + _LEEWAY_SECONDS:
         raise Unauthorized("ID token expired")
-    email = claims.get("email") if _email_verified(claims) else None
+    # Only a verified address that is an address: anything else counts as no email given.
+    raw = claims.get("email")
+    email = checked_email(raw) if isinstance(raw, str) and _email_verified(claims) else None
     return SocialIdentity(
         provider=provider,
         subject=str(claims["sub"]),

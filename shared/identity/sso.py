@@ -22,6 +22,7 @@ from pydantic import ConfigDict, Field, ValidationError, field_validator
 from shared.brands.models import Brand
 from shared.brands.service import invalid_input
 from shared.clock import isoformat
+from shared.emails.address import EmailAddress
 from shared.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from shared.identity import lifecycle, repository
 from shared.identity.models import ACCESS_STATUSES, Address, CamelModel, Member, Role, TermsAcceptance
@@ -33,7 +34,6 @@ log = logging.getLogger(__name__)
 Hasher = Callable[[str, str], str]
 
 SSO_KEY = "sso_subject"
-EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}$"
 # The fields a brand platform synchronises; everything else on a member is the member's own.
 SYNCED_FIELDS = ("email", "first_name", "last_name", "customer_id", "role", "preferred_language", "position",
                  "home_shop_id", "address")
@@ -57,7 +57,7 @@ class SsoMemberSync(CamelModel):
     model_config = ConfigDict(extra="forbid")
 
     sso_subject: str = Field(min_length=1, max_length=200)
-    email: str | None = Field(None, max_length=254, pattern=EMAIL_PATTERN)
+    email: EmailAddress | None = None
     first_name: str | None = Field(None, max_length=80)
     last_name: str | None = Field(None, max_length=80)
     customer_id: str | None = Field(None, min_length=1, max_length=120)

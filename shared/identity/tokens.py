@@ -18,6 +18,7 @@ from shared.errors import Unauthorized
 Audience = Literal["app", "widget", "manager"]
 ManagerLevel = Literal["viewer", "editor", "admin", "operator"]
 MANAGER_LEVELS: tuple[ManagerLevel, ...] = ("viewer", "editor", "admin", "operator")
+SESSION_EPOCH_CLAIM = "sep"
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class Principal:
     level: str | None = None
     token_id: str | None = None
     role: int | None = None  # members (0-6) and external users (7-8)
+    session_epoch: int = 0  # App tokens: the member's session epoch at issue (no claim: 0)
 
     @property
     def is_operator(self) -> bool:
@@ -110,4 +112,5 @@ class TokenService:
             level=claims.get("lvl"),
             token_id=claims.get("jti"),
             role=claims.get("role"),
+            session_epoch=claims.get(SESSION_EPOCH_CLAIM, 0),
         )

@@ -11,7 +11,6 @@ who already has it. Every interaction moves `lastInteractionAt`, which the 3-yea
 from __future__ import annotations
 
 import logging
-import re
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -22,6 +21,7 @@ from pydantic import ConfigDict, Field, field_validator
 from shared.brands import service as brands
 from shared.brands.models import Brand
 from shared.clock import isoformat
+from shared.emails.address import EmailAddress, checked_email
 from shared.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from shared.identity import repository
 from shared.identity.models import CamelModel, ExternalUser, Role, TermsAcceptance
@@ -37,8 +37,6 @@ WIDGET_TOKEN_TTL = timedelta(hours=24)
 # Unique key of a client: the keyed hash of the brand's customer id. Its own kind, apart from the
 # members' "customer_id" keys: a member may also be a customer of the brand's shop.
 CLIENT_KEY = "client_customer_id"
-EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}$"
-_EMAIL = re.compile(EMAIL_PATTERN)
 # What an email_tmp may be used for (Data Protection Guide v4, external users): one notification
 # by email when a member replied in a conversation while the visitor was away. Nothing else.
 EMAIL_TMP_PURPOSES = ("conversation_notification",)
@@ -54,7 +52,7 @@ class _PersonalData(CamelModel):
     accept_service_terms: bool | None = None
     service_terms_version: str | None = Field(None, min_length=1, max_length=40)
     first_name: str | None = Field(None, min_length=1, max_length=80)
-    email_tmp: str | None = Field(None, max_length=254, pattern=EMAIL_PATTERN)
+    email_tmp: EmailAddress | None = None
     email_tmp_purpose: EmailTmpPurpose | None = None
 
 
@@ -200,9 +198,10 @@ def _brand_profile(client: ExternalUser, claims: dict[str, Any], hasher: Hasher)
         changes["first_name"] = first_name.strip()
     email = claims.get("email")
     if email is not None:
-        if not isinstance(email, str) or len(email) > 254 or not _EMAIL.match(email.strip()):
+        address = checked_email(email) if isinstance(email, str) else None
+        if address is None:
             raise _refuse("assertion.email", "not an email address")
-        changes.update(email_tmp=email.strip(), email_tmp_hash=hasher("email", email))
+        changes.update(email_tmp=address, email_tmp_hash=hasher("email", address))
     return client.model_copy(update=changes)
 
 

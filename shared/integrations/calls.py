@@ -80,7 +80,8 @@ def authenticate_request(
         keys=brand_keys(brand), kid=kid, timestamp=timestamp, signature=signature,
         method=method, path=path, body=body, now=now,
     )
-    digest = hashlib.sha256(f"{kid}.{signature}".lower().encode()).hexdigest()
+    # `verify` accepted only the exact signature, so this is the value that was checked, byte for byte.
+    digest = hashlib.sha256(f"{kid}.{signature}".encode()).hexdigest()
     until = datetime.fromtimestamp(signed_at, now.tzinfo) + signing.REPLAY_WINDOW
     use_once(store.for_brand(brand.id), nonce_id=f"sig:{digest}", now=now, until=until, replay_error=ReplayedRequest)
     return AuthenticatedCall(brand=brand, kid=kid or "")

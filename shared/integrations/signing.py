@@ -11,6 +11,10 @@ string exactly as sent when there is one. Method and path are inside the signed 
 signature captured on one route cannot be replayed on another; the body's digest covers the
 payload, the timestamp bounds the replay window (±5 minutes) and the API accepts each signature
 only once within it (see `shared.integrations.calls`).
+
+The signature must be exactly the 64 lowercase hex characters `sign` produces: nothing is
+stripped or case-folded before the comparison, so the value checked is the very value the
+replay record holds (a signature with a trailing byte is not "the same signature, padded").
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from shared.integrations.errors import BadSignature, SignatureMissing, StaleRequest, UnknownKey
+from shared.macs import mac_matches
 
 HEADER_KEY_ID = "X-Popsell-Key-Id"
 HEADER_TIMESTAMP = "X-Popsell-Timestamp"
@@ -49,6 +54,11 @@ def signed_headers(*, kid: str, secret: str, method: str, path: str, body: bytes
     }
 
 
+def _unix_seconds(timestamp: str | None) -> bool:
+    # isdigit alone also takes other scripts' digits ("١٢٣"): unix seconds are ASCII digits.
+    return bool(timestamp) and timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12
+
+
 def verify(
     *,
     keys: Mapping[str, str],
@@ -66,13 +76,13 @@ def verify(
     Raises SignatureMissing, UnknownKey, BadSignature or StaleRequest. The signature is checked
     before the time, so only a holder of the secret learns that a request was merely stale.
     """
-    if not kid or not timestamp or not signature or not timestamp.isdigit() or len(timestamp) > 12:
+    if not kid or not signature or not _unix_seconds(timestamp):
         raise SignatureMissing()
     secret = keys.get(kid)
     if secret is None:
         raise UnknownKey()
     expected = sign(secret=secret, timestamp=timestamp, method=method, path=path, body=body)
-    if not hmac.compare_digest(expected, signature.strip().lower()):
+    if not mac_matches(signature, expected):
         raise BadSignature()
     signed_at = int(timestamp)
     if abs(now.timestamp() - signed_at) > window.total_seconds():

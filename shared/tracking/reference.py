@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 
+from shared.macs import mac_matches
+
 QUERY_PARAMETER = "popsell_ref"
 _SIGNATURE_LENGTH = 16
 _PATTERN = re.compile(r"^([A-Za-z0-9]{4,16})\.([A-Za-z0-9]{8,32})\.([0-9a-z]{1,10})\.([0-9a-f]{16})$")
@@ -63,6 +65,6 @@ def verify(master_key: str, brand_id: str, reference: str | None) -> Reference |
         return None
     code, click_id, stamp, signature = match.groups()
     expected = _signature(master_key, brand_id, f"{code}.{click_id}.{stamp}")
-    if not hmac.compare_digest(expected, signature):
+    if not mac_matches(signature, expected):
         return None
     return Reference(code=code, click_id=click_id, clicked_at=datetime.fromtimestamp(int(stamp, 36), UTC))

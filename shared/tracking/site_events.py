@@ -132,12 +132,10 @@ def rate_limit(store: BrandStore, *, ip_hash: str | None, now: datetime) -> None
     """Count this request against the hashed IP (same throttle as the external form); 429 past the limit."""
     if ip_hash is None:
         return
-    keys = [f"site-events-ip:{ip_hash}"]
     try:
-        throttle.guard(store, keys=keys, now=now)
+        throttle.count(store, limits=[throttle.Limit(f"site-events-ip:{ip_hash}", RATE_POLICY)], now=now)
     except RateLimited as exc:
         raise RateLimited("Too many events from this address; try again later", **exc.extra) from None
-    throttle.record_failure(store, keys=keys, now=now, policy=RATE_POLICY)
 
 
 def accept(*, store: BrandStore, bus: MessageBus, brand: Brand, hasher: BrandHasher, body: Any, origin: str | None,

@@ -103,7 +103,7 @@ def test_the_member_can_be_named_by_sso_subject(platform):
     key = platform.keys[DIRECT]
     platform.container.clock.advance(timedelta(seconds=1))
     made = sync_member(platform.client, key, platform.container.clock.now(), ssoSubject="emp-42",
-                       email="seller@acme.test", role=3, **TERMS)
+                       email="seller@acme.example", role=3, **TERMS)
     assert made.status_code == 201, made.text
     response = platform.sync("ext-9", ssoSubject="emp-42", firstName="Zoe")
     assert response.status_code == 201, response.text

@@ -162,3 +162,16 @@ def test_a_click_on_a_campaign_email_counts_as_activity(cp_client, container, me
     stored = service.from_document(container.store.for_brand(BRAND).get("contacts", zoe.id))[0]
     assert stored.interactions.views == 1 and stored.interactions.clicks == 1
     assert stored.last_activity_at is not None and int(stored.last_activity_at.timestamp()) == 1_893_488_500
+
+
+def test_an_address_stored_before_the_email_type_is_skipped_not_fatal(cp_client, container, members):
+    zoe = new_contact(container, "zoe@example.com")
+    legacy = new_contact(container, "bob@example.com")
+    store = container.store.for_brand(BRAND)
+    doc = store.get("contacts", legacy.id)
+    # What the old pattern let in and the email type refuses (a special-use domain).
+    store.replace("contacts", {**doc, "email": "bob@shop.local"}, etag=doc["_etag"])
+    answer = post(cp_client, members["m1"], id="c1")
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"id": "c1", "selected": 2, "sent": 1, "skipped": {"no_email": 1}}
+    assert [mail["messageId"] for mail in outbox(container)] == [f"campaign:c1:{zoe.id}"]

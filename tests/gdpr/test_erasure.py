@@ -132,6 +132,7 @@ MEMBER_TABLE: dict[str, dict[str, object]] = {
     "last_activity_at": {PUBLIC: KEPT, UNDER_CONTRACT: KEPT},
     "status_changed_at": {PUBLIC: "now", UNDER_CONTRACT: "now"},
     "erasure_due_at": {PUBLIC: None, UNDER_CONTRACT: None},
+    "session_epoch": {PUBLIC: KEPT, UNDER_CONTRACT: KEPT},
 }
 CASES = [(field, role) for field in MEMBER_TABLE for role in Role if role.is_member]
 

@@ -182,3 +182,26 @@ def test_no_email_address_password_or_token_in_the_logs(client, container, caplo
     text = caplog.text + "".join(str(record.__dict__) for record in caplog.records)
     for secret in (EMAIL, "jane.doe", PASSWORD, "wrong password!", session["refreshToken"], "testclient"):
         assert secret not in text
+
+
+def test_a_password_reset_ends_the_access_tokens_issued_before_it(client, container, member):
+    me = f"/api/v1/app/{BRAND}/me"
+    before = login(client).json()["accessToken"]
+    assert client.get(me, headers={"Authorization": f"Bearer {before}"}).status_code == 200
+    client.post(f"{APP}/password-reset/request", json={"email": EMAIL})
+    token = link_token([m for m in drain_outbox(container) if m["template"] == "password_reset"][0])
+    new = "a brand new passphrase"
+    assert client.post(f"{APP}/password-reset/confirm", json={"token": token, "newPassword": new}).status_code == 204
+    # The same second as the login (the clock stands still): the epoch, not a timestamp, tells them apart.
+    refused = client.get(me, headers={"Authorization": f"Bearer {before}"})
+    assert refused.status_code == 401
+    assert refused.headers["content-type"] == "application/problem+json"
+    after = login(client, password=new).json()["accessToken"]
+    assert client.get(me, headers={"Authorization": f"Bearer {after}"}).status_code == 200
+
+
+def test_an_access_token_without_an_epoch_counts_as_the_first_one(client, container, member, clock):
+    me = f"/api/v1/app/{BRAND}/me"
+    legacy = container.tokens.issue(subject=member, audience="app", brand_id=BRAND, now=clock.now(),
+                                    ttl=timedelta(minutes=15), role=0)
+    assert client.get(me, headers={"Authorization": f"Bearer {legacy}"}).status_code == 200

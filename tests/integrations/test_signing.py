@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -145,3 +146,61 @@ def test_an_ended_programme_accepts_no_signed_call(client, clock, keys, manager_
     assert ended.status_code == 200
     response = signed_call(client, "POST", sso_path("acme"), key=acme, now=clock.now(), body=member())
     assert response.status_code == 401
+
+
+@pytest.mark.parametrize(
+    "signature",
+    [
+        pytest.param(lambda good: good.upper(), id="uppercase"),
+        pytest.param(lambda good: f" {good}", id="leading space"),
+        pytest.param(lambda good: f"{good} ", id="trailing space"),
+        pytest.param(lambda good: f"{good}\xa0", id="trailing no-break space"),
+        pytest.param(lambda good: good[:-1], id="too short"),
+        pytest.param(lambda good: good + "0", id="too long"),
+        pytest.param(lambda good: good[:-1] + "é", id="non-ascii"),
+    ],
+)
+def test_only_the_exact_lowercase_hex_signature_verifies(signature):
+    good = signing.sign(secret="s3cret", timestamp=int(NOW.timestamp()), method="POST", path=PATH, body=BODY)
+    with pytest.raises(BadSignature):
+        _verify(signature=signature(good))
+
+
+def _raw_signed(key, now, body):
+    """The body and headers of a signed request, headers as bytes so a test can append any byte."""
+    raw = json.dumps(body).encode()
+    headers = signing.signed_headers(kid=key.kid, secret=key.secret, method="POST", path=sso_path(key.brand_id),
+                                     body=raw, now=now)
+    return raw, {name: value.encode() for name, value in headers.items()} | {"Content-Type": b"application/json"}
+
+
+@pytest.mark.parametrize("suffix", [b"\xa0", b"\x85", b"\x1c", b"\x1f"])
+def test_a_replay_with_a_trailing_odd_byte_is_refused(client, clock, keys, container, suffix):
+    acme, _ = keys
+    raw, headers = _raw_signed(acme, clock.now(), member())
+    assert client.post(sso_path("acme"), content=raw, headers=headers).status_code == 201
+    headers[signing.HEADER_SIGNATURE] += suffix
+    replay = client.post(sso_path("acme"), content=raw, headers=headers)
+    assert replay.status_code == 401
+    assert problem_type(replay) in ("integration-bad-signature", "integration-replayed-request")
+    assert len(container.store.for_brand("acme").query_all("members")) == 1
+
+
+@pytest.mark.parametrize(
+    "forge",
+    [
+        pytest.param(lambda good: good.upper(), id="uppercase"),
+        pytest.param(lambda good: good + b" ", id="padded"),
+        pytest.param(lambda good: good[:-1] + "é".encode(), id="e-acute"),
+        pytest.param(lambda good: good[:-3] + "\u202e".encode(), id="right-to-left override"),
+        pytest.param(lambda good: "é".encode() * 32, id="all non-ascii, 64 bytes"),
+    ],
+)
+def test_an_odd_signature_header_is_a_401_never_a_500(client, clock, keys, container, forge):
+    acme, _ = keys
+    raw, headers = _raw_signed(acme, clock.now(), member())
+    headers[signing.HEADER_SIGNATURE] = forge(headers[signing.HEADER_SIGNATURE])
+    response = client.post(sso_path("acme"), content=raw, headers=headers)
+    assert response.status_code == 401
+    assert problem_type(response) == "integration-bad-signature"
+    assert container.store.for_brand("acme").query_all("members") == []

@@ -11,11 +11,12 @@ from functions.http_api.access import access
 from functions.http_api.deps import ContainerDep, client_ip
 from functions.http_api.problems import problem_responses
 from shared.brands import service as brands
+from shared.emails.address import EmailAddress, checked_email
 from shared.errors import InvalidInput
 from shared.identity import login as login_service
 from shared.identity import signup as signup_service
 from shared.identity import whitelist
-from shared.identity.auth import EMAIL_PATTERN, AuthContext, auth_context, valid_email
+from shared.identity.auth import AuthContext, auth_context
 from shared.identity.models import CamelModel, Role
 from shared.identity.sessions import TokenPair
 from shared.identity.signup import MemberSignup
@@ -63,11 +64,11 @@ class VerifiedRead(CamelModel):
 
 
 class EmailOnly(CamelModel):
-    email: str = Field(max_length=254, pattern=EMAIL_PATTERN)
+    email: EmailAddress
 
 
 class Credentials(CamelModel):
-    email: str = Field(max_length=254)
+    email: EmailAddress
     password: str = Field(max_length=200)
 
 
@@ -147,9 +148,6 @@ def resend_verification(brand_id: str, body: EmailOnly, request: Request, contai
              responses=problem_responses(401, 403, 404, 422, 429))
 def login(brand_id: str, body: Credentials, request: Request, container: ContainerDep) -> TokenPairRead:
     """Log in with email and password: an access token (15 min) and a refresh token."""
-    if not valid_email(body.email):
-        # Still one generic answer: a malformed address is just a wrong one.
-        raise InvalidInput("Invalid email", errors=[{"field": "email", "message": "not an email address"}])
     pair = login_service.login(_ctx(container, brand_id, request), email=body.email, password=body.password,
                                now=container.clock.now())
     return TokenPairRead.of(pair)
@@ -214,7 +212,7 @@ def _whitelist_count(container: ContainerDep, brand_id: str) -> WhitelistCount:
 
 def _checked(body: WhitelistChange) -> WhitelistChange:
     errors = [{"field": f"emails.{index}", "message": "not an email address"}
-              for index, email in enumerate(body.emails) if not valid_email(email)]
+              for index, email in enumerate(body.emails) if checked_email(email) is None]
     errors += [{"field": f"customerIds.{index}", "message": "empty or longer than 120 characters"}
                for index, value in enumerate(body.customer_ids) if not value.strip() or len(value) > 120]
     if errors:

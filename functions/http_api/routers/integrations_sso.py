@@ -13,9 +13,8 @@ from functions.http_api.deps import ContainerDep
 from functions.http_api.integration_auth import SignedBrand
 from functions.http_api.problems import problem_responses
 from functions.http_api.routers.app_auth import TokenPairRead
-from shared.identity import sso
+from shared.identity import member_sessions, sso
 from shared.identity.models import CamelModel, Member, MemberStatus, Role
-from shared.identity.sessions import issue_session
 from shared.identity.sso import SsoMemberSync
 from shared.identity.visitors import open_brand
 from shared.integrations import calls
@@ -83,6 +82,6 @@ def sso_login(brand_id: str, body: SsoAssertionLogin, container: ContainerDep) -
     assertion = calls.accept_assertion(store=container.store, brand=brand, token=body.assertion, now=now)
     store = container.store.for_brand(brand.id)
     member, created = sso.login(store=store, hasher=container.hasher(brand.id), assertion=assertion, now=now)
-    pair = issue_session(store, container.tokens, subject=member.id, audience="app", brand_id=brand.id, now=now,
-                         role=int(member.role))
+    pair = member_sessions.open_app_session(store=store, tokens=container.tokens, member=member, brand_id=brand.id,
+                                            now=now)
     return SsoSessionRead(**TokenPairRead.of(pair).model_dump(), created=created)

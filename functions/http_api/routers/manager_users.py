@@ -17,6 +17,7 @@ from functions.http_api.deps import ClientIp, ContainerDep, ManagerPrincipal
 from functions.http_api.problems import problem_responses
 from shared.bootstrap import Container
 from shared.brands import service as brands
+from shared.emails.address import EmailAddress
 from shared.errors import NotFound
 from shared.identity import manager_users, repository
 from shared.identity.models import CamelModel, ManagerUser
@@ -33,7 +34,7 @@ class _Body(CamelModel):
 
 
 class InvitationCreate(_Body):
-    email: str = Field(min_length=3, max_length=254)
+    email: EmailAddress
     level: Level
     first_name: str | None = Field(None, max_length=80)
     last_name: str | None = Field(None, max_length=80)
@@ -45,7 +46,7 @@ class InvitationAccept(_Body):
 
 
 class LoginRequest(_Body):
-    email: str = Field(min_length=1, max_length=254)
+    email: EmailAddress
     password: str = Field(min_length=1, max_length=200)
 
 

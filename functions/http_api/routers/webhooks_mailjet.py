@@ -23,6 +23,7 @@ from shared import json_input
 from shared.config import Settings
 from shared.crm import provider_events
 from shared.errors import InvalidInput, Unauthorized
+from shared.macs import mac_matches
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
 
@@ -53,7 +54,7 @@ def _check_basic_auth(header: str | None, secret: str) -> None:
         except (binascii.Error, ValueError):
             supplied = b""
     expected = f"{WEBHOOK_USER}:{secret}".encode()
-    if not secret or not hmac.compare_digest(supplied, expected):
+    if not secret or not mac_matches(supplied, expected):
         raise Unauthorized("Invalid webhook credentials")
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from shared.brands.models import Brand
 from shared.config import Settings
+from shared.emails.address import checked_email
 from shared.emails.service import email_record_id, enqueue_email
 from shared.ports.bus import MessageBus
 from shared.ports.store import BrandStore
@@ -22,7 +23,9 @@ def login_url(settings: Settings, brand: Brand) -> str:
 
 def reachable(doc: dict[str, Any]) -> bool:
     """Only an active member with a verified address is warned (the warning asks them to sign in)."""
-    return doc.get("status") == "active" and bool(doc.get("email")) and bool(doc.get("emailVerifiedAt"))
+    # An address stored before the email type that it refuses cannot be written to: unreachable, not a failure.
+    address = checked_email(doc["email"]) if isinstance(doc.get("email"), str) else None
+    return doc.get("status") == "active" and address is not None and bool(doc.get("emailVerifiedAt"))
 
 
 def send(*, enqueue: Enqueue, bus: MessageBus, settings: Settings, brand: Brand, doc: dict[str, Any],
