@@ -12,7 +12,7 @@ trimmed; not the library's normalised form. Local parts may be case-sensitive, w
 typed is where they expect mail, and every keyed hash keeps its own normalisation
 (`shared.privacy.hashing.normalise`: NFKC, trimmed, lowercase), so the hashes of addresses stored
 before this type existed do not change. A feature may store a stricter form of its own (contacts
-and Manager users keep theirs lowercase). See docs/decisions/0018-email-addresses.md.
+and Manager users keep theirs lowercase). See docs/decisions/0020-email-addresses.md.
 """
 
 from __future__ import annotations

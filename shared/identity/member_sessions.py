@@ -6,7 +6,7 @@ int) that the reset raises, every App access token carries the epoch it was issu
 `sep`), and the read of the member every App request makes anyway (`calling_member`) refuses a
 token of another epoch. A token without the claim (issued before epochs existed) counts as epoch 0.
 An integer, not "issued before the reset" timestamps: exact even when a token and the reset share
-a second (JWT times are whole seconds; tests run on a frozen clock). See docs/decisions/0017.
+a second (JWT times are whole seconds; tests run on a frozen clock). See docs/decisions/0019.
 """
 
 from __future__ import annotations

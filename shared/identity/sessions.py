@@ -10,7 +10,7 @@ Access tokens are not checked against the families: they carry the family id (`f
 valid until they expire, at most 15 minutes after a logout. What ends *every* session of a member
 at once (a password reset) is the session epoch instead: App access tokens carry it (`sep`) and
 `member_sessions.calling_member` refuses a token of an earlier epoch on the read it already makes
-of the member (see docs/decisions/0017-session-epoch.md).
+of the member (see docs/decisions/0019-session-epoch.md).
 """
 
 from __future__ import annotations
