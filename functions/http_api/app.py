@@ -7,12 +7,12 @@ import time
 from collections.abc import Callable
 
 from fastapi import FastAPI
-from fastapi.openapi.utils import get_openapi
 
+from functions.http_api import openapi_document
 from functions.http_api.audiences import AUDIENCES, DEV, FILES, LazyRouters
 from functions.http_api.edge import Edge
 from functions.http_api.middleware import WidgetCorsMiddleware
-from functions.http_api.problems import Problem, install_problem_handlers
+from functions.http_api.problems import install_problem_handlers
 from functions.http_api.routers import health, tracking_redirect
 from shared.bootstrap import get_container
 from shared.brands import service as brands
@@ -43,38 +43,6 @@ def _cached_widget_origins() -> Callable[[str], list[str]]:
     return lookup
 
 
-def _problem_openapi(app: FastAPI, routers: LazyRouters) -> Callable[[], dict]:
-    """OpenAPI of every route, where every error response is problem+json and every route documents its 500."""
-
-    def openapi() -> dict:
-        routers.ensure_all()
-        if app.openapi_schema:
-            return app.openapi_schema
-        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-        components = schema.setdefault("components", {}).setdefault("schemas", {})
-        components.update(_PROBLEM_SCHEMAS)
-        problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
-        for operations in schema.get("paths", {}).values():
-            for operation in operations.values():
-                responses = operation.setdefault("responses", {})
-                responses.setdefault("500", {"description": "Internal error"})
-                for code, response in responses.items():
-                    if code[0] in "45":
-                        response["content"] = problem
-        for unused in ("HTTPValidationError", "ValidationError"):
-            components.pop(unused, None)
-        app.openapi_schema = schema
-        return schema
-
-    return openapi
-
-
-_PROBLEM_SCHEMAS = {
-    "Problem": Problem.model_json_schema(by_alias=True, ref_template="#/components/schemas/{model}")
-}
-_PROBLEM_SCHEMAS.update(_PROBLEM_SCHEMAS["Problem"].pop("$defs", {}))
-
-
 def create_app(settings: Settings | None = None, *, hosted: bool = False) -> Edge:
     """Build the API. `hosted=True` under the Functions host: dev-only routes are never mounted there.
 
@@ -102,7 +70,7 @@ def create_app(settings: Settings | None = None, *, hosted: bool = False) -> Edg
     if settings.dev_mode and not hosted:
         audiences[DEV[0]] = DEV[1]
     routers = LazyRouters(app, audiences)
-    app.openapi = _problem_openapi(app, routers)
+    app.openapi = openapi_document.builder(app, routers)
     app.add_middleware(WidgetCorsMiddleware, allowed_origins=_cached_widget_origins())
     # Under the Functions host there is always Azure's front end in front, appending the client's address.
     hops = max(settings.trusted_proxy_hops, 1) if hosted else settings.trusted_proxy_hops

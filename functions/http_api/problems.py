@@ -127,6 +127,11 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
 
 
+def other_success(status: int, model: type[BaseModel], description: str) -> dict[int | str, dict[str, Any]]:
+    """The `responses` entry of a route's second success status (201 when it created, 200 on a replay)."""
+    return {status: {"model": model, "description": description}}
+
+
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` entries documenting the problem+json errors a route may return."""
     described = {**{s: t for s, (_, t) in _HTTP_CODES.items()}, 412: "Precondition failed", 500: "Internal error",

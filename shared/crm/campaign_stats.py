@@ -39,7 +39,7 @@ PAGE = 500
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-class Rates(CamelModel):
+class CampaignRates(CamelModel):
     """Ratios of the counters; null when the denominator is 0."""
 
     open_rate: float | None = Field(None, description="opened / delivered")
@@ -61,7 +61,7 @@ class Stats(CamelModel):
     bounced: int = 0
     complaints: int = 0
     unsubscribed: int = 0
-    rates: Rates = Field(default_factory=Rates)
+    rates: CampaignRates = Field(default_factory=CampaignRates)
 
 
 class CampaignStats(Stats):
@@ -88,11 +88,12 @@ def _ratio(num: int, den: int) -> float | None:
 
 def _with_rates(counts: dict[str, int]) -> dict[str, Any]:
     c = {name: int(counts.get(name, 0) or 0) for name in COUNTERS}
-    rates = Rates(open_rate=_ratio(c["opened"], c["delivered"]), click_rate=_ratio(c["clicked"], c["delivered"]),
-                  click_to_open_rate=_ratio(c["clicked"], c["opened"]),
-                  delivery_rate=_ratio(c["delivered"], c["sent"]), bounce_rate=_ratio(c["bounced"], c["sent"]),
-                  complaint_rate=_ratio(c["complaints"], c["delivered"]),
-                  unsubscribe_rate=_ratio(c["unsubscribed"], c["delivered"]))
+    rates = CampaignRates(
+        open_rate=_ratio(c["opened"], c["delivered"]), click_rate=_ratio(c["clicked"], c["delivered"]),
+        click_to_open_rate=_ratio(c["clicked"], c["opened"]),
+        delivery_rate=_ratio(c["delivered"], c["sent"]), bounce_rate=_ratio(c["bounced"], c["sent"]),
+        complaint_rate=_ratio(c["complaints"], c["delivered"]),
+        unsubscribe_rate=_ratio(c["unsubscribed"], c["delivered"]))
     return {**c, "rates": rates}
 
 

@@ -52,7 +52,7 @@ class Counts(CamelModel):
     commission_minor: dict[str, int] = Field(default_factory=dict, description="Commissions per currency, minor units")
 
 
-class Rates(CamelModel):
+class TrafficRates(CamelModel):
     """Ratios of the totals; null when the denominator is 0."""
 
     orders_per_click: float | None = Field(None, description="orders / clicks")
@@ -80,7 +80,7 @@ class Dashboard(CamelModel):
     from_day: str = Field(alias="from")
     to_day: str = Field(alias="to")
     totals: Counts
-    rates: Rates
+    rates: TrafficRates
     by_source: list[SourceCounts]
     by_target_kind: list[TargetKindCounts]
     by_day: list[DayCounts]
@@ -90,7 +90,7 @@ class MemberTotals(Counts):
     member_id: str
     first_name: str | None = None
     last_name: str | None = None
-    rates: Rates = Field(default_factory=Rates)
+    rates: TrafficRates = Field(default_factory=TrafficRates)
 
 
 class MemberTotalsPage(CamelModel):
@@ -110,10 +110,10 @@ def _ratio(num: int, den: int) -> float | None:
     return None if den == 0 else round(num / den, 4)
 
 
-def rates_of(sums: Sums) -> Rates:
+def rates_of(sums: Sums) -> TrafficRates:
     """The rates of a record of sums."""
     clicks = sums["clicks"]
-    return Rates(orders_per_click=_ratio(sums["orders"], clicks),
+    return TrafficRates(orders_per_click=_ratio(sums["orders"], clicks),
                  refunds_per_order=_ratio(sums["refunds"], sums["orders"]),
                  page_views_per_click=_ratio(sums["pageViews"], clicks),
                  product_picks_per_click=_ratio(sums["productPicks"], clicks),

@@ -64,7 +64,7 @@ class Target(BaseModel):
     publication_id: str | None = Field(None, alias="publicationId", min_length=1, max_length=120)
 
 
-class StatusChange(BaseModel):
+class LinkStatusChange(BaseModel):
     """Body of a link's status change (by its member or by the brand)."""
 
     model_config = ConfigDict(extra="forbid")

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from functions.http_api.access import access
 from functions.http_api.deps import ContainerDep, client_ip
-from functions.http_api.problems import problem_responses
+from functions.http_api.problems import other_success, problem_responses
 from shared.brands import service as brands
 from shared.emails.address import EmailAddress, checked_email
 from shared.errors import InvalidInput
@@ -28,7 +28,7 @@ WHITELIST = "/api/v1/manager/brands/{brand_id}/whitelist"
 _MAX_WHITELIST_BATCH = 5000
 
 
-class Accepted(CamelModel):
+class InboxNotice(CamelModel):
     """The same answer whatever the account's state: nothing here tells whether an address is known."""
 
     message: str
@@ -115,12 +115,12 @@ def _ctx(container: ContainerDep, brand_id: str, request: Request) -> AuthContex
     return auth_context(container, brand_id, ip=client_ip(request), user_agent=request.headers.get("user-agent"))
 
 
-_CHECK_INBOX = Accepted(message="If this address can be used, an email is on its way.")
+_CHECK_INBOX = InboxNotice(message="If this address can be used, an email is on its way.")
 
 
-@router.post(f"{APP}/signup", status_code=202, response_model=Accepted, **access("public"),
+@router.post(f"{APP}/signup", status_code=202, response_model=InboxNotice, **access("public"),
              responses=problem_responses(403, 404, 409, 422))
-def signup(brand_id: str, body: MemberSignup, request: Request, container: ContainerDep) -> Accepted:
+def signup(brand_id: str, body: MemberSignup, request: Request, container: ContainerDep) -> InboxNotice:
     """Sign up as a member: the account stays pending until the emailed link is followed."""
     signup_service.signup(_ctx(container, brand_id, request), body, now=container.clock.now())
     return _CHECK_INBOX
@@ -135,9 +135,9 @@ def verify_email(brand_id: str, body: EmailVerification, request: Request, conta
     return VerifiedRead(member_id=member.id, status=member.status)
 
 
-@router.post(f"{APP}/verify-email/resend", status_code=202, response_model=Accepted, **access("public"),
+@router.post(f"{APP}/verify-email/resend", status_code=202, response_model=InboxNotice, **access("public"),
              responses=problem_responses(403, 404, 422))
-def resend_verification(brand_id: str, body: EmailOnly, request: Request, container: ContainerDep) -> Accepted:
+def resend_verification(brand_id: str, body: EmailOnly, request: Request, container: ContainerDep) -> InboxNotice:
     """Send the verification link again (the same answer for any address)."""
     signup_service.resend_verification(_ctx(container, brand_id, request), email=body.email,
                                        now=container.clock.now())
@@ -170,9 +170,9 @@ def logout(brand_id: str, body: RefreshRequest, request: Request, container: Con
     return Response(status_code=204)
 
 
-@router.post(f"{APP}/password-reset/request", status_code=202, response_model=Accepted, **access("public"),
+@router.post(f"{APP}/password-reset/request", status_code=202, response_model=InboxNotice, **access("public"),
              responses=problem_responses(403, 404, 422))
-def request_password_reset(brand_id: str, body: EmailOnly, request: Request, container: ContainerDep) -> Accepted:
+def request_password_reset(brand_id: str, body: EmailOnly, request: Request, container: ContainerDep) -> InboxNotice:
     """Ask for a password-reset link (the same answer for any address)."""
     login_service.request_password_reset(_ctx(container, brand_id, request), email=body.email,
                                          now=container.clock.now())
@@ -190,7 +190,8 @@ def confirm_password_reset(brand_id: str, body: PasswordResetConfirm, request: R
 
 
 @router.post(f"{APP}/social", response_model=SocialLoginRead, **access("public"),
-             responses=problem_responses(401, 403, 404, 422))
+             responses={**problem_responses(401, 403, 404, 422),
+                        **other_success(201, SocialLoginRead, "Signed up now, on this first login")})
 def social(brand_id: str, body: SocialLogin, request: Request, container: ContainerDep,
            response: Response) -> SocialLoginRead:
     """Log in (or sign up on first use) with a Google, Apple or Facebook ID token."""

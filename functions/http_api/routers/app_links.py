@@ -93,7 +93,7 @@ def get_link(brand_id: str, link_id: str, member: CurrentMember, container: Cont
 
 @router.patch("/{link_id}", response_model=LinkRead, responses=problem_responses(401, 404, 409, 422),
               **access("member"))
-def update_link_status(brand_id: str, link_id: str, body: links.StatusChange, member: CurrentMember,
+def update_link_status(brand_id: str, link_id: str, body: links.LinkStatusChange, member: CurrentMember,
                        container: ContainerDep) -> LinkRead:
     """Disable or re-enable a link (other instances follow within the redirect's cache lifetime)."""
     link = links.set_status(store=container.store.for_brand(brand_id),

@@ -10,7 +10,7 @@ from pydantic import Field
 from functions.http_api.access import access
 from functions.http_api.deps import ContainerDep
 from functions.http_api.integration_auth import SignedBrand
-from functions.http_api.problems import problem_responses
+from functions.http_api.problems import other_success, problem_responses
 from shared.crm import brand_sync, order_contacts
 from shared.crm.consent import BrandOptIn, MemberOptIn
 from shared.crm.models import Contact
@@ -39,7 +39,9 @@ def _read(contact: Contact, created: bool = False) -> IntegrationContactRead:
 
 
 @router.put(f"{BASE}/contacts/{{external_id}}", tags=_TAGS, response_model=IntegrationContactRead,
-            responses=problem_responses(401, 403, 404, 409, 422), **access("integration"))
+            responses={**problem_responses(401, 403, 404, 409, 422),
+                       **other_success(201, IntegrationContactRead, "The contact was created now")},
+            **access("integration"))
 def sync_contact(external_id: str, data: brand_sync.SyncedContact, call: SignedBrand, container: ContainerDep,
                  response: Response) -> IntegrationContactRead:
     """Create (201) or update (200) the member's contact for the brand database record `external_id`."""
@@ -63,7 +65,9 @@ def delete_contact(external_id: str, call: SignedBrand, container: ContainerDep)
 
 
 @router.post(f"{BASE}/orders/contacts", tags=_TAGS, response_model=IntegrationContactRead,
-             responses=problem_responses(401, 404, 409, 422), **access("integration"))
+             responses={**problem_responses(401, 404, 409, 422),
+                        **other_success(201, IntegrationContactRead, "The contact was created now")},
+             **access("integration"))
 def order_contact(data: order_contacts.OrderContact, call: SignedBrand, container: ContainerDep,
                   response: Response) -> IntegrationContactRead:
     """The customer of an order becomes the member's contact (201), once per order id (200 afterwards)."""

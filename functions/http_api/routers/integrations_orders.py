@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from functions.http_api.access import access
 from functions.http_api.deps import ContainerDep
 from functions.http_api.integration_auth import SignedBrand
-from functions.http_api.problems import problem_responses
+from functions.http_api.problems import other_success, problem_responses
 from shared.crm.brand_sync import MemberRef
 from shared.sales import dedicated, orders
 from shared.sales.models import ID_PATTERN, OrderCreate, OrderRead, OrderUpdate, RefundCreate
@@ -31,7 +31,9 @@ class DedicatedMemberRead(BaseModel):
 
 
 @router.post(f"{BASE}/orders", tags=_TAGS, response_model=OrderRead, status_code=status.HTTP_201_CREATED,
-             responses=problem_responses(401, 404, 409, 422), **access("integration"))
+             responses={**problem_responses(401, 404, 409, 422, 503),
+                        **other_success(200, OrderRead, "The same order was posted before: the stored one")},
+             **access("integration"))
 def post_order(data: OrderCreate, call: SignedBrand, container: ContainerDep, response: Response) -> OrderRead:
     """Record and attribute an order (201); the same order again answers the stored one (200)."""
     brand_id = call.brand.id

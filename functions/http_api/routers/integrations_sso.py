@@ -11,7 +11,7 @@ from pydantic import Field
 from functions.http_api.access import access
 from functions.http_api.deps import ContainerDep
 from functions.http_api.integration_auth import SignedBrand
-from functions.http_api.problems import problem_responses
+from functions.http_api.problems import other_success, problem_responses
 from functions.http_api.routers.app_auth import TokenPairRead
 from shared.identity import member_sessions, sso
 from shared.identity.models import CamelModel, Member, MemberStatus, Role
@@ -51,7 +51,9 @@ def _read(member: Member) -> SsoMemberRead:
                          status=member.status, erasure_due_at=member.erasure_due_at)
 
 
-@router.post(MEMBERS, tags=_TAGS, response_model=SsoMemberRead, responses=problem_responses(401, 409, 422),
+@router.post(MEMBERS, tags=_TAGS, response_model=SsoMemberRead,
+             responses={**problem_responses(401, 409, 422),
+                        **other_success(201, SsoMemberRead, "The member was provisioned now")},
              **access("integration"))
 def sync_member(data: SsoMemberSync, call: SignedBrand, container: ContainerDep, response: Response) -> SsoMemberRead:
     """Provision a member by its SSO subject (201), or update only the synced fields given (200)."""

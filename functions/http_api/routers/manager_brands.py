@@ -26,7 +26,7 @@ class BrandPage(BaseModel):
     continuation: str | None = None
 
 
-class StatusChange(BaseModel):
+class BrandStatusChange(BaseModel):
     status: BrandStatus
 
 
@@ -87,7 +87,7 @@ def update_brand(
     "/{brand_id}/status", response_model=BrandRead, responses=problem_responses(401, 403, 404, 422),
     **access("operator"),
 )
-def change_status(brand: ManagedBrand, body: StatusChange, container: ContainerDep) -> BrandRead:
+def change_status(brand: ManagedBrand, body: BrandStatusChange, container: ContainerDep) -> BrandRead:
     """Activate, suspend or end a brand's programme (platform operator only)."""
     updated = brands.set_status(store=container.store, clock=container.clock, brand_id=brand.id, status=body.status)
     return _read(updated)

@@ -74,7 +74,7 @@ def get_brand_link(brand: ManagedBrand, link_id: str, container: ContainerDep) -
 
 @router.patch("/{link_id}", response_model=ManagerLinkRead,
               responses=problem_responses(401, 403, 404, 409, 422, 503), **access("manager", level="editor"))
-def update_brand_link_status(brand: ManagedBrand, link_id: str, body: links.StatusChange,
+def update_brand_link_status(brand: ManagedBrand, link_id: str, body: links.LinkStatusChange,
                              principal: ManagerPrincipal, container: ContainerDep) -> ManagerLinkRead:
     """Disable an abusive link (its member cannot re-enable it) or re-enable one the brand disabled."""
     link = links.set_status_by_brand(store=container.store.for_brand(brand.id),

@@ -54,7 +54,7 @@ class LevelChange(_Body):
     level: Level
 
 
-class StatusChange(_Body):
+class ManagerUserStatusChange(_Body):
     status: Literal["active", "disabled"]
 
 
@@ -157,7 +157,7 @@ def change_user_level(
     **access("manager", level="admin"),
 )
 def change_user_status(
-    brand_id: str, user_id: str, body: StatusChange, principal: ManagerPrincipal, container: ContainerDep
+    brand_id: str, user_id: str, body: ManagerUserStatusChange, principal: ManagerPrincipal, container: ContainerDep
 ) -> ManagerUserRead:
     """Disable a Manager user (they can no longer sign in) or enable them again; not one's own."""
     _managed_scope(brand_id, principal)

@@ -58,7 +58,7 @@ def _check_basic_auth(header: str | None, secret: str) -> None:
         raise Unauthorized("Invalid webhook credentials")
 
 
-@router.post("/mailjet", response_model=WebhookAccepted, responses=problem_responses(401, 422),
+@router.post("/mailjet", response_model=WebhookAccepted, responses=problem_responses(400, 401, 422),
              **access("webhook"))
 async def mailjet_events(request: Request, container: ContainerDep) -> WebhookAccepted:
     """Receive Mailjet event callbacks (basic auth) and queue them for processing."""

@@ -16,19 +16,19 @@ from shared.tracking import site_events
 router = APIRouter(prefix="/api/v1/widget/{brand_id}", tags=["widget: site events"])
 
 
-class Accepted(BaseModel):
+class SiteEventsAccepted(BaseModel):
     accepted: int
 
 
-@router.post("/events", status_code=status.HTTP_202_ACCEPTED, response_model=Accepted,
+@router.post("/events", status_code=status.HTTP_202_ACCEPTED, response_model=SiteEventsAccepted,
              responses=problem_responses(403, 404, 422, 429), **access("public"))
 def post_site_events(brand_id: str, request: Request, ip: ClientIp, container: ContainerDep,
                      body: Any = Body(..., description="One event, or an array of 1 to 20 events "
                                       "{type: page_view|product_pick, eventId?, reference?, customerId?, "
-                                      "visitorId?, path?, productId?, memberId?}")) -> Accepted:
+                                      "visitorId?, path?, productId?, memberId?}")) -> SiteEventsAccepted:
     """Record page views and product picks of the brand's site (queued; counted by the tracking queue)."""
     context = auth_context(container, brand_id, ip=ip)
     count = site_events.accept(store=context.store, bus=container.bus, brand=context.brand, hasher=context.hasher,
                                body=body, origin=request.headers.get("origin"), ip_hash=context.ip_hash,
                                now=container.clock.now())
-    return Accepted(accepted=count)
+    return SiteEventsAccepted(accepted=count)

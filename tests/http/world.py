@@ -1,0 +1,226 @@
+"""Two brands made real through the API, with a caller of every kind and a resource behind every path parameter.
+
+Each brand (acme, globex) has a member of every role (0-6), a visitor, Manager users of each level
+and a signing key; the platform has an operator. The brand's *owner* member (role 0) owns one of
+everything a path can name: a contact, a share link, a campaign, a GDPR request, a commission
+entry, a profile photo; the brand has an email template, an order, a synced contact, a dedicated
+member, an SSO member; the visitor has a GDPR request of its own. So a 404 on a real id proves a
+refusal (another member's, another brand's), never a placeholder that did not exist.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import struct
+import zlib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from shared.crm import unsubscribe
+from shared.identity import repository
+from shared.identity.models import MEMBER_ROLES, ExternalUser, ManagerUser, Member, Role, TermsAcceptance
+from shared.integrations.signing import signed_headers
+from shared.store_schema import PLATFORM_SCOPE
+
+BRANDS = ("acme", "globex")
+OWNER_ROLE = 0
+LEVELS = ("viewer", "editor", "admin")
+WEBHOOK_SECRET = "world-webhook-secret"  # noqa: S105 - a test value
+
+
+def member_id(brand: str, role: int) -> str:
+    return f"m-{brand}-{role}"
+
+
+def png() -> bytes:
+    """The smallest valid PNG (1x1), for the profile photo."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00"))
+            + chunk(b"IEND", b""))
+
+
+@dataclass
+class BrandWorld:
+    """One brand: its key, and the ids its paths can name (per audience where they differ)."""
+
+    brand: str
+    kid: str
+    secret: str
+    ids: dict[str, str] = field(default_factory=dict)  # path parameter -> an id owned by the owner member
+    widget_ids: dict[str, str] = field(default_factory=dict)  # the visitor's own (request_id)
+
+
+@dataclass
+class World:
+    container: Any
+    brands: dict[str, BrandWorld]
+
+    def now(self) -> datetime:
+        return self.container.clock.now()
+
+    def token(self, audience: str, subject: str, brand: str | None, **claims: Any) -> dict[str, str]:
+        token = self.container.tokens.issue(subject=subject, audience=audience, brand_id=brand, now=self.now(),
+                                            ttl=timedelta(days=3650), **claims)
+        return {"Authorization": f"Bearer {token}"}
+
+    def member(self, brand: str, role: int) -> dict[str, str]:
+        return self.token("app", member_id(brand, role), brand, role=role)
+
+    def visitor(self, brand: str) -> dict[str, str]:
+        return self.token("widget", f"v-{brand}", brand, role=int(Role.TEMPORARY_ACCOUNT))
+
+    def manager(self, brand: str, level: str) -> dict[str, str]:
+        return self.token("manager", f"mu-{brand}-{level}", brand, level=level)
+
+    def operator(self) -> dict[str, str]:
+        return self.token("manager", "mu-operator", None, level="operator")
+
+    def webhook(self) -> dict[str, str]:
+        return {"Authorization": "Basic " + base64.b64encode(f"mailjet:{WEBHOOK_SECRET}".encode()).decode()}
+
+    def signed(self, brand: str, method: str, path: str, body: bytes) -> dict[str, str]:
+        """The platform's signature of one request, a second after the previous one (signatures are single-use)."""
+        self.container.clock.advance(timedelta(seconds=1))
+        key = self.brands[brand]
+        return signed_headers(kid=key.kid, secret=key.secret, method=method, path=path, body=body, now=self.now())
+
+
+def _ok(response, *statuses: int) -> dict:
+    assert response.status_code in (statuses or (200, 201)), f"{response.request.url}: {response.text}"
+    return response.json() if response.content else {}
+
+
+def _people(container, brand: str) -> None:
+    now = container.clock.now()
+    store = container.store.for_brand(brand)
+    for role in MEMBER_ROLES:
+        email = f"{member_id(brand, int(role))}@example.com"
+        repository.save(store, repository.MEMBERS, Member(
+            id=member_id(brand, int(role)), role=role, status="active", created_at=now, first_name="World",
+            last_name=f"Role{int(role)}", email=email, email_hash=container.hasher(brand)("email", email)),
+            etag=None)
+    repository.save(store, repository.VISITORS, ExternalUser(
+        id=f"v-{brand}", role=Role.TEMPORARY_ACCOUNT, created_at=now,
+        widget_policy=TermsAcceptance(version="1", accepted_at=now)), etag=None)
+    for level in LEVELS:
+        email = f"{level}@{brand}.example"
+        repository.save(store, repository.MANAGER_USERS, ManagerUser(
+            id=f"mu-{brand}-{level}", level=level, status="active", email=email,
+            email_hash=container.hasher(brand)("email", email), created_at=now), etag=None)
+
+
+def _signed_call(client, world: World, brand: str, method: str, path: str, body: Any) -> dict:
+    raw = json.dumps(body).encode()
+    headers = world.signed(brand, method, path, raw) | {"Content-Type": "application/json"}
+    return _ok(client.request(method, path, content=raw, headers=headers))
+
+
+def _resources(client, world: World, brand: str) -> None:
+    """One of everything, owned by the brand's owner member (role 0) or by the brand."""
+    known = world.brands[brand]
+    owner = world.member(brand, OWNER_ROLE)
+    app, manager, integrations = f"/api/v1/app/{brand}", f"/api/v1/manager/brands/{brand}", \
+        f"/api/v1/integrations/{brand}"
+    contact = _ok(client.post(f"{app}/contacts", headers=owner, json={
+        "firstName": "Zoe", "email": f"zoe@{brand}.example", "tags": ["world"]}))
+    known.ids["contact_id"] = contact["id"]
+    link = _ok(client.post(f"{app}/links", headers=owner, json={
+        "source": "email", "target": {"kind": "url", "url": f"https://www.{brand}.com/p/1"}}))
+    known.ids["link_id"], known.ids["code"] = link["id"], link["code"]
+    campaign = _ok(client.post(f"{app}/campaigns", headers=owner, json={
+        "title": "News", "text": "Our news", "link": f"https://www.{brand}.com/news", "tags": ["world"]}))
+    known.ids["campaign_id"] = campaign["id"]
+    request = _ok(client.post(f"{app}/gdpr/requests", headers=owner, json={"kind": "access"}))
+    known.ids["request_id"] = request["id"]
+    visitor_request = _ok(client.post(f"/api/v1/widget/{brand}/gdpr/requests", headers=world.visitor(brand),
+                                      json={"kind": "access"}))
+    known.widget_ids["request_id"] = visitor_request["id"]
+    template = _ok(client.post(f"{manager}/email-templates", headers=world.manager(brand, "editor"), json={
+        "name": "Welcome", "title": "Hello", "text": "Welcome", "link": f"https://www.{brand}.com/",
+        "status": "published"}))
+    known.ids["template_id"] = template["id"]
+    placed = world.now().strftime("%Y-%m-%dT%H:%M:%SZ")
+    order = _signed_call(client, world, brand, "POST", f"{integrations}/orders", {
+        "orderId": f"order-{brand}", "channel": "phygital", "placedAt": placed, "currency": "EUR",
+        "amountMinor": 10000, "lines": [{"sku": "S1", "quantity": 1, "amountMinor": 10000}],
+        "vendor": {"memberId": member_id(brand, OWNER_ROLE)}})
+    known.ids["order_id"] = order["orderId"]
+    entries = _ok(client.get(f"{app}/commissions", headers=owner))
+    known.ids["entry_id"] = entries["items"][0]["id"]
+    known.ids["external_id"] = f"ext-{brand}"
+    _signed_call(client, world, brand, "PUT", f"{integrations}/contacts/ext-{brand}", {
+        "memberId": member_id(brand, OWNER_ROLE), "firstName": "Yan", "email": f"yan@{brand}.example"})
+    known.ids["customer_id"] = f"cust-{brand}"
+    _signed_call(client, world, brand, "PUT", f"{integrations}/customers/cust-{brand}/dedicated-member",
+                 {"memberId": member_id(brand, OWNER_ROLE)})
+    known.ids["sso_subject"] = f"sso-{brand}"
+    _signed_call(client, world, brand, "POST", f"{integrations}/sso/members", {
+        "ssoSubject": f"sso-{brand}", "email": f"sso@{brand}.example", "firstName": "Sam", "lastName": "Sso", "role": 4,
+        "termsAcceptedAt": "2029-12-31T10:00:00Z", "termsVersion": "2029-06"})
+    known.ids["token"] = unsubscribe.make_token(world.container.settings, brand_id=brand, contact_id=contact["id"],
+                                                member_id=member_id(brand, OWNER_ROLE))
+    photo = _ok(client.put(f"{app}/me/photo", headers={**owner, "Content-Type": "image/png"}, content=png()))
+    photo_path = urlsplit(photo["photoUrl"]).path
+    known.ids["container"], known.ids["name"] = re.match(r"^/api/v1/files/([^/]+)/(.+)$", photo_path).groups()
+    known.ids["photo_query"] = urlsplit(photo["photoUrl"]).query
+    known.ids["member_id"] = member_id(brand, OWNER_ROLE)
+    known.ids["user_id"] = f"mu-{brand}-viewer"
+    known.ids["kid"] = known.kid
+
+
+def build(client, container) -> World:
+    """Both brands, their people and their resources, made through the API (and the store for people)."""
+    world = World(container=container, brands={})
+    platform = container.store.for_brand(PLATFORM_SCOPE)
+    repository.save(platform, repository.MANAGER_USERS, ManagerUser(
+        id="mu-operator", level="operator", status="active", email="operator@popsell.example",
+        email_hash=container.hasher(PLATFORM_SCOPE)("email", "operator@popsell.example"),
+        created_at=container.clock.now()), etag=None)
+    for brand in BRANDS:
+        created = _ok(client.post("/api/v1/manager/brands", headers=world.operator(), json={
+            "id": brand, "name": brand.title(), "pro": 2, "manualContactEntry": True, "brandOptIn": True,
+            "allowedDomains": [f"{brand}.com"], "homeUrl": f"https://www.{brand}.com",
+            "widgetAllowedOrigins": [f"https://shop.{brand}.com"],
+            "commissionRules": [{"kind": "percentage", "ratePercent": 10}]}), 201)
+        key = created["integrationKey"]
+        world.brands[brand] = BrandWorld(brand=brand, kid=key["kid"], secret=key["secret"])
+        _people(container, brand)
+        _resources(client, world, brand)
+    return world
+
+
+# --- the world once per test session, copied for each test -----------------------------------------
+
+def settings_for(data_dir):  # noqa: ANN001, ANN201 - a path; the app's settings
+    """The settings of a world's app: local dev mode on its own data folder, clicks sent at once."""
+    from shared.config import Settings
+
+    return Settings(env="local", data_dir=data_dir, demo_brand=False, redirect_flush_ms=0,
+                    mailjet_webhook_secret=WEBHOOK_SECRET)
+
+
+def make_template(data_dir) -> tuple[dict[str, BrandWorld], datetime]:  # noqa: ANN001 - a path
+    """Build the world into `data_dir` (then closed); returns its brands and the clock's time after the build."""
+    from fastapi.testclient import TestClient
+
+    from functions.http_api.app import create_app
+    from shared.bootstrap import build_container, set_container
+    from shared.clock import SettableClock
+    from tests.conftest import T0
+
+    settings = settings_for(data_dir)
+    container = build_container(settings, clock=SettableClock(T0))
+    set_container(container)
+    try:
+        with TestClient(create_app(settings)) as client:
+            built = build(client, container)
+        return built.brands, container.clock.now()
+    finally:
+        set_container(None)
