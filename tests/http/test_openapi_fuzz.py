@@ -3,8 +3,10 @@
 Each operation gets generated requests, valid and invalid, sent to the whole app (the edge and all
 it serves) on the embedded default, as the kind of caller the operation is for: a member of an
 allowed role, a visitor, a Manager user at the needed level or an operator, the brand's platform
-signing with its key, or the email provider with the webhook's credentials. The brand in the path
-is always the seeded one, so requests get past the first check and into the routes. Every answer
+signing with its key, or the email provider with the webhook's credentials, on a seeded world
+(tests/http/world.py). The brand in the path is always the seeded one, and three times in four
+every other path parameter names a real resource of it, so requests get past the first checks and
+into the routes (a random id alone would only ever meet a 404). Every answer
 must hold four checks: no server error, a status the document lists, the documented media type and
 a body that matches the documented schema. Hypothesis is derandomized (a fixed seed) and the
 number of examples bounded, so the run is the same every time and stays within a few minutes.

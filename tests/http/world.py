@@ -55,6 +55,15 @@ class BrandWorld:
     secret: str
     ids: dict[str, str] = field(default_factory=dict)  # path parameter -> an id owned by the owner member
     widget_ids: dict[str, str] = field(default_factory=dict)  # the visitor's own (request_id)
+    manager_ids: dict[str, str] = field(default_factory=dict)  # what the brand may see (contact_id)
+
+    def ids_for(self, path: str) -> dict[str, str]:
+        """The ids a route's path names: the visitor's on widget routes, the brand's view on Manager ones."""
+        if path.startswith("/api/v1/widget/"):
+            return {**self.ids, **self.widget_ids}
+        if path.startswith("/api/v1/manager/"):
+            return {**self.ids, **self.manager_ids}
+        return dict(self.ids)
 
 
 @dataclass
@@ -131,8 +140,8 @@ def _resources(client, world: World, brand: str) -> None:
     contact = _ok(client.post(f"{app}/contacts", headers=owner, json={
         "firstName": "Zoe", "email": f"zoe@{brand}.example", "tags": ["world"]}))
     known.ids["contact_id"] = contact["id"]
-    link = _ok(client.post(f"{app}/links", headers=owner, json={
-        "source": "email", "target": {"kind": "url", "url": f"https://www.{brand}.com/p/1"}}))
+    link = _ok(client.post(f"{app}/links", headers=owner, json={  # a QR source: its QR images exist too
+        "source": "qr_code", "target": {"kind": "url", "url": f"https://www.{brand}.com/p/1"}}))
     known.ids["link_id"], known.ids["code"] = link["id"], link["code"]
     campaign = _ok(client.post(f"{app}/campaigns", headers=owner, json={
         "title": "News", "text": "Our news", "link": f"https://www.{brand}.com/news", "tags": ["world"]}))
@@ -155,8 +164,10 @@ def _resources(client, world: World, brand: str) -> None:
     entries = _ok(client.get(f"{app}/commissions", headers=owner))
     known.ids["entry_id"] = entries["items"][0]["id"]
     known.ids["external_id"] = f"ext-{brand}"
-    _signed_call(client, world, brand, "PUT", f"{integrations}/contacts/ext-{brand}", {
-        "memberId": member_id(brand, OWNER_ROLE), "firstName": "Yan", "email": f"yan@{brand}.example"})
+    synced = _signed_call(client, world, brand, "PUT", f"{integrations}/contacts/ext-{brand}", {
+        "memberId": member_id(brand, OWNER_ROLE), "firstName": "Yan", "email": f"yan@{brand}.example",
+        "optIn": True})
+    known.manager_ids["contact_id"] = synced["contactId"]  # a contact with a brand opt-in: the brand sees it
     known.ids["customer_id"] = f"cust-{brand}"
     _signed_call(client, world, brand, "PUT", f"{integrations}/customers/cust-{brand}/dedicated-member",
                  {"memberId": member_id(brand, OWNER_ROLE)})
@@ -193,7 +204,22 @@ def build(client, container) -> World:
         world.brands[brand] = BrandWorld(brand=brand, kid=key["kid"], secret=key["secret"])
         _people(container, brand)
         _resources(client, world, brand)
+    _emails_sent(container, world)
     return world
+
+
+def _emails_sent(container, world: World) -> None:
+    """Send what the build queued (the outbox then holds a real message id for the dev route)."""
+    from shared.messaging import worker
+    from shared.ports.bus import QUEUE_EMAILS
+
+    handler = worker.load_handlers()[QUEUE_EMAILS]
+    while worker.process_once(container.bus, QUEUE_EMAILS, handler):
+        pass
+    sent = container.mailer.list(limit=1)
+    assert sent, "the build sent no email"
+    for known in world.brands.values():
+        known.ids["message_id"] = sent[0]["messageId"]
 
 
 # --- the world once per test session, copied for each test -----------------------------------------
