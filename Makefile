@@ -4,7 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 TOOLS := .venv-tools
 CHECKOV_VERSION := 3.3.30
-PYTEST_ARGS ?=
+# Every core: the suite is made of independent tests (each on its own data folder and clock).
+PYTEST_ARGS ?= -n auto
 
 .PHONY: run test lint bench install clean openapi
 

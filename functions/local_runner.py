@@ -10,23 +10,23 @@ import logging
 import os
 import signal
 import threading
-from datetime import timedelta
 
 import uvicorn
 
+from functions import local_operator
 from functions.http_api.app import create_app
 from shared.bootstrap import Container, build_container, set_container
 from shared.brands import service as brands
 from shared.brands.models import BrandCreate
+from shared.config import LOCAL_WEBHOOK_SECRET, get_settings
 from shared.errors import NotFound
-from shared.identity import manager_users, repository
 from shared.scheduling import LocalSchedule, timer_jobs
-from shared.store_schema import PLATFORM_SCOPE
 from shared.tracking import redirect
 
 log = logging.getLogger("popsell.local")
 DEMO_BRAND_ID = "demo"
-LOCAL_OPERATOR_ID = "local-operator"
+# The local webhook's password when none is set (else it refuses every call); refused outside local runs.
+LOCAL_MAILJET_WEBHOOK_SECRET = LOCAL_WEBHOOK_SECRET
 
 
 def ensure_demo_brand(container: Container) -> bool:
@@ -43,16 +43,6 @@ def ensure_demo_brand(container: Container) -> bool:
         allow_loopback=True,  # the demo brand's widget is served from the developer's localhost
     )
     return True
-
-
-def ensure_local_operator(container: Container) -> None:
-    """A stored operator for the token printed at start (local dev mode only)."""
-    store = container.store.for_brand(PLATFORM_SCOPE)
-    if store.find(repository.MANAGER_USERS, LOCAL_OPERATOR_ID) is None:
-        # .example is reserved for examples; .local is a special-use name no address may carry.
-        manager_users.create_active(store=store, hasher=container.hasher(PLATFORM_SCOPE),
-                                    email="operator@popsell.example", level="operator",
-                                    now=container.clock.now(), user_id=LOCAL_OPERATOR_ID)
 
 
 def run_timers(container: Container, stop: threading.Event) -> None:
@@ -81,14 +71,23 @@ def _stop_as_on_ctrl_c(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def local_environment(port: int) -> None:
+    """What a local run sets when the developer did not: its public URL on its own port, a webhook password."""
+    os.environ.setdefault("POPSELL_PUBLIC_BASE_URL", f"http://127.0.0.1:{port}")
+    if not os.environ.get("POPSELL_MAILJET_WEBHOOK_SECRET") and not os.environ.get("POPSELL_MAILJET_API_SECRET"):
+        os.environ["POPSELL_MAILJET_WEBHOOK_SECRET"] = LOCAL_MAILJET_WEBHOOK_SECRET
+    get_settings.cache_clear()
+
+
 def main() -> None:
     """Start everything and block until Ctrl-C."""
+    port = int(os.environ.get("PORT", "7071"))
+    local_environment(port)
     container = build_container()
     set_container(container)
     settings = container.settings
     app = create_app(settings)
     created = settings.demo_brand and ensure_demo_brand(container)
-    port = int(os.environ.get("PORT", "7071"))
     base = f"http://127.0.0.1:{port}"
     stop = threading.Event()
     threads = [
@@ -104,12 +103,13 @@ def main() -> None:
         f"  docs     {base}/api/docs",
     ]
     if settings.dev_mode:
-        ensure_local_operator(container)
-        operator = container.tokens.issue(subject=LOCAL_OPERATOR_ID, audience="manager", brand_id=None,
-                                          level="operator", now=container.clock.now(), ttl=timedelta(days=1))
+        operator, _ = local_operator.token(container)
         lines += [
             f"  clock    {base}/api/v1/dev/clock   outbox {base}/api/v1/dev/outbox",
-            f"  demo brand '{DEMO_BRAND_ID}'{' created' if created else ''}; operator token (24 h, local only):",
+            f"  mailjet  {base}/api/v1/webhooks/mailjet   (basic auth, user mailjet, password "
+            f"{settings.mailjet_webhook_secret})",
+            f"  demo brand '{DEMO_BRAND_ID}'{' created' if created else ''}; operator token (24 h of the server's "
+            f"clock, local only; POST {base}/api/v1/dev/operator-token for a fresh one):",
             f"  {operator}",
         ]
     print("\n".join(lines), flush=True)

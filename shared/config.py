@@ -37,6 +37,7 @@ EU_REGIONS = frozenset(
 # Dev-only secrets: accepted in a local run, refused anywhere else.
 LOCAL_HASH_MASTER_KEY = "local-only-hash-master-key-change-me"
 LOCAL_TOKEN_KEYS = "local1:local-only-token-signing-key-change-me"  # noqa: S105 - refused outside local runs
+LOCAL_WEBHOOK_SECRET = "local-only-mailjet-webhook-password"  # noqa: S105 - set by `make run`, refused elsewhere
 
 
 class Settings(BaseSettings):
@@ -131,6 +132,7 @@ class Settings(BaseSettings):
                 for name, value, local in (
                     ("POPSELL_HASH_MASTER_KEY", self.hash_master_key, LOCAL_HASH_MASTER_KEY),
                     ("POPSELL_TOKEN_SIGNING_KEYS", self.token_signing_keys, LOCAL_TOKEN_KEYS),
+                    ("POPSELL_MAILJET_WEBHOOK_SECRET", self.mailjet_webhook_secret, LOCAL_WEBHOOK_SECRET),
                 )
                 if value == local
             ]

@@ -57,6 +57,13 @@ class RegistrationSettings(BaseModel):
 
 
 DisplayNamePolicy = Literal["full_name", "first_name_initial", "alias"]
+# What each policy shows of a member, hence which names a signup must give (camelCase, as the API names them):
+# "full_name" and "first_name_initial" show names built from both; "alias" shows the alias only.
+REQUIRED_NAMES: dict[DisplayNamePolicy, tuple[str, ...]] = {
+    "full_name": ("firstName", "lastName"),
+    "first_name_initial": ("firstName", "lastName"),
+    "alias": ("alias",),
+}
 SocialProvider = Literal["google", "apple", "facebook"]
 
 

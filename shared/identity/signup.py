@@ -14,6 +14,7 @@ from datetime import datetime
 
 from pydantic import Field, field_validator
 
+from shared.brands.models import REQUIRED_NAMES
 from shared.clock import isoformat
 from shared.emails.address import EmailAddress
 from shared.emails.service import send_prepared
@@ -44,14 +45,22 @@ VERIFY_AGAIN_POLICY = throttle.ThrottlePolicy(max_failures=1, window=throttle.AC
                                               lockout=throttle.ACCOUNT_POLICY.lockout)
 
 
+_BY_POLICY = ("Required or not by the brand's display-name policy: `GET /api/v1/app/{brandId}/config` gives "
+              "`signup.requiredNames`; a missing required name is a 422 naming it.")
+
+
 class MemberSignup(CamelModel):
-    """A signup form: terms must be accepted; which names are required depends on the brand."""
+    """A signup form: terms must be accepted; which names are required depends on the brand.
+
+    The brand's display-name policy (`displayNamePolicy`) decides: "full_name" and
+    "first_name_initial" require firstName and lastName, "alias" requires alias.
+    """
 
     email: EmailAddress
     password: str = Field(max_length=200)
-    first_name: str | None = Field(None, max_length=80)
-    last_name: str | None = Field(None, max_length=80)
-    alias: str | None = Field(None, max_length=80)
+    first_name: str | None = Field(None, max_length=80, description=_BY_POLICY)
+    last_name: str | None = Field(None, max_length=80, description=_BY_POLICY)
+    alias: str | None = Field(None, max_length=80, description=_BY_POLICY)
     accept_terms: bool
     terms_version: str = Field(min_length=1, max_length=40)
     customer_id: str | None = Field(None, min_length=1, max_length=120)
@@ -65,14 +74,15 @@ class MemberSignup(CamelModel):
         return value
 
 
+_NAME_FIELDS = {"firstName": "first_name", "lastName": "last_name", "alias": "alias"}
+
+
 def _required_names(ctx: AuthContext, data: MemberSignup) -> None:
-    """The brand's display-name policy decides which names the form must carry."""
-    policy = ctx.brand.display_name_policy
-    required = ("alias",) if policy == "alias" else ("first_name", "last_name")
-    missing = [name for name in required if not (getattr(data, name) or "").strip()]
+    """The brand's display-name policy decides which names the form must carry (brands.models.REQUIRED_NAMES)."""
+    required = REQUIRED_NAMES[ctx.brand.display_name_policy]
+    missing = [name for name in required if not (getattr(data, _NAME_FIELDS[name]) or "").strip()]
     if missing:
-        fields = [{"field": "firstName" if n == "first_name" else "lastName" if n == "last_name" else n,
-                   "message": "required by this programme"} for n in missing]
+        fields = [{"field": name, "message": "required by this programme"} for name in missing]
         raise InvalidInput("Missing: " + ", ".join(f["field"] for f in fields), errors=fields)
 
 

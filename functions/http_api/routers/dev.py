@@ -10,8 +10,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from functions import local_operator
 from functions.http_api.access import access
 from functions.http_api.deps import ContainerDep
 from functions.http_api.problems import problem_responses
@@ -24,6 +25,15 @@ router = APIRouter(prefix="/api/v1/dev", tags=["dev (local only)"])
 
 class ClockRead(BaseModel):
     now: str
+
+
+class OperatorToken(BaseModel):
+    """A local operator token for the Manager API, issued at the server's (dev) clock."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    token: str
+    expires_at: str = Field(alias="expiresAt")
 
 
 class ClockSet(BaseModel):
@@ -62,6 +72,14 @@ def advance_clock(body: ClockAdvance, container: ContainerDep) -> ClockRead:
     """Move the server's clock forward (e.g. one day) to play a scenario."""
     delta = timedelta(days=body.days, hours=body.hours, minutes=body.minutes, seconds=body.seconds)
     return ClockRead(now=isoformat(_settable(container).advance(delta)))
+
+
+@router.post("/operator-token", response_model=OperatorToken, response_model_by_alias=True, **access("dev"))
+def fresh_operator_token(container: ContainerDep) -> OperatorToken:
+    """A fresh local operator token (24 h from the server's clock): the one printed at start lapses once the
+    dev clock has been moved a day on."""
+    token, expires_at = local_operator.token(container)
+    return OperatorToken(token=token, expires_at=isoformat(expires_at))
 
 
 @router.get("/outbox", responses=problem_responses(404), **access("dev"))
