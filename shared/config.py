@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-# Azure regions inside the European Union (DESIGN.md §3: data stays in EU regions).
+# Azure regions inside the European Union (docs/architecture.md "Data": data stays in EU regions).
 EU_REGIONS = frozenset(
     {
         "West Europe",
@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     public_base_url: str = "http://127.0.0.1:7071"
     log_level: str = "INFO"
 
-    # Adapters (DESIGN.md §2): embedded defaults, or the Azure ones.
+    # Adapters (docs/architecture.md "Ports and adapters"): embedded defaults, or the Azure ones.
     store: Literal["sqlite", "cosmos"] = "sqlite"
     bus: Literal["sqlite", "servicebus"] = "sqlite"
     blobs: Literal["folder", "azure"] = "folder"

@@ -9,6 +9,7 @@ the answer: the other then finds a consent that no longer applies (409).
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
@@ -85,9 +86,12 @@ def send(*, container: Container, store: BrandStore, brand: Brand, contact: Cont
     if brand.privacy_policy_url:
         data["privacy_policy_url"] = brand.privacy_policy_url
     name = " ".join(p for p in (contact.first_name, contact.last_name) if p) or None
+    # The provider's events (a bounce, a spam report) then find the contact, as a campaign's do.
     sent = enqueue_email(bus=container.bus, brand_id=brand.id, template=TEMPLATE, to_email=contact.email or "",
                          to_name=name, locale=brand.default_locale, data=data,
-                         message_id=message_id(contact.id, ordinal), settings=container.settings)
+                         message_id=message_id(contact.id, ordinal), settings=container.settings,
+                         contact_id=contact.id,
+                         event_payload=json.dumps({"brandId": brand.id, "contactId": contact.id}))
     log.info("invitation %d of contact %s enqueued (brand %s)", ordinal, contact.id, brand.id)
     return sent
 

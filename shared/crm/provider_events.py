@@ -33,7 +33,7 @@ from shared.messaging.worker import register
 from shared.ports.bus import QUEUE_PROVIDER_EVENTS, MessageBus, OutgoingMessage, ReceivedMessage
 from shared.ports.store import BrandStore, DocumentConflict, DocumentNotFound, DocumentStore
 
-# Not in shared.ports.bus.QUEUES yet: the lead adds it there and to infra (see the report).
+# Idempotency markers of applied events live with the integration nonces (ttl MARKER_TTL).
 NONCES = "nonces"
 # Mailjet retries a refused call for 24 h and Service Bus redelivers within minutes: a month covers both.
 MARKER_TTL = timedelta(days=30)

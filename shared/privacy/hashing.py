@@ -1,4 +1,4 @@
-"""Keyed hashing of identifiers (DESIGN.md §4): HMAC-SHA256 with a secret per brand.
+"""Keyed hashing of identifiers (docs/architecture.md "Privacy by design"): HMAC-SHA256 with a secret per brand.
 
 Hashes are comparable (blacklist and whitelist checks, erasure that keeps statistics) but not
 reversible by a dictionary attack without the key. Each brand's key is derived from the

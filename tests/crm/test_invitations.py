@@ -145,3 +145,23 @@ def test_a_leaving_member_takes_only_the_contacts_without_a_brand_opt_in(inv_cli
     assert erased["status"] == "erased" and erased["email"] is None and erased["emailHash"] == gone.email_hash
     assert stored(container, other.id)["status"] == "active"
     assert invitations.on_member_erased(store, "m1", container.clock.now()) == 0
+
+
+def test_a_bounce_of_an_invitation_finds_its_contact(inv_client, container, members):
+    """The invitation carries the contact's ids to the provider, so its bounce reaches the contact."""
+    from shared.crm import provider_events
+    from shared.emails.models import EMAILS_CONTAINER
+    from shared.emails.service import email_record_id
+    from shared.ports.bus import ReceivedMessage
+
+    contact = new_contact(container)
+    assert inv_client.post(f"{APP}/contacts/{contact.id}/invitation", headers=members["m1"]).status_code == 200
+    [mail] = outbox(container)
+    record = container.store.for_brand(BRAND).get(EMAILS_CONTAINER, email_record_id(mail["messageId"]))
+    assert record["contactId"] == contact.id
+    event = provider_events.ProviderEvent(event="bounce", at=container.clock.now(), provider_message_id="1",
+                                          custom_id=mail["messageId"], brand_id=BRAND, hard_bounce=True)
+    provider_events.handle_message(ReceivedMessage(body=event.model_dump(mode="json", by_alias=True),
+                                                   message_id=event.message_id, delivery_count=1),
+                                   store=container.store, clock=container.clock)
+    assert stored(container, contact.id)["emailStatus"] == "hard_bounce"

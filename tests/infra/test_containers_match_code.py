@@ -1,7 +1,7 @@
 """The deployment declares what the code declares: Cosmos containers, queues, blob containers, regions.
 
 Containers, partition keys and indexed paths are declared once in `shared/store_schema.py`
-(DESIGN.md §3); `infra/modules/cosmos.bicep` repeats them as a plain literal because Bicep cannot
+(docs/architecture.md "Data"); `infra/modules/cosmos.bicep` repeats them as a plain literal because Bicep cannot
 import Python. These tests read the Bicep literals with a small parser and fail on any drift, so a
 container added to the code and not to the infrastructure (or the reverse) never reaches a deploy.
 """
