@@ -84,6 +84,14 @@ def get(*, store: DocumentStore, brand_id: str) -> Brand:
         raise NotFound("Brand not found") from exc
 
 
+def get_public(*, store: DocumentStore, brand_id: str) -> Brand:
+    """A brand as its public pages see it: NotFound when unknown or once its contract ended."""
+    brand = get(store=store, brand_id=brand_id)
+    if brand.status == "contract_ended":
+        raise NotFound("Brand not found")
+    return brand
+
+
 def get_all(
     *, store: DocumentStore, page_size: int = 50, continuation: str | None = None
 ) -> tuple[list[Brand], str | None]:

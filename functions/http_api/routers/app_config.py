@@ -10,7 +10,6 @@ from functions.http_api.deps import ContainerDep
 from functions.http_api.problems import problem_responses
 from shared.brands import service as brands
 from shared.brands.models import REQUIRED_NAMES, DisplayNamePolicy, SocialProvider
-from shared.errors import NotFound
 from shared.identity.models import CamelModel
 
 router = APIRouter(prefix="/api/v1/app/{brand_id}", tags=["App: authentication"])
@@ -39,9 +38,7 @@ class AppConfig(CamelModel):
 @router.get("/config", response_model=AppConfig, responses=problem_responses(404), **access("public"))
 def app_config(brand_id: str, container: ContainerDep) -> AppConfig:
     """The programme's public App configuration (404 for an unknown or ended programme)."""
-    brand = brands.get(store=container.store, brand_id=brand_id)
-    if brand.status == "contract_ended":
-        raise NotFound("Brand not found")
+    brand = brands.get_public(store=container.store, brand_id=brand_id)
     return AppConfig(
         brand_id=brand.id, name=brand.name, default_locale=brand.default_locale,
         display_name_policy=brand.display_name_policy,

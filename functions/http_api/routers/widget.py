@@ -10,7 +10,6 @@ from functions.http_api.deps import ContainerDep
 from functions.http_api.problems import problem_responses
 from shared.brands import service as brands
 from shared.brands.models import DisplayNamePolicy
-from shared.errors import NotFound
 
 router = APIRouter(prefix="/api/v1/widget/{brand_id}", tags=["widget"])
 
@@ -28,9 +27,7 @@ class WidgetConfig(BaseModel):
 @router.get("/config", response_model=WidgetConfig, responses=problem_responses(404), **access("public"))
 def widget_config(brand_id: str, container: ContainerDep) -> WidgetConfig:
     """The brand's public widget configuration (404 for an unknown or ended programme)."""
-    brand = brands.get(store=container.store, brand_id=brand_id)
-    if brand.status == "contract_ended":
-        raise NotFound("Brand not found")
+    brand = brands.get_public(store=container.store, brand_id=brand_id)
     return WidgetConfig(
         brandId=brand.id,
         name=brand.name,
