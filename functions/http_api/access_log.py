@@ -25,6 +25,7 @@ SHOWN_PARAMETERS = frozenset({
 })
 MASK = "{id}"
 _PLAIN_SEGMENT = re.compile(r"^[A-Za-z0-9._-]{1,40}$")
+_LINK_CODE = re.compile(r"^[A-Za-z0-9]{4,16}$")
 
 
 def _masked_unrouted(path: str) -> str:
@@ -49,8 +50,13 @@ def loggable_path(scope: Scope) -> str:
     return re.sub(r"\{([^}]+)\}", fill, template)
 
 
-def log_request(scope: Scope, *, status: int, started: float, ended: float, ip_hash: str,
-                request_id: str) -> None:
+def redirect_path(code: str) -> str:
+    """The logged path of a click: share-link codes are public, anything else in their place is masked."""
+    return f"/t/{code}" if _LINK_CODE.match(code) else f"/t/{MASK}"
+
+
+def log_request(scope: Scope, *, status: int, started: float, ended: float, ip_hash: str, request_id: str,
+                path: str | None = None) -> None:
     """Write the access line of one request (fields only: method, masked path, status, time, hashed IP, id)."""
-    log.info("%s %s %d %.1fms ip=%s rid=%s", scope["method"], Id(loggable_path(scope)), status,
+    log.info("%s %s %d %.1fms ip=%s rid=%s", scope["method"], Id(path or loggable_path(scope)), status,
              (ended - started) * 1000, Id(ip_hash), Id(request_id))

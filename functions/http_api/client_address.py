@@ -11,12 +11,14 @@ client itself and prove nothing. With 0 hops the header is ignored and the socke
 from __future__ import annotations
 
 import ipaddress
+from functools import lru_cache
 
 from starlette.types import Scope
 
 _FORWARDED_FOR = b"x-forwarded-for"
 
 
+@lru_cache(maxsize=4096)  # the same clients come back: parsing an address costs more than the rest of this
 def parse_address(entry: str) -> str | None:
     """One X-Forwarded-For entry as a bare IP address ("1.2.3.4:80" -> "1.2.3.4"), or None when it is not one."""
     text = entry.strip()

@@ -97,7 +97,8 @@ class Edge:
             # The IP is hashed here, at the edge: no raw address reaches a log line.
             if access_log.log.isEnabledFor(logging.INFO):
                 access_log.log_request(scope, status=status, started=started, ended=time.perf_counter(),
-                                       ip_hash=self._ip_hash(ip) if ip else "-", request_id=request_id)
+                                       ip_hash=self._ip_hash(ip) if ip else "-", request_id=request_id,
+                                       path=access_log.redirect_path(code) if code is not None else None)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:

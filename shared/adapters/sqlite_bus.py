@@ -61,6 +61,7 @@ CREATE INDEX IF NOT EXISTS message_ids_age ON message_ids (first_sent_at);
 """
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_CLAIM_CHUNK = 300  # message ids per statement (three parameters each, far below SQLite's limit)
 
 
 def _micros(instant: datetime) -> int:
@@ -153,22 +154,37 @@ class SqliteMessageBus(MessageBus):
                 # older than the window as new, so a hot sender pays no delete per send.
                 conn.execute("DELETE FROM message_ids WHERE first_sent_at <= ?", (window_start,))
                 self._purged_at = now
-            for message, body in rows:
-                # Ids older than the window no longer count as duplicates (as on Service Bus).
-                seen = conn.execute(
-                    "INSERT INTO message_ids (queue, message_id, first_sent_at) VALUES (?, ?, ?)"
-                    " ON CONFLICT (queue, message_id) DO UPDATE SET first_sent_at = excluded.first_sent_at"
-                    " WHERE message_ids.first_sent_at <= ?",
-                    (queue, message.message_id, now, window_start),
-                )
-                if seen.rowcount == 0:
-                    continue  # a duplicate within the window: dropped silently, like Service Bus
-                visible_at = max(now, _micros(message.scheduled_for)) if message.scheduled_for else now
-                conn.execute(
-                    "INSERT INTO messages (queue, message_id, body, subject, enqueued_at, visible_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    (queue, message.message_id, body, message.subject, now, visible_at),
-                )
+            new_ids = self._claim_ids(conn, queue, [message.message_id for message, _ in rows], now, window_start)
+            conn.executemany(
+                "INSERT INTO messages (queue, message_id, body, subject, enqueued_at, visible_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [(queue, message.message_id, body, message.subject, now,
+                  max(now, _micros(message.scheduled_for)) if message.scheduled_for else now)
+                 for message, body in rows if new_ids.pop(message.message_id, None)],
+            )
+
+    @staticmethod
+    def _claim_ids(conn: sqlite3.Connection, queue: str, message_ids: list[str], now: int,
+                   window_start: int) -> dict[str, bool]:
+        """The ids not sent to `queue` within the window (recorded as sent now); the others are duplicates.
+
+        One statement per chunk rather than one per message: the redirect's batches of visits are the
+        hot sender. Ids older than the window no longer count as duplicates (as on Service Bus); a
+        duplicate within the window is dropped silently, like Service Bus does.
+        """
+        new: dict[str, bool] = {}
+        for start in range(0, len(message_ids), _CLAIM_CHUNK):
+            chunk = message_ids[start:start + _CLAIM_CHUNK]
+            # Only "(?, ?, ?)" placeholders are joined into the text: every value is bound.
+            statement = ("INSERT INTO message_ids (queue, message_id, first_sent_at) VALUES "  # noqa: S608
+                         + ", ".join(["(?, ?, ?)"] * len(chunk))
+                         + " ON CONFLICT (queue, message_id) DO UPDATE SET first_sent_at = excluded.first_sent_at"
+                         " WHERE message_ids.first_sent_at <= ? RETURNING message_id")
+            cursor = conn.execute(
+                statement, [value for message_id in chunk for value in (queue, message_id, now)] + [window_start],
+            )
+            new.update(dict.fromkeys((row[0] for row in cursor), True))
+        return new
 
     # -- receive side -----------------------------------------------------------------
 

@@ -47,6 +47,7 @@ INTERNAL_VIA = frozenset({"app", "widget"})
 _CODE = re.compile(r"^[A-Za-z0-9]{4,16}$")  # what a reference can carry; anything else is unknown at once
 _MAX_CODES = 100_000
 _MAX_BRANDS = 10_000
+_MAX_USER_AGENTS = 4_096
 _BRANDS = "brands"
 
 Outcome = Literal["visit", "bot", "unknown", "disabled"]
@@ -136,6 +137,7 @@ class Redirector:
         self._codes: TTLCache[str, CachedLink | None] = TTLCache(_MAX_CODES, ttl_seconds, timer=timer)
         self._brands: TTLCache[str, BrandBits] = TTLCache(_MAX_BRANDS, ttl_seconds, timer=timer)
         self._hashers: LRUCache[str, BrandHasher] = LRUCache(_MAX_BRANDS)
+        self._ua_hashes: LRUCache[tuple[str, str], str] = LRUCache(_MAX_USER_AGENTS)
         self._lock = threading.Lock()  # cachetools caches are not thread-safe; sync routes run in threads
 
     def _seconds(self) -> float:
@@ -203,6 +205,17 @@ class Redirector:
                 self._hashers[brand_id] = hasher
         return hasher
 
+    def _ua_hash(self, brand_id: str, hasher: BrandHasher, user_agent: str) -> str:
+        # A few browser versions make most of the traffic: their keyed hash is kept rather than redone.
+        key = (brand_id, user_agent)
+        with self._lock:
+            found = self._ua_hashes.get(key)
+        if found is None:
+            found = hasher("user_agent", user_agent)
+            with self._lock:
+                self._ua_hashes[key] = found
+        return found
+
     def decide(self, code: str, *, method: str = "GET", user_agent: str | None = None, client_ip: str | None = None,
                via: str | None = None, referer: str | None = None, origin: str | None = None) -> Decision:
         """Where one request for `code` goes, and the visit event to enqueue when it counts."""
@@ -228,7 +241,7 @@ class Redirector:
         if client_ip:
             body["ipHash"] = hasher("ip", client_ip)
         if user_agent:
-            body["uaHash"] = hasher("user_agent", user_agent)
+            body["uaHash"] = self._ua_hash(link.brand_id, hasher, user_agent)
         # The body `events.to_message` would give, built without a model: every field comes from the
         # stored code or from us, and a model costs more than the rest of the click (a test holds them equal).
         message = OutgoingMessage(body=body, message_id=f"visit:{click_id}", subject="visit")
