@@ -22,7 +22,7 @@ _HIDDEN = frozenset({"Cc", "Cf", "Zl", "Zp"})
 
 def _parts(value: str):  # noqa: ANN202 - urllib's SplitResult
     if len(value) > MAX_URL_LENGTH:
-        raise ValueError(f"at most {MAX_URL_LENGTH} characters")
+        raise ValueError(f"must have at most {MAX_URL_LENGTH} characters")
     # Control and formatting characters (bidirectional overrides among them) hide what a link really says.
     if any(char.isspace() or unicodedata.category(char) in _HIDDEN for char in value):
         raise ValueError("must not contain spaces, control or formatting characters")
@@ -30,7 +30,7 @@ def _parts(value: str):  # noqa: ANN202 - urllib's SplitResult
         parts = urlsplit(value)
         parts.port  # noqa: B018 - raises ValueError on a malformed port
     except ValueError as exc:
-        raise ValueError("not a valid URL") from exc
+        raise ValueError("is not a valid URL") from exc
     if not parts.hostname:
         raise ValueError("must be an absolute URL with a host")
     if parts.username is not None or parts.password is not None:

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from shared.privacy.hashing import BrandHasher, platform_ip_hash
+from shared.privacy.hashing import BrandHasher, EdgeIpHasher
 from shared.privacy.logging import Id, configure_logging, scrub, scrub_identifier
 
 
@@ -69,7 +69,7 @@ def test_hashes_are_keyed_per_brand_and_normalised():
     assert acme("email", "jane@example.com") != globex("email", "jane@example.com")
     assert BrandHasher("other-master", "acme")("email", "jane@example.com") != acme("email", "jane@example.com")
     assert len(acme("customer_id", "C-1")) == 64
-    assert platform_ip_hash("k", "::ffff:0:1") == platform_ip_hash("k", "0:0:0:0:0:ffff:0:1")
+    assert EdgeIpHasher("k")("::ffff:0:1") == EdgeIpHasher("k")("0:0:0:0:0:ffff:0:1")
 
 
 def test_an_internationalised_address_is_scrubbed_too():

@@ -28,8 +28,6 @@ from shared.ids import unique_hex
 from shared.privacy.hashing import EdgeIpHasher
 from shared.tracking import redirect
 
-log = logging.getLogger(__name__)
-
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 _REQUEST_ID_HEADER = b"x-request-id"
 

@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, quote
 from anyio import to_thread
 from starlette.types import Scope, Send
 
+from functions.http_api import access_log
 from shared.privacy.logging import Id
 from shared.tracking import redirect
 
@@ -22,8 +23,8 @@ log = logging.getLogger(__name__)
 
 PATH = re.compile(r"^/t/([^/]+)$")
 METHODS = frozenset({"GET", "HEAD"})
-HEADERS = ((b"cache-control", b"no-store"), (b"referrer-policy", b"no-referrer"), (b"x-robots-tag", b"noindex"),
-           (b"content-length", b"0"))
+# Never cached, never passing the short link on as Referer, never indexed.
+HEADERS = ((b"cache-control", b"no-store"), (b"referrer-policy", b"no-referrer"), (b"x-robots-tag", b"noindex"))
 _WANTED = {b"user-agent": "user_agent", b"referer": "referer", b"origin": "origin"}
 # What a Location header may carry as it is (RFC 3986 reserved and unreserved characters, and '%').
 _URL_SAFE = ":/?#[]@!$&'()*+,;=%-._~"
@@ -78,9 +79,10 @@ async def serve(scope: Scope, send: Send, *, container, code: str, client_ip: st
                                 facts=request_facts(scope))
         location = decision.location
     except Exception as exc:  # noqa: BLE001 - a click must land somewhere even when our side fails
-        log.error("redirect failed code=%s error=%s", Id(code), type(exc).__name__)
+        log.error("redirect failed path=%s error=%s", Id(access_log.redirect_path(code)), type(exc).__name__)
         location = container.settings.link_fallback_url
-    headers = [(b"location", _location(location)), *HEADERS, (b"x-request-id", request_id.encode())]
+    headers = [(b"location", _location(location)), *HEADERS, (b"content-length", b"0"),
+               (b"x-request-id", request_id.encode())]
     await send({"type": "http.response.start", "status": 302, "headers": headers})
     await send({"type": "http.response.body", "body": b""})
     return 302

@@ -66,7 +66,3 @@ class EdgeIpHasher:
     def __call__(self, ip: str) -> str:
         return keyed_hash(self._key, "ip", ip)[:16]
 
-
-def platform_ip_hash(master_key: str, ip: str) -> str:
-    """Hash of a client IP before any brand is known (see EdgeIpHasher, which keeps its key)."""
-    return EdgeIpHasher(master_key)(ip)

@@ -38,6 +38,7 @@ from shared.ports.store import (
 from shared.tracking import link_codes
 from shared.tracking.link_codes import LinkCode
 from shared.tracking.model import Source, TargetKind
+from shared.urls import https_url
 
 log = logging.getLogger(__name__)
 
@@ -119,19 +120,14 @@ def check_target_url(url: str | None, brand: Brand) -> str:
     """The target URL if it is https on one of the brand's allowed domains (or a subdomain); else 422."""
     if not url:
         raise _field_error("target.url", "a URL is required for this kind of target")
+    target = url.strip()
     try:
-        parts = urlsplit(url.strip())
-        host = (parts.hostname or "").rstrip(".").lower()
-        parts.port  # noqa: B018 - raises ValueError on a malformed port
+        https_url(target)  # the one check of an address we send people to (shared/urls.py)
     except ValueError as exc:
-        raise _field_error("target.url", "not a valid URL") from exc
-    if parts.scheme.lower() != "https" or not host:
-        raise _field_error("target.url", "the target must be an https URL")
-    if parts.username is not None or parts.password is not None:
-        raise _field_error("target.url", "the target URL must not carry credentials")
-    if not brand.allows_host(host):
+        raise _field_error("target.url", f"the target {exc}") from exc
+    if not brand.allows_host(urlsplit(target).hostname):
         raise _field_error("target.url", "the target must be on one of the brand's allowed domains")
-    return url.strip()
+    return target
 
 
 def resolve_target(target: Target, *, brand: Brand, member: Member, app_base_url: str) -> Target:

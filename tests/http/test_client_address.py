@@ -17,7 +17,7 @@ from functions.http_api.client_address import client_address, parse_address
 from shared.identity import activity
 from shared.messaging import worker
 from shared.ports.bus import QUEUE_TRACKING_EVENTS
-from shared.privacy.hashing import platform_ip_hash
+from shared.privacy.hashing import EdgeIpHasher
 from shared.tracking import counters
 from tests.http import functions_host
 from tests.identity.test_auth_support import (
@@ -73,8 +73,8 @@ def test_the_local_server_keeps_its_socket_address_whatever_the_header_says(cont
             caplog.at_level(logging.INFO, logger="popsell.access"):
         local.get("/api/v1/health", headers={"X-Forwarded-For": "1.2.3.4"})
     key = container.settings.hash_master_key
-    assert f"ip={platform_ip_hash(key, '203.0.113.9')}" in caplog.text
-    assert platform_ip_hash(key, "1.2.3.4") not in caplog.text
+    assert f"ip={EdgeIpHasher(key)('203.0.113.9')}" in caplog.text
+    assert EdgeIpHasher(key)("1.2.3.4") not in caplog.text
 
 
 def test_under_the_functions_host_the_access_line_hashes_the_forwarded_address(container, caplog):
@@ -83,7 +83,7 @@ def test_under_the_functions_host_the_access_line_hashes_the_forwarded_address(c
     assert response.status_code == 200
     assert response.headers["X-Request-ID"]
     line = caplog.text
-    assert f"ip={platform_ip_hash(container.settings.hash_master_key, MEMBER_IP)}" in line
+    assert f"ip={EdgeIpHasher(container.settings.hash_master_key)(MEMBER_IP)}" in line
     assert MEMBER_IP not in line and "ip=-" not in line
 
 

@@ -33,4 +33,4 @@ async def follow_link(code: str, request: Request, ip: ClientIp) -> Response:
         get_container(), code, method=request.method, client_ip=ip,
         facts=lean_redirect.request_facts(request.scope))
     return Response(status_code=302, headers={"Location": decision.location,
-                                              **{k.decode(): v.decode() for k, v in lean_redirect.HEADERS[:3]}})
+                                              **{k.decode(): v.decode() for k, v in lean_redirect.HEADERS}})
