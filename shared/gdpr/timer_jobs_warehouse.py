@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 def _warehouse_export(container: Container, dry_run: bool) -> dict[str, Any]:
     brand_ids = brands.all_brand_ids(store=container.store)
     return warehouse.export_all(store=container.store, blobs=container.blobs, now=container.clock.now(),
-                                brand_ids=brand_ids, dry_run=dry_run)
+                                brand_ids=brand_ids, hasher=container.hasher, dry_run=dry_run)
 
 
 def _purge_access_logs(container: Container, dry_run: bool) -> dict[str, Any]:

@@ -1,20 +1,19 @@
 """The daily data-warehouse export: an anonymised snapshot per brand, with no history kept.
 
-Data Protection Guide v4, "Data exported": everything exported is anonymous except first name,
-last name and alias of Members; email addresses, phone numbers and complete postal addresses are
-never exported; city, postal code, or a geocode no finer than the city, are. Erased or hashed
-data shows erased, and "there is no historical record of the data stored in the data warehouse":
-each day's snapshot replaces the previous one.
+Data Protection Guide v4, "Data exported": the warehouse feeds data marts, dashboards and
+reports; erased or hashed data shows erased, and "there is no historical record of the data
+stored in the data warehouse": each day's snapshot replaces the previous one. What leaves is
+the allow-list of `shared.gdpr.warehouse_tables`, one table per entity.
 
-Blob layout (container `warehouse`), the manifest written last so a loader that finds it finds
-complete files:
+Blob layout (container `warehouse`): each run writes its own folder, the manifest last, then
+deletes the brand's other folders (their manifests first):
 
-    <brand>/<YYYY-MM-DD>/members.jsonl
-    <brand>/<YYYY-MM-DD>/visitors.jsonl
-    <brand>/<YYYY-MM-DD>/manifest.json
+    <brand>/<YYYY-MM-DD>/<run>/<table>.jsonl     one per table of warehouse_tables.DATASETS
+    <brand>/<YYYY-MM-DD>/<run>/manifest.json
 
-What leaves production is ONE explicit allow-list per dataset (`MEMBER_COLUMNS`,
-`VISITOR_COLUMNS`): a field nobody listed never leaves, whatever a later issue adds to a document.
+So a crash at any step leaves a complete snapshot to load: the previous one until the new
+manifest is written, the new one after. A loader reads the folder of the newest manifest
+(`current_snapshot`), normally the only one there is.
 """
 
 from __future__ import annotations
@@ -22,185 +21,47 @@ from __future__ import annotations
 import io
 import json
 import logging
+import secrets
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from shared.clock import isoformat
-from shared.identity.models import Role
-from shared.ports.blobs import CONTAINER_WAREHOUSE, BlobStore
+from shared.gdpr.warehouse_columns import Context, anonymise
+from shared.gdpr.warehouse_tables import DATASETS, Dataset, columns_of
+from shared.ports.blobs import CONTAINER_WAREHOUSE, BlobNotFound, BlobStore
 from shared.ports.store import BrandStore, Document, DocumentStore
+from shared.privacy.hashing import BrandHasher
+from shared.store_schema import PLATFORM_SCOPE
+from shared.tracking import link_codes
 
 log = logging.getLogger("popsell.gdpr.warehouse")
 
-# Not in shared.ports.blobs.BLOB_CONTAINERS yet: the lead adds it there and to infra (see docs/warehouse-export.md).
-
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 PAGE_SIZE = 200
 # Where a day's export failed, the previous snapshot stays one more day, never longer: erasures
 # reach the warehouse within two days whatever happens.
 MAX_STALE_SNAPSHOT = timedelta(days=1)
 JSONL = "application/x-ndjson"
+MANIFEST = "manifest.json"
 
 
-@dataclass(frozen=True)
-class Column:
-    """One exported field: its name in the snapshot, how it is read from the document, and why it may leave."""
+def context(store: DocumentStore, brand_id: str, day: date, hasher: BrandHasher) -> Context:
+    """What the columns of one brand's snapshot of one day read besides their documents."""
+    platform = store.for_brand(PLATFORM_SCOPE)
 
-    name: str
-    read: Callable[[Document], Any]
-    why: str
+    def reference(value: str) -> str:
+        # Keyed with the brand's key over the day: rows of one snapshot join, nothing links them to
+        # the ids production shows (or to another day's snapshot).
+        return hasher("member", f"warehouse:{day.isoformat()}:{value}")[:32]
 
+    @lru_cache(maxsize=4096)  # many orders come through the same few links
+    def link_id(code: str) -> str | None:
+        found = link_codes.find(platform, code)
+        return found.link_id if found is not None and found.brand == brand_id else None
 
-def _at(doc: Document, path: str) -> Any:
-    value: Any = doc
-    for key in path.split("."):
-        if not isinstance(value, dict):
-            return None
-        value = value.get(key)
-    return value
-
-
-def _text(path: str) -> Callable[[Document], str | None]:
-    def read(doc: Document) -> str | None:
-        value = _at(doc, path)
-        return value if isinstance(value, str) and value else None
-
-    return read
-
-
-def _int(path: str) -> Callable[[Document], int | None]:
-    def read(doc: Document) -> int | None:
-        value = _at(doc, path)
-        return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-    return read
-
-
-def _flag(path: str, default: bool) -> Callable[[Document], bool]:
-    def read(doc: Document) -> bool:
-        value = _at(doc, path)
-        return value if isinstance(value, bool) else default
-
-    return read
-
-
-def _day(path: str) -> Callable[[Document], str | None]:
-    """An instant cut to its date: the warehouse needs no finer time of a person's doings."""
-
-    def read(doc: Document) -> str | None:
-        value = _at(doc, path)
-        if not isinstance(value, str) or len(value) < 10:
-            return None
-        try:
-            return date.fromisoformat(value[:10]).isoformat()
-        except ValueError:
-            return None
-
-    return read
-
-
-def _present(path: str) -> Callable[[Document], bool]:
-    return lambda doc: _at(doc, path) is not None
-
-
-def names_erased(doc: Document) -> bool:
-    """An erased member of role 0 (the general public) has no name, whatever the document still holds."""
-    role = doc.get("role")
-    under_contract = isinstance(role, int) and Role.EMPLOYEE <= role <= Role.EXPERT
-    return doc.get("status") == "erased" and not under_contract
-
-
-def _member_name(path: str) -> Callable[[Document], str | None]:
-    text = _text(path)
-    return lambda doc: None if names_erased(doc) else text(doc)
-
-
-def _birth_year(doc: Document) -> int | None:
-    year = _int("birthYear")(doc)
-    if year is not None:
-        return year
-    birth_date = _text("birthDate")(doc)
-    return int(birth_date[:4]) if birth_date and birth_date[:4].isdigit() else None
-
-
-def _coarse(axis: str) -> Callable[[Document], float | None]:
-    """A coordinate rounded to 0.1 degree (about 11 km): a geocode no finer than the city."""
-
-    def read(doc: Document) -> float | None:
-        value = _at(doc, f"location.{axis}")
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            return None
-        return round(float(value), 1)
-
-    return read
-
-
-_ID = "opaque id: lets dashboards join"
-_KPI = "dashboards and reports (not personal on its own)"
-
-MEMBER_COLUMNS: tuple[Column, ...] = (
-    Column("id", _text("id"), _ID),
-    Column("brandId", _text("brandId"), "the brand the row belongs to"),
-    Column("role", _int("role"), _KPI),
-    Column("status", _text("status"), _KPI),
-    Column("createdAt", _day("createdAt"), "creation date (date only): kept on erasure"),
-    Column("lastActivityAt", _day("lastActivityAt"), "last activity (date only): activity KPIs"),
-    Column("firstName", _member_name("firstName"), "Members only: Member KPIs (null once erased for role 0)"),
-    Column("lastName", _member_name("lastName"), "Members only: Member KPIs (null once erased for role 0)"),
-    Column("alias", _member_name("alias"), "Members only: Member KPIs (null once erased for role 0)"),
-    Column("city", _text("address.city"), "city: allowed, kept on erasure"),
-    Column("postalCode", _text("address.postalCode"), "postal code: allowed, kept on erasure"),
-    Column("country", _text("address.country"), "country code: not a complete address"),
-    Column("lat", _coarse("lat"), "geocode rounded to 0.1 degree: no finer than the city"),
-    Column("lon", _coarse("lon"), "geocode rounded to 0.1 degree: no finer than the city"),
-    Column("homeShopId", _text("homeShopId"), "the brand's shop reference: KPIs per shop"),
-    Column("preferredLanguage", _text("preferredLanguage"), _KPI),
-    Column("birthYear", _birth_year, "year only: day and month are never exported"),
-    Column("popsellTermsAccepted", _present("popsellTerms"), "consent state as a boolean"),
-    Column("optInNewsletters", _flag("communication.newsletters", True), "consent state as a boolean"),
-    Column("optInEventNotifications", _flag("communication.eventNotifications", True), "consent state as a boolean"),
-    Column("optInChallengeNotifications", _flag("communication.challengeNotifications", True),
-           "consent state as a boolean"),
-    Column("optInCommentNotifications", _flag("communication.commentNotifications", True),
-           "consent state as a boolean"),
-    Column("hideEventsInLiveStream", _flag("visibility.hideEventsInLiveStream", False), "opt-out as a boolean"),
-    Column("hideFromCommunity", _flag("visibility.hideFromCommunity", False), "opt-out as a boolean"),
-)
-
-# Visitors are not Members: no name of any kind, no email_tmp, no hash.
-VISITOR_COLUMNS: tuple[Column, ...] = (
-    Column("id", _text("id"), _ID),
-    Column("brandId", _text("brandId"), "the brand the row belongs to"),
-    Column("role", _int("role"), _KPI),
-    Column("status", _text("status"), _KPI),
-    Column("createdAt", _day("createdAt"), "creation date (date only)"),
-    Column("lastInteractionAt", _day("lastInteractionAt"), "last widget interaction (date only)"),
-    Column("serviceTermsAccepted", _present("serviceTerms"), "consent state as a boolean"),
-    Column("mergedInto", _text("mergedInto"), _ID),
-)
-
-
-@dataclass(frozen=True)
-class Dataset:
-    """One file of a snapshot: the store container it reads and the columns it writes."""
-
-    name: str
-    container: str
-    columns: tuple[Column, ...]
-
-    @property
-    def file(self) -> str:
-        return f"{self.name}.jsonl"
-
-
-DATASETS = (Dataset("members", "members", MEMBER_COLUMNS), Dataset("visitors", "visitors", VISITOR_COLUMNS))
-
-
-def anonymise(doc: Document, columns: tuple[Column, ...]) -> dict[str, Any]:
-    """The exported row of one document: exactly the allow-listed columns, in order."""
-    return {column.name: column.read(doc) for column in columns}
+    return Context(reference=reference, link_id=link_id)
 
 
 def _documents(store: BrandStore, container: str) -> Iterator[Document]:
@@ -214,7 +75,7 @@ def _documents(store: BrandStore, container: str) -> Iterator[Document]:
             return
 
 
-def render(store: BrandStore, dataset: Dataset) -> tuple[bytes, int]:
+def render(store: BrandStore, dataset: Dataset, context: Context) -> tuple[bytes, int]:
     """The JSON Lines of one dataset and its row count.
 
     Only the anonymised lines are buffered (a few hundred bytes a row): the blob port takes bytes.
@@ -222,104 +83,147 @@ def render(store: BrandStore, dataset: Dataset) -> tuple[bytes, int]:
     buffer = io.BytesIO()
     rows = 0
     for doc in _documents(store, dataset.container):
-        line = json.dumps(anonymise(doc, dataset.columns), ensure_ascii=False, separators=(",", ":"))
+        if not dataset.selects(doc):
+            continue
+        line = json.dumps(anonymise(doc, dataset.columns, context), ensure_ascii=False, separators=(",", ":"))
         buffer.write(line.encode() + b"\n")
         rows += 1
     return buffer.getvalue(), rows
 
 
-def snapshot_folder(brand_id: str, day: date) -> str:
-    """The blob folder of one brand's snapshot of one day."""
-    return f"{brand_id}/{day.isoformat()}/"
+# --- folders: one per run, the newest complete one is the snapshot ---------------------------------
 
 
-def _snapshot_day(name: str) -> date | None:
-    parts = name.split("/")
+def snapshot_folder(brand_id: str, now: datetime) -> str:
+    """A new run's folder: its day, then the time and a random part, so no run ever writes into another's."""
+    return f"{brand_id}/{now.date().isoformat()}/{now.strftime('%H%M%S%f')}-{secrets.token_hex(3)}/"
+
+
+def _folder_of(name: str) -> str:
+    return name.rsplit("/", 1)[0] + "/"
+
+
+def _day_of_folder(folder: str) -> date | None:
+    parts = folder.split("/")
     try:
         return date.fromisoformat(parts[1]) if len(parts) >= 3 else None
     except ValueError:
         return None
 
 
-def drop_snapshots(*, blobs: BlobStore, brand_id: str, keep: Callable[[date | None], bool],
-                   dry_run: bool = False) -> int:
-    """Delete a brand's warehouse files whose day `keep` refuses; the number of files (to be) deleted."""
-    doomed = [blob.name for blob in blobs.list(CONTAINER_WAREHOUSE, prefix=f"{brand_id}/")
-              if not keep(_snapshot_day(blob.name))]
-    if not dry_run:
-        for name in doomed:
-            blobs.delete(CONTAINER_WAREHOUSE, name)
-    return len(doomed)
+def _folders(blobs: BlobStore, brand_id: str) -> dict[str, list[str]]:
+    """The brand's folders and their files."""
+    folders: dict[str, list[str]] = {}
+    for blob in blobs.list(CONTAINER_WAREHOUSE, prefix=f"{brand_id}/"):
+        folders.setdefault(_folder_of(blob.name), []).append(blob.name)
+    return folders
 
 
-def export_brand(*, store: DocumentStore, blobs: BlobStore, brand_id: str, now: datetime,
+def _manifest(blobs: BlobStore, folder: str) -> dict[str, Any] | None:
+    try:
+        return json.loads(blobs.get(CONTAINER_WAREHOUSE, folder + MANIFEST))
+    except (BlobNotFound, ValueError):
+        return None
+
+
+def current_snapshot(blobs: BlobStore, brand_id: str) -> str | None:
+    """The folder a loader reads: the one of the newest manifest (None when the brand has no snapshot)."""
+    complete = [(manifest.get("generatedAt", ""), folder) for folder, names in _folders(blobs, brand_id).items()
+                if folder + MANIFEST in names and (manifest := _manifest(blobs, folder)) is not None]
+    return max(complete)[1] if complete else None
+
+
+def _delete_folders(blobs: BlobStore, folders: dict[str, list[str]], dry_run: bool) -> int:
+    """Delete whole folders, each manifest first: a folder half deleted never passes for a snapshot."""
+    count = 0
+    for folder, names in folders.items():
+        for name in sorted(names, key=lambda name: name != folder + MANIFEST):
+            if not dry_run:
+                blobs.delete(CONTAINER_WAREHOUSE, name)
+            count += 1
+    return count
+
+
+def drop_snapshots(*, blobs: BlobStore, brand_id: str, keep: Callable[[str], bool], dry_run: bool = False) -> int:
+    """Delete the brand's folders `keep` refuses; the number of files (to be) deleted."""
+    doomed = {folder: names for folder, names in _folders(blobs, brand_id).items() if not keep(folder)}
+    return _delete_folders(blobs, doomed, dry_run)
+
+
+def drop_orphan_brands(*, blobs: BlobStore, brand_ids: set[str], dry_run: bool = False) -> int:
+    """Delete the warehouse files of brands that no longer exist; the number of files."""
+    doomed: dict[str, list[str]] = {}
+    for blob in blobs.list(CONTAINER_WAREHOUSE):
+        if blob.name.split("/", 1)[0] not in brand_ids:
+            doomed.setdefault(_folder_of(blob.name), []).append(blob.name)
+    return _delete_folders(blobs, doomed, dry_run)
+
+
+# --- the export --------------------------------------------------------------------------------------
+
+
+def export_brand(*, store: DocumentStore, blobs: BlobStore, brand_id: str, now: datetime, hasher: BrandHasher,
                  dry_run: bool = False) -> dict[str, int]:
-    """Write today's snapshot of one brand, then delete its other days; counts only.
+    """Write a new snapshot of one brand (manifest last), then delete its other folders; counts only.
 
-    Running twice the same day rewrites the same files with the same content (idempotent).
+    Running twice the same day writes the same rows again in a new folder and drops the first.
     """
-    today = now.date()
-    folder = snapshot_folder(brand_id, today)
+    folder = snapshot_folder(brand_id, now)
     brand_store = store.for_brand(brand_id)
+    columns = context(store, brand_id, now.date(), hasher)
     counts: dict[str, int] = {}
     for dataset in DATASETS:
-        data, rows = render(brand_store, dataset)
+        data, rows = render(brand_store, dataset, columns)
         if not dry_run:
             blobs.put(CONTAINER_WAREHOUSE, folder + dataset.file, data, content_type=JSONL)
         counts[dataset.name] = rows
     manifest = {
         "schemaVersion": SCHEMA_VERSION,
         "brandId": brand_id,
-        "date": today.isoformat(),
+        "date": now.date().isoformat(),
         "generatedAt": isoformat(now),
-        "files": {dataset.file: {"rows": counts[dataset.name], "columns": [c.name for c in dataset.columns]}
+        "files": {dataset.file: {"rows": counts[dataset.name], "columns": columns_of(dataset)}
                   for dataset in DATASETS},
     }
     if not dry_run:
-        blobs.put(CONTAINER_WAREHOUSE, folder + "manifest.json", json.dumps(manifest, indent=2).encode(),
+        blobs.put(CONTAINER_WAREHOUSE, folder + MANIFEST, json.dumps(manifest, indent=2).encode(),
                   content_type="application/json")
-    counts["filesDeleted"] = drop_snapshots(blobs=blobs, brand_id=brand_id, keep=lambda day: day == today,
+    counts["filesDeleted"] = drop_snapshots(blobs=blobs, brand_id=brand_id, keep=lambda other: other == folder,
                                             dry_run=dry_run)
     return counts
 
 
-def drop_orphan_brands(*, blobs: BlobStore, brand_ids: set[str], dry_run: bool = False) -> int:
-    """Delete the warehouse files of brands that no longer exist; the number of files."""
-    doomed = [blob.name for blob in blobs.list(CONTAINER_WAREHOUSE) if blob.name.split("/", 1)[0] not in brand_ids]
-    if not dry_run:
-        for name in doomed:
-            blobs.delete(CONTAINER_WAREHOUSE, name)
-    return len(doomed)
-
-
 def _drop_stale(blobs: BlobStore, brand_id: str, oldest_kept: date, dry_run: bool) -> int:
-    """After a failed export: the previous snapshot may stay one more day, nothing older."""
+    """After a failed export: the previous snapshot may stay one more day; its partial successor and older ones go."""
     try:
-        return drop_snapshots(blobs=blobs, brand_id=brand_id, dry_run=dry_run,
-                              keep=lambda day: day is not None and day >= oldest_kept)
+        kept = current_snapshot(blobs, brand_id)
+        day = _day_of_folder(kept) if kept else None
+        if day is None or day < oldest_kept:
+            kept = None
+        return drop_snapshots(blobs=blobs, brand_id=brand_id, dry_run=dry_run, keep=lambda folder: folder == kept)
     except Exception as exc:
         log.error("warehouse clean-up of brand %s failed (%s)", brand_id, type(exc).__name__)
         return 0
 
 
 def export_all(*, store: DocumentStore, blobs: BlobStore, now: datetime, brand_ids: list[str],
-               dry_run: bool = False) -> dict[str, Any]:
+               hasher: Callable[[str], BrandHasher], dry_run: bool = False) -> dict[str, Any]:
     """Export every brand (a failure stays with its brand); a PII-free report of counts."""
     report: dict[str, Any] = {"dryRun": dry_run, "brands": len(brand_ids), "exported": 0, "failed": 0,
-                              "members": 0, "visitors": 0, "filesDeleted": 0}
+                              **{dataset.name: 0 for dataset in DATASETS}, "filesDeleted": 0}
     for brand_id in brand_ids:
         try:
-            counts = export_brand(store=store, blobs=blobs, brand_id=brand_id, now=now, dry_run=dry_run)
+            counts = export_brand(store=store, blobs=blobs, brand_id=brand_id, now=now, hasher=hasher(brand_id),
+                                  dry_run=dry_run)
         except Exception as exc:
             report["failed"] += 1
             log.error("warehouse export of brand %s failed (%s)", brand_id, type(exc).__name__)
             report["filesDeleted"] += _drop_stale(blobs, brand_id, now.date() - MAX_STALE_SNAPSHOT, dry_run)
             continue
         report["exported"] += 1
-        report["members"] += counts["members"]
-        report["visitors"] += counts["visitors"]
-        report["filesDeleted"] += counts["filesDeleted"]
+        for name, count in counts.items():
+            report[name] += count
     report["filesDeleted"] += drop_orphan_brands(blobs=blobs, brand_ids=set(brand_ids), dry_run=dry_run)
-    log.info("warehouse export: %d brands, %d failed, %d members, %d visitors%s", report["brands"],
-             report["failed"], report["members"], report["visitors"], " (dry run)" if dry_run else "")
+    log.info("warehouse export: %d brands, %d failed, %d members, %d orders%s", report["brands"],
+             report["failed"], report["members"], report["orders"], " (dry run)" if dry_run else "")
     return report
