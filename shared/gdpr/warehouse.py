@@ -5,15 +5,10 @@ reports; erased or hashed data shows erased, and "there is no historical record 
 stored in the data warehouse": each day's snapshot replaces the previous one. What leaves is
 the allow-list of `shared.gdpr.warehouse_tables`, one table per entity.
 
-Blob layout (container `warehouse`): each run writes its own folder, the manifest last, then
-deletes the brand's other folders (their manifests first):
-
-    <brand>/<YYYY-MM-DD>/<run>/<table>.jsonl     one per table of warehouse_tables.DATASETS
-    <brand>/<YYYY-MM-DD>/<run>/manifest.json
-
-So a crash at any step leaves a complete snapshot to load: the previous one until the new
-manifest is written, the new one after. A loader reads the folder of the newest manifest
-(`current_snapshot`), normally the only one there is.
+Each run writes its own folder of blob container `warehouse`, one file per table and the manifest
+last, then deletes the brand's other folders (`shared.gdpr.warehouse_folders`): a crash at any
+step leaves a complete snapshot to load, the previous one until the new manifest is written, the
+new one after.
 """
 
 from __future__ import annotations
@@ -21,16 +16,16 @@ from __future__ import annotations
 import io
 import json
 import logging
-import secrets
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
 from shared.clock import isoformat
+from shared.gdpr import warehouse_folders as folders
 from shared.gdpr.warehouse_columns import Context, anonymise
 from shared.gdpr.warehouse_tables import DATASETS, Dataset, columns_of
-from shared.ports.blobs import CONTAINER_WAREHOUSE, BlobNotFound, BlobStore
+from shared.ports.blobs import CONTAINER_WAREHOUSE, BlobStore
 from shared.ports.store import BrandStore, Document, DocumentStore
 from shared.privacy.hashing import BrandHasher
 from shared.store_schema import PLATFORM_SCOPE
@@ -44,7 +39,6 @@ PAGE_SIZE = 200
 # reach the warehouse within two days whatever happens.
 MAX_STALE_SNAPSHOT = timedelta(days=1)
 JSONL = "application/x-ndjson"
-MANIFEST = "manifest.json"
 
 
 def context(store: DocumentStore, brand_id: str, day: date, hasher: BrandHasher) -> Context:
@@ -91,84 +85,16 @@ def render(store: BrandStore, dataset: Dataset, context: Context) -> tuple[bytes
     return buffer.getvalue(), rows
 
 
-# --- folders: one per run, the newest complete one is the snapshot ---------------------------------
-
-
-def snapshot_folder(brand_id: str, now: datetime) -> str:
-    """A new run's folder: its day, then the time and a random part, so no run ever writes into another's."""
-    return f"{brand_id}/{now.date().isoformat()}/{now.strftime('%H%M%S%f')}-{secrets.token_hex(3)}/"
-
-
-def _folder_of(name: str) -> str:
-    return name.rsplit("/", 1)[0] + "/"
-
-
-def _day_of_folder(folder: str) -> date | None:
-    parts = folder.split("/")
-    try:
-        return date.fromisoformat(parts[1]) if len(parts) >= 3 else None
-    except ValueError:
-        return None
-
-
-def _folders(blobs: BlobStore, brand_id: str) -> dict[str, list[str]]:
-    """The brand's folders and their files."""
-    folders: dict[str, list[str]] = {}
-    for blob in blobs.list(CONTAINER_WAREHOUSE, prefix=f"{brand_id}/"):
-        folders.setdefault(_folder_of(blob.name), []).append(blob.name)
-    return folders
-
-
-def _manifest(blobs: BlobStore, folder: str) -> dict[str, Any] | None:
-    try:
-        return json.loads(blobs.get(CONTAINER_WAREHOUSE, folder + MANIFEST))
-    except (BlobNotFound, ValueError):
-        return None
-
-
-def current_snapshot(blobs: BlobStore, brand_id: str) -> str | None:
-    """The folder a loader reads: the one of the newest manifest (None when the brand has no snapshot)."""
-    complete = [(manifest.get("generatedAt", ""), folder) for folder, names in _folders(blobs, brand_id).items()
-                if folder + MANIFEST in names and (manifest := _manifest(blobs, folder)) is not None]
-    return max(complete)[1] if complete else None
-
-
-def _delete_folders(blobs: BlobStore, folders: dict[str, list[str]], dry_run: bool) -> int:
-    """Delete whole folders, each manifest first: a folder half deleted never passes for a snapshot."""
-    count = 0
-    for folder, names in folders.items():
-        for name in sorted(names, key=lambda name: name != folder + MANIFEST):
-            if not dry_run:
-                blobs.delete(CONTAINER_WAREHOUSE, name)
-            count += 1
-    return count
-
-
-def drop_snapshots(*, blobs: BlobStore, brand_id: str, keep: Callable[[str], bool], dry_run: bool = False) -> int:
-    """Delete the brand's folders `keep` refuses; the number of files (to be) deleted."""
-    doomed = {folder: names for folder, names in _folders(blobs, brand_id).items() if not keep(folder)}
-    return _delete_folders(blobs, doomed, dry_run)
-
-
-def drop_orphan_brands(*, blobs: BlobStore, brand_ids: set[str], dry_run: bool = False) -> int:
-    """Delete the warehouse files of brands that no longer exist; the number of files."""
-    doomed: dict[str, list[str]] = {}
-    for blob in blobs.list(CONTAINER_WAREHOUSE):
-        if blob.name.split("/", 1)[0] not in brand_ids:
-            doomed.setdefault(_folder_of(blob.name), []).append(blob.name)
-    return _delete_folders(blobs, doomed, dry_run)
-
-
 # --- the export --------------------------------------------------------------------------------------
 
 
 def export_brand(*, store: DocumentStore, blobs: BlobStore, brand_id: str, now: datetime, hasher: BrandHasher,
-                 dry_run: bool = False) -> dict[str, int]:
-    """Write a new snapshot of one brand (manifest last), then delete its other folders; counts only.
+                 dry_run: bool = False, folder: str | None = None) -> dict[str, int]:
+    """Write a new snapshot of one brand into `folder` (manifest last), then delete its other folders; counts only.
 
     Running twice the same day writes the same rows again in a new folder and drops the first.
     """
-    folder = snapshot_folder(brand_id, now)
+    folder = folder or folders.new_folder(brand_id, now)
     brand_store = store.for_brand(brand_id)
     columns = context(store, brand_id, now.date(), hasher)
     counts: dict[str, int] = {}
@@ -186,21 +112,18 @@ def export_brand(*, store: DocumentStore, blobs: BlobStore, brand_id: str, now: 
                   for dataset in DATASETS},
     }
     if not dry_run:
-        blobs.put(CONTAINER_WAREHOUSE, folder + MANIFEST, json.dumps(manifest, indent=2).encode(),
+        blobs.put(CONTAINER_WAREHOUSE, folder + folders.MANIFEST, json.dumps(manifest, indent=2).encode(),
                   content_type="application/json")
-    counts["filesDeleted"] = drop_snapshots(blobs=blobs, brand_id=brand_id, keep=lambda other: other == folder,
-                                            dry_run=dry_run)
+    counts["filesDeleted"] = folders.prune(blobs, brand_id, mine=folder, written_at=manifest["generatedAt"],
+                                           oldest_kept=now.date(), dry_run=dry_run)
     return counts
 
 
-def _drop_stale(blobs: BlobStore, brand_id: str, oldest_kept: date, dry_run: bool) -> int:
-    """After a failed export: the previous snapshot may stay one more day; its partial successor and older ones go."""
+def _drop_stale(blobs: BlobStore, brand_id: str, failed: str, now: datetime, dry_run: bool) -> int:
+    """After a failed export: the previous snapshot may stay one more day; the failed run's folder and older go."""
     try:
-        kept = current_snapshot(blobs, brand_id)
-        day = _day_of_folder(kept) if kept else None
-        if day is None or day < oldest_kept:
-            kept = None
-        return drop_snapshots(blobs=blobs, brand_id=brand_id, dry_run=dry_run, keep=lambda folder: folder == kept)
+        return folders.prune(blobs, brand_id, mine=failed, written_at=None,
+                             oldest_kept=now.date() - MAX_STALE_SNAPSHOT, dry_run=dry_run)
     except Exception as exc:
         log.error("warehouse clean-up of brand %s failed (%s)", brand_id, type(exc).__name__)
         return 0
@@ -212,18 +135,19 @@ def export_all(*, store: DocumentStore, blobs: BlobStore, now: datetime, brand_i
     report: dict[str, Any] = {"dryRun": dry_run, "brands": len(brand_ids), "exported": 0, "failed": 0,
                               **{dataset.name: 0 for dataset in DATASETS}, "filesDeleted": 0}
     for brand_id in brand_ids:
+        folder = folders.new_folder(brand_id, now)
         try:
             counts = export_brand(store=store, blobs=blobs, brand_id=brand_id, now=now, hasher=hasher(brand_id),
-                                  dry_run=dry_run)
+                                  dry_run=dry_run, folder=folder)
         except Exception as exc:
             report["failed"] += 1
             log.error("warehouse export of brand %s failed (%s)", brand_id, type(exc).__name__)
-            report["filesDeleted"] += _drop_stale(blobs, brand_id, now.date() - MAX_STALE_SNAPSHOT, dry_run)
+            report["filesDeleted"] += _drop_stale(blobs, brand_id, folder, now, dry_run)
             continue
         report["exported"] += 1
         for name, count in counts.items():
             report[name] += count
-    report["filesDeleted"] += drop_orphan_brands(blobs=blobs, brand_ids=set(brand_ids), dry_run=dry_run)
+    report["filesDeleted"] += folders.drop_orphan_brands(blobs, set(brand_ids), dry_run=dry_run)
     log.info("warehouse export: %d brands, %d failed, %d members, %d orders%s", report["brands"],
              report["failed"], report["members"], report["orders"], " (dry run)" if dry_run else "")
     return report

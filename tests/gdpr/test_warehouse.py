@@ -10,13 +10,14 @@ import pytest
 
 from shared.brands import service as brands
 from shared.brands.models import BrandCreate
-from shared.gdpr import warehouse
+from shared.gdpr import warehouse, warehouse_folders
 from shared.gdpr.timer_jobs_warehouse import JOBS
 from shared.gdpr.warehouse_tables import DATASETS, MEMBER_COLUMNS, VISITOR_COLUMNS
 from shared.identity import repository
 from shared.identity.models import Address, ExternalUser, GeoPoint, Member, Role, TermsAcceptance
 from shared.ports.blobs import CONTAINER_WAREHOUSE
 from shared.scheduling import next_fire
+from tests.races import in_parallel
 
 BRAND, OTHER = "acme", "globex"
 EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
@@ -88,7 +89,7 @@ def _files(container, prefix="") -> dict[str, bytes]:
 
 def _folder(container, brand_id=BRAND) -> str:
     """The snapshot a loader reads (the folder of the newest manifest)."""
-    folder = warehouse.current_snapshot(container.blobs, brand_id)
+    folder = warehouse_folders.current_snapshot(container.blobs, brand_id)
     assert folder is not None
     return folder
 
@@ -298,6 +299,132 @@ def test_a_failed_brand_keeps_yesterday_at_most_and_others_go_on(container, bran
     _export(container, brand_ids=(BRAND, OTHER))
     assert _files(container, f"{OTHER}/") == {}
     assert _days(container, BRAND) == {"2030-01-03"}
+
+
+def test_a_deleted_document_is_absent_from_the_next_snapshot(container, brand, clock):
+    _member(container, BRAND, "m-1")
+    _member(container, BRAND, "m-2")
+    _export(container)
+    container.store.for_brand(BRAND).delete(repository.MEMBERS, "m-2")
+
+    clock.advance(timedelta(days=1))
+    _export(container)
+
+    assert [row["id"] for row in _rows(container, BRAND, "members")] == ["m-1"]
+
+
+class Killed(BaseException):  # noqa: N818 - a process death, not an error: no `except Exception` sees it
+    """Raised by the blob store in place of a write or a deletion, as if the process had died just before it."""
+
+
+class BlobCrash:
+    """Counts the blob store's writes and deletions; the `at`-th one raises Killed instead (0: never)."""
+
+    def __init__(self, monkeypatch, blobs) -> None:
+        self.at, self.steps = 0, 0
+        for method in ("put", "delete"):
+            monkeypatch.setattr(type(blobs), method, self._guarded(getattr(type(blobs), method)))
+
+    def arm(self, at: int) -> None:
+        self.at, self.steps = at, 0
+
+    def _guarded(self, real):
+        def step(blobs, *args, **kwargs):
+            self.steps += 1
+            if self.steps == self.at:
+                raise Killed(f"killed before step {self.at} ({real.__name__})")
+            return real(blobs, *args, **kwargs)
+
+        return step
+
+
+def _loaded(container) -> dict[str, bytes]:
+    """What a loader reads: the tables of the newest manifest, each complete (its rows as the manifest says)."""
+    folder = _folder(container)
+    manifest = json.loads(container.blobs.get(CONTAINER_WAREHOUSE, folder + "manifest.json"))
+    tables = {}
+    for name, described in manifest["files"].items():
+        data = container.blobs.get(CONTAINER_WAREHOUSE, folder + name)
+        assert data.count(b"\n") == described["rows"], name
+        tables[name] = data
+    return tables
+
+
+def _restore(container, files: dict[str, bytes]) -> None:
+    for name in _files(container):
+        container.blobs.delete(CONTAINER_WAREHOUSE, name)
+    for name, data in files.items():
+        container.blobs.put(CONTAINER_WAREHOUSE, name, data, content_type="application/octet-stream")
+
+
+@pytest.mark.parametrize("later", [timedelta(days=1), timedelta(hours=2)], ids=["next day", "same day"])
+def test_a_crash_at_any_step_leaves_one_complete_snapshot_to_load(container, brand, clock, monkeypatch, later):
+    _member(container, BRAND, "m-1")
+    _export(container)
+    yesterday, yesterday_files = _loaded(container), _files(container)
+    _member(container, BRAND, "m-2")  # the new snapshot differs from the previous one
+    clock.advance(later)
+    _export(container)
+    today = _loaded(container)
+    assert today != yesterday
+    crash = BlobCrash(monkeypatch, container.blobs)
+    writes = len(FILES)  # every table, then the manifest
+    deletions = len(yesterday_files)
+
+    for at in range(1, writes + deletions + 1):
+        _restore(container, yesterday_files)
+        crash.arm(at)
+        with pytest.raises(Killed):
+            _export(container)
+        crash.arm(0)
+        # Before the new manifest is written the loader reads yesterday's snapshot, after it today's: never a mix.
+        assert _loaded(container) == (yesterday if at <= writes else today), at
+
+        clock.advance(timedelta(minutes=1))
+        _export(container)  # the next run cleans up whatever the crash left
+        assert _loaded(container) == today
+        assert {name.rsplit("/", 1)[0] for name in _files(container)} == {_folder(container)[:-1]}
+
+
+def _export_into(container, folder, now):
+    return warehouse.export_brand(store=container.store, blobs=container.blobs, brand_id=BRAND, now=now,
+                                  hasher=container.hasher(BRAND), folder=folder)
+
+
+def test_two_runs_at_once_leave_the_later_snapshot_alone_whichever_ends_first(container, brand, clock):
+    _member(container, BRAND, "m-1")
+    earlier, later = clock.now(), clock.now() + timedelta(seconds=30)
+    first, second = warehouse_folders.new_folder(BRAND, earlier), warehouse_folders.new_folder(BRAND, later)
+
+    # The later run is still writing when the earlier one ends: its folder is spared, then it prunes the earlier.
+    container.blobs.put(CONTAINER_WAREHOUSE, f"{second}members.jsonl", b"", content_type="application/x-ndjson")
+    _export_into(container, first, earlier)
+    assert _folder(container) == first and {name.rsplit("/", 1)[0] + "/" for name in _files(container)} == {
+        first, second}
+    _export_into(container, second, later)
+    assert {name.rsplit("/", 1)[0] + "/" for name in _files(container)} == {second}
+
+    # The later run ends first: the earlier one, ending after it, finds a newer snapshot and drops its own.
+    third, fourth = (warehouse_folders.new_folder(BRAND, clock.now() + timedelta(minutes=n)) for n in (1, 2))
+    container.blobs.put(CONTAINER_WAREHOUSE, f"{third}members.jsonl", b"", content_type="application/x-ndjson")
+    _export_into(container, fourth, clock.now() + timedelta(minutes=2))
+    _export_into(container, third, clock.now() + timedelta(minutes=1))
+    assert _folder(container) == fourth and {name.rsplit("/", 1)[0] + "/" for name in _files(container)} == {fourth}
+
+
+def test_parallel_timer_runs_leave_one_complete_snapshot(container, brand, clock):
+    _member(container, BRAND, "m-1")
+    _visitor(container, BRAND, "v-1")
+    _export(container)
+    expected = _loaded(container)
+
+    for _ in range(3):
+        clock.advance(timedelta(minutes=1))
+        reports = in_parallel(2, lambda: _export(container))
+
+        assert [report["failed"] for report in reports] == [0, 0]
+        assert _loaded(container) == expected
+        assert {name.rsplit("/", 1)[0] + "/" for name in _files(container)} == {_folder(container)}
 
 
 def test_files_of_a_brand_that_no_longer_exists_are_removed(container, brand):

@@ -15,7 +15,7 @@ from datetime import date
 import pytest
 from fastapi.testclient import TestClient
 
-from shared.gdpr import warehouse
+from shared.gdpr import warehouse, warehouse_folders
 from shared.ports.blobs import CONTAINER_WAREHOUSE
 from shared.tracking.counters import BRAND_ROLLUP
 from tests.gdpr import warehouse_mart as mart
@@ -213,7 +213,7 @@ def test_erased_contacts_leave_in_their_erased_form(activity):
 def test_the_next_day_snapshot_replaces_yesterdays_and_shows_the_erasures_since(activity):
     client, container = activity.client, activity.container
     _run_timer(activity)
-    yesterday_folder = warehouse.current_snapshot(container.blobs, BRAND)
+    yesterday_folder = warehouse_folders.current_snapshot(container.blobs, BRAND)
     yesterday_names = {info.name for info in container.blobs.list(CONTAINER_WAREHOUSE)}
     manual = activity.ids["manual_contact"]
     ok(client.delete(f"/api/v1/app/{BRAND}/contacts/{manual}", headers=activity.member("m1")))
@@ -222,7 +222,7 @@ def test_the_next_day_snapshot_replaces_yesterdays_and_shows_the_erasures_since(
     report = _run_timer(activity)
 
     names = {info.name for info in container.blobs.list(CONTAINER_WAREHOUSE)}
-    folder = warehouse.current_snapshot(container.blobs, BRAND)
+    folder = warehouse_folders.current_snapshot(container.blobs, BRAND)
     assert folder != yesterday_folder and folder.startswith(f"{BRAND}/{moved['now'][:10]}/")
     assert names.isdisjoint(yesterday_names) and {name.rsplit("/", 1)[0] + "/" for name in names} == {folder}
     assert report["filesDeleted"] == len(yesterday_names)

@@ -11,7 +11,7 @@ import json
 from collections import defaultdict
 from typing import Any
 
-from shared.gdpr import warehouse
+from shared.gdpr import warehouse_folders
 from shared.ports.blobs import CONTAINER_WAREHOUSE
 from shared.tracking.counters import ALL, BRAND_ROLLUP, COUNT_FIELDS, MONEY_FIELDS
 
@@ -21,9 +21,9 @@ CAMPAIGN_COUNTERS = ("sent", "delivered", "opened", "clicked", "bounced", "compl
 
 def load(blobs, brand_id: str) -> Tables:
     """Every table of the brand's snapshot, as its manifest lists them (a file missing or short fails)."""
-    folder = warehouse.current_snapshot(blobs, brand_id)
+    folder = warehouse_folders.current_snapshot(blobs, brand_id)
     assert folder is not None, "no complete snapshot"
-    manifest = json.loads(blobs.get(CONTAINER_WAREHOUSE, folder + warehouse.MANIFEST))
+    manifest = json.loads(blobs.get(CONTAINER_WAREHOUSE, folder + warehouse_folders.MANIFEST))
     tables = {}
     for name, described in manifest["files"].items():
         lines = blobs.get(CONTAINER_WAREHOUSE, folder + name).decode().splitlines()
