@@ -63,6 +63,7 @@ def _is_int(value: Any) -> bool:
 
 
 def text(path: str) -> Read:
+    """A non-empty string, else None."""
     def read(doc: Document, _: Context) -> str | None:
         value = at(doc, path)
         return value if isinstance(value, str) and value else None
@@ -71,6 +72,7 @@ def text(path: str) -> Read:
 
 
 def integer(path: str) -> Read:
+    """An integer (never a boolean), else None."""
     def read(doc: Document, _: Context) -> int | None:
         value = at(doc, path)
         return value if _is_int(value) else None
@@ -79,6 +81,7 @@ def integer(path: str) -> Read:
 
 
 def flag(path: str, default: bool) -> Read:
+    """A boolean, else `default` (the model's own default)."""
     def read(doc: Document, _: Context) -> bool:
         value = at(doc, path)
         return value if isinstance(value, bool) else default
@@ -102,6 +105,7 @@ def day_of(value: Any) -> str | None:
 
 
 def day(path: str) -> Read:
+    """The date of an instant (see `day_of`)."""
     return Read((path,), lambda doc, _: day_of(at(doc, path)))
 
 

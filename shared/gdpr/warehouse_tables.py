@@ -67,6 +67,8 @@ _BRAND = "the brand the row belongs to"
 _KPI = "dashboards and reports (not personal on its own)"
 _INTERNAL = "the platform's own bookkeeping: nothing a report reads"
 _HASH = "a keyed hash: pseudonymous personal data, never exported (decision 0013)"
+# The first columns of every table of documents with an id of their own.
+_KEYS = (Column("id", text("id"), _ID), Column("brandId", text("brandId"), _BRAND))
 
 
 # --- members and visitors ---------------------------------------------------------------------------
@@ -106,8 +108,7 @@ def _coarse(axis: str) -> Read:
 
 
 MEMBER_COLUMNS: tuple[Column, ...] = (
-    Column("id", text("id"), _ID),
-    Column("brandId", text("brandId"), _BRAND),
+    *_KEYS,
     Column("role", integer("role"), _KPI),
     Column("status", text("status"), _KPI),
     Column("createdAt", day("createdAt"), "creation date (date only): kept on erasure"),
@@ -165,8 +166,7 @@ MEMBER_WITHHELD = {
 
 # Visitors are not Members: no name of any kind, no email_tmp, no hash.
 VISITOR_COLUMNS: tuple[Column, ...] = (
-    Column("id", text("id"), _ID),
-    Column("brandId", text("brandId"), _BRAND),
+    *_KEYS,
     Column("role", integer("role"), _KPI),
     Column("status", text("status"), _KPI),
     Column("createdAt", day("createdAt"), "creation date (date only)"),
@@ -331,8 +331,7 @@ def _state_day(state: str) -> Read:
 
 
 LEDGER_COLUMNS: tuple[Column, ...] = (
-    Column("id", text("id"), _ID),
-    Column("brandId", text("brandId"), _BRAND),
+    *_KEYS,
     Column("memberId", text("memberId"), "the member the commission is owed to"),
     Column("orderId", text("orderId"), "the order it comes from (orders.orderId)"),
     Column("kind", text("kind"), "commission, adjustment or clawback: clawbacks are their own lines"),
@@ -353,8 +352,7 @@ LEDGER_WITHHELD = {"history[].by": "who moved the entry (a Manager user id)"}
 # --- links and tracking counters ---------------------------------------------------------------------
 
 LINK_COLUMNS: tuple[Column, ...] = (
-    Column("id", text("id"), _ID),
-    Column("brandId", text("brandId"), _BRAND),
+    *_KEYS,
     Column("memberId", text("memberId"), "the member who shares it"),
     Column("source", text("source"), "where it is shared (email, facebook, qr_code...)"),
     Column("targetKind", text("target.kind"), "profile, publication, product or url"),
@@ -394,8 +392,7 @@ COUNTER_WITHHELD = {
 # --- campaigns and their statistics ------------------------------------------------------------------
 
 CAMPAIGN_COLUMNS: tuple[Column, ...] = (
-    Column("id", text("id"), _ID),
-    Column("brandId", text("brandId"), _BRAND),
+    *_KEYS,
     Column("memberId", text("memberId"), "the member who sent it"),
     Column("createdAt", day("createdAt"), "send date (date only)"),
     Column("status", text("status"), "sending or sent"),
