@@ -8,6 +8,8 @@ Audiences:
 - public: anyone (health, OpenAPI, widget configuration, links sent by email);
 - member: a member of the brand in the path (roles 0-6, optionally only some), status active;
 - visitor: an external user of the brand in the path (roles 7-8) holding a widget token;
+- contact: a contact of the brand in the path holding a rights session (opened by a one-time link
+  sent to their address: shared.gdpr.contact_rights);
 - manager: a Manager user of the brand in the path at the minimum level, or an operator;
 - operator: a platform operator only;
 - integration: a brand platform signing its request with one of the brand's keys;
@@ -29,10 +31,13 @@ from shared.identity import member_sessions
 from shared.identity.models import Member, Role
 from shared.identity.tokens import ManagerLevel, Principal
 
-AccessAudience = Literal["public", "member", "visitor", "manager", "operator", "integration", "webhook", "dev"]
+AccessAudience = Literal["public", "member", "visitor", "contact", "manager", "operator", "integration", "webhook",
+                         "dev"]
 
 _app_bearer = HTTPBearer(auto_error=False, scheme_name="AppToken", description="Member access token")
 _widget_bearer = HTTPBearer(auto_error=False, scheme_name="WidgetToken", description="Visitor access token")
+_contact_bearer = HTTPBearer(auto_error=False, scheme_name="ContactRightsToken",
+                             description="Contact rights session (opened with the one-time link sent to the address)")
 
 
 def _bearer(credentials: HTTPAuthorizationCredentials | None) -> str:
@@ -81,6 +86,26 @@ def visitor_principal(
 CurrentVisitor = Annotated[Principal, Depends(visitor_principal)]
 
 
+def contact_principal(
+    brand_id: BrandInPath,
+    container: ContainerDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_contact_bearer)],
+) -> Principal:
+    """The contact behind a rights session, for the brand in the path only; its subject is their email hash."""
+    principal = container.tokens.verify(_bearer(credentials), audience="contact", now=container.clock.now())
+    if principal.brand_id != brand_id:
+        raise NotFound("Not found")
+    return principal
+
+
+def contact_email_hash(principal: Annotated[Principal, Depends(contact_principal)]) -> str:
+    """The keyed hash of the address whose control the session proved (every contact with it is the person)."""
+    return principal.subject
+
+
+CurrentContact = Annotated[str, Depends(contact_email_hash)]
+
+
 def _member_roles(roles: tuple[Role, ...] | None) -> Callable[..., Member]:
     def check(member: CurrentMember) -> Member:
         if roles and member.role not in roles:
@@ -115,6 +140,8 @@ def access(
         dependencies.append(Depends(_member_roles(roles)))
     elif audience == "visitor":
         dependencies.append(Depends(visitor_principal))
+    elif audience == "contact":
+        dependencies.append(Depends(contact_principal))
     elif audience == "manager":
         dependencies.append(Depends(_manager_of_path_brand(level or "viewer")))
     elif audience == "operator":

@@ -114,7 +114,8 @@ def names_erased(doc: Document) -> bool:
 
 def _member_name(path: str) -> Callable[[Document], str | None]:
     text = _text(path)
-    return lambda doc: None if names_erased(doc) else text(doc)
+    # A member who restricted processing (GDPR article 18) is counted, never named, until it is lifted.
+    return lambda doc: None if names_erased(doc) or doc.get("restriction") else text(doc)
 
 
 def _birth_year(doc: Document) -> int | None:
