@@ -31,7 +31,7 @@ from tests.gdpr.contact_world import (
     stored,
 )
 from tests.gdpr.test_rights_api import relative
-from tests.races import in_parallel
+from tests.races import CrashPoint, in_parallel
 
 brand = _world.brand  # the shared fixture
 MANAGER_GDPR = f"/api/v1/manager/brands/{BRAND}/gdpr"
@@ -241,3 +241,56 @@ def test_an_email_to_a_contact_without_the_rights_link_is_refused(brand):
     with pytest.raises(InvalidInput):
         prepare_email(brand_id=BRAND, template="test_email", to_email=ZOE, data={}, contact_id="ct-1",
                       settings=brand.settings)
+
+
+def test_an_erasure_that_crashes_between_two_records_is_finished_by_an_admin(client, brand, manager_token,
+                                                                            monkeypatch):
+    first, second = contact(brand), contact(brand, member_id="m2")
+    headers = session(client, brand)
+    crash = CrashPoint(monkeypatch, ("contacts",))
+    answer = crash.during(2, lambda: ask(client, headers, kind="erasure"))  # the second record's write
+    assert crash.fired and (answer is None or answer.status_code == 500)
+    assert sorted(stored(brand, one.id)["status"] for one in (first, second)) == ["active", "erased"]
+    [open_request] = client.get(f"{RIGHTS}/requests", headers=headers).json()["items"]
+    assert open_request["state"] == "in_progress"
+
+    admin = manager_token("admin", BRAND)
+    pending = client.get(f"{MANAGER_GDPR}/requests", headers=admin, params={"state": "in_progress"}).json()["items"]
+    assert [item["id"] for item in pending] == [open_request["id"]]
+    done = client.post(f"{MANAGER_GDPR}/requests/{open_request['id']}/process", headers=admin)
+    assert done.status_code == 200 and done.json()["state"] == "done", done.text
+    assert {stored(brand, one.id)["status"] for one in (first, second)} == {"erased"}
+    lines = client.get(f"{MANAGER_GDPR}/register", headers=admin,
+                       params={"subjectHash": brand.hasher(BRAND)("email", ZOE)}).json()["items"]
+    assert [line["action"] for line in lines].count("erasure_done") == 1
+
+
+def test_parallel_restrictions_restrict_once_from_the_first_request(client, brand):
+    contact(brand)
+    headers = session(client, brand)
+    answers = in_parallel(6, lambda: ask(client, headers, kind="restriction"))
+    assert [answer.status_code for answer in answers] == [201] * 6
+    held = brand.store.for_brand(BRAND).get("restrictions", brand.hasher(BRAND)("email", ZOE))
+    assert held["requestId"] in {answer.json()["id"] for answer in answers}
+    actions = [line["action"] for line in brand.store.for_brand(BRAND).query_all("gdpr_register")]
+    assert (actions.count("restriction_applied"), actions.count("restriction_unchanged")) == (1, 5)
+
+
+def test_parallel_restrictions_of_a_member_restrict_once(client, brand):
+    headers = member(brand)
+    answers = in_parallel(6, lambda: client.post(f"/api/v1/app/{BRAND}/gdpr/requests", headers=headers,
+                                                 json={"kind": "restriction"}))
+    assert [answer.status_code for answer in answers] == [201] * 6
+    restriction = brand.store.for_brand(BRAND).get("members", "m1")["restriction"]
+    assert restriction["requestId"] in {answer.json()["id"] for answer in answers}
+    actions = [line["action"] for line in brand.store.for_brand(BRAND).query_all("gdpr_register")]
+    assert (actions.count("restriction_applied"), actions.count("restriction_unchanged")) == (1, 5)
+
+
+def test_another_persons_session_does_not_reach_a_contacts_requests(client, brand):
+    contact(brand)
+    contact(brand, MAX)
+    mine = ask(client, session(client, brand), kind="access").json()
+    theirs = session(client, brand, MAX)
+    assert client.get(f"{RIGHTS}/requests/{mine['id']}", headers=theirs).status_code == 404
+    assert client.get(f"{RIGHTS}/requests", headers=theirs).json()["items"] == []
