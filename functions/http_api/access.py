@@ -26,10 +26,11 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from functions.http_api.deps import BrandInPath, ContainerDep, require_level
+from shared.bootstrap import Container
 from shared.errors import Forbidden, NotFound, Unauthorized
 from shared.identity import member_sessions
 from shared.identity.models import Member, Role
-from shared.identity.tokens import ManagerLevel, Principal
+from shared.identity.tokens import Audience, ManagerLevel, Principal
 
 AccessAudience = Literal["public", "member", "visitor", "contact", "manager", "operator", "integration", "webhook",
                          "dev"]
@@ -50,16 +51,22 @@ def _brand_in_path(request: Request) -> str | None:
     return request.path_params.get("brand_id")
 
 
+def _of_path_brand(credentials: HTTPAuthorizationCredentials | None, audience: Audience, brand_id: str,
+                   container: Container) -> Principal:
+    """The principal of a bearer token of `audience`, for the brand in the path only (another brand's answers 404)."""
+    principal = container.tokens.verify(_bearer(credentials), audience=audience, now=container.clock.now())
+    if principal.brand_id != brand_id:
+        raise NotFound("Not found")
+    return principal
+
+
 def member_principal(
     brand_id: BrandInPath,
     container: ContainerDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_app_bearer)],
 ) -> Principal:
     """The member behind an App token, for the brand in the path only (another brand's answers 404)."""
-    principal = container.tokens.verify(_bearer(credentials), audience="app", now=container.clock.now())
-    if principal.brand_id != brand_id:
-        raise NotFound("Not found")
-    return principal
+    return _of_path_brand(credentials, "app", brand_id, container)
 
 
 def current_member(principal: Annotated[Principal, Depends(member_principal)], container: ContainerDep) -> Member:
@@ -77,10 +84,7 @@ def visitor_principal(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_widget_bearer)],
 ) -> Principal:
     """The external user behind a widget token, for the brand in the path only."""
-    principal = container.tokens.verify(_bearer(credentials), audience="widget", now=container.clock.now())
-    if principal.brand_id != brand_id:
-        raise NotFound("Not found")
-    return principal
+    return _of_path_brand(credentials, "widget", brand_id, container)
 
 
 CurrentVisitor = Annotated[Principal, Depends(visitor_principal)]
@@ -92,10 +96,7 @@ def contact_principal(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_contact_bearer)],
 ) -> Principal:
     """The contact behind a rights session, for the brand in the path only; its subject is their email hash."""
-    principal = container.tokens.verify(_bearer(credentials), audience="contact", now=container.clock.now())
-    if principal.brand_id != brand_id:
-        raise NotFound("Not found")
-    return principal
+    return _of_path_brand(credentials, "contact", brand_id, container)
 
 
 def contact_email_hash(principal: Annotated[Principal, Depends(contact_principal)]) -> str:

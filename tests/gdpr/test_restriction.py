@@ -237,14 +237,23 @@ def test_an_invitation_is_refused_and_a_queued_email_is_not_sent_once_the_contac
 
 
 def test_contact_retention_waits_while_restricted_and_resumes_once_lifted(client, brand):
-    new = contact(brand, opted_in=False)  # never invited: erased after 30 days
+    never_invited = contact(brand, opted_in=False)  # erased after 30 days
+    invited = contact(brand, member_id="m2", opted_in=False)  # invited: reminded after 15 days
+    assert client.post(f"{APP}/contacts/{invited.id}/invitation", headers=member(brand, "m2")).status_code == 200
+    assert len(mails(brand, "contact_invitation")) == 1
     assert ask(client, session(client, brand), kind="restriction").status_code == 201
-    brand.clock.advance(timedelta(days=31))
+
+    brand.clock.advance(timedelta(days=16))
+    held = run(brand, "contacts")
+    assert held["contact_invitation_pending"]["held"] == 1 and len(mails(brand, "contact_invitation")) == 1
+    brand.clock.advance(timedelta(days=15))
     assert run(brand, "contacts")["contact_never_invited"]["held"] == 1
-    assert stored(brand, new.id)["status"] == "active"
+    assert stored(brand, never_invited.id)["status"] == "active"
+
     assert ask(client, session(client, brand), kind="restriction_lift").status_code == 201
     run(brand, "contacts")
-    assert stored(brand, new.id)["status"] == "erased"
+    assert stored(brand, never_invited.id)["status"] == "erased"
+    assert len(mails(brand, "contact_invitation")) == 2  # the reminder, once free to go
 
 
 def test_restriction_lines_in_the_register_name_no_one(client, brand, ana, manager_token):
