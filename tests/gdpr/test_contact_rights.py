@@ -294,3 +294,15 @@ def test_another_persons_session_does_not_reach_a_contacts_requests(client, bran
     theirs = session(client, brand, MAX)
     assert client.get(f"{RIGHTS}/requests/{mine['id']}", headers=theirs).status_code == 404
     assert client.get(f"{RIGHTS}/requests", headers=theirs).json()["items"] == []
+
+
+def test_one_link_opened_twice_at_once_opens_one_session(client, brand):
+    contact(brand)
+    token = proof_token(client, brand)
+    statuses = sorted(answer.status_code for answer in in_parallel(5, lambda: open_session(client, token)))
+    assert statuses == [201, 410, 410, 410, 410]
+
+
+def test_an_unknown_brand_answers_404(client, brand):
+    assert ask_proof(client, ZOE, brand_id="nobody").status_code == 404
+    assert open_session(client, "some-token", brand_id="nobody").status_code == 404
