@@ -46,7 +46,8 @@ CONTAINERS: dict[str, ContainerSpec] = {
             "members",
             "brandId",
             ("role", "status", "retention.dueAt", "lastActivityAt", "directory.sortName", "directory.aliasName",
-             "directory.city", "directory.shopId", "directory.geoCell", "directory.availability"),
+             "directory.city", "directory.shopId", "directory.geoCell", "directory.availability",
+             "restriction.since"),
         ),
         # External users (roles 7 client, 8 temporary account).
         ContainerSpec("visitors", "brandId", ("role", "status", "retention.dueAt", "lastInteractionAt")),
@@ -69,6 +70,9 @@ CONTAINERS: dict[str, ContainerSpec] = {
         ContainerSpec("contacts", "brandId", ("memberId", "emailHash", "retention.dueAt", "brandVisible")),
         # Contacts black list (global opt-outs, definitive provider errors): keyed email hashes only.
         ContainerSpec("blacklist", "brandId", ()),
+        # GDPR article 18 restrictions of contacts, one per keyed email hash (a member's or a visitor's
+        # restriction is on their own document).
+        ContainerSpec("restrictions", "brandId", ()),
         # Campaigns: a member's publication sent to their contacts (counts only, no recipient list).
         ContainerSpec("campaigns", "brandId", ("memberId", "createdAt")),
         ContainerSpec("emails", "brandId", ("status", "sentAt"), ttl_enabled=True),

@@ -8,6 +8,8 @@ Audiences:
 - public: anyone (health, OpenAPI, widget configuration, links sent by email);
 - member: a member of the brand in the path (roles 0-6, optionally only some), status active;
 - visitor: an external user of the brand in the path (roles 7-8) holding a widget token;
+- contact: a contact of the brand in the path holding a rights session (opened by a one-time link
+  sent to their address: shared.gdpr.contact_rights);
 - manager: a Manager user of the brand in the path at the minimum level, or an operator;
 - operator: a platform operator only;
 - integration: a brand platform signing its request with one of the brand's keys;
@@ -24,15 +26,19 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from functions.http_api.deps import BrandInPath, ContainerDep, require_level
+from shared.bootstrap import Container
 from shared.errors import Forbidden, NotFound, Unauthorized
 from shared.identity import member_sessions
 from shared.identity.models import Member, Role
-from shared.identity.tokens import ManagerLevel, Principal
+from shared.identity.tokens import Audience, ManagerLevel, Principal
 
-AccessAudience = Literal["public", "member", "visitor", "manager", "operator", "integration", "webhook", "dev"]
+AccessAudience = Literal["public", "member", "visitor", "contact", "manager", "operator", "integration", "webhook",
+                         "dev"]
 
 _app_bearer = HTTPBearer(auto_error=False, scheme_name="AppToken", description="Member access token")
 _widget_bearer = HTTPBearer(auto_error=False, scheme_name="WidgetToken", description="Visitor access token")
+_contact_bearer = HTTPBearer(auto_error=False, scheme_name="ContactRightsToken",
+                             description="Contact rights session (opened with the one-time link sent to the address)")
 
 
 def _bearer(credentials: HTTPAuthorizationCredentials | None) -> str:
@@ -45,16 +51,22 @@ def _brand_in_path(request: Request) -> str | None:
     return request.path_params.get("brand_id")
 
 
+def _of_path_brand(credentials: HTTPAuthorizationCredentials | None, audience: Audience, brand_id: str,
+                   container: Container) -> Principal:
+    """The principal of a bearer token of `audience`, for the brand in the path only (another brand's answers 404)."""
+    principal = container.tokens.verify(_bearer(credentials), audience=audience, now=container.clock.now())
+    if principal.brand_id != brand_id:
+        raise NotFound("Not found")
+    return principal
+
+
 def member_principal(
     brand_id: BrandInPath,
     container: ContainerDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_app_bearer)],
 ) -> Principal:
     """The member behind an App token, for the brand in the path only (another brand's answers 404)."""
-    principal = container.tokens.verify(_bearer(credentials), audience="app", now=container.clock.now())
-    if principal.brand_id != brand_id:
-        raise NotFound("Not found")
-    return principal
+    return _of_path_brand(credentials, "app", brand_id, container)
 
 
 def current_member(principal: Annotated[Principal, Depends(member_principal)], container: ContainerDep) -> Member:
@@ -72,13 +84,27 @@ def visitor_principal(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_widget_bearer)],
 ) -> Principal:
     """The external user behind a widget token, for the brand in the path only."""
-    principal = container.tokens.verify(_bearer(credentials), audience="widget", now=container.clock.now())
-    if principal.brand_id != brand_id:
-        raise NotFound("Not found")
-    return principal
+    return _of_path_brand(credentials, "widget", brand_id, container)
 
 
 CurrentVisitor = Annotated[Principal, Depends(visitor_principal)]
+
+
+def contact_principal(
+    brand_id: BrandInPath,
+    container: ContainerDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_contact_bearer)],
+) -> Principal:
+    """The contact behind a rights session, for the brand in the path only; its subject is their email hash."""
+    return _of_path_brand(credentials, "contact", brand_id, container)
+
+
+def contact_email_hash(principal: Annotated[Principal, Depends(contact_principal)]) -> str:
+    """The keyed hash of the address whose control the session proved (every contact with it is the person)."""
+    return principal.subject
+
+
+CurrentContact = Annotated[str, Depends(contact_email_hash)]
 
 
 def _member_roles(roles: tuple[Role, ...] | None) -> Callable[..., Member]:
@@ -115,6 +141,8 @@ def access(
         dependencies.append(Depends(_member_roles(roles)))
     elif audience == "visitor":
         dependencies.append(Depends(visitor_principal))
+    elif audience == "contact":
+        dependencies.append(Depends(contact_principal))
     elif audience == "manager":
         dependencies.append(Depends(_manager_of_path_brand(level or "viewer")))
     elif audience == "operator":

@@ -32,6 +32,7 @@ AUDIENCES: dict[str, tuple[str, ...]] = {
     ),
     "/api/v1/integrations/": ("integrations_sso", "integrations_contacts", "integrations_orders"),
     "/api/v1/webhooks/": ("webhooks_mailjet",),
+    "/api/v1/contacts/": ("contact_rights",),
 }
 # Mounted by mode (create_app): served files of the local blob folder, and the dev-only surfaces.
 FILES = ("/api/v1/files/", ("files",))

@@ -67,6 +67,7 @@ var containers = [
       'directory.shopId'
       'directory.geoCell'
       'directory.availability'
+      'restriction.since'
     ]
     ttlEnabled: false
   }
@@ -158,6 +159,12 @@ var containers = [
   }
   {
     name: 'blacklist'
+    partitionKeyPath: '/brandId'
+    indexedPaths: []
+    ttlEnabled: false
+  }
+  {
+    name: 'restrictions'
     partitionKeyPath: '/brandId'
     indexedPaths: []
     ttlEnabled: false

@@ -23,11 +23,12 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator, model_validator
 
 from shared.brands.models import Brand
-from shared.crm import blacklist, campaign_stats, unsubscribe
+from shared.crm import blacklist, campaign_stats, contact_footer
 from shared.crm import service as contacts
 from shared.crm.models import BLOCKING_EMAIL_STATUSES, Contact
 from shared.emails.service import enqueue_email
 from shared.errors import Conflict, InvalidInput, RateLimited
+from shared.gdpr import restriction
 from shared.identity.models import CamelModel, Member
 from shared.ports.store import BrandStore, DocumentConflict, EtagMismatch, Filter
 from shared.urls import https_url
@@ -139,6 +140,8 @@ def skip_reason(store: BrandStore, contact: Contact) -> str | None:
         return "no_email"
     if blacklist.is_blocked(store, contact.email_hash):
         return "blacklisted"
+    if restriction.contact_restricted(store, contact.email_hash):
+        return "restricted"
     if contact.email_status in BLOCKING_EMAIL_STATUSES:
         return "email_blocked"
     return "not_opted_in"
@@ -267,8 +270,7 @@ def _fan_out(container: Container, brand: Brand, member: Member, data: CampaignC
     if brand.privacy_policy_url:
         base["privacy_policy_url"] = brand.privacy_policy_url
     for contact in recipients:
-        token = unsubscribe.make_token(settings, brand_id=brand.id, contact_id=contact.id, member_id=member.id)
-        url = unsubscribe.link(settings, brand.id, token)
+        footer = contact_footer.data(settings, brand_id=brand.id, contact_id=contact.id, member_id=member.id)
         first_name = contact.first_name or ""
         personal = dict(base)
         if content.template_id:  # only brand templates carry placeholders (validated when written)
@@ -278,9 +280,9 @@ def _fan_out(container: Container, brand: Brand, member: Member, data: CampaignC
         enqueue_email(
             bus=container.bus, brand_id=brand.id, template=TEMPLATE, to_email=contact.email or "",
             to_name=" ".join(p for p in (contact.first_name, contact.last_name) if p) or None,
-            locale=content.locale, data={**personal, "first_name": first_name, "unsubscribe_url": url},
+            locale=content.locale, data={**personal, "first_name": first_name, **footer},
             message_id=message_id(campaign_id, contact.id), settings=settings,
-            headers={"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+            headers=contact_footer.unsubscribe_headers(footer),
             event_payload=json.dumps({"brandId": brand.id, "contactId": contact.id, "campaignId": campaign_id}),
             contact_id=contact.id,
         )

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from shared.brands.models import Brand
-from shared.crm import consent
+from shared.crm import consent, contact_footer
 from shared.crm import service as contacts
 from shared.crm.consent import ConsentEvent, MemberOptIn
 from shared.crm.models import Contact, Invitation
@@ -80,9 +80,11 @@ def send(*, container: Container, store: BrandStore, brand: Brand, contact: Cont
                            action_tokens.create(store, purpose=purpose, subject=contact.id, now=now, ttl=ttl,
                                                 data={"ordinal": ordinal}))
              for answer, purpose in PURPOSES.items()}
+    footer = contact_footer.data(container.settings, brand_id=brand.id, contact_id=contact.id,
+                                 member_id=contact.member_id)
     data: dict[str, Any] = {"brand_name": brand.name, "member_name": _member_name(store, contact.member_id) or "",
                             "accept_url": links["accept"], "decline_url": links["decline"],
-                            "expires_in_days": ttl.days, "reminder": ordinal > 1}
+                            "expires_in_days": ttl.days, "reminder": ordinal > 1, **footer}
     if brand.privacy_policy_url:
         data["privacy_policy_url"] = brand.privacy_policy_url
     name = " ".join(p for p in (contact.first_name, contact.last_name) if p) or None
@@ -90,7 +92,7 @@ def send(*, container: Container, store: BrandStore, brand: Brand, contact: Cont
     sent = enqueue_email(bus=container.bus, brand_id=brand.id, template=TEMPLATE, to_email=contact.email or "",
                          to_name=name, locale=brand.default_locale, data=data,
                          message_id=message_id(contact.id, ordinal), settings=container.settings,
-                         contact_id=contact.id,
+                         contact_id=contact.id, headers=contact_footer.unsubscribe_headers(footer),
                          event_payload=json.dumps({"brandId": brand.id, "contactId": contact.id}))
     log.info("invitation %d of contact %s enqueued (brand %s)", ordinal, contact.id, brand.id)
     return sent

@@ -19,6 +19,7 @@ from shared.crm.models import BLOCKING_EMAIL_STATUSES, ChangeHistory, Contact, C
 from shared.crm.views import ContactCreate, ContactUpdate
 from shared.emails.address import checked_email
 from shared.errors import Conflict, InvalidInput, NotFound
+from shared.gdpr import restriction
 from shared.identity.models import Member
 from shared.ports.store import BrandStore, DocumentConflict, DocumentNotFound, Filter, Page
 
@@ -34,6 +35,11 @@ class ContactExists(Conflict):
     """The member already has a contact with this address (the problem type stays the plain `conflict`)."""
 
     title = "This contact is already in your CRM"
+
+
+class ContactRestricted(Conflict):
+    code = "contact-restricted"
+    title = "This contact restricted the processing of their data (GDPR article 18): it is kept, not changed"
 
 
 class ContactBlacklisted(Conflict):
@@ -175,6 +181,8 @@ def update(
 ) -> Contact:
     """Edit the member's own contact (opt-ins are never edited here); a new email is checked like a creation."""
     contact, etag = get_own(store, member.id, contact_id)
+    if restriction.contact_restricted(store, contact.email_hash):
+        raise ContactRestricted("This contact asked that their data be kept unchanged and unused")
     fields = changes.model_dump(exclude_unset=True)
     _check_fields(brand, fields.get("contact_type"))
     update_fields: dict[str, Any] = {k: v for k, v in fields.items() if k != "address"}
@@ -224,10 +232,16 @@ def delete_own(*, store: BrandStore, brand: Brand, member: Member, contact_id: s
 # --- consent actions and sending -------------------------------------------------------------------
 
 
-def global_opt_out(*, store: BrandStore, brand: Brand, contact_id: str, now: datetime) -> Contact:
-    """The contact opts out of all members of the brand: this contact marked, the hash blacklisted."""
+def global_opt_out(*, store: BrandStore, brand: Brand, contact_id: str, now: datetime,
+                   brand_too: bool = False) -> Contact:
+    """The contact opts out of all members of the brand: this contact marked, the hash blacklisted.
+
+    `brand_too`: out of the brand's communications as well (an objection, GDPR article 21).
+    """
     contact, etag = _load(store, contact_id)
     updated = contact.with_consent(consent.transition(contact.consent, ConsentEvent.GLOBAL_OPT_OUT, now))
+    if brand_too:
+        updated = updated.with_consent(consent.transition(updated.consent, ConsentEvent.BRAND_OPT_OUT, now))
     if contact.email_hash:
         blacklist.add(store, contact.email_hash, blacklist.BlacklistReason.GLOBAL_OPT_OUT, now)
     if updated != contact:
@@ -241,8 +255,11 @@ def has_address(contact: Contact) -> bool:
 
 
 def may_send(store: BrandStore, contact: Contact, purpose: Purpose) -> bool:
-    """Whether an email of `purpose` may go to this contact now: an address, consent, email status and black list."""
+    """Whether an email of `purpose` may go to this contact now: an address, consent, email status, black list
+    and no restriction of processing (GDPR article 18)."""
     if contact.status != "active" or not has_address(contact) or pending_confirmation(contact):
+        return False
+    if restriction.contact_restricted(store, contact.email_hash):
         return False
     blocked = contact.email_status in BLOCKING_EMAIL_STATUSES or blacklist.is_blocked(store, contact.email_hash)
     if purpose != "invitation" and contact.email_status == EmailStatus.NOT_VERIFIED:
@@ -260,17 +277,18 @@ def visible_to_brand(contact: Contact) -> bool:
 
 
 def brand_get(store: BrandStore, contact_id: str) -> Contact:
-    """A contact the brand may read; without brand opt-in it does not exist for the brand (404)."""
+    """A contact the brand may read; without brand opt-in, or restricted, it does not exist for the brand (404)."""
     contact, _ = _load(store, contact_id)
-    if not visible_to_brand(contact):
+    if not visible_to_brand(contact) or restriction.contact_restricted(store, contact.email_hash):
         raise NotFound("Contact not found")
     return contact
 
 
 def brand_list(store: BrandStore, *, page_size: int, continuation: str | None) -> tuple[list[Contact], str | None]:
-    """One page of the brand's contacts it may see (a brand opt-in shown to it, active, confirmed)."""
+    """One page of the brand's contacts it may see (a brand opt-in shown to it, active, confirmed, not restricted)."""
     page = store.query(CONTACTS, filters=[Filter("brandVisible", "=", True)], page_size=page_size,
                        continuation=continuation)
     contacts = [from_document(doc)[0] for doc in page.items]
+    restricted = restriction.restricted_email_hashes(store)
     # The stored flag is written with every change; the check here keeps a stale document out regardless.
-    return [c for c in contacts if visible_to_brand(c)], page.continuation
+    return [c for c in contacts if visible_to_brand(c) and c.email_hash not in restricted], page.continuation

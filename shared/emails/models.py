@@ -11,7 +11,7 @@ from shared.emails.address import EmailAddress
 
 EMAILS_CONTAINER = "emails"
 
-EmailStatus = Literal["sending", "sent", "failed"]
+EmailStatus = Literal["sending", "sent", "failed", "suppressed"]
 
 
 class EmailRequested(BaseModel):

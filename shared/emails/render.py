@@ -3,7 +3,8 @@
 Layout: `templates/<template>/<locale>/{subject.txt, body.txt, body.html}` plus
 `templates/<template>/sample.json` (example data, for previews and tests). Every body extends
 `templates/_layout/<locale>/base.{txt,html}`, whose footer sits outside any block so no
-template can drop it: it always names the brand and links its privacy policy.
+template can drop it: it always names the brand and links its privacy policy, and, in an email to
+a contact (`rights_url` in the data), links their rights page and the unsubscribe link.
 HTML is autoescaped; a variable missing from `data` is an error, never an empty string.
 """
 
@@ -165,7 +166,9 @@ def render_email(
         "to_name": to_name,
         "locale": resolved,
     }
-    context["privacy_policy_url"] = _check_url("privacy_policy_url", context["privacy_policy_url"])
+    for name in ("privacy_policy_url", "rights_url", "unsubscribe_url"):  # the footer's links
+        if name in context:
+            context[name] = _check_url(name, context[name])
     folder = f"{template}/{resolved}"
     try:
         subject = " ".join(_ENV.get_template(f"{folder}/subject.txt").render(context).split())

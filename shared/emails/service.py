@@ -9,7 +9,9 @@ docs/decisions/0003-messaging-and-emails.md):
    delivery is sending right now); "sending" with an expired claim (a delivery crashed
    mid-send) → take the claim over (etag) and send again with the SAME message id, which
    the mailer deduplicates (the outbox keeps one file per message id).
-3. Accepted → "sent". Retryable refusal → claim released, TransientError. Refusal → "failed".
+3. A recipient who restricted processing (GDPR article 18, shared.gdpr.restriction) gets nothing
+   but the emails their own action asks for: the record becomes "suppressed", nothing is sent.
+4. Accepted → "sent". Retryable refusal → claim released, TransientError. Refusal → "failed".
 The record holds no personal data: no address, no name, no content.
 """
 
@@ -31,9 +33,11 @@ from shared.config import Settings, get_settings
 from shared.emails.models import EMAILS_CONTAINER, EmailRequested
 from shared.emails.render import UnknownTemplate, render_email, resolve_locale
 from shared.errors import InvalidInput, PermanentError, TransientError
+from shared.gdpr import restriction
 from shared.ports.bus import QUEUE_EMAILS, MessageBus, OutgoingMessage, ReceivedMessage
 from shared.ports.mailer import Mailer
 from shared.ports.store import BrandStore, DocumentConflict, DocumentStore, EtagMismatch, PatchOp
+from shared.privacy.hashing import BrandHasher
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +86,9 @@ def prepare_email(
     of the caller enqueues, and sends, the email once.
     """
     message_id = message_id or f"email:{uuid.uuid4().hex}"
+    if contact_id is not None and "rights_url" not in data:
+        # Contacts have no App: the link to their rights page is in every email they get (shared.crm.contact_footer).
+        raise InvalidInput("an email to a contact carries the link to their rights page", field="data")
     if len(message_id) > MAX_MESSAGE_ID:
         raise InvalidInput(f"message_id is longer than {MAX_MESSAGE_ID} characters", field="message_id")
     resolved = resolve_locale(template, locale)  # UnknownTemplate (422) for a template we do not ship
@@ -125,7 +132,7 @@ def enqueue_email(*, bus: MessageBus, **email: Any) -> str:
 def handle_email_message(
     message: ReceivedMessage, *, store: DocumentStore, mailer: Mailer, settings: Settings, clock: Clock
 ) -> str:
-    """Send the email of one `emails` message, once; returns "sent" | "duplicate"."""
+    """Send the email of one `emails` message, once; returns "sent" | "duplicate" | "suppressed" (restricted)."""
     try:
         request = EmailRequested.model_validate(message.body)
     except ValidationError as exc:
@@ -141,6 +148,13 @@ def handle_email_message(
     if _claim(brand, record_id, request, locale, now) == "duplicate":
         log.info("email %s already sent; duplicate delivery %d ignored", message.message_id, message.delivery_count)
         return "duplicate"
+    # Checked here, when the email leaves, so that no path that enqueues one can forget it.
+    if restriction.suppresses(brand, BrandHasher(settings.hash_master_key, request.brand_id),
+                              template=request.template, to_email=request.to_email):
+        _mark(brand, record_id, "suppressed", now)
+        log.info("email %s (template %s) not sent: its recipient restricted processing", message.message_id,
+                 request.template)
+        return "suppressed"
 
     try:
         email = render_email(
@@ -215,11 +229,13 @@ def _claim(brand: BrandStore, record_id: str, request: EmailRequested, locale: s
     if claimed_until and parse_instant(claimed_until) > now:
         raise TransientError(f"email {record_id} is being sent by another delivery")
     try:
-        # The etag makes the take-over single: of two deliveries racing here, one sends.
+        # The etag makes the take-over single: of two deliveries racing here, one sends. A suppressed
+        # email enqueued again (a retention warning after the restriction was lifted) is checked anew.
         brand.patch(
             EMAILS_CONTAINER,
             record_id,
-            [PatchOp("set", "claimedUntil", isoformat(now + SEND_CLAIM)), PatchOp("incr", "attempts", 1)],
+            [PatchOp("set", "claimedUntil", isoformat(now + SEND_CLAIM)), PatchOp("incr", "attempts", 1),
+             PatchOp("set", "status", "sending")],
             etag=existing.get("_etag"),
         )
     except EtagMismatch as exc:
@@ -234,6 +250,13 @@ def _release_claim(brand: BrandStore, record_id: str, now: datetime) -> None:
     except Exception as exc:
         # The claim then simply expires; the original failure is the one worth raising.
         log.warning("could not release the claim on email %s: %s", record_id, type(exc).__name__)
+
+
+def _mark(brand: BrandStore, record_id: str, status: str, now: datetime) -> None:
+    """End a send without sending: the record says how it ended, nothing else."""
+    brand.patch(EMAILS_CONTAINER, record_id, [PatchOp("set", "status", status),
+                                               PatchOp("set", f"{status}At", isoformat(now)),
+                                               PatchOp("set", "claimedUntil", None)])
 
 
 def _mark_failed(brand: BrandStore, record_id: str, now: datetime, failure: str) -> None:

@@ -93,6 +93,7 @@ MEMBER_FIELDS: dict[str, FieldRule] = {
     "status_changed_at": "changed_at",
     "erasure_due_at": "erase",
     "session_epoch": "keep",  # a counter, no personal data; an erased member has no access anyway
+    "restriction": "erase",  # nothing left to restrict: the data it kept is gone
 }
 
 VISITOR_FIELDS: dict[str, FieldRule] = {
@@ -108,6 +109,7 @@ VISITOR_FIELDS: dict[str, FieldRule] = {
     "customer_id_hash": "keep",
     "merged_into": "keep",
     "last_interaction_at": "keep",
+    "restriction": "erase",
 }
 
 # Where the SSO subject's keyed hash is kept: a document field, until the Member model has its own.
@@ -241,6 +243,7 @@ def erased_member(member: Member, *, hasher: BrandHasher, now: datetime, rule: s
         # Erasing an erased member again must not move its dates: the same document, twice.
         "status_changed_at": member.status_changed_at if member.status == "erased" else now,
         "erasure_due_at": None,
+        "restriction": None,
     }
     if names_erased(member.role, rule):
         changes.update(first_name=None, last_name=None, alias=None)
@@ -253,7 +256,7 @@ def erased_visitor(visitor: ExternalUser, *, hasher: BrandHasher) -> ExternalUse
     """The external user once erased (pure): no first name, no email_tmp (its hash stays)."""
     email_hash = visitor.email_tmp_hash or (hasher("email", visitor.email_tmp) if visitor.email_tmp else None)
     return visitor.model_copy(update={"status": "erased", "first_name": None, "email_tmp": None,
-                                      "email_tmp_hash": email_hash})
+                                      "email_tmp_hash": email_hash, "restriction": None})
 
 
 # --- the services --------------------------------------------------------------------------------

@@ -1,12 +1,15 @@
-"""Data-subject requests (GDPR articles 15-22): access, portability, rectification, erasure, objection.
+"""Data-subject requests (GDPR articles 15-22): access, portability, rectification, erasure, objection,
+restriction of processing and its lifting.
 
 A request moves received → identity_verified → in_progress → done, or to refused (with a
 reason) from any open state; the table `NEXT` is the whole state machine. Every state change,
 every export and every erasure is written to the GDPR register (shared.gdpr.register) under the
-keyed hash of the person's id. A member or visitor asking through their own authenticated
-session is identity-verified at once; a Manager admin acting on a person's behalf verifies the
-identity explicitly. Erasure asked by the person needs a single-use confirmation link, then
-runs at once with the same rules as retention (shared.gdpr.erasure).
+keyed hash of the person's id (a contact's: of their email address). A member or visitor asking
+through their own authenticated session, and a contact through a rights session opened by a
+one-time link sent to their address (shared.gdpr.contact_rights), is identity-verified at once; a
+Manager admin acting on a person's behalf verifies the identity explicitly. Erasure asked by a
+member or visitor needs a single-use confirmation link, then runs at once with the same rules as
+retention (shared.gdpr.erasure); a contact's proof link is that confirmation already.
 """
 
 from __future__ import annotations
@@ -21,10 +24,10 @@ from pydantic import ConfigDict, Field
 
 from shared.brands.models import Brand
 from shared.config import Settings
-from shared.emails.address import checked_email
-from shared.emails.service import enqueue_email
+from shared.emails.address import EmailAddress
 from shared.errors import Conflict, InvalidInput, NotFound
-from shared.gdpr import register, subject_export
+from shared.gdpr import contact_subject, register, request_emails, restriction, subject_export
+from shared.gdpr.contact_subject import ContactRectification
 from shared.gdpr.exports import EXPORT_LIFETIME
 from shared.gdpr.register import SubjectKind
 from shared.identity import action_tokens, profiles, repository
@@ -38,9 +41,10 @@ from shared.privacy.hashing import BrandHasher
 log = logging.getLogger(__name__)
 
 CONTAINER = "gdpr_requests"
-Kind = Literal["access", "portability", "rectification", "erasure", "objection"]
+Kind = Literal["access", "portability", "rectification", "erasure", "objection", "restriction",
+               "restriction_lift"]
 State = Literal["received", "identity_verified", "in_progress", "done", "refused"]
-Channel = Literal["app", "widget", "manager"]
+Channel = Literal["app", "widget", "manager", "rights_page"]
 RefusalCode = Literal[
     "identity_not_verified", "manifestly_unfounded", "excessive", "legal_obligation", "not_applicable", "other"
 ]
@@ -55,7 +59,8 @@ NEXT: dict[str, frozenset[str]] = {
     "refused": frozenset(),
 }
 ARTICLE = {"access": "gdpr_art15", "rectification": "gdpr_art16", "erasure": "gdpr_art17",
-           "portability": "gdpr_art20", "objection": "gdpr_art21"}
+           "restriction": "gdpr_art18", "restriction_lift": "gdpr_art18", "portability": "gdpr_art20",
+           "objection": "gdpr_art21"}
 ERASURE_CONFIRM = "gdpr_erasure_confirm"  # action-token purpose of the confirmation link
 ERASURE_CONFIRM_TTL = timedelta(days=7)
 ERASURE_RULE = "data_subject_request"
@@ -74,7 +79,7 @@ class ExportInfo(CamelModel):
 class StateChange(CamelModel):
     state: State
     at: datetime
-    by: str  # "member" / "visitor" (the person), "manager:<id>", "system"
+    by: str  # "member" / "visitor" / "contact" (the person), "manager:<id>", "system"
 
 
 class GdprRequest(CamelModel):
@@ -85,12 +90,12 @@ class GdprRequest(CamelModel):
     state: State
     channel: Channel
     subject_kind: SubjectKind
-    subject_id: str
+    subject_id: str  # a contact's: the keyed hash of their address (never a contact id)
     subject_hash: str
     created_at: datetime
     updated_at: datetime
     reason: str | None = None  # the person's (or the admin's) own words; scrubbed on erasure
-    changes: dict[str, Any] | None = None  # rectification: the profile fields to set
+    changes: dict[str, Any] | None = None  # rectification: the profile (or a contact's) fields to set
     fields: list[str] = Field(default_factory=list)  # rectification a Manager admin handles
     communication: dict[str, Any] | None = None  # objection: the opt-ins to turn off
     refusal: Refusal | None = None
@@ -117,16 +122,36 @@ class RequestCreate(RequestDetails):
 
 
 class ManagerRequestCreate(RequestCreate):
-    """A request a Manager admin records on a person's behalf: exactly one of memberId or visitorId."""
+    """A request a Manager admin records on a person's behalf: exactly one of memberId, visitorId or contactEmail.
+
+    A contact is named by their address (hashed at once, never stored): one person may be the
+    contact of several members, and the request covers them all.
+    """
 
     member_id: str | None = Field(None, min_length=1, max_length=120)
     visitor_id: str | None = Field(None, min_length=1, max_length=120)
+    contact_email: EmailAddress | None = None
 
-    def subject(self) -> tuple[SubjectKind, str]:
-        """Whose request it is; 422 naming memberId unless exactly one of the two is given."""
-        if (self.member_id is None) == (self.visitor_id is None):
-            raise _invalid("memberId", "give exactly one of memberId or visitorId")
-        return ("member", self.member_id) if self.member_id else ("visitor", self.visitor_id or "")
+    def subject(self, hasher: BrandHasher) -> tuple[SubjectKind, str]:
+        """Whose request it is; 422 naming memberId unless exactly one of the three is given."""
+        given = [value for value in (self.member_id, self.visitor_id, self.contact_email) if value is not None]
+        if len(given) != 1:
+            raise _invalid("memberId", "give exactly one of memberId, visitorId or contactEmail")
+        if self.member_id:
+            return "member", self.member_id
+        if self.visitor_id:
+            return "visitor", self.visitor_id
+        return "contact", hasher("email", self.contact_email or "")
+
+
+class ContactRequestCreate(CamelModel):
+    """A contact's own request from the rights page: its kind and, for a rectification, the corrections."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+
+    kind: Kind
+    reason: str | None = Field(None, max_length=1000)
+    changes: ContactRectification | None = None
 
 
 class RequestRead(CamelModel):
@@ -203,6 +228,8 @@ def _invalid(field: str, message: str) -> InvalidInput:
 
 def check_details(kind: Kind, details: RequestDetails, subject_kind: SubjectKind) -> None:
     """Refuse details that do not fit the kind (422 naming the field)."""
+    if details.changes is not None and subject_kind == "contact":
+        raise _invalid("changes", "a contact corrects their data on the rights page; name the fields instead")
     if details.changes is not None and (kind != "rectification" or subject_kind != "member"):
         raise _invalid("changes", "only for a member's rectification request (visitors edit their own data)")
     if details.fields and kind != "rectification":
@@ -215,10 +242,18 @@ def check_details(kind: Kind, details: RequestDetails, subject_kind: SubjectKind
         raise _invalid("changes", "at least one field")
 
 
+def check_contact_details(body: ContactRequestCreate) -> None:
+    """Refuse a contact's corrections that do not fit the kind (422 naming the field)."""
+    if body.changes is not None and body.kind != "rectification":
+        raise _invalid("changes", "only for a rectification request")
+    if body.kind == "rectification" and (body.changes is None or not body.changes.model_fields_set):
+        raise _invalid("changes", "a rectification names at least one field to correct")
+
+
 def _actor_tag(actor: str) -> str:
     """How the request's own history names an actor: the person by kind only, staff by id."""
     kind = actor.split(":", 1)[0]
-    return kind if kind in ("member", "visitor") else actor
+    return kind if kind in register.SUBJECT_KINDS else actor
 
 
 def _save(store: BrandStore, request: GdprRequest, etag: str | None) -> str:
@@ -282,25 +317,38 @@ def _move(
 def _subject_exists(rights: Rights, subject_kind: SubjectKind, subject_id: str) -> None:
     if subject_kind == "member":
         repository.get_member(rights.store, subject_id)
-    else:
+    elif subject_kind == "visitor":
         repository.get_visitor(rights.store, subject_id)
+    elif not contact_subject.exists(rights.store, subject_id):
+        raise NotFound("Contact not found")
+
+
+def _dump(model: Any) -> dict[str, Any] | None:
+    return model.model_dump(mode="json", by_alias=True, exclude_unset=True) if model is not None else None
 
 
 def create(
     rights: Rights, *, subject_kind: SubjectKind, subject_id: str, kind: Kind, details: RequestDetails,
     channel: Channel, actor: str, now: datetime,
 ) -> tuple[GdprRequest, str]:
-    """Record a new request (state received) for a member or visitor of this brand."""
+    """Record a new request (state received) for a member, visitor or contact of this brand."""
     check_details(kind, details, subject_kind)
+    return _record(rights, subject_kind=subject_kind, subject_id=subject_id, kind=kind, channel=channel, actor=actor,
+                   now=now, reason=details.reason, changes=_dump(details.changes), fields=list(details.fields or []),
+                   communication=_dump(details.communication))
+
+
+def _record(
+    rights: Rights, *, subject_kind: SubjectKind, subject_id: str, kind: Kind, channel: Channel, actor: str,
+    now: datetime, reason: str | None, changes: dict[str, Any] | None, fields: list[str] | None = None,
+    communication: dict[str, Any] | None = None,
+) -> tuple[GdprRequest, str]:
     _subject_exists(rights, subject_kind, subject_id)
     subject_hash = register.subject_hash(rights.hasher, subject_kind, subject_id)
     request = GdprRequest(
         id=uuid.uuid4().hex, kind=kind, state="received", channel=channel, subject_kind=subject_kind,
-        subject_id=subject_id, subject_hash=subject_hash, created_at=now, updated_at=now, reason=details.reason,
-        changes=details.changes.model_dump(mode="json", by_alias=True, exclude_unset=True) if details.changes else None,
-        fields=list(details.fields or []),
-        communication=(details.communication.model_dump(mode="json", by_alias=True, exclude_unset=True)
-                       if details.communication else None),
+        subject_id=subject_id, subject_hash=subject_hash, created_at=now, updated_at=now, reason=reason,
+        changes=changes, fields=fields or [], communication=communication,
         history=[StateChange(state="received", at=now, by=_actor_tag(actor))],
     )
     etag = _save(rights.store, request, None)
@@ -316,8 +364,8 @@ def submit_own(
 ) -> Outcome:
     """A request by the authenticated person: identity verified by their session, then handled as far as it can go.
 
-    Export, rectification and objection of one's own data complete at once; erasure waits for
-    its confirmation link; what only a Manager admin can do (e.g. a new email) waits for them.
+    Export, rectification, objection, restriction and its lifting complete at once; erasure waits
+    for its confirmation link; what only a Manager admin can do (e.g. a new email) waits for them.
     """
     channel: Channel = "app" if subject_kind == "member" else "widget"
     actor = f"{subject_kind}:{subject_id}"
@@ -331,6 +379,22 @@ def submit_own(
             _rectify(rights, request, actor=actor, now=now)
         return Outcome(request)  # a Manager admin takes it from here
     return Outcome(_run(rights, request, etag, actor=actor, now=now))
+
+
+def submit_contact(rights: Rights, *, email_hash: str, body: ContactRequestCreate, now: datetime) -> GdprRequest:
+    """A contact's request from their rights session: control of the address is proven, so it runs at once.
+
+    Every kind completes at once, erasure included: the one-time link that opened the session, sent
+    to the address minutes ago, is the confirmation a member's erasure asks for by email.
+    """
+    check_contact_details(body)
+    actor = f"contact:{email_hash}"
+    request, etag = _record(rights, subject_kind="contact", subject_id=email_hash, kind=body.kind,
+                            channel="rights_page", actor=actor, now=now, reason=body.reason,
+                            changes=_dump(body.changes))
+    request, etag = _move(rights, request, etag, "identity_verified", actor=actor, now=now,
+                          reason="proof_of_control")
+    return _run(rights, request, etag, actor=actor, now=now)
 
 
 def verify_identity(rights: Rights, *, request_id: str, actor: str, now: datetime) -> GdprRequest:
@@ -351,7 +415,8 @@ def refuse(
 
 
 def process(rights: Rights, *, request_id: str, actor: str, now: datetime) -> GdprRequest:
-    """Run a verified request on the person's behalf: export, erasure, rectification or objection; then done."""
+    """Run a verified request on the person's behalf: export, erasure, rectification, objection, restriction or
+    its lifting; then done."""
     request, etag = get(rights.store, request_id)
     if request.state == "received":
         raise Conflict("Verify the person's identity before processing the request")
@@ -373,6 +438,10 @@ def _run(rights: Rights, request: GdprRequest, etag: str | None, *, actor: str, 
         _rectify(rights, request, actor=actor, now=now)
     elif request.kind == "objection":
         _object(rights, request, actor=actor, now=now)
+    elif request.kind == "restriction":
+        _restrict(rights, request, actor=actor, now=now)
+    elif request.kind == "restriction_lift":
+        _lift(rights, request, actor=actor, now=now)
     if request.kind == "erasure":
         # The erasure scrubbed this document's free text: read it again before the last step.
         request, etag = get(rights.store, request.id)
@@ -389,6 +458,10 @@ def _export(rights: Rights, request: GdprRequest, *, actor: str, now: datetime) 
     if request.subject_kind == "member":
         content = subject_export.member_export(store=rights.store, blobs=rights.blobs, member_id=request.subject_id,
                                                subject_hash=request.subject_hash, now=now)
+    elif request.subject_kind == "contact":
+        content = contact_subject.export(
+            store=rights.store, email_hash=request.subject_id, now=now,
+            requests=subject_export.gdpr_requests(rights.store, request.subject_hash))
     else:
         content = subject_export.visitor_export(store=rights.store, visitor_id=request.subject_id,
                                                 subject_hash=request.subject_hash, now=now)
@@ -408,15 +481,20 @@ def download_url(blobs: BlobStore, request: GdprRequest, *, now: datetime) -> st
     return blobs.signed_url(CONTAINER_EXPORTS, request.export.blob, expires_in=request.export.expires_at - now)
 
 
+def _email(rights: Rights, request: GdprRequest, *, template: str, data: dict[str, Any], message_id: str) -> bool:
+    """Write to the request's own person (members and contacts; visitors never): request_emails.send."""
+    return request_emails.send(store=rights.store, bus=rights.bus, settings=rights.settings, brand=rights.brand,
+                               subject_kind=request.subject_kind, subject_id=request.subject_id, template=template,
+                               data=data, message_id=message_id)
+
+
 def _email_export(rights: Rights, request: GdprRequest, *, now: datetime) -> None:
-    member = _member_to_email(rights, request)
     url = download_url(rights.blobs, request, now=now)
-    if member is None or url is None or request.export is None:
+    if url is None or request.export is None:
         return
-    data = {**_brand_data(rights.brand), "download_url": url, "expires_on": request.export.expires_at.isoformat()}
-    enqueue_email(bus=rights.bus, brand_id=rights.brand.id, template="gdpr_export_ready", to_email=member.email,
-                  to_name=member.first_name, locale=member.preferred_language or rights.brand.default_locale,
-                  data=data, message_id=f"gdpr-export:{request.id}", settings=rights.settings)
+    _email(rights, request, template=request_emails.export_template(request.subject_kind),
+           data={"download_url": url, "expires_on": request.export.expires_at.isoformat()},
+           message_id=f"gdpr-export:{request.id}")
 
 
 # -- erasure ------------------------------------------------------------------------------------
@@ -431,17 +509,11 @@ def _ask_erasure_confirmation(rights: Rights, request: GdprRequest, etag: str | 
     if request.subject_kind == "visitor":
         # A visitor's email_tmp may serve only the conversation notification: the widget shows the step instead.
         return Outcome(sent, confirmation_token=token)
-    member = _member_to_email(rights, request)
-    if member is not None:
-        base = rights.settings.public_base_url.rstrip("/")
-        data = {**_brand_data(rights.brand),
-                "confirm_url": f"{base}/app/{rights.brand.id}/gdpr/erasure/confirm#token={token}",
-                "expires_on": (now + ERASURE_CONFIRM_TTL).isoformat()}
-        enqueue_email(bus=rights.bus, brand_id=rights.brand.id, template="gdpr_erasure_confirmation",
-                      to_email=member.email, to_name=member.first_name,
-                      locale=member.preferred_language or rights.brand.default_locale, data=data,
-                      message_id=f"gdpr-erasure:{request.id}:{action_tokens.token_hash(token)[:16]}",
-                      settings=rights.settings)
+    base = rights.settings.public_base_url.rstrip("/")
+    _email(rights, request, template="gdpr_erasure_confirmation",
+           data={"confirm_url": f"{base}/app/{rights.brand.id}/gdpr/erasure/confirm#token={token}",
+                 "expires_on": (now + ERASURE_CONFIRM_TTL).isoformat()},
+           message_id=f"gdpr-erasure:{request.id}:{action_tokens.token_hash(token)[:16]}")
     register.record(rights.store, actor="system", action="erasure_confirmation_requested",
                     subject_hash=request.subject_hash, reason=ARTICLE["erasure"], now=now, request_id=request.id,
                     entry_id=f"{request.id}:confirmation:{action_tokens.token_hash(token)[:16]}")
@@ -467,6 +539,9 @@ def _erase(rights: Rights, request: GdprRequest, *, actor: str, now: datetime) -
     if request.subject_kind == "member":
         erasure.erase_member(store=rights.store, blobs=rights.blobs, hasher=rights.hasher,
                              member_id=request.subject_id, now=now, rule=ERASURE_RULE)
+    elif request.subject_kind == "contact":
+        contact_subject.erase(store=rights.store, brand=rights.brand, email_hash=request.subject_id, now=now,
+                              by=f"gdpr:{request.id}")
     else:
         erasure.erase_visitor(store=rights.store, hasher=rights.hasher, visitor_id=request.subject_id, now=now,
                               rule=ERASURE_RULE)
@@ -490,6 +565,14 @@ def _scrub_requests(store: BrandStore, subject_hash: str) -> None:
 
 
 def _rectify(rights: Rights, request: GdprRequest, *, actor: str, now: datetime) -> None:
+    if request.subject_kind == "contact" and request.changes:
+        corrections = ContactRectification.model_validate(request.changes)
+        contact_subject.rectify(store=rights.store, brand=rights.brand, email_hash=request.subject_id,
+                                changes=corrections, now=now)
+        fields = ",".join(sorted(corrections.model_dump(by_alias=True, exclude_unset=True)))
+        register.record(rights.store, actor=actor, action="rectified", subject_hash=request.subject_hash,
+                        reason=f"fields:{fields}", now=now, request_id=request.id, hasher=rights.hasher,
+                        entry_id=f"{request.id}:rectified")
     if request.subject_kind == "member" and request.changes:
         changes = ProfileUpdate.model_validate(request.changes)
         profiles.update(store=rights.store, member_id=request.subject_id, changes=changes, now=now)
@@ -513,6 +596,10 @@ def _object(rights: Rights, request: GdprRequest, *, actor: str, now: datetime) 
                         changes=ProfileUpdate(communication=communication), now=now)
         turned = ",".join(sorted(communication.model_dump(by_alias=True, exclude_unset=True)))
         reason = f"communication:{turned}"
+    elif request.subject_kind == "contact":
+        contact_subject.object_to_processing(store=rights.store, brand=rights.brand, email_hash=request.subject_id,
+                                             now=now)
+        reason = "opt_out:members,brand"
     else:
         reason = ARTICLE["objection"]
     register.record(rights.store, actor=actor, action="objection_recorded", subject_hash=request.subject_hash,
@@ -520,29 +607,34 @@ def _object(rights: Rights, request: GdprRequest, *, actor: str, now: datetime) 
                     entry_id=f"{request.id}:objection")
 
 
-# -- emails -------------------------------------------------------------------------------------
+# -- restriction (article 18) ------------------------------------------------------------------
 
 
-def _member_to_email(rights: Rights, request: GdprRequest) -> Any:
-    """The member to write to (with a verified email), or None: visitors are never emailed here."""
-    if request.subject_kind != "member":
-        return None
-    member, _ = repository.get_member(rights.store, request.subject_id)
-    return member if member.email and checked_email(member.email) else None
+def _restrict(rights: Rights, request: GdprRequest, *, actor: str, now: datetime) -> None:
+    changed = restriction.restrict(rights.store, subject_kind=request.subject_kind, subject_id=request.subject_id,
+                                   request_id=request.id, now=now)
+    register.record(rights.store, actor=actor, action="restriction_applied" if changed else "restriction_unchanged",
+                    subject_hash=request.subject_hash, reason=ARTICLE["restriction"], now=now, request_id=request.id,
+                    hasher=rights.hasher, entry_id=f"{request.id}:restriction")
 
 
-def _brand_data(brand: Brand) -> dict[str, Any]:
-    data: dict[str, Any] = {"brand_name": brand.name}
-    if brand.privacy_policy_url:
-        data["privacy_policy_url"] = brand.privacy_policy_url
-    return data
+def _lift(rights: Rights, request: GdprRequest, *, actor: str, now: datetime) -> None:
+    staff = actor.split(":", 1)[0] not in register.SUBJECT_KINDS
+    if staff and restriction.current(rights.store, request.subject_kind, request.subject_id) is not None:
+        # Article 18(3): a person whose restriction someone else lifts is told before it is lifted.
+        _email(rights, request, template="gdpr_restriction_lifted", data={"lifted_on": now.isoformat()},
+               message_id=f"gdpr-restriction-lifted:{request.id}")
+    changed = restriction.lift(rights.store, subject_kind=request.subject_kind, subject_id=request.subject_id)
+    register.record(rights.store, actor=actor, action="restriction_lifted" if changed else "restriction_unchanged",
+                    subject_hash=request.subject_hash, reason=ARTICLE["restriction_lift"], now=now,
+                    request_id=request.id, hasher=rights.hasher, entry_id=f"{request.id}:restriction")
 
 
 def own_page(
     *, store: BrandStore, blobs: BlobStore, subject_hash: str, now: datetime, page_size: int,
     continuation: str | None,
 ) -> tuple[list[RequestRead], str | None]:
-    """The calling person's requests as they see them, a page at a time (members and visitors alike)."""
+    """The calling person's requests as they see them, a page at a time (members, visitors and contacts alike)."""
     items, token = list_requests(store, subject_hash=subject_hash, page_size=page_size, continuation=continuation)
     return [to_read(blobs, item, now=now) for item in items], token
 

@@ -58,7 +58,8 @@ def _sessions(store: BrandStore, subject_id: str) -> dict[str, Any]:
     }
 
 
-def _requests(store: BrandStore, subject_hash: str) -> list[dict[str, Any]]:
+def gdpr_requests(store: BrandStore, subject_hash: str) -> list[dict[str, Any]]:
+    """The person's own GDPR requests as an export lists them (kinds, states, dates: no content)."""
     docs = store.query_all(_REQUESTS, filters=[Filter("subjectHash", "=", subject_hash)], order_by="createdAt",
                            page_size=200)
     return [{key: doc.get(key) for key in ("id", "kind", "state", "createdAt", "updatedAt", "channel")}
@@ -98,7 +99,7 @@ def member_export(
         "contactsCount": len(contacts),
         "shareLinks": [_clean(link) for link in store.query_all(_LINKS, filters=own, page_size=500)],
         "commissions": [_clean(entry) for entry in store.query_all(_COMMISSIONS, filters=own, page_size=500)],
-        "gdprRequests": _requests(store, subject_hash),
+        "gdprRequests": gdpr_requests(store, subject_hash),
     }
 
 
@@ -123,7 +124,7 @@ def visitor_export(*, store: BrandStore, visitor_id: str, subject_hash: str, now
         "consents": _visitor_consents(visitor),
         "activity": _activity(store, visitor_id),
         "sessions": _sessions(store, visitor_id),
-        "gdprRequests": _requests(store, subject_hash),
+        "gdprRequests": gdpr_requests(store, subject_hash),
     }
 
 

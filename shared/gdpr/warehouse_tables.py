@@ -83,7 +83,9 @@ def _names_erased(doc: Document) -> bool:
 
 def _member_name(path: str) -> Read:
     plain = text(path)
-    return Read(plain.paths, lambda doc, context: None if _names_erased(doc) else plain(doc, context))
+    # A member who restricted processing (GDPR article 18) is counted, never named, until it is lifted.
+    return Read((*plain.paths, "restriction"),
+                lambda doc, context: None if _names_erased(doc) or doc.get("restriction") else plain(doc, context))
 
 
 def _birth_year(doc: Document, context: Context) -> int | None:
@@ -162,6 +164,7 @@ MEMBER_WITHHELD = {
     "sessionEpoch": _INTERNAL,
     "retention": _INTERNAL,
     "directory": "a search copy of the profile (names, city, geocode cell): the columns above say what leaves",
+    "restriction": "the restriction of processing (request id, since): its presence blanks the names, nothing more leaves",
 }
 
 # Visitors are not Members: no name of any kind, no email_tmp, no hash.
@@ -182,6 +185,7 @@ VISITOR_WITHHELD = {
     "customerIdHash": _HASH,
     "widgetPolicy": "the widget's notice record: serviceTermsAccepted is the consent that counts",
     "serviceTerms": "the acceptance record: only whether it exists leaves (serviceTermsAccepted)",
+    "restriction": "the restriction of processing (request id, since): bookkeeping, never exported",
     "retention": _INTERNAL,
 }
 

@@ -235,7 +235,9 @@ def directory_fields(member: Member) -> dict[str, Any]:
     names = name_forms(member.first_name, member.last_name, member.alias)
     location = member.location
     return {
-        "listed": member.status == "active" and not member.visibility.hide_from_community,
+        # A restricted member (GDPR article 18) is kept, not shown.
+        "listed": (member.status == "active" and not member.visibility.hide_from_community
+                   and member.restriction is None),
         # Ordered by real name for the name policies; the alias policy orders by `aliasName`.
         "sortName": sort_key(names["full_name"] or ""),
         "aliasName": sort_key(names["alias"] or ""),

@@ -106,6 +106,13 @@ class TermsAcceptance(CamelModel):
     accepted_at: datetime
 
 
+class Restriction(CamelModel):
+    """GDPR article 18: since when the person's data is kept but not processed, and by which request."""
+
+    since: datetime
+    request_id: str
+
+
 class Member(CamelModel):
     """A member document (container `members`): every field of the guide's member table.
 
@@ -153,6 +160,7 @@ class Member(CamelModel):
     # Raised by a password reset: App access tokens carry the epoch they were issued in, and a token
     # of an earlier epoch stops working (shared/identity/member_sessions.py).
     session_epoch: int = Field(0, ge=0)
+    restriction: Restriction | None = None  # article 18: see shared/gdpr/restriction.py
 
 
 class ExternalUser(CamelModel):
@@ -175,6 +183,7 @@ class ExternalUser(CamelModel):
     customer_id_hash: str | None = None  # clients: keyed hash of the brand's customer id
     merged_into: str | None = None
     last_interaction_at: datetime | None = None
+    restriction: Restriction | None = None  # article 18: see shared/gdpr/restriction.py
 
 
 ManagerLevel = Literal["viewer", "editor", "admin", "operator"]

@@ -15,7 +15,8 @@ import jwt
 
 from shared.errors import Unauthorized
 
-Audience = Literal["app", "widget", "manager"]
+# "contact": a contact's short rights session (shared.gdpr.contact_rights), subject = their email hash.
+Audience = Literal["app", "widget", "manager", "contact"]
 ManagerLevel = Literal["viewer", "editor", "admin", "operator"]
 MANAGER_LEVELS: tuple[ManagerLevel, ...] = ("viewer", "editor", "admin", "operator")
 SESSION_EPOCH_CLAIM = "sep"

@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import Field
 
 from shared.errors import InvalidInput, NotFound
+from shared.gdpr import restriction
 from shared.identity import repository
 from shared.identity.models import CamelModel
 from shared.ports.store import BrandStore, Filter
@@ -184,8 +185,9 @@ def dashboard(store: BrandStore, *, member_id: str, start: str, end: str) -> Das
 
 
 def member_dashboard(store: BrandStore, *, member_id: str, start: str, end: str) -> Dashboard:
-    """A member's dashboard for the Manager's drill-down; an unknown member raises NotFound."""
-    if member_id == BRAND_ROLLUP or store.find(repository.MEMBERS, member_id) is None:
+    """A member's dashboard for the Manager's drill-down; an unknown or restricted member raises NotFound."""
+    doc = None if member_id == BRAND_ROLLUP else store.find(repository.MEMBERS, member_id)
+    if doc is None or restriction.carried(doc):
         raise NotFound("Member not found")
     return dashboard(store, member_id=member_id, start=start, end=end)
 
@@ -244,6 +246,9 @@ def members_totals(store: BrandStore, *, start: str, end: str, sort_by: str = "c
                 money[code] = money.get(code, 0) + int(amount)
         else:
             ranking[member_id] = ranking.get(member_id, 0) + int(doc.get(sort_field) or 0)
+    # Restricted members (GDPR article 18) leave the personal ranking; the brand's roll-ups still count them.
+    for member_id in restriction.restricted_member_ids(store):
+        ranking.pop(member_id, None)
     sort_currency = _sort_currency(ranking, currency) if money_field else None
 
     def score(item: tuple[str, Any]) -> tuple[int, str]:

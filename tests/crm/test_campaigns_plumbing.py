@@ -28,8 +28,9 @@ def test_a_plain_email_message_keeps_its_former_body():
 
 
 def test_headers_payload_and_contact_id_reach_the_outbox_and_the_record(container):
-    enqueue_email(bus=container.bus, brand_id="acme", template="test_email", to_email="zoe@example.com", data={},
-                  message_id="extras-1", settings=container.settings, headers={"List-Unsubscribe": "<https://u>"},
+    enqueue_email(bus=container.bus, brand_id="acme", template="test_email", to_email="zoe@example.com",
+                  data={"rights_url": "https://app.example/contacts/acme/rights"}, message_id="extras-1",
+                  settings=container.settings, headers={"List-Unsubscribe": "<https://u>"},
                   event_payload='{"brandId":"acme","contactId":"ct-1"}', contact_id="ct-1")
     handler = worker.load_handlers()[QUEUE_EMAILS]
     while worker.process_once(container.bus, QUEUE_EMAILS, handler):

@@ -18,6 +18,7 @@ from shared.identity.models import (
     ExternalUser,
     GeoPoint,
     Member,
+    Restriction,
     Role,
     TermsAcceptance,
 )
@@ -66,7 +67,7 @@ def add_member(container, store, hasher, *, role=Role.AMBASSADOR, member_id="m1"
         owned_products=["sku-1"], recommended_products=["sku-2"], availability="online",
         availability_until=clock.now() + timedelta(minutes=5), sso_subject="brand-sub-9",
         last_activity_at=clock.now() - timedelta(days=10), status_changed_at=clock.now() - timedelta(days=7),
-        erasure_due_at=clock.now(),
+        erasure_due_at=clock.now(), restriction=Restriction(since=clock.now() - timedelta(days=2), request_id="r-1"),
     )
     repository.save(store, repository.MEMBERS, member, etag=None)
     for kind, hashed in (("email", member.email_hash), ("customer_id", member.customer_id_hash),
@@ -133,6 +134,7 @@ MEMBER_TABLE: dict[str, dict[str, object]] = {
     "status_changed_at": {PUBLIC: "now", UNDER_CONTRACT: "now"},
     "erasure_due_at": {PUBLIC: None, UNDER_CONTRACT: None},
     "session_epoch": {PUBLIC: KEPT, UNDER_CONTRACT: KEPT},
+    "restriction": {PUBLIC: None, UNDER_CONTRACT: None},
 }
 CASES = [(field, role) for field in MEMBER_TABLE for role in Role if role.is_member]
 
@@ -349,7 +351,7 @@ def test_a_content_type_registers_once(ugc_eraser):
 VISITOR_TABLE: dict[str, object] = {
     "id": KEPT, "role": KEPT, "status": "erased", "created_at": KEPT, "widget_policy": KEPT, "service_terms": KEPT,
     "first_name": None, "email_tmp": None, "email_tmp_hash": KEPT, "customer_id_hash": KEPT, "merged_into": KEPT,
-    "last_interaction_at": KEPT,
+    "last_interaction_at": KEPT, "restriction": None,
 }
 VISITOR_CASES = [(field, role) for field in VISITOR_TABLE for role in (Role.CLIENT, Role.TEMPORARY_ACCOUNT)]
 
@@ -362,6 +364,7 @@ def add_visitor(container, store, hasher, *, role=Role.CLIENT, visitor_id="v1") 
         email_tmp_hash=hasher("email", "bea@example.com"),
         customer_id_hash=hasher("customer_id", "shop-77") if role == Role.CLIENT else None,
         last_interaction_at=clock.now() - timedelta(days=3),
+        restriction=Restriction(since=clock.now() - timedelta(days=2), request_id="r-2"),
     )
     repository.save(store, repository.VISITORS, visitor, etag=None)
     if visitor.customer_id_hash:

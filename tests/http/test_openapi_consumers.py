@@ -45,6 +45,7 @@ def test_every_authenticated_operation_names_its_security_scheme():
     doc = document()
     schemes = doc["components"]["securitySchemes"]
     expected = {"member": [{"AppToken": []}], "visitor": [{"WidgetToken": []}], "manager": [{"ManagerToken": []}],
+                "contact": [{"ContactRightsToken": []}],
                 "operator": [{"ManagerToken": []}], "webhook": [{"MailjetBasicAuth": []}],
                 "integration": [{"PlatformKeyId": [], "PlatformTimestamp": [], "PlatformSignature": []}]}
     wrong = []

@@ -68,6 +68,8 @@ def _caller(world: World, case) -> tuple[dict[str, str], requests.Session | None
         return world.member(BRAND, (note.get("roles") or [OWNER_ROLE])[0]), None
     if audience == "visitor":
         return world.visitor(BRAND), None
+    if audience == "contact":
+        return world.contact(BRAND), None
     if audience == "operator" or (audience == "manager" and "{brand_id}" not in case.operation.path):
         return world.operator(), None
     if audience == "manager":
@@ -84,7 +86,7 @@ def _caller(world: World, case) -> tuple[dict[str, str], requests.Session | None
 def _real_ids(world: World, case) -> None:
     """The seeded brand in the path, and most of the time a real id of it for every other parameter."""
     known = world.brands[BRAND]
-    ids = {**known.ids, **(known.widget_ids if case.operation.path.startswith("/api/v1/widget/") else {})}
+    ids = known.ids_for(case.operation.path)
     for name, value in (case.path_parameters or {}).items():
         if name == "brand_id":
             case.path_parameters[name] = BRAND

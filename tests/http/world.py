@@ -4,7 +4,8 @@ Each brand (acme, globex) has a member of every role (0-6), a visitor, Manager u
 and a signing key; the platform has an operator. The brand's *owner* member (role 0) owns one of
 everything a path can name: a contact, a share link, a campaign, a GDPR request, a commission
 entry, a profile photo; the brand has an email template, an order, a synced contact, a dedicated
-member, an SSO member; the visitor has a GDPR request of its own. So a 404 on a real id proves a
+member, an SSO member; the visitor has a GDPR request of its own, and so has the owner's contact
+(through its rights session). So a 404 on a real id proves a
 refusal (another member's, another brand's), never a placeholder that did not exist.
 """
 
@@ -36,6 +37,11 @@ def member_id(brand: str, role: int) -> str:
     return f"m-{brand}-{role}"
 
 
+def contact_email(brand: str) -> str:
+    """The address of the owner member's contact (the rights page's person)."""
+    return f"zoe@{brand}.example"
+
+
 def png() -> bytes:
     """The smallest valid PNG (1x1), for the profile photo."""
     def chunk(kind: bytes, data: bytes) -> bytes:
@@ -55,12 +61,16 @@ class BrandWorld:
     secret: str
     ids: dict[str, str] = field(default_factory=dict)  # path parameter -> an id owned by the owner member
     widget_ids: dict[str, str] = field(default_factory=dict)  # the visitor's own (request_id)
+    contact_ids: dict[str, str] = field(default_factory=dict)  # the owner's contact's own (request_id)
     manager_ids: dict[str, str] = field(default_factory=dict)  # what the brand may see (contact_id)
 
     def ids_for(self, path: str) -> dict[str, str]:
-        """The ids a route's path names: the visitor's on widget routes, the brand's view on Manager ones."""
+        """The ids a route's path names: the visitor's on widget routes, the contact's on the rights page, the
+        brand's view on Manager ones."""
         if path.startswith("/api/v1/widget/"):
             return {**self.ids, **self.widget_ids}
+        if path.startswith("/api/v1/contacts/"):
+            return {**self.ids, **self.contact_ids}
         if path.startswith("/api/v1/manager/"):
             return {**self.ids, **self.manager_ids}
         return dict(self.ids)
@@ -84,6 +94,10 @@ class World:
 
     def visitor(self, brand: str) -> dict[str, str]:
         return self.token("widget", f"v-{brand}", brand, role=int(Role.TEMPORARY_ACCOUNT))
+
+    def contact(self, brand: str) -> dict[str, str]:
+        """A rights session of the owner member's contact (subject: the keyed hash of the contact's address)."""
+        return self.token("contact", self.container.hasher(brand)("email", contact_email(brand)), brand)
 
     def manager(self, brand: str, level: str) -> dict[str, str]:
         return self.token("manager", f"mu-{brand}-{level}", brand, level=level)
@@ -138,8 +152,11 @@ def _resources(client, world: World, brand: str) -> None:
     app, manager, integrations = f"/api/v1/app/{brand}", f"/api/v1/manager/brands/{brand}", \
         f"/api/v1/integrations/{brand}"
     contact = _ok(client.post(f"{app}/contacts", headers=owner, json={
-        "firstName": "Zoe", "email": f"zoe@{brand}.example", "tags": ["world"]}))
+        "firstName": "Zoe", "email": contact_email(brand), "tags": ["world"]}))
     known.ids["contact_id"] = contact["id"]
+    contact_request = _ok(client.post(f"/api/v1/contacts/{brand}/rights/requests", headers=world.contact(brand),
+                                      json={"kind": "access"}))
+    known.contact_ids["request_id"] = contact_request["id"]
     link = _ok(client.post(f"{app}/links", headers=owner, json={  # a QR source: its QR images exist too
         "source": "qr_code", "target": {"kind": "url", "url": f"https://www.{brand}.com/p/1"}}))
     known.ids["link_id"], known.ids["code"] = link["id"], link["code"]

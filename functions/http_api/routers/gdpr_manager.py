@@ -88,8 +88,11 @@ def read_register(
              responses=problem_responses(401, 403, 404, 422), **_ADMIN)
 def record_request(brand: ManagedBrand, body: ManagerRequestCreate, principal: ManagerPrincipal,
                    container: ContainerDep) -> ManagerRequestRead:
-    """Record a request received on a person's behalf (by mail, phone, ...): it starts as received."""
-    subject_kind, subject_id = body.subject()
+    """Record a request received on a person's behalf (by mail, phone, ...): it starts as received.
+
+    A contact is named by their address (`contactEmail`): the request covers every contact of the brand with it.
+    """
+    subject_kind, subject_id = body.subject(container.hasher(brand.id))
     now = container.clock.now()
     request, _ = requests.create(rights_of(container, brand.id), subject_kind=subject_kind, subject_id=subject_id,
                                  kind=body.kind, details=body, channel="manager", actor=_actor(principal), now=now)

@@ -11,6 +11,7 @@ from functions.http_api.access import access
 from functions.http_api.deps import ContainerDep, ManagedBrand
 from functions.http_api.problems import problem_responses
 from shared.bootstrap import Container
+from shared.gdpr import restriction
 from shared.identity import lifecycle, photos, profiles, repository
 from shared.identity.models import Member, MemberStatus
 from shared.identity.profiles import ManagerMemberRead, ManagerMemberUpdate
@@ -37,12 +38,13 @@ def list_members(
     continuation: Annotated[str | None, Query(description="Token from the previous page")] = None,
     page_size: Annotated[int, Query(alias="pageSize", ge=1, le=200)] = 50,
 ) -> MemberPage:
-    """The brand's members, filtered by status and role, one page at a time."""
+    """The brand's members, filtered by status and role, one page at a time (restricted members are left out)."""
     page = container.store.for_brand(brand.id).query(
         repository.MEMBERS, filters=profiles.query_filters(status=member_status, role=role), page_size=page_size,
         continuation=continuation,
     )
     members = [repository.from_document(Member, doc)[0] for doc in page.items]
+    members = [member for member in members if member.restriction is None]  # GDPR article 18: kept, not shown
     return MemberPage(items=[_read(container, member) for member in members], continuation=page.continuation)
 
 
@@ -50,9 +52,8 @@ def list_members(
     "/{member_id}", response_model=ManagerMemberRead, responses=problem_responses(401, 403, 404), **access("manager")
 )
 def get_member(brand: ManagedBrand, member_id: str, container: ContainerDep) -> ManagerMemberRead:
-    """One member of the brand, with its lifecycle (status, erasure date)."""
-    member, _ = repository.get_member(container.store.for_brand(brand.id), member_id)
-    return _read(container, member)
+    """One member of the brand, with its lifecycle (status, erasure date); a restricted member answers 404."""
+    return _read(container, restriction.member_for_brand(container.store.for_brand(brand.id), member_id))
 
 
 @router.patch(
@@ -63,6 +64,7 @@ def update_member(
     brand: ManagedBrand, member_id: str, changes: ManagerMemberUpdate, container: ContainerDep
 ) -> ManagerMemberRead:
     """Edit a member's profile fields or role (0-6); the email is not editable here."""
+    restriction.member_for_brand(container.store.for_brand(brand.id), member_id)
     updated = profiles.update(store=container.store.for_brand(brand.id), member_id=member_id, changes=changes,
                               now=container.clock.now())
     return _read(container, updated)
@@ -75,6 +77,7 @@ def update_member(
 )
 def block_member(brand: ManagedBrand, member_id: str, container: ContainerDep) -> ManagerMemberRead:
     """Block an active member: no access until unblocked (blocking twice changes nothing)."""
+    restriction.member_for_brand(container.store.for_brand(brand.id), member_id)
     member = lifecycle.block(store=container.store.for_brand(brand.id), member_id=member_id, now=container.clock.now())
     return _read(container, member)
 
@@ -85,6 +88,7 @@ def block_member(brand: ManagedBrand, member_id: str, container: ContainerDep) -
 )
 def unblock_member(brand: ManagedBrand, member_id: str, container: ContainerDep) -> ManagerMemberRead:
     """Give a blocked member their access back."""
+    restriction.member_for_brand(container.store.for_brand(brand.id), member_id)
     member = lifecycle.unblock(store=container.store.for_brand(brand.id), member_id=member_id,
                                now=container.clock.now())
     return _read(container, member)
@@ -96,6 +100,7 @@ def unblock_member(brand: ManagedBrand, member_id: str, container: ContainerDep)
 )
 def end_member_contract(brand: ManagedBrand, member_id: str, container: ContainerDep) -> ManagerMemberRead:
     """End a member's contract: access closes now, erasure after the brand's delay (idempotent)."""
+    restriction.member_for_brand(container.store.for_brand(brand.id), member_id)
     member = lifecycle.end_contract(store=container.store.for_brand(brand.id), brand=brand, member_id=member_id,
                                     now=container.clock.now(), source="manager")
     return _read(container, member)
@@ -107,6 +112,7 @@ def end_member_contract(brand: ManagedBrand, member_id: str, container: Containe
 )
 def reactivate_member(brand: ManagedBrand, member_id: str, container: ContainerDep) -> ManagerMemberRead:
     """Undo an end of contract before the erasure: back to active (409 once the delay has passed)."""
+    restriction.member_for_brand(container.store.for_brand(brand.id), member_id)
     member = lifecycle.reactivate(store=container.store.for_brand(brand.id), brand=brand, member_id=member_id,
                                   now=container.clock.now())
     return _read(container, member)
@@ -118,6 +124,7 @@ def reactivate_member(brand: ManagedBrand, member_id: str, container: ContainerD
 )
 def cancel_member_unsubscription(brand: ManagedBrand, member_id: str, container: ContainerDep) -> ManagerMemberRead:
     """Take a member's unsubscription back before the erasure (409 once the delay has passed)."""
+    restriction.member_for_brand(container.store.for_brand(brand.id), member_id)
     member = lifecycle.cancel_unsubscription(store=container.store.for_brand(brand.id), brand=brand,
                                              member_id=member_id, now=container.clock.now())
     return _read(container, member)

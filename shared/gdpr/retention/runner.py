@@ -5,7 +5,8 @@ the next one; a warning is enqueued first under a deterministic message id, so a
 "send" and "record" only leads to a second send of the same id, which the bus and the email log
 drop. An erasure is first claimed on the document (step "erasing", leased), then done by
 shared.gdpr.erasure (idempotent); a crashed erasure stays due and is resumed once the lease is
-over. Overlapping runs meet on the etag: the loser reloads and finds the step done. A failure is
+over. Overlapping runs meet on the etag: the loser reloads and finds the step done. A document
+of a person who restricted processing (GDPR article 18) is held as it is until the restriction is lifted. A failure is
 contained to its document (counted) or, past that, to its brand. Every run stores a PII-free
 report in `retention_runs` and returns it; a dry run changes nothing and lists what it would do.
 """
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from shared.brands import service as brands
 from shared.brands.models import Brand
 from shared.clock import isoformat
+from shared.gdpr import restriction
 from shared.gdpr.retention import contact_rules, notices
 from shared.gdpr.retention.framework import (
     ERASING,
@@ -37,7 +39,7 @@ from shared.gdpr.retention.framework import (
 )
 from shared.gdpr.retention.rules import RULES, rules_of
 from shared.identity import repository
-from shared.identity.lifecycle import retention_block
+from shared.identity.lifecycle import RETENTION_RULES, retention_block
 from shared.identity.models import Member
 from shared.ports.store import BrandStore, EtagMismatch, Filter
 from shared.store_schema import PLATFORM_SCOPE
@@ -53,7 +55,10 @@ PAGE_SIZE = 100
 ERASURE_LEASE = timedelta(minutes=15)
 # Moves of one document in one run (reschedule, warn, ...): the schedule never needs more.
 _MAX_MOVES = 6
-COUNTERS = ("read", "warned", "erased", "rescheduled", "cancelled", "busy", "failed", "unreachable")
+COUNTERS = ("read", "warned", "erased", "rescheduled", "cancelled", "busy", "failed", "unreachable", "held")
+# Rules that carry out the person's own request (an unsubscribing member asked to leave): a
+# restriction of processing does not hold them; every other per-document rule waits while it lasts.
+PERSON_REQUESTED_RULES = frozenset({RETENTION_RULES["unsubscribed"]})
 # The CRM's contacts run as one more family (their actions are the rules' own: extra["act"]).
 RUN_FAMILIES = FAMILIES
 
@@ -223,6 +228,13 @@ def process(run: BrandRun, container: str, doc: Document, fixed_rule: RetentionR
     block = doc.get("retention") or {}
     name = (fixed_rule.name if fixed_rule else block.get("rule")) or "unknown"
     run.ctx.count(run.id, name, "read")
+    if name not in PERSON_REQUESTED_RULES and restriction.restricted_document(run.store, container, doc):
+        # GDPR article 18: the data is kept as it is, neither warned about nor erased, until the restriction
+        # is lifted; the schedule then goes on (a warning not sent yet pushes the erasure back).
+        run.ctx.count(run.id, name, "held")
+        if run.ctx.dry_run:
+            run.ctx.plan_entry(run.id, name, doc["id"], "hold")
+        return
     for _ in range(_MAX_MOVES):
         outcome, doc = _move(run, container, doc, fixed_rule)
         if outcome == "moved":

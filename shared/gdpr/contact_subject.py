@@ -1,0 +1,171 @@
+"""A contact as a data subject: every contact of the brand with one email address, across members.
+
+One person can be the contact of several members; their rights (GDPR articles 15-21) apply to all
+of those records at once, so the subject is the keyed hash of the address (the register's and the
+black list's name for them), never one contact id. What the requests do to them:
+- access and portability: one JSON document with every such contact record, the members' notes and
+  tags included (data about the person, which the guide lets members write), which member holds
+  each record (the source of data not collected from the person: article 15(1)(g)), the black-list
+  reasons, the restriction and the person's own GDPR requests;
+- rectification: first and last name, city and postal code, set on every active record;
+- erasure: every record hashed the guide's way (shared.crm.service.erase), the restriction with it;
+- objection: out of every member (global opt-out, the address blacklisted) and out of the brand's
+  communications (brand opt-in back to "no opt-in").
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from pydantic import ConfigDict, Field
+
+from shared.brands.models import Brand
+from shared.clock import isoformat
+from shared.crm import blacklist
+from shared.crm import service as contacts
+from shared.crm.models import Contact
+from shared.errors import Conflict
+from shared.gdpr import restriction
+from shared.identity import repository
+from shared.identity.models import CamelModel
+from shared.ports.store import BrandStore, EtagMismatch, Filter
+
+log = logging.getLogger(__name__)
+
+FORMAT = "popsell.contact-data-export/1"
+_ATTEMPTS = 5
+# Store bookkeeping and derived projections: not information about the person.
+_INTERNAL = ("brandId", "retention", "brandVisible")
+
+
+class ContactAddressChange(CamelModel):
+    """The parts of a contact's address the person may correct (the street is not stored at all)."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+
+    city: str | None = Field(None, max_length=120)
+    postal_code: str | None = Field(None, max_length=20)
+
+
+class ContactRectification(CamelModel):
+    """What a contact corrects about themselves, on every record members hold (only the fields sent change)."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+
+    first_name: str | None = Field(None, max_length=80)
+    last_name: str | None = Field(None, max_length=80)
+    address: ContactAddressChange | None = None
+
+
+def _records(store: BrandStore, email_hash: str) -> Iterator[dict[str, Any]]:
+    continuation = None
+    while True:
+        page = store.query(contacts.CONTACTS, filters=[Filter("emailHash", "=", email_hash)], page_size=200,
+                           continuation=continuation)
+        yield from page.items
+        continuation = page.continuation
+        if continuation is None:
+            return
+
+
+def _active(store: BrandStore, email_hash: str) -> Iterator[Contact]:
+    for doc in _records(store, email_hash):
+        contact, _ = contacts.from_document(doc)
+        if contact.status == "active":
+            yield contact
+
+
+def exists(store: BrandStore, email_hash: str) -> bool:
+    """Whether any member of the brand holds an active contact with this address."""
+    return next(_active(store, email_hash), None) is not None
+
+
+def address(store: BrandStore, email_hash: str) -> str | None:
+    """An address to write to about the person's own request (any active record's), or None."""
+    return next((contact.email for contact in _active(store, email_hash) if contacts.has_address(contact)), None)
+
+
+def _member_name(store: BrandStore, member_id: str) -> str | None:
+    doc = store.find(repository.MEMBERS, member_id) or {}
+    return " ".join(part for part in (doc.get("firstName"), doc.get("lastName")) if part) or None
+
+
+def export(*, store: BrandStore, email_hash: str, requests: list[dict[str, Any]], now: datetime) -> dict[str, Any]:
+    """Everything the brand's members hold about the person behind this address, as a JSON-ready dict."""
+    records = []
+    for doc in _records(store, email_hash):
+        record = {key: value for key, value in doc.items() if key not in _INTERNAL and not key.startswith("_")}
+        record["heldBy"] = {"memberId": doc.get("memberId"), "name": _member_name(store, doc.get("memberId", ""))}
+        records.append(record)
+    held = restriction.contact_restriction(store, email_hash)
+    return {
+        "format": FORMAT,
+        "generatedAt": isoformat(now),
+        "brandId": store.brand_id,
+        "subject": {"kind": "contact", "emailHash": email_hash},
+        "contacts": records,
+        "blacklist": blacklist.reasons(store, email_hash),
+        "restriction": held.model_dump(mode="json", by_alias=True) if held else None,
+        "gdprRequests": requests,
+    }
+
+
+def _rewrite(store: BrandStore, brand: Brand, email_hash: str, change) -> int:
+    """Apply `change` to every active record (etag-guarded, reloaded when another writer won); how many changed."""
+    changed = 0
+    for doc in list(_records(store, email_hash)):
+        for _ in range(_ATTEMPTS):
+            contact, etag = contacts.from_document(store.get(contacts.CONTACTS, doc["id"]))
+            if contact.status != "active":
+                break
+            updated = change(contact)
+            if updated == contact:
+                break
+            try:
+                store.replace(contacts.CONTACTS, contacts.to_document(updated, brand), etag=etag)
+            except EtagMismatch:
+                continue
+            changed += 1
+            break
+        else:
+            raise Conflict("A contact record kept changing; try again")
+    return changed
+
+
+def rectify(*, store: BrandStore, brand: Brand, email_hash: str, changes: ContactRectification, now: datetime) -> int:
+    """Set the corrected fields on every active record of the person; how many records changed."""
+    fields = changes.model_dump(exclude_unset=True, exclude={"address"})
+    address_fields = changes.address.model_dump(exclude_unset=True) if changes.address else {}
+
+    def change(contact: Contact) -> Contact:
+        updated = contact.model_copy(update={
+            **fields, "address": contact.address.model_copy(update=address_fields),
+        })
+        if updated == contact:
+            return contact
+        return updated.model_copy(update={"history": contact.history.model_copy(
+            update={"modified_by": "contact", "modified_at": now})})
+
+    return _rewrite(store, brand, email_hash, change)
+
+
+def erase(*, store: BrandStore, brand: Brand, email_hash: str, now: datetime, by: str) -> int:
+    """Erase (hash) every record of the person and forget their restriction; how many records were erased."""
+    erased = _rewrite(store, brand, email_hash, lambda contact: contacts.erase(contact, now, by))
+    restriction.lift(store, subject_kind="contact", subject_id=email_hash)  # nothing left to keep
+    log.info("contact erasure on brand %s: %d records erased", store.brand_id, erased)
+    return erased
+
+
+def object_to_processing(*, store: BrandStore, brand: Brand, email_hash: str, now: datetime) -> int:
+    """Opt the person out of every member and of the brand's communications; how many records there were."""
+    count = 0
+    for contact in list(_active(store, email_hash)):
+        contacts.global_opt_out(store=store, brand=brand, contact_id=contact.id, now=now, brand_too=True)
+        count += 1
+    # Blacklisted even without an active record left: no member can enter the address again.
+    blacklist.add(store, email_hash, blacklist.BlacklistReason.GLOBAL_OPT_OUT, now)
+    return count
