@@ -153,6 +153,7 @@ var containers = [
       'emailHash'
       'retention.dueAt'
       'brandVisible'
+      'status'
     ]
     ttlEnabled: false
   }

@@ -1,0 +1,244 @@
+"""All of a brand's personal data goes when its programme stays suspended past the cap or its contract ends.
+
+Driven through the Manager, App and Widget APIs and the retention timers, on the settable clock: a
+suspension on 1 September keeps everything until the last instant of 28 February and erases it on
+1 March; everything means members, the names of roles 1-6 an earlier erasure kept, external users
+and every contact, those kept for their brand opt-in included. Resuming before then keeps everything.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from shared.gdpr import journal
+from shared.identity import repository, visitors
+from shared.identity.models import Role
+from shared.messaging import worker
+from shared.ports.bus import QUEUE_EMAILS
+from shared.scheduling import next_fire, timer_jobs
+from tests.identity.test_profile_api import add_member, app_headers
+from tests.races import in_parallel
+
+BRAND = "acme"
+MANAGER = f"/api/v1/manager/brands/{BRAND}"
+APP = f"/api/v1/app/{BRAND}"
+FORM = f"/api/v1/widget/{BRAND}/members/{{member}}/contact-form"
+SUSPENDED_ON = datetime(2030, 9, 1, 10, 0, tzinfo=UTC)
+CAP = datetime(2031, 3, 1, tzinfo=UTC)  # six calendar months after the day of suspension, from its first instant
+CONTRACT_END_DUE = SUSPENDED_ON + timedelta(days=7)
+JUST_BEFORE = timedelta(microseconds=1)
+NAMES = ("firstName", "lastName", "alias")
+
+
+def timer(container, name):
+    report = timer_jobs()[name].run(container, False)
+    assert report["failedBrands"] == []
+    return report
+
+
+def outbox(container, template):
+    handler = worker.load_handlers()[QUEUE_EMAILS]
+    while worker.process_once(container.bus, QUEUE_EMAILS, handler):
+        pass
+    return [mail for mail in container.mailer.list(brand_id=BRAND) if mail["template"] == template]
+
+
+class Programme:
+    """One brand as its people made it through the APIs: members, their contacts, an external user."""
+
+    def __init__(self, client, container, manager_token):
+        self.client, self.container, self.token = client, container, manager_token
+        created = client.post("/api/v1/manager/brands", headers=self.operator,
+                              json={"id": BRAND, "name": "Acme", "manualContactEntry": True})
+        assert created.status_code == 201, created.text
+        self.members = {"amb": Role.AMBASSADOR, "vendor": Role.VENDOR, "leaver": Role.EMPLOYEE}
+        for member_id, role in self.members.items():
+            add_member(container, member_id=member_id, role=role, alias=f"{member_id}-alias",
+                       email_verified_at=container.clock.now(), preferred_language="en")
+        self.contacts = {
+            "amb-storage": self.form("amb", "storage@example.com"),
+            "amb-brand": self.form("amb", "brand@example.com", brandOptIn=True),
+            "amb-none": self.manual("amb", "none@example.com"),
+            "vendor-brand": self.form("vendor", "vbrand@example.com", brandOptIn=True),
+            "leaver-brand": self.form("leaver", "lbrand@example.com", brandOptIn=True),
+            "leaver-storage": self.form("leaver", "lstorage@example.com"),
+        }
+        data = visitors.VisitorCreate.model_validate({"acceptWidgetPolicy": True, "widgetPolicyVersion": "v1",
+                                                      "acceptServiceTerms": True, "serviceTermsVersion": "v1",
+                                                      "firstName": "Zoe", "emailTmp": "zoe@example.com"})
+        self.visitor = visitors.create_temporary_account(store=self.store, hasher=container.hasher(BRAND),
+                                                         data=data, now=container.clock.now()).id
+
+    @property
+    def operator(self):
+        return self.token("operator")  # issued now: the clock moves months between calls
+
+    @property
+    def store(self):
+        return self.container.store.for_brand(BRAND)
+
+    def headers(self, member_id):
+        return app_headers(self.container, repository.get_member(self.store, member_id)[0])
+
+    def form(self, member_id, email, **ticks):
+        response = self.client.post(FORM.format(member=member_id), json={"firstName": "Zoe", "email": email, **ticks})
+        assert response.status_code == 202, response.text
+        return self.contact_by_email(email)
+
+    def manual(self, member_id, email):
+        response = self.client.post(f"{APP}/contacts", headers=self.headers(member_id),
+                                    json={"firstName": "Zoe", "email": email})
+        assert response.status_code == 201, response.text
+        return response.json()["id"]
+
+    def contact_by_email(self, email):
+        hashed = self.container.hasher(BRAND)("email", email)
+        [doc] = [doc for doc in self.store.query_all("contacts") if doc.get("emailHash") == hashed]
+        return doc["id"]
+
+    def contact(self, key):
+        return self.store.get("contacts", self.contacts[key])
+
+    def member(self, member_id):
+        return self.store.get(repository.MEMBERS, member_id)
+
+    def set_status(self, status):
+        response = self.client.put(f"{MANAGER}/status", headers=self.operator, json={"status": status})
+        assert response.status_code == 200, response.text
+        return response
+
+    def manager_sees(self):
+        response = self.client.get(f"{MANAGER}/contacts", headers=self.token("viewer", BRAND))
+        assert response.status_code == 200, response.text
+        return {item["id"] for item in response.json()["items"]}
+
+    def leaver_unsubscribes_and_is_erased(self, clock):
+        response = self.client.post(f"{APP}/me/unsubscribe", headers=self.headers("leaver"), json={"confirm": True})
+        assert response.status_code == 202, response.text
+        clock.advance(timedelta(days=7))
+        timer(self.container, "retention_members")
+        leaver = self.member("leaver")
+        # Role 1 keeps its names while the brand's platform is active; the contact with a brand opt-in stays.
+        assert leaver["status"] == "erased" and leaver["lastName"] == "Lopes"
+        assert self.contact("leaver-brand")["email"] == "lbrand@example.com"
+        assert self.contact("leaver-storage")["email"] is None
+
+    def snapshot(self):
+        return {container: sorted(self.store.query_all(container), key=lambda doc: doc["id"])
+                for container in (repository.MEMBERS, repository.VISITORS, "contacts", journal.CONTAINER)}
+
+    def assert_all_kept(self):
+        for member_id in ("amb", "vendor"):
+            member = self.member(member_id)
+            assert member["status"] == "active" and member["email"] == f"{member_id}@example.com"
+        assert self.member("leaver")["lastName"] == "Lopes"
+        for key in ("amb-storage", "amb-brand", "amb-none", "vendor-brand", "leaver-brand"):
+            assert self.contact(key)["status"] == "active" and self.contact(key)["email"]
+        assert self.store.get(repository.VISITORS, self.visitor)["emailTmp"] == "zoe@example.com"
+
+    def assert_all_erased(self):
+        for member_id in self.members:
+            member = self.member(member_id)
+            assert member["status"] == "erased" and member.get("email") is None and member["emailHash"]
+            assert [member.get(name) for name in NAMES] == [None, None, None], member_id
+        for key in self.contacts:
+            contact = self.contact(key)
+            assert contact["status"] == "erased" and contact["email"] is None and contact["firstName"] is None, key
+            assert contact["emailHash"], key  # deleted the guide's way: hashed
+        visitor = self.store.get(repository.VISITORS, self.visitor)
+        assert visitor["status"] == "erased" and visitor.get("emailTmp") is None and visitor.get("firstName") is None
+        assert self.manager_sees() == set()
+
+
+@pytest.fixture
+def programme(client, container, manager_token, clock):
+    made = Programme(client, container, manager_token)
+    made.leaver_unsubscribes_and_is_erased(clock)
+    clock.set(SUSPENDED_ON)
+    return made
+
+
+def test_a_suspension_on_1_september_keeps_everything_until_28_february_and_erases_it_on_1_march(
+        programme, container, clock):
+    programme.set_status("suspended")
+    timer(container, "retention_brands")
+    notices = outbox(container, "programme_suspension")
+    assert sorted(mail["toEmail"] for mail in notices) == ["amb@example.com", "vendor@example.com"]
+    assert all("1 March 2031" in mail["text"] for mail in notices)  # the date the data goes, in calendar months
+
+    clock.set(datetime(2031, 2, 28, 23, 59, 59, tzinfo=UTC))
+    timer(container, "retention_brands")
+    clock.set(CAP - JUST_BEFORE)
+    timer(container, "retention_brands")
+    programme.assert_all_kept()
+    assert programme.manager_sees() == {programme.contacts[key] for key in
+                                        ("amb-storage", "amb-brand", "vendor-brand", "leaver-brand")}
+
+    # The daily timer's first run after that instant is on 1 March, and it erases everything.
+    fires = next_fire(timer_jobs()["retention_brands"].schedule, clock.now())
+    assert fires.date() == CAP.date()
+    clock.set(fires)
+    report = timer(container, "retention_brands")
+    programme.assert_all_erased()
+    counts = report["brands"][BRAND]["programme_suspension"]
+    assert counts["erased"] == 4 and counts["failed"] == 0  # two members, the leaver's names, the external user
+    # The full erasures are journalled, so a restored backup loses the names of roles 1-6 again.
+    entries = {entry["id"] for entry in programme.store.query_all(journal.CONTAINER)}
+    hasher = container.hasher(BRAND)
+    for member_id in ("vendor", "leaver"):
+        assert journal.entry_id(journal.subject_hash(hasher, "member", member_id), "member", full=True) in entries
+    assert len(outbox(container, "programme_suspension")) == 2  # warned once, never again
+
+
+def test_at_the_cap_instant_itself_the_data_is_gone(programme, container, clock):
+    programme.set_status("suspended")
+    clock.set(CAP)
+    timer(container, "retention_brands")
+    programme.assert_all_erased()
+
+
+@pytest.mark.parametrize(("status", "due"), [("suspended", CAP), ("contract_ended", CONTRACT_END_DUE)])
+def test_both_brand_wide_rules_erase_all_and_a_second_run_changes_nothing(programme, container, clock, status, due):
+    programme.set_status(status)
+    clock.set(due - JUST_BEFORE)
+    timer(container, "retention_brands")
+    programme.assert_all_kept()
+    clock.set(due)
+    timer(container, "retention_brands")
+    programme.assert_all_erased()
+    erased = programme.snapshot()
+    for later in (timedelta(hours=1), timedelta(days=1), timedelta(days=400)):
+        clock.set(due + later)
+        for name in ("retention_brands", "retention_members", "retention_external_users", "retention_contacts"):
+            timer(container, name)
+    assert programme.snapshot() == erased
+
+
+def test_resuming_before_the_cap_keeps_everything(programme, container, clock):
+    programme.set_status("suspended")
+    timer(container, "retention_brands")
+    clock.set(CAP - timedelta(hours=3))
+    assert programme.set_status("active").json()["status"] == "active"
+    for day in range(0, 200, 10):
+        clock.set(CAP + timedelta(days=day, hours=1, minutes=30))
+        timer(container, "retention_brands")
+    programme.assert_all_kept()
+    assert len(outbox(container, "programme_suspension")) == 2
+
+
+def test_suspending_again_and_again_at_once_keeps_the_first_date(programme, container, clock):
+    """An operator's retried call (or two at once) must not restart the six months."""
+    operator = programme.operator
+    answers = in_parallel(4, lambda: programme.client.put(f"{MANAGER}/status", headers=operator,
+                                                          json={"status": "suspended"}))
+    assert [answer.status_code for answer in answers] == [200] * 4
+    clock.set(datetime(2030, 12, 1, tzinfo=UTC))
+    programme.set_status("suspended")
+    timer(container, "retention_brands")
+    notices = outbox(container, "programme_suspension")
+    assert len(notices) == 2 and all("1 March 2031" in mail["text"] for mail in notices)
+    clock.set(CAP)
+    timer(container, "retention_brands")
+    programme.assert_all_erased()
