@@ -242,3 +242,176 @@ def test_suspending_again_and_again_at_once_keeps_the_first_date(programme, cont
     clock.set(CAP)
     timer(container, "retention_brands")
     programme.assert_all_erased()
+
+
+# --- the cap in calendar months --------------------------------------------------------------------
+
+
+def _cap(changed_at, months=6):
+    from shared.brands.models import RetentionSettings
+    from shared.gdpr.retention.rules import suspension_cap
+
+    return suspension_cap(changed_at, RetentionSettings(suspension_max_months=months))
+
+
+@pytest.mark.parametrize(("suspended", "months", "erased_from"), [
+    (datetime(2030, 9, 1, 0, 0, tzinfo=UTC), 6, datetime(2031, 3, 1, tzinfo=UTC)),
+    (datetime(2030, 9, 1, 23, 59, tzinfo=UTC), 6, datetime(2031, 3, 1, tzinfo=UTC)),
+    (datetime(2030, 8, 31, 12, 0, tzinfo=UTC), 6, datetime(2031, 2, 28, tzinfo=UTC)),  # no 31 February
+    (datetime(2031, 8, 31, 12, 0, tzinfo=UTC), 6, datetime(2032, 2, 29, tzinfo=UTC)),  # leap year
+    (datetime(2031, 8, 29, 12, 0, tzinfo=UTC), 6, datetime(2032, 2, 29, tzinfo=UTC)),
+    (datetime(2030, 8, 29, 12, 0, tzinfo=UTC), 6, datetime(2031, 2, 28, tzinfo=UTC)),
+    (datetime(2030, 12, 31, 8, 0, tzinfo=UTC), 2, datetime(2031, 2, 28, tzinfo=UTC)),
+    (datetime(2030, 10, 31, 8, 0, tzinfo=UTC), 1, datetime(2030, 11, 30, tzinfo=UTC)),
+    (datetime(2030, 1, 15, 8, 0, tzinfo=UTC), 1, datetime(2030, 2, 15, tzinfo=UTC)),
+    # The day of suspension is the UTC day: 1 September 01:30 in Paris is still 31 August.
+    (datetime.fromisoformat("2030-09-01T01:30:00+02:00"), 6, datetime(2031, 2, 28, tzinfo=UTC)),
+])
+def test_the_cap_is_calendar_months_from_the_day_of_suspension(suspended, months, erased_from):
+    assert _cap(suspended, months) == erased_from
+
+
+def test_the_cap_never_exceeds_six_months_and_old_settings_in_days_still_read():
+    from pydantic import ValidationError
+
+    from shared.brands.models import RetentionSettings
+
+    with pytest.raises(ValidationError):
+        RetentionSettings.model_validate({"suspensionMaxMonths": 7})
+    # A brand stored before months: the old default (183 days) is the guide's six months, a shorter one stays shorter.
+    assert [RetentionSettings.model_validate({"suspensionMaxDays": days}).suspension_max_months
+            for days in (183, 90, 60, 20)] == [6, 3, 2, 1]
+    assert RetentionSettings.model_validate({"suspensionMaxDays": 183, "suspensionMaxMonths": 2}
+                                            ).suspension_max_months == 2
+
+
+def test_a_brand_stored_with_days_reads_and_saves_as_months(client, container, manager_token):
+    from shared.brands import service as brands
+
+    assert client.post("/api/v1/manager/brands", headers=manager_token("operator"),
+                       json={"id": BRAND, "name": "Acme"}).status_code == 201
+    registry = container.store.for_brand("platform")
+    doc = registry.get("brands", BRAND)
+    legacy = {key: value for key, value in doc["retention"].items() if key != "suspensionMaxMonths"}
+    registry.replace("brands", {**{k: v for k, v in doc.items() if not k.startswith("_")},
+                                "retention": {**legacy, "suspensionMaxDays": 90}}, etag=doc["_etag"])
+    admin = manager_token("admin", BRAND)
+    assert client.get(MANAGER, headers=admin).json()["retention"]["suspensionMaxMonths"] == 3
+    changed = client.patch(MANAGER, headers=admin, json={"retention": {"inactivityDays": 700}})
+    assert changed.status_code == 200 and changed.json()["retention"]["suspensionMaxMonths"] == 3
+    assert "suspensionMaxDays" not in registry.get("brands", BRAND)["retention"]
+    assert brands.get(store=container.store, brand_id=BRAND).retention.suspension_max_months == 3
+
+
+@pytest.mark.parametrize(("retention", "named"), [({"suspensionMaxDays": 90}, "suspensionMaxMonths"),
+                                                  ({"suspensionMaxMonths": 7}, "retention.suspensionMaxMonths"),
+                                                  ({"keepForeverDays": 1}, "keepForeverDays")])
+def test_a_cap_in_days_longer_than_six_months_or_unknown_is_refused_and_nothing_changes(
+        client, manager_token, retention, named):
+    assert client.post("/api/v1/manager/brands", headers=manager_token("operator"),
+                       json={"id": BRAND, "name": "Acme"}).status_code == 201
+    admin = manager_token("admin", BRAND)
+    before = client.get(MANAGER, headers=admin).json()
+    refused = client.patch(MANAGER, headers=admin, json={"retention": retention})
+    assert refused.status_code == 422 and refused.headers["content-type"] == "application/problem+json"
+    assert named in refused.text
+    after = client.get(MANAGER, headers=admin).json()
+    assert after["retention"] == before["retention"]
+
+
+# --- a sweep killed at any write ---------------------------------------------------------------------
+
+
+class Died(BaseException):
+    """The process killed mid-run: nothing in the run catches it."""
+
+
+def _seed_world(container):
+    """A suspended brand past its cap: members (one erased earlier with its names), contacts, an external user."""
+    from shared.brands import service as brands
+    from shared.brands.models import BrandCreate
+    from shared.crm import service as contacts
+    from shared.crm.consent import BrandOptIn, MemberOptIn
+    from shared.crm.models import ChangeHistory, Contact, ContactSource
+    from shared.gdpr import erasure
+
+    clock = container.clock
+    brands.create(store=container.store, clock=clock, data=BrandCreate(id=BRAND, name="Acme"))
+    store, hasher = container.store.for_brand(BRAND), container.hasher(BRAND)
+    for member_id, role in (("a1", Role.AMBASSADOR), ("a2", Role.AMBASSADOR), ("e1", Role.EMPLOYEE),
+                            ("e2", Role.MANAGER), ("gone", Role.VENDOR)):
+        add_member(container, member_id=member_id, role=role, alias=member_id)
+    brand = brands.get(store=container.store, brand_id=BRAND)
+    for index, (member_id, opt_in) in enumerate([("a1", BrandOptIn.STORAGE_ONLY), ("a1", BrandOptIn.BRAND_DATABASE),
+                                                 ("e1", BrandOptIn.NO_OPT_IN), ("gone", BrandOptIn.INTERNAL_FORM),
+                                                 ("gone", BrandOptIn.BLOG), ("orphan", BrandOptIn.EXTERNAL_FORM)]):
+        email = f"c{index}@example.com"
+        contact = Contact(id=f"c{index}", member_id=member_id, first_name="Zoe", email=email,
+                          email_hash=hasher("email", email), member_opt_in=MemberOptIn.INVITATION_ACCEPTED,
+                          brand_opt_in=opt_in, history=ChangeHistory(created_by=ContactSource.BRAND_SYNC,
+                                                                     created_at=clock.now()))
+        store.create(contacts.CONTACTS, contacts.to_document(contact, brand))
+    erasure.erase_member(store=store, blobs=container.blobs, hasher=hasher, member_id="gone", now=clock.now(),
+                         rule="member_unsubscribed")
+    data = visitors.VisitorCreate.model_validate({"acceptWidgetPolicy": True, "widgetPolicyVersion": "v1",
+                                                  "acceptServiceTerms": True, "serviceTermsVersion": "v1",
+                                                  "firstName": "Zoe", "emailTmp": "zoe@example.com"})
+    for _ in range(3):
+        visitors.create_temporary_account(store=store, hasher=hasher, data=data, now=clock.now())
+    brands.set_status(store=container.store, clock=clock, brand_id=BRAND, status="suspended")
+    return store
+
+
+def _assert_everything_erased_once(container, store):
+    members = store.query_all(repository.MEMBERS)
+    assert {doc["status"] for doc in members} == {"erased"}
+    assert all(doc.get(name) is None for doc in members for name in NAMES)
+    assert {(doc["status"], doc["email"]) for doc in store.query_all("contacts")} == {("erased", None)}
+    assert {doc["status"] for doc in store.query_all(repository.VISITORS)} == {"erased"}
+    hasher = container.hasher(BRAND)
+
+    def entry(member_id, full=False):
+        return journal.entry_id(journal.subject_hash(hasher, "member", member_id), "member", full=full)
+
+    # Members of role 0 once; roles 1-6 once fully; the one erased before, once each way; three external users.
+    expected = {entry("a1"), entry("a2"), entry("gone"), entry("e1", True), entry("e2", True), entry("gone", True)}
+    entries = {doc["id"] for doc in store.query_all(journal.CONTAINER)}
+    assert expected <= entries and len(entries - expected) == 3
+
+
+def test_a_sweep_killed_at_any_write_is_finished_by_the_next_run_and_changes_nothing_after(
+        tmp_path, monkeypatch):
+    from shared.bootstrap import build_container, set_container
+    from shared.clock import SettableClock
+    from shared.config import Settings
+    from shared.gdpr.retention import brandwide
+    from tests import races
+
+    monkeypatch.setattr(brandwide, "PAGE_SIZE", 2)  # pages of two: the crash falls mid-page and between pages
+    monkeypatch.setattr(races, "Crash", Died)
+    crash = races.CrashPoint(monkeypatch, [repository.MEMBERS, repository.VISITORS, "contacts", "retention_runs",
+                                           journal.CONTAINER, "identity_keys", "auth_sessions"])
+    at = 0
+    while True:
+        at += 1
+        settings = Settings(env="local", data_dir=tmp_path / f"world-{at}", demo_brand=False, redirect_flush_ms=0)
+        container = build_container(settings, clock=SettableClock(SUSPENDED_ON))
+        set_container(container)
+        try:
+            store = _seed_world(container)
+            container.clock.set(CAP)
+            crash.during(at, lambda container=container: timer_jobs()["retention_brands"].run(container, False))
+            if not crash.fired:
+                break
+            container.clock.set(CAP + timedelta(days=1))  # the next night's run; a claimed erasure's lease is over
+            timer(container, "retention_brands")
+            _assert_everything_erased_once(container, store)
+            erased = sorted(store.query_all(repository.MEMBERS) + store.query_all("contacts"),
+                            key=lambda doc: doc["id"])
+            container.clock.set(CAP + timedelta(days=2))
+            timer(container, "retention_brands")
+            assert sorted(store.query_all(repository.MEMBERS) + store.query_all("contacts"),
+                          key=lambda doc: doc["id"]) == erased
+        finally:
+            set_container(None)
+    assert at > 30  # every write of the sweep was a crash point: members, names, visitors, contacts, progress
