@@ -244,6 +244,88 @@ def test_suspending_again_and_again_at_once_keeps_the_first_date(programme, cont
     programme.assert_all_erased()
 
 
+# --- leaving a suspended programme by the notice's link ------------------------------------------------
+
+
+def _leave_token(mail):
+    import re
+
+    match = re.search(rf"/app/{BRAND}/unsubscribe/leave#token=([A-Za-z0-9_-]+)", mail["text"])
+    assert match
+    return match.group(1)
+
+
+def _leave(programme, token):
+    return programme.client.post(f"{APP}/me/unsubscribe/by-link", json={"token": token})
+
+
+def _suspended_with_notices(programme, container):
+    programme.set_status("suspended")
+    timer(container, "retention_brands")
+    return {mail["toEmail"]: mail for mail in outbox(container, "programme_suspension")}
+
+
+def test_a_member_leaves_a_suspended_programme_by_the_notices_link_and_is_erased_after_the_delay(
+        programme, container, clock):
+    notices = _suspended_with_notices(programme, container)
+    refused = programme.client.post(f"{APP}/auth/login", json={"email": "amb@example.com", "password": "whatever-1"})
+    assert refused.status_code == 403  # a suspended programme takes no sign-in: the link is the way out
+    token = _leave_token(notices["amb@example.com"])
+    assert _leave(programme, "forged").status_code == 422
+    left = _leave(programme, token)
+    assert left.status_code == 202, left.text
+    assert left.json() == {"status": "unsubscribed", "erasureDueAt": "2030-09-08T10:00:00Z"}
+    assert _leave(programme, token).status_code == 410  # once
+    confirmations = [mail["toEmail"] for mail in outbox(container, "unsubscription_confirmation")]
+    assert confirmations.count("amb@example.com") == 1  # with its link to take it back
+    clock.set(datetime(2030, 9, 8, 10, 0, tzinfo=UTC))
+    timer(container, "retention_members")
+    assert programme.member("amb")["status"] == "erased" and programme.member("amb").get("email") is None
+    assert programme.contact("amb-brand")["email"] == "brand@example.com"  # kept for the brand until the cap
+    assert programme.contact("amb-storage")["email"] is None
+    assert programme.member("vendor")["status"] == "active"  # only who left
+
+
+def test_a_double_click_on_the_leave_link_unsubscribes_once(programme, container, monkeypatch):
+    from tests.races import overlap_reads
+
+    token = _leave_token(_suspended_with_notices(programme, container)["vendor@example.com"])
+    overlap_reads(monkeypatch, "find", "action_tokens", 2)  # both clicks check the link before either uses it
+    answers = in_parallel(2, lambda: _leave(programme, token))
+    assert [answer.status_code for answer in answers] == [202, 202]
+    assert programme.member("vendor")["status"] == "unsubscribed"
+    confirmations = [mail["toEmail"] for mail in outbox(container, "unsubscription_confirmation")]
+    assert confirmations.count("vendor@example.com") == 1
+    assert _leave(programme, token).status_code == 410
+
+
+def test_a_crash_before_the_leave_link_is_used_up_leaves_it_working(programme, container, monkeypatch):
+    from tests.races import CrashPoint
+
+    token = _leave_token(_suspended_with_notices(programme, container)["vendor@example.com"])
+    crash = CrashPoint(monkeypatch, ["action_tokens"])
+    crash.during(2, lambda: _leave(programme, token))  # the cancel link's token is written, then this one is used up
+    assert crash.fired and programme.member("vendor")["status"] == "unsubscribed"
+    again = _leave(programme, token)
+    assert again.status_code == 202 and again.json()["status"] == "unsubscribed"
+    assert _leave(programme, token).status_code == 410
+
+
+def test_the_leave_link_works_for_its_brand_and_member_only_and_not_past_the_cap(
+        programme, container, clock, manager_token):
+    token = _leave_token(_suspended_with_notices(programme, container)["vendor@example.com"])
+    other = programme.client.post("/api/v1/manager/brands", headers=programme.operator,
+                                  json={"id": "globex", "name": "Globex"})
+    assert other.status_code == 201
+    crossed = programme.client.post("/api/v1/app/globex/me/unsubscribe/by-link", json={"token": token})
+    assert crossed.status_code == 422
+    unknown = programme.client.post("/api/v1/app/nobody/me/unsubscribe/by-link", json={"token": token})
+    assert unknown.status_code == 404
+    clock.set(CAP)
+    assert _leave(programme, token).status_code == 410
+    assert programme.member("vendor")["status"] == "active"
+
+
 # --- the cap in calendar months --------------------------------------------------------------------
 
 

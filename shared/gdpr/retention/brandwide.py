@@ -29,7 +29,7 @@ from shared.crm import service as contacts
 from shared.gdpr.retention import notices
 from shared.gdpr.retention.rules import BRAND_RULES, PROGRAMME_SUSPENSION, SUSPENSION_TEMPLATE
 from shared.gdpr.retention.runner import PAGE_SIZE, RUNS, BrandRun, erase
-from shared.identity import repository
+from shared.identity import lifecycle, repository
 from shared.identity.models import Role
 from shared.ports.store import EtagMismatch, Filter
 
@@ -198,9 +198,13 @@ def warn_suspension(run: BrandRun, *, erase_on) -> None:
         if ctx.dry_run:
             ctx.plan_entry(run.id, PROGRAMME_SUSPENSION, doc["id"], "warn", "notice")
         else:
+            # Sign-ins are refused while suspended: the notice carries the member's way out (until the cap).
+            # A resend after a crash makes a second token; the bus drops the second email, the token expires.
+            token = lifecycle.leave_link_token(run.store, member_id=doc["id"], now=ctx.now, until=erase_on)
             notices.send(enqueue=ctx.enqueue, bus=ctx.container.bus, settings=ctx.container.settings,
                          brand=run.brand, doc=doc, template=SUSPENSION_TEMPLATE, erase_on=erase_on,
-                         message_id=message_id)
+                         message_id=message_id,
+                         extra={"leave_url": notices.leave_url(ctx.container.settings, run.brand, token)})
         ctx.count(run.id, PROGRAMME_SUSPENSION, "warned")
         return True
 
