@@ -19,6 +19,7 @@ from shared.messaging import worker
 from shared.ports.bus import QUEUE_EMAILS
 from shared.scheduling import next_fire, timer_jobs
 from tests.identity.test_profile_api import add_member, app_headers
+from tests.integrations.brand_platform import TERMS, Key, sync_member
 from tests.races import in_parallel
 
 BRAND = "acme"
@@ -53,6 +54,8 @@ class Programme:
         created = client.post("/api/v1/manager/brands", headers=self.operator,
                               json={"id": BRAND, "name": "Acme", "manualContactEntry": True})
         assert created.status_code == 201, created.text
+        key = created.json()["integrationKey"]
+        self.key = Key(brand_id=BRAND, kid=key["kid"], secret=key["secret"])
         self.members = {"amb": Role.AMBASSADOR, "vendor": Role.VENDOR, "leaver": Role.EMPLOYEE}
         for member_id, role in self.members.items():
             add_member(container, member_id=member_id, role=role, alias=f"{member_id}-alias",
@@ -214,6 +217,34 @@ def test_both_brand_wide_rules_erase_all_and_a_second_run_changes_nothing(progra
         for name in ("retention_brands", "retention_members", "retention_external_users", "retention_contacts"):
             timer(container, name)
     assert programme.snapshot() == erased
+
+
+def test_a_dry_run_at_the_cap_lists_the_erasures_and_changes_nothing(programme, container, clock):
+    from shared.gdpr.retention import runner
+
+    programme.set_status("suspended")
+    timer(container, "retention_brands")
+    clock.set(CAP)
+    before = programme.snapshot()
+    report = runner.run(container, family="brands", dry_run=True)
+    assert programme.snapshot() == before
+    planned = {entry["id"] for entry in report["planned"][BRAND]["programme_suspension"]}
+    assert {"amb", "vendor", "leaver", programme.visitor} <= planned
+    assert {programme.contacts[key] for key in ("amb-brand", "vendor-brand", "leaver-brand")} <= planned
+
+
+def test_what_the_brands_platform_sends_after_the_cap_goes_the_next_night(programme, container, clock):
+    programme.set_status("suspended")
+    clock.set(CAP)
+    timer(container, "retention_brands")
+    clock.set(CAP + timedelta(hours=5))
+    made = sync_member(programme.client, programme.key, clock.now(), ssoSubject="late-1", email="late@example.com",
+                       firstName="Lea", lastName="Late", role=3, **TERMS)
+    assert made.status_code == 201, made.text
+    clock.set(CAP + timedelta(days=1, hours=1, minutes=30))
+    timer(container, "retention_brands")
+    late = programme.member(made.json()["memberId"])
+    assert late["status"] == "erased" and late.get("email") is None and late.get("lastName") is None
 
 
 def test_resuming_before_the_cap_keeps_everything(programme, container, clock):
