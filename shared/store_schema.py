@@ -66,8 +66,9 @@ CONTAINERS: dict[str, ContainerSpec] = {
         ContainerSpec("whitelist", "brandId", ("kind",)),
         # Login and activity records (hashed IP and user agent only), kept 1 year; pk = "<brand>|<subject>".
         ContainerSpec("activity_log", "pk", ("subject", "at"), ttl_enabled=True),
-        # `brandVisible`: what the Manager may list (active, brand opt-in shown, not pending confirmation).
-        ContainerSpec("contacts", "brandId", ("memberId", "emailHash", "retention.dueAt", "brandVisible")),
+        # `brandVisible`: what the Manager may list (active, brand opt-in shown, not pending confirmation);
+        # `status`: what a brand-wide erasure has left to erase.
+        ContainerSpec("contacts", "brandId", ("memberId", "emailHash", "retention.dueAt", "brandVisible", "status")),
         # Contacts black list (global opt-outs, definitive provider errors): keyed email hashes only.
         ContainerSpec("blacklist", "brandId", ()),
         # GDPR article 18 restrictions of contacts, one per keyed email hash (a member's or a visitor's

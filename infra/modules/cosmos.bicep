@@ -154,6 +154,7 @@ var containers = [
       'emailHash'
       'retention.dueAt'
       'brandVisible'
+      'status'
     ]
     ttlEnabled: false
   }

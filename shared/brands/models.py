@@ -27,8 +27,21 @@ class Scenario(IntEnum):
     SELECTIVE_SALE_ALT = 4
 
 
+# Before the suspension's cap counted calendar months it was `suspensionMaxDays` (183 by default):
+# a stored brand still holding it reads as whole months of 30 days (183 -> 6, 60 -> 2), at least one.
+LEGACY_SUSPENSION_DAYS = "suspensionMaxDays"
+SUSPENSION_MAX_MONTHS = 6
+
+
+def _months_of_legacy_days(days: object) -> int:
+    if not isinstance(days, int) or isinstance(days, bool):
+        raise ValueError(f"{LEGACY_SUSPENSION_DAYS} must be a number of days")
+    return max(1, min(SUSPENSION_MAX_MONTHS, days // 30))
+
+
 class RetentionSettings(BaseModel):
-    """Every retention duration, in days, with the guide's default (Data Protection Guide v4).
+    """Every retention duration, with the guide's default (Data Protection Guide v4): in days, except
+    the programme suspension's cap, in calendar months (the guide: "for a maximum of 6 months").
 
     A brand may shorten a duration, never lengthen it past the guide's default: the guide
     says data is never kept longer than these periods "unless shortened by the brand".
@@ -44,7 +57,25 @@ class RetentionSettings(BaseModel):
     contacts_never_invited_days: int = Field(30, ge=1, le=30, alias="contactsNeverInvitedDays")
     opted_out_contacts_days: int = Field(365, ge=1, le=365, alias="optedOutContactsDays")
     inactivity_days: int = Field(1095, ge=30, le=1095, alias="inactivityDays")
-    suspension_max_days: int = Field(183, ge=1, le=183, alias="suspensionMaxDays")
+    suspension_max_months: int = Field(SUSPENSION_MAX_MONTHS, ge=1, le=SUSPENSION_MAX_MONTHS,
+                                       alias="suspensionMaxMonths")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_suspension_days(cls, data: Any) -> Any:
+        """A brand stored with the cap in days keeps it (converted); the new setting, when present, wins."""
+        if not isinstance(data, dict) or LEGACY_SUSPENSION_DAYS not in data:
+            return data
+        data = dict(data)
+        days = data.pop(LEGACY_SUSPENSION_DAYS)
+        if "suspensionMaxMonths" not in data and "suspension_max_months" not in data:
+            data["suspensionMaxMonths"] = _months_of_legacy_days(days)
+        return data
+
+    @classmethod
+    def api_names(cls) -> frozenset[str]:
+        """The names the API gives the durations (what a partial update may name)."""
+        return frozenset(field.alias or name for name, field in cls.model_fields.items())
 
 
 class RegistrationSettings(BaseModel):
@@ -222,6 +253,18 @@ class BrandUpdate(BaseModel):
     manual_contact_entry: bool | None = Field(None, alias="manualContactEntry")
     social_login: dict[SocialProvider, SocialProviderSettings] | None = Field(None, alias="socialLogin")
     commission_rules: list[CommissionRule] | None = Field(None, alias="commissionRules", max_length=200)
+
+    @field_validator("retention")
+    @classmethod
+    def _known_durations(cls, value: dict[str, int] | None) -> dict[str, int] | None:
+        # A name the settings do not know would be stored and ignored: refused, so the brand knows.
+        unknown = sorted(set(value or {}) - RetentionSettings.api_names())
+        if LEGACY_SUSPENSION_DAYS in unknown:
+            raise ValueError(f"{LEGACY_SUSPENSION_DAYS} was replaced by suspensionMaxMonths (calendar months, at most "
+                             f"{SUSPENSION_MAX_MONTHS})")
+        if unknown:
+            raise ValueError(f"unknown retention settings: {', '.join(unknown)}")
+        return value
 
 
 class IntegrationKeyRead(BaseModel):

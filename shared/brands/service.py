@@ -149,9 +149,19 @@ def update(*, store: DocumentStore, clock: Clock, brand_id: str, changes: BrandU
 
 
 def set_status(*, store: DocumentStore, clock: Clock, brand_id: str, status: BrandStatus) -> Brand:
-    """Change the programme status (active, suspended, contract ended), dating the change."""
+    """Change the programme status (active, suspended, contract ended), dating the change.
+
+    The same status again keeps its date: a repeated call must not restart a suspension's six months
+    or a contract end's delay (the brand-wide erasures count from `statusChangedAt`).
+    """
     now = isoformat(clock.now())
-    return _modify(store, clock, brand_id, lambda doc: {**doc, "status": status, "statusChangedAt": now})
+
+    def change(doc: dict[str, Any]) -> dict[str, Any]:
+        if doc.get("status", "active") == status and doc.get("statusChangedAt"):
+            return doc
+        return {**doc, "status": status, "statusChangedAt": now}
+
+    return _modify(store, clock, brand_id, change)
 
 
 def create_integration_key(*, store: DocumentStore, clock: Clock, brand_id: str) -> IntegrationKeyCreated:

@@ -137,6 +137,16 @@ def visible_to_brand(value: BrandOptIn) -> bool:
     return BRAND_OPT_IN_TABLE[value].visible_to_brand
 
 
+def kept_for_brand(value: BrandOptIn) -> bool:
+    """Whether a contact stays when its member's data goes ("except those having an opt-in for the Brand").
+
+    Only an opt-in for communications is the brand's: "storage only" was never asked ("no opt-in
+    obtained", the member table says), so it is no consent to keep the contact once its member left,
+    although the Manager shows such a contact while it exists (docs/decisions/0022).
+    """
+    return brand_meaning(value) == Meaning.OPTED_IN
+
+
 @dataclass(frozen=True)
 class ConsentState:
     """A contact's two opt-in values and the date of each one's last opt-in or opt-out."""

@@ -133,9 +133,10 @@ def answer(*, container: Container, brand: Brand, token: str, choice: Answer, no
 
 
 def on_member_erased(store: BrandStore, member_id: str, now: datetime, *, keep_brand_opt_ins: bool = True) -> int:
-    """A member left: their contacts are erased, except those with a brand opt-in (the brand keeps them); how many.
+    """A member left: their contacts are erased, except those the brand keeps (`consent.kept_for_brand`: an
+    opt-in for communications; "storage only" and "no opt-in" go); how many.
 
-    `keep_brand_opt_ins=False` when the brand's own contract ended: then every contact goes.
+    `keep_brand_opt_ins=False` when the brand's own data all goes (contract ended, suspension over): every contact.
     """
     erased, continuation = 0, None
     while True:
@@ -144,7 +145,7 @@ def on_member_erased(store: BrandStore, member_id: str, now: datetime, *, keep_b
                            continuation=continuation)
         for doc in page.items:
             contact, etag = contacts.from_document(doc)
-            if contact.status != "active" or (keep_brand_opt_ins and consent.visible_to_brand(contact.brand_opt_in)):
+            if contact.status != "active" or (keep_brand_opt_ins and consent.kept_for_brand(contact.brand_opt_in)):
                 continue
             gone = contacts.erase(contact, now, f"member-erased:{member_id}")
             stored = {**gone.model_dump(mode="json", by_alias=True), "retention": {}}

@@ -41,10 +41,13 @@ log = logging.getLogger(__name__)
 SubjectType = Literal["member", "visitor"]
 Model = TypeVar("Model", bound=BaseModel)
 
-# When the brand's contract with Popsell ends, the names of people under contract go too: the guide
-# keeps them for roles 1-6 only "as long as the Brand has an active platform with Popsell".
+# When the brand's contract with Popsell ends, or its programme stayed suspended past the cap, all its
+# personal data goes: the names of people under contract too (the guide keeps them for roles 1-6 only
+# "as long as the Brand has an active platform with Popsell") and every contact, brand opt-in or not.
+# The retention rules of the same names (shared.gdpr.retention.rules) import them from here.
 BRAND_CONTRACT_ENDED = "brand_contract_ended"
-FULL_ERASURE_RULES = frozenset({BRAND_CONTRACT_ENDED})
+PROGRAMME_SUSPENSION = "programme_suspension"
+FULL_ERASURE_RULES = frozenset({BRAND_CONTRACT_ENDED, PROGRAMME_SUSPENSION})
 
 # What happens to each field on erasure. "keep": statistics or consent records; "erase": back to
 # empty; "erase_public": erased for roles 0, 7, 8, kept for roles 1-6 (people under contract);
@@ -207,7 +210,7 @@ def _erase_content(ctx: ErasureContext) -> dict[str, dict[str, int]]:
 
 
 def names_erased(role: int, rule: str) -> bool:
-    """Names go for roles 0, 7, 8; for roles 1-6 only when the brand's contract with Popsell ends."""
+    """Names go for roles 0, 7, 8; for roles 1-6 only when all the brand's data goes (FULL_ERASURE_RULES)."""
     return not Role(role).under_contract or rule in FULL_ERASURE_RULES
 
 
@@ -374,11 +377,11 @@ def erase_member(*, store: BrandStore, blobs: BlobStore, hasher: BrandHasher, me
     content = _erase_content(ErasureContext(store=store, blobs=blobs, hasher=hasher, subject_type="member",
                                             subject_id=member_id, now=now, rule=rule))
     _release_member_keys(store, erased, _sso_hash(store, member_id))
-    # The guide: a member's contacts go with them, except those with a brand opt-in; when the brand's
-    # own contract ended, every contact goes.
+    # The guide: a member's contacts go with them, except those with a brand opt-in (for communications);
+    # when all the brand's data goes, every contact goes.
     from shared.crm.invitations import on_member_erased  # the CRM imports the identity layer this module uses
 
-    on_member_erased(store, member_id, now, keep_brand_opt_ins=rule != BRAND_CONTRACT_ENDED)
+    on_member_erased(store, member_id, now, keep_brand_opt_ins=rule not in FULL_ERASURE_RULES)
     if changed:
         log.info("member %s of brand %s erased (%s); content %s", member_id, store.brand_id, rule, content)
     return erased

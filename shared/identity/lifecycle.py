@@ -10,6 +10,7 @@ unsubscription" and "End of contract").
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -31,6 +32,8 @@ Action = Literal["block", "unblock", "unsubscribe", "cancel_unsubscription", "en
 EndContractSource = Literal["manager", "sso", "api"]
 
 CANCEL_UNSUBSCRIPTION = "unsubscription_cancel"  # the action-token purpose of the emailed cancel link
+# The suspension notice's link: a suspended programme refuses sign-ins, so members leave by this link.
+LEAVE_PROGRAMME = "programme_leave"
 
 # The retention rule the GDPR engine applies when `retention.dueAt` is reached, by status.
 RETENTION_RULES = {"unsubscribed": "member_unsubscribed", "contract_ended": "member_contract_ended"}
@@ -210,3 +213,24 @@ def cancel_unsubscription_by_link(*, store: BrandStore, brand: Brand, token: str
     """Take an unsubscription back with the emailed link: 422 unknown, 410 used or expired, 409 too late."""
     link = action_tokens.consume(store, purpose=CANCEL_UNSUBSCRIPTION, token=token, now=now)
     return cancel_unsubscription(store=store, brand=brand, member_id=link.subject, now=now)
+
+
+def leave_link_token(store: BrandStore, *, member_id: str, now: datetime, until: datetime) -> str:
+    """A single-use token for the suspension notice: the member leaves without signing in, until `until`."""
+    return action_tokens.create(store, purpose=LEAVE_PROGRAMME, subject=member_id, now=now, ttl=until - now)
+
+
+def unsubscribe_by_link(
+    *, store: BrandStore, bus: MessageBus, settings: Settings, brand: Brand, token: str, now: datetime
+) -> Member:
+    """Leave with the suspension notice's link: 422 unknown, 410 used or expired, 409 not active.
+
+    The unsubscription (idempotent) comes before the link is used up, so a crash in between leaves a
+    link that still works; two clicks at once both find the member unsubscribed.
+    """
+    link = action_tokens.peek(store, purpose=LEAVE_PROGRAMME, token=token, now=now)
+    member = unsubscribe_and_notify(store=store, bus=bus, settings=settings, brand=brand, member_id=link.subject,
+                                    now=now)
+    with contextlib.suppress(action_tokens.LinkGone):  # the other click of a double click used it
+        action_tokens.consume(store, purpose=LEAVE_PROGRAMME, token=token, now=now)
+    return member

@@ -15,6 +15,7 @@ from shared.crm.consent import (
     Meaning,
     MemberOptIn,
     initial,
+    kept_for_brand,
     may_send,
     transition,
     visible_to_brand,
@@ -71,6 +72,13 @@ def test_brand_opt_in_values_carry_the_guide_wording_meaning_and_visibility(valu
     assert wording in BRAND_OPT_IN_TABLE[value].wording
     assert BRAND_OPT_IN_TABLE[value].meaning == meaning
     assert visible_to_brand(value) is shown
+
+
+def test_only_an_opt_in_for_communications_keeps_a_contact_its_member_leaves():
+    """Storage only is shown to the brand, yet it is no opt-in: the contact goes with its member (decision 0022)."""
+    kept = {value for value in BrandOptIn if kept_for_brand(value)}
+    assert kept == {BrandOptIn.BLOG, BrandOptIn.INTERNAL_FORM, BrandOptIn.EXTERNAL_FORM, BrandOptIn.BRAND_DATABASE}
+    assert visible_to_brand(BrandOptIn.STORAGE_ONLY) and not kept_for_brand(BrandOptIn.STORAGE_ONLY)
 
 
 TRANSITIONS = [

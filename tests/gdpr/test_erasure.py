@@ -415,8 +415,9 @@ def _contact(container, store, hasher, contact_id, brand_opt_in):
     store.create(contacts.CONTACTS, contact.model_dump(mode="json", by_alias=True))
 
 
-@pytest.mark.parametrize(("rule", "kept"), [("member_unsubscribed", {"c-brand", "c-storage"}),
-                                            ("brand_contract_ended", set())])
+# "Storage only" is no opt-in for the brand (docs/decisions/0022): only an opt-in for communications stays.
+@pytest.mark.parametrize(("rule", "kept"), [("member_unsubscribed", {"c-brand"}), ("member_inactive", {"c-brand"}),
+                                            ("brand_contract_ended", set()), ("programme_suspension", set())])
 def test_a_members_contacts_go_with_them_except_brand_opt_ins_unless_the_brand_ended(container, store, hasher,
                                                                                      rule, kept):
     from shared.crm.consent import BrandOptIn

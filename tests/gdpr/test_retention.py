@@ -181,14 +181,15 @@ def test_setting_the_brand_active_again_before_the_delay_keeps_everyone(containe
 
 @pytest.mark.parametrize("resumed", [False, True])
 def test_a_suspension_warns_once_and_erases_at_the_cap_unless_resumed(container, clock, resumed):
-    make_brand(container, retention={"suspensionMaxDays": 60})
+    make_brand(container, retention={"suspensionMaxMonths": 2})  # 1 January 09:00 -> 1 March 00:00
     add_member(container)
     brands.set_status(store=container.store, clock=clock, brand_id=BRAND, status="suspended")
-    for day in range(61):
+    for day in range(59):
         if resumed and day == 30:
             brands.set_status(store=container.store, clock=clock, brand_id=BRAND, status="active")
         run(container, "brands")
         clock.advance(DAY)
+    assert clock.now().isoformat().startswith("2030-03-01T09")
     run(container, "brands")
     notices = outbox(container, template="programme_suspension")
     assert len(notices) == 1 and notices[0]["locale"] == "fr"

@@ -42,6 +42,10 @@ class CancelUnsubscription(BaseModel):
     token: str = Field(min_length=1, max_length=200)
 
 
+class UnsubscribeByLink(CancelUnsubscription):
+    """The token of the suspension notice's link."""
+
+
 class StatusRead(BaseModel):
     status: str
 
@@ -146,3 +150,20 @@ def cancel_unsubscription(brand_id: str, body: CancelUnsubscription, container: 
         store=container.store.for_brand(brand_id), brand=brand, token=body.token, now=container.clock.now()
     )
     return StatusRead(status=member.status)
+
+
+@router.post(
+    "/unsubscribe/by-link", status_code=status.HTTP_202_ACCEPTED, response_model=UnsubscriptionRead,
+    responses=problem_responses(404, 409, 410, 422), **access("public"),
+)
+def unsubscribe_by_link(brand_id: str, body: UnsubscribeByLink, container: ContainerDep) -> UnsubscriptionRead:
+    """Leave a suspended programme with the notice's link (sign-ins are refused while it is suspended).
+
+    As an unsubscription from the profile: data erased after the brand's delay, an email with a link to take it back.
+    """
+    brand = brands.get(store=container.store, brand_id=brand_id)
+    left = lifecycle.unsubscribe_by_link(
+        store=container.store.for_brand(brand_id), bus=container.bus, settings=container.settings, brand=brand,
+        token=body.token, now=container.clock.now(),
+    )
+    return UnsubscriptionRead(status=left.status, erasureDueAt=left.erasure_due_at)

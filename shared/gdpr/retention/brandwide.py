@@ -3,24 +3,44 @@
 Driven by the brand document itself: its status and `statusChangedAt` give the due date of the
 brand's erasure (`rules.BRAND_RULES`), checked once per brand and run; nothing is written on the
 members until it is due, so setting the brand active again before then is the whole rollback.
-Once due, every member and external user of that brand (and no one else: the store handle is the
-brand's) is erased, page by page; erased documents leave the query, so a crashed sweep resumes
-where it stopped. A suspension first warns the active members once (a progress document in
-`retention_runs` keeps the sweep's place; message ids are deterministic per member and suspension).
+A suspension first warns the active members once.
+
+Once due, all the brand's personal data goes, whichever of the two rules it is (guide: "all
+personal data (Users and Contacts)"; names of roles 1-6 are kept only "as long as the Brand has an
+active platform"): every member and external user not yet erased; the names of members of roles
+1-6 erased earlier (unsubscribed, end of contract), which kept them; every contact left, those a
+member's erasure kept for their brand opt-in included. The store handle is the brand's: no one
+else is touched.
+
+Resumable and idempotent: erased documents leave the "not erased" queries, so a crashed sweep
+resumes where it stopped and a finished one reads nothing more; erased members with names are not
+a query the store can answer, so that pass (like the suspension notice) keeps its place in a
+progress document of `retention_runs` after each page, and is done once per status change.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from shared.clock import isoformat
+from shared.crm import service as contacts
 from shared.gdpr.retention import notices
 from shared.gdpr.retention.rules import BRAND_RULES, PROGRAMME_SUSPENSION, SUSPENSION_TEMPLATE
 from shared.gdpr.retention.runner import PAGE_SIZE, RUNS, BrandRun, erase
-from shared.identity import repository
-from shared.ports.store import Filter
+from shared.identity import lifecycle, repository
+from shared.identity.models import Role
+from shared.ports.store import EtagMismatch, Filter
 
 log = logging.getLogger(__name__)
+
+NOT_ERASED = (Filter("status", "!=", "erased"),)
+# Erased members who may still hold names: only roles 1-6 keep them when erased (shared.gdpr.erasure).
+ERASED_UNDER_CONTRACT = (Filter("status", "=", "erased"), Filter("role", ">=", int(Role.EMPLOYEE)),
+                         Filter("role", "<=", int(Role.EXPERT)))
+NAMES = ("firstName", "lastName", "alias")
+_ATTEMPTS = 3
 
 
 def run_brand(run: BrandRun) -> None:
@@ -34,72 +54,158 @@ def run_brand(run: BrandRun) -> None:
     if rule == PROGRAMME_SUSPENSION and run.ctx.now < due:
         warn_suspension(run, erase_on=due)
     if run.ctx.now >= due:
-        for container in (repository.MEMBERS, repository.VISITORS):
-            sweep(run, container, rule)
+        erase_brand(run, rule)
+
+
+def erase_brand(run: BrandRun, rule: str) -> None:
+    """Erase all the brand's personal data: members, their kept names, external users, contacts."""
+    # Members first: each member's erasure takes their contacts along; the contact sweep takes what is left.
+    sweep(run, repository.MEMBERS, rule)
+    erase_kept_names(run, rule)
+    sweep(run, repository.VISITORS, rule)
+    sweep_contacts(run, rule)
+
+
+def _pages(run: BrandRun, container: str, filters, continuation: str | None = None):
+    """(page items, continuation after it), page by page from `continuation`."""
+    while True:
+        page = run.store.query(container, filters=list(filters), page_size=PAGE_SIZE, continuation=continuation)
+        continuation = page.continuation
+        yield page.items, continuation
+        if continuation is None:
+            return
+
+
+def _erase_subject(run: BrandRun, container: str, doc: dict[str, Any], rule: str,
+                   done: Callable[[dict[str, Any]], bool]) -> str:
+    """Erase one member or external user (reloading after a lost race): the outcome, counted."""
+    run.ctx.count(run.id, rule, "read")
+    outcome = "lost"
+    for _ in range(_ATTEMPTS):
+        try:
+            outcome = erase(run, container, doc, rule)
+        except Exception as exc:
+            log.warning("retention: %s %s of brand %s failed (%s)", container, doc["id"], run.id, type(exc).__name__)
+            outcome = "failed"
+        if outcome != "lost":
+            break
+        doc = run.store.find(container, doc["id"])
+        if doc is None or done(doc):
+            outcome = "erased"
+            break
+    outcome = "failed" if outcome == "lost" else outcome
+    run.ctx.count(run.id, rule, outcome)
+    return outcome
+
+
+def _is_erased(doc: dict[str, Any]) -> bool:
+    return doc.get("status") == "erased"
 
 
 def sweep(run: BrandRun, container: str, rule: str) -> None:
     """Erase every not-yet-erased member or external user of the brand."""
-    continuation = None
-    while True:
-        page = run.store.query(container, filters=[Filter("status", "!=", "erased")], page_size=PAGE_SIZE,
-                               continuation=continuation)
-        for doc in page.items:
+    for items, _ in _pages(run, container, NOT_ERASED):
+        for doc in items:
+            _erase_subject(run, container, doc, rule, _is_erased)
+
+
+def _names_gone(doc: dict[str, Any]) -> bool:
+    return _is_erased(doc) and not any(doc.get(name) for name in NAMES)
+
+
+def erase_kept_names(run: BrandRun, rule: str) -> None:
+    """Erase again, fully, the members of roles 1-6 an earlier erasure left their names (once per status change)."""
+
+    def visit(doc: dict[str, Any]) -> bool:
+        if _names_gone(doc):
+            return True
+        return _erase_subject(run, repository.MEMBERS, doc, rule, _names_gone) == "erased"
+
+    _resumable_pass(run, f"brand-erasure-names-{rule}", repository.MEMBERS, ERASED_UNDER_CONTRACT, visit)
+
+
+def sweep_contacts(run: BrandRun, rule: str) -> None:
+    """Erase (hash) every contact of the brand not yet erased, whatever its opt-ins."""
+    for items, _ in _pages(run, contacts.CONTACTS, NOT_ERASED):
+        for doc in items:
             run.ctx.count(run.id, rule, "read")
-            outcome = "lost"
-            for _ in range(3):
-                try:
-                    outcome = erase(run, container, doc, rule)
-                except Exception as exc:
-                    log.warning("retention: %s %s of brand %s failed (%s)", container, doc["id"], run.id,
-                                type(exc).__name__)
-                    outcome = "failed"
-                if outcome != "lost":
-                    break
-                doc = run.store.find(container, doc["id"])
-                if doc is None or doc.get("status") == "erased":
-                    outcome = "erased"
-                    break
-            run.ctx.count(run.id, rule, "failed" if outcome == "lost" else outcome)
-        continuation = page.continuation
-        if continuation is None:
-            return
+            if run.ctx.dry_run:
+                run.ctx.plan_entry(run.id, rule, doc["id"], "erase")
+                continue
+            try:
+                erased = erase_contact(run, doc, rule)
+            except Exception as exc:
+                log.warning("retention: contact %s of brand %s failed (%s)", doc["id"], run.id, type(exc).__name__)
+                erased = False
+            run.ctx.count(run.id, rule, "contacts_erased" if erased else "failed")
+
+
+def erase_contact(run: BrandRun, doc: dict[str, Any], rule: str) -> bool:
+    """The brand-wide rules' one contact erasure (the CRM's `erase`, etag-guarded); False when it kept changing."""
+    for _ in range(_ATTEMPTS):
+        contact, etag = contacts.from_document(doc)
+        if contact.status == "erased":
+            return True
+        gone = contacts.erase(contact, run.ctx.now, f"retention:{rule}")
+        try:
+            run.store.replace(contacts.CONTACTS, contacts.to_document(gone, run.brand), etag=etag)
+        except EtagMismatch:
+            doc = run.store.find(contacts.CONTACTS, contact.id)
+            if doc is None:
+                return True
+            continue
+        log.info("retention: contact %s of brand %s erased (%s)", contact.id, run.id, rule)
+        return True
+    return False
+
+
+def _resumable_pass(run: BrandRun, name: str, container: str, filters, visit: Callable[[dict[str, Any]], bool]) -> None:
+    """Visit every document a query selects once per brand status change, keeping the place after each page.
+
+    The progress document (`retention_runs`, `<name>-<statusChangedAt>`) holds the continuation: a
+    crashed pass resumes at its page, a finished one is not redone. A visit answering False (a
+    failure) makes the pass start over at the next run instead of being done.
+    """
+    changed = isoformat(run.brand.status_changed_at)
+    progress_id = f"{name}-{changed}"
+    progress = run.store.find(RUNS, progress_id) or {"id": progress_id, "kind": name, "statusChangedAt": changed,
+                                                     "done": False}
+    if progress.get("done"):
+        return
+    retry = bool(progress.get("retry"))
+    for items, continuation in _pages(run, container, filters, progress.get("continuation")):
+        for doc in items:
+            retry = not visit(doc) or retry
+        if run.ctx.dry_run:
+            continue
+        finished = continuation is None
+        progress = {**{k: v for k, v in progress.items() if not k.startswith("_")}, "continuation": continuation,
+                    "retry": retry and not finished, "done": finished and not retry}
+        run.store.upsert(RUNS, progress)
 
 
 def warn_suspension(run: BrandRun, *, erase_on) -> None:
     """Email every active member once that the programme is suspended and when their data goes."""
     ctx = run.ctx
     changed = isoformat(run.brand.status_changed_at)
-    progress_id = f"suspension-notice-{changed}"
-    progress = run.store.find(RUNS, progress_id) or {"id": progress_id, "kind": "suspension_notice",
-                                                     "statusChangedAt": changed, "done": False}
-    if progress.get("done"):
-        return
-    continuation = progress.get("continuation")
-    while True:
-        page = run.store.query(repository.MEMBERS, filters=[Filter("status", "=", "active")], page_size=PAGE_SIZE,
-                               continuation=continuation)
-        for doc in page.items:
-            ctx.count(run.id, PROGRAMME_SUSPENSION, "read")
-            if not notices.reachable(doc):
-                ctx.count(run.id, PROGRAMME_SUSPENSION, "unreachable")
-                continue
-            message_id = f"retention:{PROGRAMME_SUSPENSION}:{doc['id']}:notice:{changed}"
-            if ctx.dry_run:
-                ctx.plan_entry(run.id, PROGRAMME_SUSPENSION, doc["id"], "warn", "notice")
-            else:
-                notices.send(enqueue=ctx.enqueue, bus=ctx.container.bus, settings=ctx.container.settings,
-                             brand=run.brand, doc=doc, template=SUSPENSION_TEMPLATE, erase_on=erase_on,
-                             message_id=message_id)
-            ctx.count(run.id, PROGRAMME_SUSPENSION, "warned")
-        continuation = page.continuation
+
+    def visit(doc: dict[str, Any]) -> bool:
+        ctx.count(run.id, PROGRAMME_SUSPENSION, "read")
+        if not notices.reachable(doc):
+            ctx.count(run.id, PROGRAMME_SUSPENSION, "unreachable")
+            return True
+        message_id = f"retention:{PROGRAMME_SUSPENSION}:{doc['id']}:notice:{changed}"
         if ctx.dry_run:
-            if continuation is None:
-                return
-            continue
-        # Keep the place after each page: a crashed sweep resumes here, a finished one is not redone.
-        progress = {**{k: v for k, v in progress.items() if not k.startswith("_")},
-                    "continuation": continuation, "done": continuation is None}
-        run.store.upsert(RUNS, progress)
-        if continuation is None:
-            return
+            ctx.plan_entry(run.id, PROGRAMME_SUSPENSION, doc["id"], "warn", "notice")
+        else:
+            # Sign-ins are refused while suspended: the notice carries the member's way out (until the cap).
+            # A resend after a crash makes a second token; the bus drops the second email, the token expires.
+            token = lifecycle.leave_link_token(run.store, member_id=doc["id"], now=ctx.now, until=erase_on)
+            notices.send(enqueue=ctx.enqueue, bus=ctx.container.bus, settings=ctx.container.settings,
+                         brand=run.brand, doc=doc, template=SUSPENSION_TEMPLATE, erase_on=erase_on,
+                         message_id=message_id,
+                         extra={"leave_url": notices.leave_url(ctx.container.settings, run.brand, token)})
+        ctx.count(run.id, PROGRAMME_SUSPENSION, "warned")
+        return True
+
+    _resumable_pass(run, "suspension-notice", repository.MEMBERS, (Filter("status", "=", "active"),), visit)

@@ -28,15 +28,20 @@ def reachable(doc: dict[str, Any]) -> bool:
     return doc.get("status") == "active" and address is not None and bool(doc.get("emailVerifiedAt"))
 
 
+def leave_url(settings: Settings, brand: Brand, token: str) -> str:
+    """The App page that leaves the programme with the suspension notice's single-use token."""
+    return f"{settings.public_base_url.rstrip('/')}/app/{brand.id}/unsubscribe/leave#token={token}"
+
+
 def send(*, enqueue: Enqueue, bus: MessageBus, settings: Settings, brand: Brand, doc: dict[str, Any],
-         template: str, erase_on: datetime, message_id: str) -> None:
+         template: str, erase_on: datetime, message_id: str, extra: dict[str, Any] | None = None) -> None:
     """Enqueue one retention email to a member, in their language, under a deterministic message id."""
     enqueue(
         bus=bus, brand_id=brand.id, template=template, to_email=doc["email"], to_name=doc.get("firstName"),
         locale=doc.get("preferredLanguage") or brand.default_locale,
         data={"brand_name": brand.name, "login_url": login_url(settings, brand),
               "erase_on": erase_on.date().isoformat(),
-              "privacy_policy_url": brand.privacy_policy_url or settings.privacy_policy_url},
+              "privacy_policy_url": brand.privacy_policy_url or settings.privacy_policy_url, **(extra or {})},
         message_id=message_id, settings=settings,
     )
 

@@ -8,18 +8,19 @@ The CRM's contact rules are declared in contact_rules.py (family `contacts`) and
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+
+from dateutil.relativedelta import relativedelta
 
 from shared.brands.models import RetentionSettings
 from shared.clock import parse_instant
+from shared.gdpr.erasure import BRAND_CONTRACT_ENDED, PROGRAMME_SUSPENSION
 from shared.gdpr.retention.contact_rules import CONTACT_RULES
 from shared.gdpr.retention.framework import Document, RetentionRule, Select, Step
 from shared.identity.lifecycle import INACTIVITY_RULE, INACTIVITY_STATUSES, RETENTION_RULES
 
-# The erasure module gives the brand's end of contract its full erasure (names of people under
-# contract too): the rule name is shared with it.
-BRAND_CONTRACT_ENDED = "brand_contract_ended"
-PROGRAMME_SUSPENSION = "programme_suspension"
+# The erasure module gives both brand-wide rules their full erasure (names of people under contract,
+# every contact): their names are its own.
 EXTERNAL_USER_INACTIVE = "external_user_inactive"
 
 WARNING_TEMPLATE = "retention_warning"
@@ -99,8 +100,15 @@ def brand_contract_end_due(changed_at: datetime, settings: RetentionSettings) ->
 
 
 def suspension_cap(changed_at: datetime, settings: RetentionSettings) -> datetime:
-    """When everyone of a suspended programme is erased unless it resumed (at most 6 months)."""
-    return changed_at + timedelta(days=settings.suspension_max_days)
+    """When everyone of a suspended programme is erased unless it resumed: the start (UTC) of the day
+    `suspension_max_months` calendar months after the day of suspension.
+
+    Suspended on 1 September, at any hour: erased from 1 March 00:00, so the daily run of 1 March
+    erases, and nothing is kept past the guide's "maximum of 6 months". A day the target month lacks
+    is its last day (31 August -> 28 or 29 February), never a day of the month after.
+    """
+    day = changed_at.astimezone(UTC).date() + relativedelta(months=settings.suspension_max_months)
+    return datetime.combine(day, time(0), tzinfo=UTC)
 
 
 # Brand-wide rules: brand status -> (rule name, due date of the brand's erasure).
