@@ -468,8 +468,8 @@ def _erase(rights: Rights, request: GdprRequest, *, actor: str, now: datetime) -
         erasure.erase_member(store=rights.store, blobs=rights.blobs, hasher=rights.hasher,
                              member_id=request.subject_id, now=now, rule=ERASURE_RULE)
     else:
-        erasure.erase_visitor(store=rights.store, hasher=rights.hasher, visitor_id=request.subject_id, now=now,
-                              rule=ERASURE_RULE)
+        erasure.erase_visitor(store=rights.store, blobs=rights.blobs, hasher=rights.hasher,
+                              visitor_id=request.subject_id, now=now, rule=ERASURE_RULE)
     _scrub_requests(rights.store, request.subject_hash)
     register.record(rights.store, actor=actor, action="erasure_done", subject_hash=request.subject_hash,
                     reason=ERASURE_RULE, now=now, request_id=request.id, hasher=rights.hasher,
