@@ -8,12 +8,11 @@ import hmac
 import json
 import os
 import re
-import tempfile
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
-from shared.adapters.local_files import write_atomic
+from shared.adapters.local_files import write_atomic, write_once
 from shared.clock import Clock, isoformat, parse_instant
 from shared.errors import Conflict, InvalidInput, TransientError
 from shared.macs import mac_matches
@@ -105,24 +104,12 @@ class FolderBlobStore(BlobStore):
         return BlobInfo(name=name, size=len(data), content_type=meta["contentType"], last_modified=now)
 
     def create(self, container: str, name: str, data: bytes, *, content_type: str) -> bool:
-        """Write a blob only if none has this name (a hard link of a complete temp file: never half a blob)."""
+        """Write a blob only if none has this name (whole or not at all); False when one exists."""
         path = self._path(container, name)
         if path.is_dir():
             raise Conflict("a blob name cannot also be a folder of blobs in the folder store")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            # link() fails when the name exists, atomically: two creators, one winner.
-            os.link(tmp, path)
-        except FileExistsError:
+        if not write_once(path, data):
             return False
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
         # The sidecar after the data: the loser of a race never rewrites the winner's date.
         meta = {"contentType": content_type or DEFAULT_CONTENT_TYPE, "lastModified": isoformat(self._clock.now())}
         write_atomic(self._sidecar(path), json.dumps(meta).encode())
