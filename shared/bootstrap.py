@@ -12,6 +12,7 @@ import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from shared.clock import Clock, SettableClock
 from shared.config import Settings, get_settings
@@ -21,6 +22,9 @@ from shared.ports.bus import MessageBus
 from shared.ports.mailer import Mailer
 from shared.ports.store import DocumentStore
 from shared.privacy.hashing import BrandHasher
+
+if TYPE_CHECKING:
+    from shared.gdpr.journal import Journal
 
 
 @dataclass
@@ -98,6 +102,12 @@ class Container:
     def hasher(self, brand_id: str) -> BrandHasher:
         """Keyed hashing with this brand's key."""
         return BrandHasher(self.settings.hash_master_key, brand_id)
+
+    def journal(self, brand_id: str) -> Journal:
+        """This brand's erasure journal, in the blob store (a database restore cannot take it back)."""
+        from shared.gdpr.journal import Journal
+
+        return Journal(self.blobs, brand_id, self.hasher(brand_id))
 
     def close(self) -> None:
         """Release the adapters that were built."""

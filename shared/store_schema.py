@@ -78,10 +78,10 @@ CONTAINERS: dict[str, ContainerSpec] = {
         ContainerSpec("campaigns", "brandId", ("memberId", "createdAt")),
         ContainerSpec("emails", "brandId", ("status", "sentAt"), ttl_enabled=True),
         # GDPR: the register of requests and exports (hashed subject, no content), the requests
-        # themselves, the erasure journal (replayed after a backup restore) and retention run reports.
+        # themselves and retention run reports. The erasure journal is not here: it lives in the blob
+        # store, where a restore of this database cannot take it back (shared/gdpr/journal.py).
         ContainerSpec("gdpr_register", "brandId", ("subjectHash", "createdAt")),
         ContainerSpec("gdpr_requests", "brandId", ("subjectHash", "state", "createdAt")),
-        ContainerSpec("erasure_journal", "brandId", ("at",)),
         ContainerSpec("retention_runs", "brandId", ("startedAt",)),
         # Brand email templates members may send as campaigns.
         ContainerSpec("email_templates", "brandId", ("status", "createdAt")),

@@ -13,9 +13,11 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from shared.adapters.folder_blobs import FolderBlobStore
 from shared.adapters.sqlite_store import SqliteBrandStore
 
 WRITES = ("create", "upsert", "replace", "patch", "delete")
+BLOB_WRITES = ("put", "create", "delete")
 
 
 def in_parallel(calls: int, call: Callable[[], Any]) -> list[Any]:
@@ -52,12 +54,15 @@ class Crash(Exception):  # noqa: N818 - a simulated process death, not an error 
 
 
 class CrashPoint:
-    """Counts the store's writes to `containers`; the `at`-th one raises Crash instead of writing (0: never)."""
+    """Counts the writes to `containers` (store containers, or blob containers such as the erasure journal);
+    the `at`-th one raises Crash instead of writing (0: never)."""
 
     def __init__(self, monkeypatch, containers: Iterable[str]) -> None:
         self.containers, self.at, self.writes, self.fired = frozenset(containers), 0, 0, False
         for method in WRITES:
             monkeypatch.setattr(SqliteBrandStore, method, self._guarded(getattr(SqliteBrandStore, method)))
+        for method in BLOB_WRITES:
+            monkeypatch.setattr(FolderBlobStore, method, self._guarded(getattr(FolderBlobStore, method)))
 
     def arm(self, at: int) -> None:
         """Crash at the `at`-th counted write from now on (0 disarms)."""

@@ -208,14 +208,6 @@ var containers = [
     ttlEnabled: false
   }
   {
-    name: 'erasure_journal'
-    partitionKeyPath: '/brandId'
-    indexedPaths: [
-      'at'
-    ]
-    ttlEnabled: false
-  }
-  {
     name: 'retention_runs'
     partitionKeyPath: '/brandId'
     indexedPaths: [

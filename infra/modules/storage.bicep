@@ -1,5 +1,5 @@
 // Storage: the Functions host's own storage, the Flex Consumption deployment container, and the app's
-// blob containers (UGC photos, personal-data exports). Identity only: shared keys are switched off.
+// blob containers (UGC photos, personal-data exports, the warehouse, the write-once erasure journal). Identity only: shared keys are switched off.
 
 @description('Region of the storage account.')
 param location string
@@ -22,6 +22,7 @@ var appContainers = [
   'ugc'
   'exports'
   'warehouse'
+  'erasure-journal'
 ]
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
@@ -97,6 +98,26 @@ resource containers 'Microsoft.Storage/storageAccounts/blobServices/containers@2
   }
 ]
 
+// The erasure journal is write once: an entry can be created, never changed nor deleted, for 400 days (the
+// oldest backup is a year old: docs/decisions/0025-restore-proof-journal.md). Declared unlocked: locking is
+// irreversible, an operator's step once the retention is agreed (docs/deploy.md, "Restore").
+resource journalContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' existing = {
+  parent: blobService
+  name: 'erasure-journal'
+}
+
+resource journalImmutability 'Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies@2023-05-01' = {
+  parent: journalContainer
+  name: 'default'
+  dependsOn: [
+    containers
+  ]
+  properties: {
+    immutabilityPeriodSinceCreationInDays: 400
+    allowProtectedAppendWrites: false
+  }
+}
+
 resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05-01' = {
   parent: storage
   name: 'default'
@@ -170,6 +191,29 @@ resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05
               snapshot: {
                 delete: {
                   daysAfterCreationGreaterThan: 1
+                }
+              }
+            }
+          }
+        }
+        {
+          // Journal entries outlive the oldest backup they protect, then go once their immutability ends.
+          name: 'expire-erasure-journal'
+          enabled: true
+          type: 'Lifecycle'
+          definition: {
+            filters: {
+              blobTypes: [
+                'blockBlob'
+              ]
+              prefixMatch: [
+                'erasure-journal/'
+              ]
+            }
+            actions: {
+              baseBlob: {
+                delete: {
+                  daysAfterCreationGreaterThan: 401
                 }
               }
             }

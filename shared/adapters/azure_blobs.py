@@ -67,6 +67,15 @@ class AzureBlobStore(BlobStore):
         )
         return BlobInfo(name=name, size=len(data), content_type=content_type, last_modified=result["last_modified"])
 
+    def create(self, container: str, name: str, data: bytes, *, content_type: str) -> bool:
+        """Write a blob only if none has this name (If-None-Match: *): False when one exists."""
+        settings = ContentSettings(content_type=content_type or DEFAULT_CONTENT_TYPE)
+        try:
+            self._blob(container, name).upload_blob(data, overwrite=False, content_settings=settings)
+        except ResourceExistsError:
+            return False
+        return True
+
     def get(self, container: str, name: str) -> bytes:
         """Read a blob; raises BlobNotFound."""
         try:

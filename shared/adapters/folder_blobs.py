@@ -12,7 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
-from shared.adapters.local_files import write_atomic
+from shared.adapters.local_files import write_atomic, write_once
 from shared.clock import Clock, isoformat, parse_instant
 from shared.errors import Conflict, InvalidInput, TransientError
 from shared.macs import mac_matches
@@ -102,6 +102,18 @@ class FolderBlobStore(BlobStore):
             # Blob Storage allows both "a" and "a/b"; a folder cannot, so say so plainly.
             raise Conflict("a blob name cannot also be a folder of blobs in the folder store") from None
         return BlobInfo(name=name, size=len(data), content_type=meta["contentType"], last_modified=now)
+
+    def create(self, container: str, name: str, data: bytes, *, content_type: str) -> bool:
+        """Write a blob only if none has this name (whole or not at all); False when one exists."""
+        path = self._path(container, name)
+        if path.is_dir():
+            raise Conflict("a blob name cannot also be a folder of blobs in the folder store")
+        if not write_once(path, data):
+            return False
+        # The sidecar after the data: the loser of a race never rewrites the winner's date.
+        meta = {"contentType": content_type or DEFAULT_CONTENT_TYPE, "lastModified": isoformat(self._clock.now())}
+        write_atomic(self._sidecar(path), json.dumps(meta).encode())
+        return True
 
     def get(self, container: str, name: str) -> bytes:
         """Read a blob; raises BlobNotFound."""

@@ -1,5 +1,8 @@
 """CLI: replay the erasure journal after a backup restore (`journal replay --since T [--dry-run]`).
 
+Erasures, contacts' opt-outs and black-list entries journalled since T are applied again
+(shared/gdpr/journal.py; docs/decisions/0025-restore-proof-journal.md).
+
 The issue names it `retention replay`: the `retention` command group belongs to
 shared/cli/retention.py, which can mount the same command with `add_replay_command`.
 """
@@ -21,9 +24,9 @@ if TYPE_CHECKING:
 def add_replay_arguments(parser: argparse.ArgumentParser) -> None:
     """The replay command's options."""
     parser.add_argument("--since", required=True,
-                        help="erase again every subject journalled at or after this UTC instant "
-                             "(the time of the restored backup), e.g. 2030-01-01T00:00:00Z")
-    parser.add_argument("--dry-run", action="store_true", help="count what would be erased again, change nothing")
+                        help="apply again every erasure, opt-out and black-list entry journalled at or after "
+                             "this UTC instant (the time of the restored backup), e.g. 2030-01-01T00:00:00Z")
+    parser.add_argument("--dry-run", action="store_true", help="count what would be applied again, change nothing")
 
 
 def replay_command(container: Container, args: argparse.Namespace) -> int:
@@ -43,7 +46,7 @@ def replay_command(container: Container, args: argparse.Namespace) -> int:
 
 def add_replay_command(subparsers: Any) -> argparse.ArgumentParser:
     """Mount `replay` under a command group (`journal` here, `retention` in shared/cli/retention.py)."""
-    parser = subparsers.add_parser("replay", help="erase again every subject journalled since a date "
+    parser = subparsers.add_parser("replay", help="apply again every erasure and opt-out journalled since a date "
                                                   "(after a backup restore)")
     add_replay_arguments(parser)
     parser.set_defaults(run=replay_command)

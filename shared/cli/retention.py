@@ -33,6 +33,6 @@ def register(commands: Any) -> None:
     except ImportError:
         return
     if hasattr(journal, "add_replay_arguments") and hasattr(journal, "replay_command"):
-        replay = group.add_parser("replay", help="erase again what the erasure journal holds since a backup")
+        replay = group.add_parser("replay", help="apply again what the erasure journal holds since a backup")
         journal.add_replay_arguments(replay)
         replay.set_defaults(run=journal.replay_command)

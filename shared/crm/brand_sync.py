@@ -16,11 +16,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from shared.brands.models import Brand
 from shared.brands.service import invalid_input
-from shared.crm import blacklist, service, sources
+from shared.crm import blacklist, contact_journal, service, sources
 from shared.crm.consent import ConsentEvent, transition
 from shared.crm.models import Contact, ContactAddress, ContactSource
 from shared.crm.views import ContactCreate, _Body
 from shared.errors import Conflict, InvalidInput, NotFound
+from shared.gdpr.journal import Journal
 from shared.identity import repository, sso
 from shared.identity.models import Member
 from shared.ports.store import BrandStore, DocumentNotFound, Filter
@@ -198,7 +199,7 @@ def upsert(*, store: BrandStore, brand: Brand, external_id: str, data: SyncedCon
     return contact, created
 
 
-def delete(*, store: BrandStore, brand: Brand, external_id: str, hasher: service.Hasher, now: datetime) -> Contact:
+def delete(*, store: BrandStore, journal: Journal, external_id: str, hasher: service.Hasher, now: datetime) -> Contact:
     """The brand deleted its record: the contact is hashed (guide, "Contacts retention"); again is a no-op."""
     found = mapped_contact(store=store, hasher=hasher, external_id=external_id)
     if found is None:
@@ -206,7 +207,7 @@ def delete(*, store: BrandStore, brand: Brand, external_id: str, hasher: service
     contact, etag = found
     if contact.status != "active":
         return contact
-    erased = service.erase(contact, now, MODIFIED_BY)
-    store.replace(service.CONTACTS, service.to_document(erased, brand), etag=etag)
+    stored = contact_journal.erase_and_store(store=store, journal=journal, contact=contact, etag=etag, now=now,
+                                             rule=contact_journal.DELETED_BY_BRAND_SYNC)
     log.info("contact %s erased by brand sync", contact.id)
-    return erased
+    return service.from_document(stored)[0]

@@ -15,12 +15,13 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from shared.brands.models import Brand
-from shared.crm import consent, contact_footer
+from shared.crm import consent, contact_footer, contact_journal
 from shared.crm import service as contacts
 from shared.crm.consent import ConsentEvent, MemberOptIn
 from shared.crm.models import Contact, Invitation
 from shared.emails.service import enqueue_email
 from shared.errors import Conflict, NotFound
+from shared.gdpr.journal import Journal
 from shared.gdpr.retention import contact_rules
 from shared.identity import action_tokens
 from shared.identity.models import Member
@@ -127,12 +128,14 @@ def answer(*, container: Container, brand: Brand, token: str, choice: Answer, no
     updated = contact.with_consent(consent.transition(contact.consent, EVENTS[choice], now))
     invitation = contact.invitation or Invitation(sent_at=now)
     updated = updated.model_copy(update={"invitation": invitation.model_copy(update={"answered_at": now})})
+    contact_journal.record_opt_outs(container.journal(brand.id), contact, updated, now)  # a decline
     store.replace(contacts.CONTACTS, contact_rules.document(updated, brand), etag=etag)
     log.info("invitation of contact %s answered: %s (brand %s)", contact.id, choice, brand.id)
     return updated
 
 
-def on_member_erased(store: BrandStore, member_id: str, now: datetime, *, keep_brand_opt_ins: bool = True) -> int:
+def on_member_erased(store: BrandStore, journal: Journal, member_id: str, now: datetime, *,
+                     keep_brand_opt_ins: bool = True) -> int:
     """A member left: their contacts are erased, except those the brand keeps (`consent.kept_for_brand`: an
     opt-in for communications; "storage only" and "no opt-in" go); how many.
 
@@ -147,9 +150,8 @@ def on_member_erased(store: BrandStore, member_id: str, now: datetime, *, keep_b
             contact, etag = contacts.from_document(doc)
             if contact.status != "active" or (keep_brand_opt_ins and consent.kept_for_brand(contact.brand_opt_in)):
                 continue
-            gone = contacts.erase(contact, now, f"member-erased:{member_id}")
-            stored = {**gone.model_dump(mode="json", by_alias=True), "retention": {}}
-            store.replace(contacts.CONTACTS, stored, etag=etag)
+            contact_journal.erase_and_store(store=store, journal=journal, contact=contact, etag=etag, now=now,
+                                            rule=contact_journal.MEMBER_ERASED)
             erased += 1
         continuation = page.continuation
         if continuation is None:

@@ -21,13 +21,14 @@ from shared import json_input
 from shared.brands import service as brands
 from shared.brands.models import Brand
 from shared.clock import Clock
-from shared.crm import blacklist, campaign_stats, email_status
+from shared.crm import blacklist, campaign_stats, contact_journal, email_status
 from shared.crm import service as contacts
 from shared.crm.consent import ConsentEvent, InvalidTransition, transition
 from shared.crm.models import Contact, EmailStatus
 from shared.emails.models import EMAILS_CONTAINER
 from shared.emails.service import email_record_id
 from shared.errors import InvalidInput, NotFound, PermanentError
+from shared.gdpr.journal import Journal
 from shared.json_input import MalformedJson
 from shared.messaging.worker import register
 from shared.ports.bus import QUEUE_PROVIDER_EVENTS, MessageBus, OutgoingMessage, ReceivedMessage
@@ -229,7 +230,8 @@ def _later(current: datetime | None, at: datetime) -> datetime:
     return at if current is None or at > current else current
 
 
-def process(event: ProviderEvent, message_id: str, *, store: DocumentStore, clock: Clock) -> str:
+def process(event: ProviderEvent, message_id: str, *, store: DocumentStore, journal_for: Callable[[str], Journal],
+            clock: Clock) -> str:
     """Apply one event once; returns "applied" | "duplicate" | "unresolved" (no brand or contact found)."""
     if not event.brand_id:
         log.info("provider event %s carries no brand: ignored", message_id)
@@ -249,7 +251,7 @@ def process(event: ProviderEvent, message_id: str, *, store: DocumentStore, cloc
         log.info("provider event %s already processed", message_id)
         return "duplicate"
     try:
-        outcome = _apply_to_brand(brand_store, brand, event, now)
+        outcome = _apply_to_brand(brand_store, journal_for(brand.id), brand, event, now)
     except Exception:
         # Not applied: free the marker so the redelivery applies it.
         brand_store.delete(NONCES, marker["id"])
@@ -258,7 +260,7 @@ def process(event: ProviderEvent, message_id: str, *, store: DocumentStore, cloc
     return outcome
 
 
-def _apply_to_brand(store: BrandStore, brand: Brand, event: ProviderEvent, now: datetime) -> str:
+def _apply_to_brand(store: BrandStore, journal: Journal, brand: Brand, event: ProviderEvent, now: datetime) -> str:
     contact_id = _contact_id(store, event)
     contact, etag = None, None
     if contact_id:
@@ -274,25 +276,27 @@ def _apply_to_brand(store: BrandStore, brand: Brand, event: ProviderEvent, now: 
     reason = email_status.EMAIL_STATUS_TABLE[reported].blacklist_reason if reported else None
     email_hash = (contact.email_hash if contact else None) or event.email_hash
     if reason is not None and email_hash:
-        blacklist.add(store, email_hash, reason, now)
+        blacklist.add(store, email_hash, reason, now, journal=journal)
     if contact is None:
         return "unresolved" if reason is None or not email_hash else "applied"
     if contact.status != "active":
         return "applied"
     updated = apply(contact, event)
     if updated != contact:
+        contact_journal.record_opt_outs(journal, contact, updated, now)
         store.replace(contacts.CONTACTS, contacts.to_document(updated, brand), etag=etag)
     return "applied"
 
 
-def handle_message(message: ReceivedMessage, *, store: DocumentStore, clock: Clock) -> str:
+def handle_message(message: ReceivedMessage, *, store: DocumentStore, journal_for: Callable[[str], Journal],
+                   clock: Clock) -> str:
     """Parse one "provider-events" message and process it once (malformed: PermanentError)."""
     try:
         event = ProviderEvent.model_validate(message.body)
     except ValidationError as exc:
         fields = ", ".join(".".join(str(p) for p in err["loc"]) for err in exc.errors())
         raise PermanentError(f"malformed provider event: {fields}") from exc
-    return process(event, message.message_id, store=store, clock=clock)
+    return process(event, message.message_id, store=store, journal_for=journal_for, clock=clock)
 
 
 def provider_event_handler(message: ReceivedMessage) -> None:
@@ -300,7 +304,7 @@ def provider_event_handler(message: ReceivedMessage) -> None:
     from shared.bootstrap import get_container
 
     container = get_container()
-    handle_message(message, store=container.store, clock=container.clock)
+    handle_message(message, store=container.store, journal_for=container.journal, clock=container.clock)
 
 
 register(QUEUE_PROVIDER_EVENTS, provider_event_handler)

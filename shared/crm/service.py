@@ -13,13 +13,14 @@ from datetime import datetime
 from typing import Any
 
 from shared.brands.models import Brand, Scenario
-from shared.crm import blacklist, consent, sources
+from shared.crm import blacklist, consent, contact_journal, sources
 from shared.crm.consent import ConsentEvent, Meaning, MemberOptIn, Purpose
 from shared.crm.models import BLOCKING_EMAIL_STATUSES, ChangeHistory, Contact, ContactSource, EmailStatus
 from shared.crm.views import ContactCreate, ContactUpdate
 from shared.emails.address import checked_email
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.gdpr import restriction
+from shared.gdpr.journal import Journal
 from shared.identity.models import Member
 from shared.ports.store import BrandStore, DocumentConflict, DocumentNotFound, Filter, Page
 
@@ -59,6 +60,11 @@ def to_document(contact: Contact, brand: Brand) -> dict[str, Any]:
     doc["retention"] = home_block(doc, brand)
     doc["brandVisible"] = visible_to_brand(contact)  # indexed: the Manager's list filters on it
     return doc
+
+
+def erased_document(contact: Contact) -> dict[str, Any]:
+    """The stored form of an erased contact, which needs no brand: no rule schedules it, no one sees it."""
+    return {**contact.model_dump(mode="json", by_alias=True), "retention": {}, "brandVisible": False}
 
 
 def from_document(doc: dict[str, Any]) -> tuple[Contact, str | None]:
@@ -213,7 +219,10 @@ def _has_content(contact: Contact) -> bool:
 
 
 def erase(contact: Contact, now: datetime, by: str) -> Contact:
-    """The contact deleted the guide's way: hashes, city and postal code, counters and sales kept; the rest erased."""
+    """The contact deleted the guide's way: hashes, city and postal code, counters and sales kept; the rest erased.
+
+    Pure: writers call `shared.crm.contact_journal.erase_and_store`, which journals the erasure first.
+    """
     return contact.model_copy(update={
         "status": "erased", "first_name": None, "last_name": None, "email": None, "customer_id": None,
         "notes": None, "tags": [], "contact_type": None,
@@ -222,17 +231,18 @@ def erase(contact: Contact, now: datetime, by: str) -> Contact:
     })
 
 
-def delete_own(*, store: BrandStore, brand: Brand, member: Member, contact_id: str, now: datetime) -> None:
+def delete_own(*, store: BrandStore, journal: Journal, member: Member, contact_id: str, now: datetime) -> None:
     """The member deletes their contact: erased, its hashes kept for opt-out checks and statistics."""
     contact, etag = get_own(store, member.id, contact_id)
-    store.replace(CONTACTS, to_document(erase(contact, now, member.id), brand), etag=etag)
+    contact_journal.erase_and_store(store=store, journal=journal, contact=contact, etag=etag, now=now,
+                                    rule=contact_journal.DELETED_BY_MEMBER)
     log.info("contact %s erased by member %s", contact.id, member.id)
 
 
 # --- consent actions and sending -------------------------------------------------------------------
 
 
-def global_opt_out(*, store: BrandStore, brand: Brand, contact_id: str, now: datetime,
+def global_opt_out(*, store: BrandStore, journal: Journal, brand: Brand, contact_id: str, now: datetime,
                    brand_too: bool = False) -> Contact:
     """The contact opts out of all members of the brand: this contact marked, the hash blacklisted.
 
@@ -243,8 +253,9 @@ def global_opt_out(*, store: BrandStore, brand: Brand, contact_id: str, now: dat
     if brand_too:
         updated = updated.with_consent(consent.transition(updated.consent, ConsentEvent.BRAND_OPT_OUT, now))
     if contact.email_hash:
-        blacklist.add(store, contact.email_hash, blacklist.BlacklistReason.GLOBAL_OPT_OUT, now)
+        blacklist.add(store, contact.email_hash, blacklist.BlacklistReason.GLOBAL_OPT_OUT, now, journal=journal)
     if updated != contact:
+        contact_journal.record_opt_outs(journal, contact, updated, now)
         store.replace(CONTACTS, to_document(updated, brand), etag=etag)
     return updated
 

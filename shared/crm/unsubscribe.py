@@ -17,10 +17,11 @@ from typing import Literal
 
 from shared.brands.models import Brand
 from shared.config import Settings
-from shared.crm import blacklist, consent
+from shared.crm import blacklist, consent, contact_journal
 from shared.crm import service as contacts
 from shared.crm.consent import ConsentEvent, InvalidTransition, MemberOptIn
 from shared.errors import NotFound
+from shared.gdpr.journal import Journal
 from shared.gdpr.retention import contact_rules
 from shared.macs import mac_matches
 from shared.ports.store import BrandStore, DocumentNotFound
@@ -68,7 +69,7 @@ def link(settings: Settings, brand_id: str, token: str) -> str:
     return f"{settings.public_base_url.rstrip('/')}/api/v1/app/{brand_id}/unsubscribe/{token}"
 
 
-def unsubscribe(*, store: BrandStore, brand: Brand, settings: Settings, token: str, scope: Scope,
+def unsubscribe(*, store: BrandStore, journal: Journal, brand: Brand, settings: Settings, token: str, scope: Scope,
                 now: datetime) -> Scope:
     """Apply the link's choice once; a repeated use is a no-op. Returns the scope applied."""
     contact_id, member_id = read_token(settings, brand.id, token)
@@ -81,14 +82,16 @@ def unsubscribe(*, store: BrandStore, brand: Brand, settings: Settings, token: s
     if scope == "brand":
         if contact.member_opt_in == MemberOptIn.GLOBAL_OPT_OUT:
             if contact.email_hash:  # already out: make sure the hash is (still) blacklisted
-                blacklist.add(store, contact.email_hash, blacklist.BlacklistReason.GLOBAL_OPT_OUT, now)
+                blacklist.add(store, contact.email_hash, blacklist.BlacklistReason.GLOBAL_OPT_OUT, now,
+                              journal=journal)
         else:
-            contacts.global_opt_out(store=store, brand=brand, contact_id=contact_id, now=now)
+            contacts.global_opt_out(store=store, journal=journal, brand=brand, contact_id=contact_id, now=now)
     elif contact.member_opt_in not in (MemberOptIn.OPT_OUT_EMAIL, MemberOptIn.GLOBAL_OPT_OUT):
         try:
             updated = contact.with_consent(consent.transition(contact.consent, ConsentEvent.OPT_OUT_FROM_EMAIL, now))
         except InvalidTransition:
             return scope
+        contact_journal.record_opt_outs(journal, contact, updated, now)
         store.replace(contacts.CONTACTS, contact_rules.document(updated, brand), etag=etag)
     log.info("contact %s unsubscribed (%s) from member %s, brand %s", contact_id, scope, member_id, brand.id)
     return scope

@@ -8,7 +8,8 @@ black list's name for them), never one contact id. What the requests do to them:
   each record (the source of data not collected from the person: article 15(1)(g)), the black-list
   reasons, the restriction and the person's own GDPR requests;
 - rectification: first and last name, city and postal code, set on every active record;
-- erasure: every record hashed the guide's way (shared.crm.service.erase), the restriction with it;
+- erasure: every record hashed the guide's way and journalled (shared.crm.contact_journal), the
+  restriction with it;
 - objection: out of every member (global opt-out, the address blacklisted) and out of the brand's
   communications (brand opt-in back to "no opt-in").
 """
@@ -16,7 +17,7 @@ black list's name for them), never one contact id. What the requests do to them:
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -24,11 +25,12 @@ from pydantic import ConfigDict, Field
 
 from shared.brands.models import Brand
 from shared.clock import isoformat
-from shared.crm import blacklist
+from shared.crm import blacklist, contact_journal
 from shared.crm import service as contacts
 from shared.crm.models import Contact
 from shared.errors import Conflict
 from shared.gdpr import restriction
+from shared.gdpr.journal import Journal
 from shared.identity import repository
 from shared.identity.models import CamelModel
 from shared.ports.store import BrandStore, EtagMismatch, Filter
@@ -113,22 +115,19 @@ def export(*, store: BrandStore, email_hash: str, requests: list[dict[str, Any]]
     }
 
 
-def _rewrite(store: BrandStore, brand: Brand, email_hash: str, change) -> int:
-    """Apply `change` to every active record (etag-guarded, reloaded when another writer won); how many changed."""
+def _rewrite(store: BrandStore, email_hash: str, apply: Callable[[Contact, str | None], bool]) -> int:
+    """Apply `apply` to every active record (it writes with the etag read and says whether it changed
+    anything; reloaded when another writer won); how many records changed."""
     changed = 0
     for doc in list(_records(store, email_hash)):
         for _ in range(_ATTEMPTS):
             contact, etag = contacts.from_document(store.get(contacts.CONTACTS, doc["id"]))
             if contact.status != "active":
                 break
-            updated = change(contact)
-            if updated == contact:
-                break
             try:
-                store.replace(contacts.CONTACTS, contacts.to_document(updated, brand), etag=etag)
+                changed += apply(contact, etag)
             except EtagMismatch:
                 continue
-            changed += 1
             break
         else:
             raise Conflict("A contact record kept changing; try again")
@@ -140,32 +139,40 @@ def rectify(*, store: BrandStore, brand: Brand, email_hash: str, changes: Contac
     fields = changes.model_dump(exclude_unset=True, exclude={"address"})
     address_fields = changes.address.model_dump(exclude_unset=True) if changes.address else {}
 
-    def change(contact: Contact) -> Contact:
+    def apply(contact: Contact, etag: str | None) -> bool:
         updated = contact.model_copy(update={
             **fields, "address": contact.address.model_copy(update=address_fields),
         })
         if updated == contact:
-            return contact
-        return updated.model_copy(update={"history": contact.history.model_copy(
+            return False
+        updated = updated.model_copy(update={"history": contact.history.model_copy(
             update={"modified_by": "contact", "modified_at": now})})
+        store.replace(contacts.CONTACTS, contacts.to_document(updated, brand), etag=etag)
+        return True
 
-    return _rewrite(store, brand, email_hash, change)
+    return _rewrite(store, email_hash, apply)
 
 
-def erase(*, store: BrandStore, brand: Brand, email_hash: str, now: datetime, by: str) -> int:
-    """Erase (hash) every record of the person and forget their restriction; how many records were erased."""
-    erased = _rewrite(store, brand, email_hash, lambda contact: contacts.erase(contact, now, by))
+def erase(*, store: BrandStore, journal: Journal, email_hash: str, now: datetime, by: str) -> int:
+    """Erase (hash) every record of the person, journalled, and forget their restriction; how many were erased."""
+    def apply(contact: Contact, etag: str | None) -> bool:
+        contact_journal.erase_and_store(store=store, journal=journal, contact=contact, etag=etag, now=now, rule=by)
+        return True
+
+    erased = _rewrite(store, email_hash, apply)
     restriction.lift(store, subject_kind="contact", subject_id=email_hash)  # nothing left to keep
     log.info("contact erasure on brand %s: %d records erased", store.brand_id, erased)
     return erased
 
 
-def object_to_processing(*, store: BrandStore, brand: Brand, email_hash: str, now: datetime) -> int:
+def object_to_processing(*, store: BrandStore, journal: Journal, brand: Brand, email_hash: str,
+                         now: datetime) -> int:
     """Opt the person out of every member and of the brand's communications; how many records there were."""
     count = 0
     for contact in list(_active(store, email_hash)):
-        contacts.global_opt_out(store=store, brand=brand, contact_id=contact.id, now=now, brand_too=True)
+        contacts.global_opt_out(store=store, journal=journal, brand=brand, contact_id=contact.id, now=now,
+                                brand_too=True)
         count += 1
     # Blacklisted even without an active record left: no member can enter the address again.
-    blacklist.add(store, email_hash, blacklist.BlacklistReason.GLOBAL_OPT_OUT, now)
+    blacklist.add(store, email_hash, blacklist.BlacklistReason.GLOBAL_OPT_OUT, now, journal=journal)
     return count

@@ -25,6 +25,8 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel
 
+from shared.brands.models import Brand
+from shared.clock import parse_instant
 from shared.errors import Conflict, NotFound
 from shared.gdpr import journal
 from shared.identity import action_tokens, repository, sessions
@@ -356,7 +358,10 @@ def erase_member(*, store: BrandStore, blobs: BlobStore, hasher: BrandHasher, me
     # Journal first: if anything below fails, the erasure is still known and a replay completes it. A
     # full erasure (names of people under contract too) is a further step, journalled on its own.
     full = rule in FULL_ERASURE_RULES and Role(doc["role"]).under_contract
-    journal.record(store, hasher=hasher, subject_type="member", subject_id=member_id, rule=rule, now=now, full=full)
+    entries = journal.Journal(blobs, store.brand_id, hasher)
+    if full or doc.get("status") != "erased":  # an erased member was journalled when erased
+        entries.record(subject_type="member", subject_id=member_id, rule=rule, now=now,
+                       qualifier="full" if full else None)
     sessions.revoke_subject(store, subject=member_id, now=now, reason="erased")
 
     def erase(member: Member, current: dict[str, Any]) -> tuple[Member, dict[str, Any]]:
@@ -381,7 +386,7 @@ def erase_member(*, store: BrandStore, blobs: BlobStore, hasher: BrandHasher, me
     # when all the brand's data goes, every contact goes.
     from shared.crm.invitations import on_member_erased  # the CRM imports the identity layer this module uses
 
-    on_member_erased(store, member_id, now, keep_brand_opt_ins=rule not in FULL_ERASURE_RULES)
+    on_member_erased(store, entries, member_id, now, keep_brand_opt_ins=rule not in FULL_ERASURE_RULES)
     if changed:
         log.info("member %s of brand %s erased (%s); content %s", member_id, store.brand_id, rule, content)
     return erased
@@ -405,12 +410,14 @@ def _release_member_keys(store: BrandStore, member: Member, sso_hash: str | None
             repository.release_key(store, kind, hashed, member.id)
 
 
-def erase_visitor(*, store: BrandStore, hasher: BrandHasher, visitor_id: str, now: datetime,
+def erase_visitor(*, store: BrandStore, blobs: BlobStore, hasher: BrandHasher, visitor_id: str, now: datetime,
                   rule: str) -> ExternalUser:
     """Erase an external user (roles 7, 8) as the guide says (idempotent); the erased external user."""
     _check_rule(rule)
-    _find_subject(store, repository.VISITORS, visitor_id, "Visitor")
-    journal.record(store, hasher=hasher, subject_type="visitor", subject_id=visitor_id, rule=rule, now=now)
+    doc = _find_subject(store, repository.VISITORS, visitor_id, "Visitor")
+    if doc.get("status") != "erased":  # journal first (an erased visitor was journalled when erased)
+        journal.Journal(blobs, store.brand_id, hasher).record(subject_type="visitor", subject_id=visitor_id,
+                                                              rule=rule, now=now)
     sessions.revoke_subject(store, subject=visitor_id, now=now, reason="erased")
 
     def erase(visitor: ExternalUser, current: dict[str, Any]) -> tuple[ExternalUser, dict[str, Any]]:
@@ -425,3 +432,24 @@ def erase_visitor(*, store: BrandStore, hasher: BrandHasher, visitor_id: str, no
     if changed:
         log.info("visitor %s of brand %s erased (%s); content %s", visitor_id, store.brand_id, rule, content)
     return erased
+
+
+def replay_entry(entries: journal.Journal, store: BrandStore, brand: Brand, entry: dict[str, Any],
+                 dry_run: bool) -> journal.Outcome:
+    """Erase again a member or external user the journal names, as of the entry's time (journal replay)."""
+    subject_type, subject_id = entry["subjectType"], entry["subjectId"]
+    container = repository.MEMBERS if subject_type == "member" else repository.VISITORS
+    doc = store.find(container, subject_id)
+    if doc is None:
+        return "missing"  # the backup predates the subject: nothing came back
+    if dry_run:
+        # Without writing, a restored subject shows as not erased; an erased one is left as it is.
+        return "again" if doc.get("status") != "erased" else "already"
+    common = {"store": store, "blobs": entries.blobs, "hasher": entries.hasher, "now": parse_instant(entry["at"]),
+              "rule": entry["rule"]}
+    if subject_type == "member":
+        erase_member(member_id=subject_id, **common)
+    else:
+        erase_visitor(visitor_id=subject_id, **common)
+    after = store.find(container, subject_id) or {}
+    return "already" if _stored(doc) == _stored(after) else "again"

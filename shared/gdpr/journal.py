@@ -1,119 +1,181 @@
-"""The erasure journal: every erasure, so a restored backup never brings back someone already erased.
+"""The erasure journal: what a restored backup must not bring back, kept where a restore cannot reach it.
 
 Backups are kept 40 days (hourly) and a year (monthly): restoring one brings back documents as
-they were, erased people included. Each erasure therefore appends to `erasure_journal`
-`{id, at, subjectId, subjectHash, subjectType, rule}` and nothing else: no name, no email. After a
-restore, `replay` erases again every subject journalled since a date, across every brand.
+they were, erased people and contacts included, and forgets later opt-outs and black-list entries.
+Each of these changes is therefore journalled first, before its document is written:
 
-`subjectId` is the opaque random id of the document (uuid4 hex): it says nothing about the person,
-and once the document is erased nothing in production links it to anyone, while the replay needs
-it to find a restored document. `subjectHash` (keyed hash of the id) lets the GDPR register and
-the requests refer to the subject without the id.
+- `member`, `visitor`: an erasure (shared.gdpr.erasure);
+- `contact`: a contact's erasure, whatever its cause (shared.crm.contact_journal.erase_and_store);
+- `contact_opt_out`: an opt-out of a contact, member side (declined, opted out from an email, no
+  answer, global) or brand side (shared.crm.contact_journal.record_opt_outs);
+- `blacklist`: an email hash added to the brand's black list for a reason (shared.crm.blacklist.add).
 
-The entry id is derived from the subject, so erasing twice journals once (a create that meets
-the existing entry is the idempotency primitive, race-free); a full erasure (names of people
-under contract, at the end of the brand's contract) is a further step with its own entry.
+Where (docs/decisions/0025-restore-proof-journal.md): one blob per entry in the `erasure-journal`
+container, `<brand>/<day>/<entry id>.json`, never in the database. A restore of the database (a
+Cosmos DB point-in-time restore, a copy of the SQLite file) leaves the journal as it is, so it
+still holds what happened after the backup; in production the container is write-once
+(infra/modules/storage.bicep), so neither the app nor an operator's mistake can rewrite it.
+
+An entry is `{id, at, subjectId, subjectHash, subjectType, rule}` (an opt-out adds `effectiveAt`,
+the date its consent value carries) and holds no personal data:
+- a member's or visitor's `subjectId` is its random id (uuid4 hex); a contact's is `ct-` and a keyed
+  hash of its member's id and email hash (shared.crm.service._contact_id), or random without an
+  email: nothing outside the brand's key turns it back into an address, and once the contact is
+  erased it names no one. A black-list entry's subject is the email's keyed hash the list stores.
+  The replay needs these to find the restored documents; a hash of them could not be reversed.
+- `subjectHash` (keyed hash of the id; the hash itself for the black list) lets the GDPR register
+  and the requests refer to the subject without the id.
+- `rule` is a short name (the erasure's rule, the opt-out's new value, the black-list reason),
+  never a person's id.
+
+The entry id is derived from the subject (an opt-out's also from its value and time, since a brand
+opt-out can happen again after a new opt-in), so a second call journals nothing: the blob is
+created only if none has its name, race-free. A change already made (an erased subject, a reason
+already listed) journals nothing either, so entries on later days are not repeated.
+
+`replay` applies again, in every brand, each entry since a date, oldest first, as of the entry's
+own time and through the same functions: documents come out as the first time (to the second);
+replaying twice changes nothing.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from shared.brands.service import all_brand_ids
+from shared.brands import service as brands
 from shared.clock import isoformat
-from shared.identity import repository
-from shared.ports.blobs import BlobStore
-from shared.ports.store import BrandStore, DocumentConflict, DocumentStore, Filter
+from shared.ports.blobs import CONTAINER_JOURNAL, BlobNotFound, BlobStore
+from shared.ports.store import BrandStore, DocumentStore
 from shared.privacy.hashing import BrandHasher
+
+if TYPE_CHECKING:
+    from shared.brands.models import Brand
 
 log = logging.getLogger(__name__)
 
-CONTAINER = "erasure_journal"
-SubjectType = Literal["member", "visitor"]
-_SUBJECT_CONTAINERS: dict[str, str] = {"member": repository.MEMBERS, "visitor": repository.VISITORS}
+CONTAINER = CONTAINER_JOURNAL
+SubjectType = Literal["member", "visitor", "contact", "contact_opt_out", "blacklist"]
+# What a replay did with one entry: applied again, found already applied, or found no document.
+Outcome = Literal["again", "already", "missing"]
+# The per-brand counts of a replay, by subject type and outcome.
+_COUNT_KEYS: dict[str, dict[Outcome, str]] = {
+    "member": {"again": "erasedAgain", "already": "alreadyErased", "missing": "missing"},
+    "visitor": {"again": "erasedAgain", "already": "alreadyErased", "missing": "missing"},
+    "contact": {"again": "erasedAgain", "already": "alreadyErased", "missing": "missing"},
+    "contact_opt_out": {"again": "optedOutAgain", "already": "alreadyOptedOut", "missing": "missing"},
+    "blacklist": {"again": "blacklistedAgain", "already": "alreadyBlacklisted", "missing": "missing"},
+}
+COUNTS = ("entries", "erasedAgain", "alreadyErased", "missing", "optedOutAgain", "alreadyOptedOut",
+          "blacklistedAgain", "alreadyBlacklisted")
+# An opt-out is a change of its contact: it is referred to by the contact's hash.
+_HASH_KINDS = {"contact_opt_out": "contact"}
 
 
 def subject_hash(hasher: BrandHasher, subject_type: SubjectType, subject_id: str) -> str:
-    """The keyed hash of a member's or external user's id (the GDPR register's `subjectHash` too)."""
-    return hasher(subject_type, subject_id)
+    """The keyed hash of a subject's id (the GDPR register's `subjectHash` too)."""
+    return hasher(_HASH_KINDS.get(subject_type, subject_type), subject_id)  # type: ignore[arg-type]
 
 
-def entry_id(hashed: str, subject_type: SubjectType, *, full: bool = False) -> str:
-    """The journal entry of one subject's erasure (one per subject, and one more for a full erasure)."""
-    return f"{subject_type}-{hashed}" + ("-full" if full else "")
+def entry_id(hashed: str, subject_type: SubjectType, qualifier: str | None = None) -> str:
+    """One subject's entry (`qualifier`: a further step, a reason, an opt-out's value and time)."""
+    return "-".join([subject_type, hashed, *([qualifier] if qualifier else [])])
 
 
-def record(store: BrandStore, *, hasher: BrandHasher, subject_type: SubjectType, subject_id: str, rule: str,
-           now: datetime, full: bool = False) -> bool:
-    """Journal an erasure; False when it was already journalled (the first entry stands)."""
-    hashed = subject_hash(hasher, subject_type, subject_id)
-    try:
-        store.create(CONTAINER, {"id": entry_id(hashed, subject_type, full=full), "at": isoformat(now),
-                                 "subjectId": subject_id, "subjectHash": hashed, "subjectType": subject_type,
-                                 "rule": rule})
-    except DocumentConflict:
-        return False
-    return True
+def _blob_name(brand_id: str, at: str, entry: str) -> str:
+    # The day in the name lets a replay read only the entries since its date.
+    return f"{brand_id}/{at[:10]}/{entry}.json"
 
 
-def entries_since(store: BrandStore, *, since: datetime) -> Iterator[dict[str, Any]]:
-    """This brand's journal entries at or after `since`, oldest first, a page at a time."""
-    continuation = None
-    while True:
-        page = store.query(CONTAINER, filters=[Filter("at", ">=", isoformat(since))], order_by="at",
-                           page_size=200, continuation=continuation)
-        yield from page.items
-        continuation = page.continuation
-        if continuation is None:
-            return
+@dataclass(frozen=True)
+class Journal:
+    """One brand's journal: the append-only blob container, and the brand's key for subject hashes."""
+
+    blobs: BlobStore
+    brand_id: str
+    hasher: BrandHasher
+
+    def record(self, *, subject_type: SubjectType, subject_id: str, rule: str, now: datetime,
+               qualifier: str | None = None, hashed: str | None = None,
+               effective_at: datetime | None = None) -> bool:
+        """Journal a change; False when it was already journalled (the first entry stands)."""
+        hashed = hashed or subject_hash(self.hasher, subject_type, subject_id)
+        at = isoformat(now)
+        entry: dict[str, Any] = {"id": entry_id(hashed, subject_type, qualifier), "at": at, "subjectId": subject_id,
+                                 "subjectHash": hashed, "subjectType": subject_type, "rule": rule}
+        if effective_at is not None:
+            entry["effectiveAt"] = isoformat(effective_at)
+        return self.blobs.create(CONTAINER, _blob_name(self.brand_id, at, entry["id"]),
+                                 json.dumps(entry, sort_keys=True).encode(), content_type="application/json")
+
+    def entries(self, *, since: datetime) -> list[dict[str, Any]]:
+        """This brand's entries at or after `since`, oldest first."""
+        return entries_since(self.blobs, self.brand_id, since=since)
 
 
-def _replay_brand(store: BrandStore, blobs: BlobStore, hasher: BrandHasher, since: datetime, now: datetime,
-                  dry_run: bool) -> dict[str, int]:
-    from shared.gdpr import erasure  # erasure writes to this journal: imported here, at use
+def entries_since(blobs: BlobStore, brand_id: str, *, since: datetime) -> list[dict[str, Any]]:
+    """A brand's journal entries at or after `since`, oldest first (only the days since are read)."""
+    start = isoformat(since)
+    found = []
+    for info in blobs.list(CONTAINER, prefix=f"{brand_id}/"):
+        parts = info.name.split("/")
+        if len(parts) != 3 or parts[1] < start[:10]:
+            continue
+        with contextlib.suppress(BlobNotFound):  # expired by the lifecycle rule meanwhile
+            entry = json.loads(blobs.get(CONTAINER, info.name))
+            if entry["at"] >= start:
+                found.append(entry)
+    return sorted(found, key=lambda entry: (entry["at"], entry["id"]))
 
-    counts = {"entries": 0, "erasedAgain": 0, "alreadyErased": 0, "missing": 0}
-    for entry in entries_since(store, since=since):
+
+# --- replay ----------------------------------------------------------------------------------------
+
+# Applies one entry again: (journal, brand store, brand, entry, dry run) -> outcome.
+Replayer = Callable[[Journal, BrandStore, "Brand", dict[str, Any], bool], Outcome]
+
+
+def _replayers() -> dict[str, Replayer]:
+    # Imported at use: each of these writes to this journal.
+    from shared.crm import blacklist, contact_journal
+    from shared.gdpr import erasure
+
+    return {"member": erasure.replay_entry, "visitor": erasure.replay_entry,
+            "contact": contact_journal.replay_erasure, "contact_opt_out": contact_journal.replay_opt_out,
+            "blacklist": blacklist.replay_entry}
+
+
+def _replay_brand(store: DocumentStore, journal: Journal, since: datetime, dry_run: bool) -> dict[str, int]:
+    brand_store = store.for_brand(journal.brand_id)
+    brand = brands.get(store=store, brand_id=journal.brand_id)
+    replayers = _replayers()
+    counts = dict.fromkeys(COUNTS, 0)
+    for entry in journal.entries(since=since):
         counts["entries"] += 1
-        subject_type, subject_id = entry["subjectType"], entry["subjectId"]
-        doc = store.find(_SUBJECT_CONTAINERS[subject_type], subject_id)
-        if doc is None:
-            counts["missing"] += 1  # the backup predates the subject: nothing came back
-            continue
-        before = {key: value for key, value in doc.items() if not key.startswith("_")}
-        if dry_run:
-            # Without writing, a restored subject shows as not erased; an erased one is left as it is.
-            counts["erasedAgain" if doc.get("status") != "erased" else "alreadyErased"] += 1
-            continue
-        if subject_type == "member":
-            erasure.erase_member(store=store, blobs=blobs, hasher=hasher, member_id=subject_id, now=now,
-                                 rule=entry["rule"])
-        else:
-            erasure.erase_visitor(store=store, hasher=hasher, visitor_id=subject_id, now=now, rule=entry["rule"])
-        after = store.find(_SUBJECT_CONTAINERS[subject_type], subject_id) or {}
-        changed = before != {key: value for key, value in after.items() if not key.startswith("_")}
-        counts["erasedAgain" if changed else "alreadyErased"] += 1
+        subject_type = entry["subjectType"]
+        outcome = replayers[subject_type](journal, brand_store, brand, entry, dry_run)
+        counts[_COUNT_KEYS[subject_type][outcome]] += 1
     return counts
 
 
 def replay(*, store: DocumentStore, blobs: BlobStore, hasher_for: Callable[[str], BrandHasher], since: datetime,
            now: datetime, dry_run: bool = False) -> dict[str, Any]:
-    """Erase again every subject journalled since `since`, in every brand; counts per brand.
+    """Apply again every change journalled since `since`, in every brand; counts per brand.
 
-    A failure stays within its brand (reported as `failed`, the others go on); replaying twice
-    changes nothing the second time.
+    A dry run counts what would be applied and writes nothing. A failure stays within its brand
+    (reported as `failed`, the others go on); replaying twice changes nothing the second time.
     """
     report: dict[str, Any] = {}
-    for brand_id in all_brand_ids(store=store):
+    for brand_id in brands.all_brand_ids(store=store):
         try:
-            report[brand_id] = _replay_brand(store.for_brand(brand_id), blobs, hasher_for(brand_id), since, now,
-                                             dry_run)
+            report[brand_id] = _replay_brand(store, Journal(blobs, brand_id, hasher_for(brand_id)), since, dry_run)
         except Exception as exc:
             log.exception("erasure journal replay failed for brand %s", brand_id)
             report[brand_id] = {"failed": type(exc).__name__}
-    log.info("erasure journal replayed since %s%s: %s", isoformat(since), " (dry run)" if dry_run else "",
-             report)
+    log.info("erasure journal replayed since %s at %s%s: %s", isoformat(since), isoformat(now),
+             " (dry run)" if dry_run else "", report)
     return report

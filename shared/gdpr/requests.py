@@ -29,6 +29,7 @@ from shared.errors import Conflict, InvalidInput, NotFound
 from shared.gdpr import contact_subject, register, request_emails, restriction, subject_export
 from shared.gdpr.contact_subject import ContactRectification
 from shared.gdpr.exports import EXPORT_LIFETIME
+from shared.gdpr.journal import Journal
 from shared.gdpr.register import SubjectKind
 from shared.identity import action_tokens, profiles, repository
 from shared.identity.models import CamelModel
@@ -212,6 +213,11 @@ class Rights:
     bus: MessageBus
     settings: Settings
     brand: Brand
+
+    @property
+    def journal(self) -> Journal:
+        """The brand's erasure journal (what a restored backup must not undo)."""
+        return Journal(self.blobs, self.store.brand_id, self.hasher)
 
 
 @dataclass(frozen=True)
@@ -540,11 +546,11 @@ def _erase(rights: Rights, request: GdprRequest, *, actor: str, now: datetime) -
         erasure.erase_member(store=rights.store, blobs=rights.blobs, hasher=rights.hasher,
                              member_id=request.subject_id, now=now, rule=ERASURE_RULE)
     elif request.subject_kind == "contact":
-        contact_subject.erase(store=rights.store, brand=rights.brand, email_hash=request.subject_id, now=now,
+        contact_subject.erase(store=rights.store, journal=rights.journal, email_hash=request.subject_id, now=now,
                               by=f"gdpr:{request.id}")
     else:
-        erasure.erase_visitor(store=rights.store, hasher=rights.hasher, visitor_id=request.subject_id, now=now,
-                              rule=ERASURE_RULE)
+        erasure.erase_visitor(store=rights.store, blobs=rights.blobs, hasher=rights.hasher,
+                              visitor_id=request.subject_id, now=now, rule=ERASURE_RULE)
     _scrub_requests(rights.store, request.subject_hash)
     register.record(rights.store, actor=actor, action="erasure_done", subject_hash=request.subject_hash,
                     reason=ERASURE_RULE, now=now, request_id=request.id, hasher=rights.hasher,
@@ -597,8 +603,8 @@ def _object(rights: Rights, request: GdprRequest, *, actor: str, now: datetime) 
         turned = ",".join(sorted(communication.model_dump(by_alias=True, exclude_unset=True)))
         reason = f"communication:{turned}"
     elif request.subject_kind == "contact":
-        contact_subject.object_to_processing(store=rights.store, brand=rights.brand, email_hash=request.subject_id,
-                                             now=now)
+        contact_subject.object_to_processing(store=rights.store, journal=rights.journal, brand=rights.brand,
+                                             email_hash=request.subject_id, now=now)
         reason = "opt_out:members,brand"
     else:
         reason = ARTICLE["objection"]

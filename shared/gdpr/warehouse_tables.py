@@ -164,7 +164,7 @@ MEMBER_WITHHELD = {
     "sessionEpoch": _INTERNAL,
     "retention": _INTERNAL,
     "directory": "a search copy of the profile (names, city, geocode cell): the columns above say what leaves",
-    "restriction": "the restriction of processing (request id, since): its presence blanks the names, nothing more leaves",
+    "restriction": "the restriction of processing (request id, since): it blanks the names, nothing more leaves",
 }
 
 # Visitors are not Members: no name of any kind, no email_tmp, no hash.

@@ -11,7 +11,10 @@ from shared.errors import NotFound
 CONTAINER_UGC = "ugc"
 CONTAINER_EXPORTS = "exports"
 CONTAINER_WAREHOUSE = "warehouse"  # the daily anonymised snapshot (shared/gdpr/warehouse.py)
-BLOB_CONTAINERS = (CONTAINER_UGC, CONTAINER_EXPORTS, CONTAINER_WAREHOUSE)
+# Append-only (write once, then immutable in production): the erasure journal, kept apart from the
+# database so a restored backup of the database never takes it back (shared/gdpr/journal.py).
+CONTAINER_JOURNAL = "erasure-journal"
+BLOB_CONTAINERS = (CONTAINER_UGC, CONTAINER_EXPORTS, CONTAINER_WAREHOUSE, CONTAINER_JOURNAL)
 
 
 class BlobNotFound(NotFound):
@@ -32,6 +35,10 @@ class BlobStore(ABC):
     @abstractmethod
     def put(self, container: str, name: str, data: bytes, *, content_type: str) -> BlobInfo:
         """Write (or overwrite) a blob."""
+
+    @abstractmethod
+    def create(self, container: str, name: str, data: bytes, *, content_type: str) -> bool:
+        """Write a blob only if none has this name: False when one exists (the first one stands, unchanged)."""
 
     @abstractmethod
     def get(self, container: str, name: str) -> bytes:

@@ -14,7 +14,8 @@ import unicodedata
 from functools import lru_cache
 from typing import Literal
 
-IdentifierKind = Literal["email", "customer_id", "social_id", "sso_subject", "ip", "user_agent", "visitor", "member"]
+IdentifierKind = Literal["email", "customer_id", "social_id", "sso_subject", "ip", "user_agent", "visitor", "member",
+                        "contact"]
 
 
 def normalise(kind: IdentifierKind, value: str) -> str:

@@ -21,8 +21,9 @@ from shared.adapters.folder_blobs import FolderBlobStore
 from shared.clock import SettableClock
 from shared.config import Settings
 from shared.errors import Conflict, DomainError, InvalidInput
-from shared.ports.blobs import CONTAINER_EXPORTS, CONTAINER_UGC, BlobNotFound, BlobStore
+from shared.ports.blobs import CONTAINER_EXPORTS, CONTAINER_JOURNAL, CONTAINER_UGC, BlobNotFound, BlobStore
 from tests.fixtures.azurite_server import azurite_connection_string
+from tests.races import in_parallel
 
 BASE_URL = "http://files.test"
 
@@ -317,3 +318,20 @@ def test_folder_store_reports_a_name_that_is_also_a_folder_as_a_conflict(folder_
     with pytest.raises(Conflict):
         folder_store.put(CONTAINER_UGC, "a/b/c", b"x", content_type="text/plain")
     assert folder_store.get(CONTAINER_UGC, "a/b") == b"x"
+
+
+def test_create_writes_once_and_never_replaces_the_first_blob(store, prefix):
+    name = f"{prefix}journal/entry.json"
+    assert store.create(CONTAINER_JOURNAL, name, b'{"first": 1}', content_type="application/json") is True
+    assert store.create(CONTAINER_JOURNAL, name, b'{"second": 2}', content_type="text/plain") is False
+    assert store.get(CONTAINER_JOURNAL, name) == b'{"first": 1}'
+    info = store.info(CONTAINER_JOURNAL, name)
+    assert (info.size, info.content_type) == (12, "application/json")
+    assert [i.name for i in store.list(CONTAINER_JOURNAL, prefix=prefix)] == [name]
+
+
+def test_creators_at_once_have_one_winner(store, prefix):
+    name = f"{prefix}journal/raced.json"
+    outcomes = in_parallel(6, lambda: store.create(CONTAINER_JOURNAL, name, b"{}", content_type="application/json"))
+    assert sorted(outcomes) == [False] * 5 + [True]
+    assert [i.name for i in store.list(CONTAINER_JOURNAL, prefix=prefix)] == [name]

@@ -60,7 +60,8 @@ def test_only_opted_in_contacts_receive_the_publication(cp_client, container, me
     store = container.store.for_brand(BRAND)
     doc = store.get("contacts", blocked.id)
     store.replace("contacts", {**doc, "emailStatus": EmailStatus.HARD_BOUNCE.value}, etag=doc["_etag"])
-    blacklist.add(store, listed.email_hash, blacklist.BlacklistReason.SPAM, container.clock.now())
+    blacklist.add(store, listed.email_hash, blacklist.BlacklistReason.SPAM, container.clock.now(),
+                  journal=container.journal(BRAND))
 
     answer = post(cp_client, members["m1"], id="c1")
     assert answer.status_code == 200, answer.text
@@ -125,7 +126,7 @@ def test_brand_wide_unsubscribe_blacklists_the_address(cp_client, container, mem
     assert cp_client.post(f"{path}?scope=brand").status_code == 200  # idempotent
     assert post(cp_client, members["m2"], id="c6").json()["skipped"] == {"blacklisted": 1}
     store = container.store.for_brand(BRAND)
-    service.delete_own(store=store, brand=brands.get(store=container.store, brand_id=BRAND),
+    service.delete_own(store=store, journal=container.journal(BRAND),
                        member=repository.get_member(store, "m2")[0], contact_id=theirs.id,
                        now=container.clock.now())
     with pytest.raises(service.ContactBlacklisted):
@@ -157,7 +158,7 @@ def test_a_click_on_a_campaign_email_counts_as_activity(cp_client, container, me
         # No contact in the payload: found through the email record's contactId (CustomID = message id).
         event = provider_events.ProviderEvent(event=kind, at=at, provider_message_id="7", custom_id=mail["messageId"],
                                               brand_id=BRAND)
-        assert provider_events.process(event, f"evt-{kind}", store=container.store,
+        assert provider_events.process(event, f"evt-{kind}", store=container.store, journal_for=container.journal,
                                        clock=container.clock) == "applied"
     stored = service.from_document(container.store.for_brand(BRAND).get("contacts", zoe.id))[0]
     assert stored.interactions.views == 1 and stored.interactions.clicks == 1

@@ -121,8 +121,9 @@ def test_contact_types_are_refused_outside_the_direct_selling_scenario(crm_clien
 def test_a_blacklisted_address_cannot_be_created_by_any_member_of_the_brand(crm_client, container, members):
     created = crm_client.post(CONTACTS, headers=members["m1"], json={"email": "zoe@example.com"}).json()
     # Zoe opts out of all the brand's members from one of m1's emails.
-    service.global_opt_out(store=container.store.for_brand(BRAND), brand=brands.get(store=container.store,
-                           brand_id=BRAND), contact_id=created["id"], now=container.clock.now())
+    service.global_opt_out(store=container.store.for_brand(BRAND), journal=container.journal(BRAND),
+                           brand=brands.get(store=container.store, brand_id=BRAND), contact_id=created["id"],
+                           now=container.clock.now())
     for headers in members.values():
         again = crm_client.post(CONTACTS, headers=headers, json={"email": "ZOE@example.com", "firstName": "Z"})
         assert again.status_code == 409 and again.json()["type"].endswith("/contact-blacklisted")
@@ -149,17 +150,19 @@ def test_a_provider_outcome_blocks_creation_and_sending(crm_client, container, m
     contact = _stored(container, ContactSource.ORDER)
     assert not service.may_send(container.store.for_brand(BRAND), contact, "member_publication")  # storage only
     blacklist.add(container.store.for_brand(BRAND), container.hasher(BRAND)("email", contact.email), reason,
-                  container.clock.now())
+                  container.clock.now(), journal=container.journal(BRAND))
     assert not service.may_send(container.store.for_brand(BRAND), contact, "invitation")
-    blacklist.add(container.store.for_brand(BRAND), hashed, reason, container.clock.now())
+    blacklist.add(container.store.for_brand(BRAND), hashed, reason, container.clock.now(),
+                  journal=container.journal(BRAND))
     response = crm_client.post(CONTACTS, headers=members["m2"], json={"email": "zoe@example.com"})
     assert response.status_code == 409
 
 
 def test_a_member_never_sees_the_email_of_an_opted_out_contact(crm_client, container, members):
     created = crm_client.post(CONTACTS, headers=members["m1"], json={"email": "zoe@example.com"}).json()
-    service.global_opt_out(store=container.store.for_brand(BRAND), brand=brands.get(store=container.store,
-                           brand_id=BRAND), contact_id=created["id"], now=container.clock.now())
+    service.global_opt_out(store=container.store.for_brand(BRAND), journal=container.journal(BRAND),
+                           brand=brands.get(store=container.store, brand_id=BRAND), contact_id=created["id"],
+                           now=container.clock.now())
     read = crm_client.get(f"{CONTACTS}/{created['id']}", headers=members["m1"]).json()
     assert read["email"] is None and read["emailHidden"] is True
     assert read["memberOptIn"]["meaning"] == "opted_out"

@@ -48,7 +48,7 @@ def test_the_form_gives_the_guides_opt_ins(client, store, ticks, member_opt_in, 
 
 def test_known_and_blacklisted_addresses_get_the_same_answer_and_nothing_more(client, container, store):
     blacklist.add(store, container.hasher(BRAND)("email", "gone@example.com"),
-                  blacklist.BlacklistReason.GLOBAL_OPT_OUT, container.clock.now())
+                  blacklist.BlacklistReason.GLOBAL_OPT_OUT, container.clock.now(), journal=container.journal(BRAND))
     assert client.post(FORM, json={"email": "gone@example.com"}).status_code == 202
     assert client.post(FORM, json={"email": "zoe@example.com"}).status_code == 202
     assert client.post(FORM, json={"email": "zoe@example.com"}).status_code == 202

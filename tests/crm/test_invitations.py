@@ -99,7 +99,7 @@ def test_contacts_whose_consent_does_not_allow_an_invitation_get_none(inv_client
 def _blacklisted(container):
     contact = new_contact(container)
     blacklist.add(container.store.for_brand(BRAND), contact.email_hash, blacklist.BlacklistReason.GLOBAL_OPT_OUT,
-                  container.clock.now())
+                  container.clock.now(), journal=container.journal(BRAND))
     return contact
 
 
@@ -139,12 +139,12 @@ def test_a_leaving_member_takes_only_the_contacts_without_a_brand_opt_in(inv_cli
     gone = new_contact(container, email="gone@example.com")
     other = new_contact(container, member_id="m2", email="other@example.com")
     store = container.store.for_brand(BRAND)
-    assert invitations.on_member_erased(store, "m1", container.clock.now()) == 1
+    assert invitations.on_member_erased(store, container.journal(BRAND), "m1", container.clock.now()) == 1
     assert stored(container, kept.id)["status"] == "active" and kept.brand_opt_in == BrandOptIn.EXTERNAL_FORM
     erased = stored(container, gone.id)
     assert erased["status"] == "erased" and erased["email"] is None and erased["emailHash"] == gone.email_hash
     assert stored(container, other.id)["status"] == "active"
-    assert invitations.on_member_erased(store, "m1", container.clock.now()) == 0
+    assert invitations.on_member_erased(store, container.journal(BRAND), "m1", container.clock.now()) == 0
 
 
 def test_a_bounce_of_an_invitation_finds_its_contact(inv_client, container, members):
@@ -163,5 +163,5 @@ def test_a_bounce_of_an_invitation_finds_its_contact(inv_client, container, memb
                                           custom_id=mail["messageId"], brand_id=BRAND, hard_bounce=True)
     provider_events.handle_message(ReceivedMessage(body=event.model_dump(mode="json", by_alias=True),
                                                    message_id=event.message_id, delivery_count=1),
-                                   store=container.store, clock=container.clock)
+                                   store=container.store, journal_for=container.journal, clock=container.clock)
     assert stored(container, contact.id)["emailStatus"] == "hard_bounce"

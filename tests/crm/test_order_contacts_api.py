@@ -60,7 +60,8 @@ def test_the_same_order_twice_is_one_contact(platform):
 def test_an_order_with_a_blacklisted_address_creates_nothing(platform):
     store = platform.container.store.for_brand(DIRECT)
     blacklist.add(store, platform.container.hasher(DIRECT)("email", "zoe@example.com"),
-                  blacklist.BlacklistReason.GLOBAL_OPT_OUT, platform.container.clock.now())
+                  blacklist.BlacklistReason.GLOBAL_OPT_OUT, platform.container.clock.now(),
+                  journal=platform.container.journal(DIRECT))
     response = _order(platform, brandOptIn=True)
     assert response.status_code == 409 and problem_type(response) == "contact-blacklisted"
     assert platform.contacts_of("m1") == []

@@ -61,7 +61,8 @@ def _drain(container) -> list[str]:
     """Run the queue handler on every queued provider event, as the Functions trigger would."""
     outcomes = []
     for message in container.bus.receive(provider_events.QUEUE_PROVIDER_EVENTS):
-        outcomes.append(provider_events.handle_message(message, store=container.store, clock=container.clock))
+        outcomes.append(provider_events.handle_message(message, store=container.store, journal_for=container.journal,
+                                                       clock=container.clock))
         container.bus.complete(provider_events.QUEUE_PROVIDER_EVENTS, message)
     return outcomes
 
@@ -128,7 +129,8 @@ def test_a_replayed_event_changes_nothing(hook_client, container, contact):
     message = ReceivedMessage(body=body.model_dump(mode="json", by_alias=True), message_id=body.message_id,
                               delivery_count=2)
     container.clock.advance(timedelta(days=1))
-    assert provider_events.handle_message(message, store=container.store, clock=container.clock) == "duplicate"
+    assert provider_events.handle_message(message, store=container.store, journal_for=container.journal,
+                                                       clock=container.clock) == "duplicate"
     again = container.store.for_brand(BRAND).get("contacts", contact.id)
     assert again["interactions"] == first["interactions"] and again["interactions"]["clicks"] == 1
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -159,6 +159,11 @@ def test_an_erasure_hashes_every_contact_with_that_address_and_nothing_else(clie
         assert record["emailHash"] == hashed and record["address"]["city"] == "Lyon"
     assert stored(brand, other.id)["status"] == "active"
     assert brand.store.for_brand(BRAND).find("restrictions", hashed) is None  # nothing left to restrict
+    # Journalled, so a restored backup erases both records again (the rule names the request, not the person).
+    journalled = [entry for entry in brand.journal(BRAND).entries(since=datetime(2000, 1, 1, tzinfo=UTC))
+                  if entry["subjectType"] == "contact"]
+    assert sorted(entry["subjectId"] for entry in journalled) == sorted([first.id, second.id])
+    assert {entry["rule"] for entry in journalled} == {f"gdpr:{answer.json()['id']}"}
     # Nothing left to manage: the page asks no more link for the address.
     assert ask_proof(client, ZOE).status_code == 202
     assert len(mails(brand, "contact_rights_link", ZOE)) == 1
@@ -171,6 +176,9 @@ def test_an_objection_opts_the_address_out_of_every_member_and_the_brand(client,
     for record in (stored(brand, first.id), stored(brand, second.id)):
         assert (record["memberOptIn"], record["brandOptIn"]) == ("global_opt_out", "no_opt_in")
     assert blacklist.reasons(brand.store.for_brand(BRAND), brand.hasher(BRAND)("email", ZOE)) == ["global_opt_out"]
+    # Journalled: a restored backup opts both records out again and blacklists the address again.
+    kinds = [entry["subjectType"] for entry in brand.journal(BRAND).entries(since=datetime(2000, 1, 1, tzinfo=UTC))]
+    assert kinds.count("contact_opt_out") == 4 and kinds.count("blacklist") == 1
     # No member can enter the address again.
     again = client.post(f"/api/v1/app/{BRAND}/contacts", headers=member(brand, "m2"), json={"email": ZOE})
     assert again.status_code == 409

@@ -26,6 +26,7 @@ from shared.identity.sso import SSO_KEY
 from shared.identity.visitors import CLIENT_KEY
 from shared.ports.blobs import CONTAINER_UGC, BlobNotFound
 from shared.ports.store import PatchOp
+from tests.conftest import T0
 
 BRAND = "acme"
 EMAIL = "ana.lima@example.com"
@@ -40,6 +41,11 @@ def store(container):
 @pytest.fixture
 def hasher(container):
     return container.hasher(BRAND)
+
+
+def journalled(container):
+    """Every entry of the brand's erasure journal (in the blob store, apart from the database)."""
+    return container.journal(BRAND).entries(since=T0 - timedelta(days=365))
 
 
 def _terms(clock) -> TermsAcceptance:
@@ -240,15 +246,15 @@ def test_erasing_twice_changes_nothing_and_journals_once(container, store, hashe
     container.clock.advance(timedelta(days=1))
     erase(container, store, hasher, rule="inactivity")
     assert store.get(repository.MEMBERS, "m1") == first  # same etag: not even rewritten
-    entries = store.query_all(journal.CONTAINER)
+    entries = journalled(container)
     assert len(entries) == 1 and entries[0]["rule"] == "member_unsubscribed"
 
 
 def test_the_journal_entry_holds_no_personal_data(container, store, hasher):
     add_member(container, store, hasher)
     erase(container, store, hasher)
-    (entry,) = store.query_all(journal.CONTAINER)
-    assert set(entry) - {"_etag", "_ts"} == {"id", "brandId", "at", "subjectId", "subjectHash", "subjectType", "rule"}
+    (entry,) = journalled(container)
+    assert set(entry) == {"id", "at", "subjectId", "subjectHash", "subjectType", "rule"}
     assert entry["subjectHash"] == journal.subject_hash(hasher, "member", "m1")
     assert (entry["subjectType"], entry["at"]) == ("member", "2030-01-01T09:00:00Z")
     assert "ana" not in json.dumps(entry).lower() and "example.com" not in json.dumps(entry)
@@ -259,7 +265,7 @@ def test_the_end_of_the_brand_contract_erases_names_under_contract_too(container
     assert erase(container, store, hasher).first_name == "Ana"
     erased = erase(container, store, hasher, rule=erasure.BRAND_CONTRACT_ENDED)
     assert (erased.first_name, erased.last_name, erased.alias) == (None, None, None)
-    assert len(store.query_all(journal.CONTAINER)) == 2  # a further step, journalled on its own
+    assert len(journalled(container)) == 2  # a further step, journalled on its own
 
 
 def test_a_concurrent_writer_makes_the_erasure_reload_and_redo(container, store, hasher):
@@ -295,7 +301,7 @@ def test_an_unknown_or_other_brands_member_is_not_found(container, store, hasher
                              now=container.clock.now(), rule="x")
     with pytest.raises(NotFound):
         erase(container, store, hasher, member_id="nobody")
-    assert store.query_all(journal.CONTAINER) == []
+    assert journalled(container) == []
 
 
 def test_an_erasure_names_its_rule(container, store, hasher):
@@ -374,8 +380,8 @@ def add_visitor(container, store, hasher, *, role=Role.CLIENT, visitor_id="v1") 
 
 
 def erase_visitor(container, store, hasher, visitor_id="v1"):
-    return erasure.erase_visitor(store=store, hasher=hasher, visitor_id=visitor_id, now=container.clock.now(),
-                                 rule="visitor_inactive")
+    return erasure.erase_visitor(store=store, blobs=container.blobs, hasher=hasher, visitor_id=visitor_id,
+                                 now=container.clock.now(), rule="visitor_inactive")
 
 
 @pytest.mark.parametrize(("field", "role"), VISITOR_CASES,
@@ -397,7 +403,7 @@ def test_a_visitor_erasure_is_idempotent_and_frees_the_customer_key(container, s
     assert "bea" not in json.dumps(first).lower()
     assert repository.owner_of(store, CLIENT_KEY, visitor.customer_id_hash) is None
     assert store.query_all("activity_log", pk=f"{BRAND}|v1") == []
-    (entry,) = store.query_all(journal.CONTAINER)
+    (entry,) = journalled(container)
     assert entry["subjectType"] == "visitor" and entry["subjectHash"] == journal.subject_hash(hasher, "visitor", "v1")
 
 

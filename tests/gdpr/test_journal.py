@@ -42,6 +42,11 @@ def add_visitor(container, store, visitor_id="v1") -> ExternalUser:
     return visitor
 
 
+def counts(**changed):
+    """A brand's replay counts: every count zero but those named."""
+    return {**dict.fromkeys(journal.COUNTS, 0), **changed}
+
+
 def replay(container, *, since=T0, dry_run=False):
     return journal.replay(store=container.store, blobs=container.blobs, hasher_for=container.hasher, since=since,
                           now=container.clock.now(), dry_run=dry_run)
@@ -75,24 +80,24 @@ def test_a_restored_member_is_erased_again_and_a_second_replay_changes_nothing(c
     assert acme.get(repository.MEMBERS, "m1")["firstName"] == "Ana"
     container.clock.advance(timedelta(days=1))
     report = replay(container)
-    assert report == {"acme": {"entries": 1, "erasedAgain": 1, "alreadyErased": 0, "missing": 0}}
+    assert report == {"acme": counts(entries=1, erasedAgain=1)}
     again = backup(acme, repository.MEMBERS, "m1")
     assert again["firstName"] is None and again["email"] is None and again["status"] == "erased"
     assert container.blobs.list(CONTAINER_UGC, prefix="acme/members/m1/") == []
-    # Same erasure, same document: only the date of the status change tells the two erasures apart.
-    assert {**again, "statusChangedAt": None} == {**erased, "statusChangedAt": None}
+    # Erased again as of the journalled time: the same document as the first erasure wrote.
+    assert again == erased
 
     etag = acme.get(repository.MEMBERS, "m1")["_etag"]
-    assert replay(container) == {"acme": {"entries": 1, "erasedAgain": 0, "alreadyErased": 1, "missing": 0}}
+    assert replay(container) == {"acme": counts(entries=1, alreadyErased=1)}
     assert acme.get(repository.MEMBERS, "m1")["_etag"] == etag
-    assert len(acme.query_all(journal.CONTAINER)) == 1
+    assert len(container.journal("acme").entries(since=T0)) == 1
 
 
 def test_a_restored_visitor_is_erased_again(container, acme):
     add_visitor(container, acme)
     saved = backup(acme, repository.VISITORS, "v1")
-    erasure.erase_visitor(store=acme, hasher=container.hasher("acme"), visitor_id="v1", now=container.clock.now(),
-                          rule="visitor_inactive")
+    erasure.erase_visitor(store=acme, blobs=container.blobs, hasher=container.hasher("acme"), visitor_id="v1",
+                          now=container.clock.now(), rule="visitor_inactive")
     restore(container, acme, repository.VISITORS, saved)
     assert replay(container)["acme"]["erasedAgain"] == 1
     assert "bea" not in json.dumps(acme.get(repository.VISITORS, "v1")).lower()
@@ -116,7 +121,7 @@ def test_a_subject_missing_from_the_restored_data_is_counted(container, acme):
     erasure.erase_member(store=acme, blobs=container.blobs, hasher=container.hasher("acme"), member_id="m1",
                          now=container.clock.now(), rule="inactivity")
     acme.delete(repository.MEMBERS, "m1")  # the backup predates the member
-    assert replay(container)["acme"] == {"entries": 1, "erasedAgain": 0, "alreadyErased": 0, "missing": 1}
+    assert replay(container)["acme"] == counts(entries=1, missing=1)
 
 
 def test_a_dry_run_counts_and_changes_nothing(container, acme):

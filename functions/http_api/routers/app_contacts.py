@@ -78,8 +78,7 @@ def update_contact(
 )
 def delete_contact(brand_id: str, contact_id: str, member: CurrentMember, container: ContainerDep) -> Response:
     """Delete one of the member's contacts: erased, its hashes kept so an opt-out still holds."""
-    brand = brands.get(store=container.store, brand_id=brand_id)
-    contacts.delete_own(store=container.store.for_brand(brand_id), brand=brand, member=member,
+    contacts.delete_own(store=container.store.for_brand(brand_id), journal=container.journal(brand_id), member=member,
                         contact_id=contact_id, now=container.clock.now())
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

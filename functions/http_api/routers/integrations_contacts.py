@@ -59,8 +59,8 @@ def sync_contact(external_id: str, data: brand_sync.SyncedContact, call: SignedB
 def delete_contact(external_id: str, call: SignedBrand, container: ContainerDep) -> Response:
     """The brand deleted its record: the contact is hashed (its hashes, city and postal code kept)."""
     brand_id = call.brand.id
-    brand_sync.delete(store=container.store.for_brand(brand_id), brand=call.brand, external_id=external_id,
-                      hasher=container.hasher(brand_id), now=container.clock.now())
+    brand_sync.delete(store=container.store.for_brand(brand_id), journal=container.journal(brand_id),
+                      external_id=external_id, hasher=container.hasher(brand_id), now=container.clock.now())
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

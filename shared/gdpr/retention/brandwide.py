@@ -25,6 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from shared.clock import isoformat
+from shared.crm import contact_journal
 from shared.crm import service as contacts
 from shared.gdpr.retention import notices
 from shared.gdpr.retention.rules import BRAND_RULES, PROGRAMME_SUSPENSION, SUSPENSION_TEMPLATE
@@ -141,20 +142,19 @@ def sweep_contacts(run: BrandRun, rule: str) -> None:
 
 
 def erase_contact(run: BrandRun, doc: dict[str, Any], rule: str) -> bool:
-    """The brand-wide rules' one contact erasure (the CRM's `erase`, etag-guarded); False when it kept changing."""
+    """The brand-wide rules' one contact erasure (journalled, etag-guarded); False when it kept changing."""
     for _ in range(_ATTEMPTS):
         contact, etag = contacts.from_document(doc)
-        if contact.status == "erased":
-            return True
-        gone = contacts.erase(contact, run.ctx.now, f"retention:{rule}")
         try:
-            run.store.replace(contacts.CONTACTS, contacts.to_document(gone, run.brand), etag=etag)
+            contact_journal.erase_and_store(store=run.store, journal=run.ctx.container.journal(run.id),
+                                            contact=contact, etag=etag, now=run.ctx.now, rule=f"retention:{rule}")
         except EtagMismatch:
             doc = run.store.find(contacts.CONTACTS, contact.id)
             if doc is None:
                 return True
             continue
-        log.info("retention: contact %s of brand %s erased (%s)", contact.id, run.id, rule)
+        if contact.status != "erased":
+            log.info("retention: contact %s of brand %s erased (%s)", contact.id, run.id, rule)
         return True
     return False
 

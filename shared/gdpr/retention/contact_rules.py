@@ -22,7 +22,7 @@ from typing import Any
 
 from shared.brands.models import Brand, RetentionSettings
 from shared.clock import parse_instant
-from shared.crm import consent
+from shared.crm import consent, contact_journal
 from shared.crm import service as contacts
 from shared.crm.consent import ConsentEvent, Meaning, MemberOptIn
 from shared.gdpr.retention.framework import Document, Plan, RetentionRule, Select, Step, block_for
@@ -93,8 +93,8 @@ def act(run: Any, rule: RetentionRule, doc: Document, step_plan: Plan) -> tuple[
     contact, etag = contacts.from_document(doc)
     now, brand, step = run.ctx.now, run.brand, step_plan.step
     if step.action == "erase":
-        updated, outcome, block = contacts.erase(contact, now, f"retention:{rule.name}"), "erased", {}
-    elif step.action == "resend":
+        return _erase(run, rule, contact, etag, doc)
+    if step.action == "resend":
         if not run.ctx.dry_run and contacts.may_send(run.store, contact, "invitation"):
             # Enqueued before it is recorded, under a fixed id: a crash in between sends it once.
             from shared.crm import invitations
@@ -107,20 +107,35 @@ def act(run: Any, rule: RetentionRule, doc: Document, step_plan: Plan) -> tuple[
         state = consent.transition(contact.consent, ConsentEvent.INVITATION_UNANSWERED, now)
         updated, outcome = contact.with_consent(state), "opted_out"
         block = home_block(contacts.to_document(updated, brand), brand)
-    if run.ctx.dry_run:
-        run.ctx.plan_entry(run.id, rule.name, contact.id, outcome, step.name)
-    if outcome != "erased":  # the runner counts erasures it is told about
-        run.ctx.count(run.id, rule.name, outcome)
+    run.ctx.count(run.id, rule.name, outcome)
     stored = {**contacts.to_document(updated, brand), "retention": block}
     if run.ctx.dry_run:
-        return ("erased" if outcome == "erased" else "wait"), stored
+        run.ctx.plan_entry(run.id, rule.name, contact.id, outcome, step.name)
+        return "wait", stored
+    contact_journal.record_opt_outs(run.ctx.container.journal(brand.id), contact, updated, now)
     try:
         fresh = run.store.replace(CONTAINER, stored, etag=etag)
     except EtagMismatch:
         return "lost", doc
     log.info("retention: contact %s of brand %s: %s (%s)", contact.id, brand.id, outcome, rule.name)
-    # An erased contact is finished; any other step goes on to plan what comes next (a wait).
-    return ("erased" if outcome == "erased" else "moved"), fresh
+    # Any step but the erasure goes on to plan what comes next (a wait).
+    return "moved", fresh
+
+
+def _erase(run: Any, rule: RetentionRule, contact: contacts.Contact, etag: str | None,
+           doc: Document) -> tuple[str, Document]:
+    """The guide's "deleted (hashed)", journalled first; the runner counts the erasures it is told about."""
+    if run.ctx.dry_run:
+        run.ctx.plan_entry(run.id, rule.name, contact.id, "erased", "erase")
+        return "erased", contacts.erased_document(contacts.erase(contact, run.ctx.now, f"retention:{rule.name}"))
+    try:
+        fresh = contact_journal.erase_and_store(store=run.store, journal=run.ctx.container.journal(run.id),
+                                                contact=contact, etag=etag, now=run.ctx.now,
+                                                rule=f"retention:{rule.name}")
+    except EtagMismatch:
+        return "lost", doc
+    log.info("retention: contact %s of brand %s: erased (%s)", contact.id, run.id, rule.name)
+    return "erased", fresh
 
 
 CONTACT_NEVER_INVITED = _erase_rule(

@@ -152,10 +152,11 @@ def erase(run: BrandRun, container: str, doc: Document, rule: str) -> str:
     if claimed is None:
         return "lost"
     erase_member, erase_visitor = _erasers(ctx)
-    common = {"store": run.store, "hasher": ctx.container.hasher(run.id), "now": ctx.now, "rule": rule}
+    common = {"store": run.store, "blobs": ctx.container.blobs, "hasher": ctx.container.hasher(run.id),
+              "now": ctx.now, "rule": rule}
     try:
         if container == repository.MEMBERS:
-            erase_member(blobs=ctx.container.blobs, member_id=doc["id"], **common)
+            erase_member(member_id=doc["id"], **common)
         else:
             erase_visitor(visitor_id=doc["id"], **common)
     except Exception as exc:
