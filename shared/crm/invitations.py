@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from shared.brands.models import Brand
-from shared.crm import consent
+from shared.crm import consent, contact_emails
 from shared.crm import service as contacts
 from shared.crm.consent import ConsentEvent, MemberOptIn
 from shared.crm.models import Contact, Invitation
@@ -64,14 +64,6 @@ def _link(container: Container, brand_id: str, answer: str, token: str) -> str:
     return f"{base}/app/{brand_id}/invitation/{answer}#token={token}"
 
 
-def _member_name(store: BrandStore, member_id: str) -> str | None:
-    doc = store.find("members", member_id)
-    if not doc:
-        return None
-    parts = [doc.get("firstName"), doc.get("lastName")]
-    return " ".join(p for p in parts if p) or None
-
-
 def send(*, container: Container, store: BrandStore, brand: Brand, contact: Contact, now: datetime,
          ordinal: int = 1) -> str:
     """Create the accept and decline links and enqueue the invitation email; the message id (no state change)."""
@@ -80,11 +72,10 @@ def send(*, container: Container, store: BrandStore, brand: Brand, contact: Cont
                            action_tokens.create(store, purpose=purpose, subject=contact.id, now=now, ttl=ttl,
                                                 data={"ordinal": ordinal}))
              for answer, purpose in PURPOSES.items()}
-    data: dict[str, Any] = {"brand_name": brand.name, "member_name": _member_name(store, contact.member_id) or "",
+    data: dict[str, Any] = {**contact_emails.footer_data(brand),
+                            "member_name": contact_emails.member_name(store, contact.member_id) or "",
                             "accept_url": links["accept"], "decline_url": links["decline"],
                             "expires_in_days": ttl.days, "reminder": ordinal > 1}
-    if brand.privacy_policy_url:
-        data["privacy_policy_url"] = brand.privacy_policy_url
     name = " ".join(p for p in (contact.first_name, contact.last_name) if p) or None
     # The provider's events (a bounce, a spam report) then find the contact, as a campaign's do.
     sent = enqueue_email(bus=container.bus, brand_id=brand.id, template=TEMPLATE, to_email=contact.email or "",
