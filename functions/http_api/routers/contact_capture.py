@@ -41,8 +41,9 @@ def submit_capture(brand_id: str, member_id: str, form: capture.CaptureSubmissio
 
     The same 202 whether the address is new, already known or refused; at most one confirmation email
     a day per address and member. 403: the programme is not open, or the page's origin is not one of
-    the brand's widget origins. 422: a field, or a privacy policy that is not the brand's. 429: too many
-    submissions from this address or for this email (Retry-After).
+    the brand's widget origins. 404: no such member, or one hidden from the community. 422: a field,
+    or a privacy policy that is not the brand's. 429: too many submissions from this address or for
+    this email (Retry-After). 503: the submission could not be counted; try again.
     """
     context = auth_context(container, brand_id, ip=ip)
     capture.submit(container=container, brand=context.brand, member_id=member_id, form=form,
@@ -55,7 +56,8 @@ def submit_capture(brand_id: str, member_id: str, form: capture.CaptureSubmissio
 def confirm_capture(brand_id: str, body: CaptureToken, container: ContainerDep) -> CaptureConfirmed:
     """Confirm your address with the emailed link's token: the member (and the brand, if you ticked it) may now see you.
 
-    410: the link was used or has expired, or the address no longer waits for a confirmation; 422: unknown link.
+    404: no such programme. 409: the contact kept changing; try again. 410: the link was used or has
+    expired, or the address no longer waits for a confirmation. 422: unknown link.
     """
     brand = brands.get_public(store=container.store, brand_id=brand_id)
     form = capture.confirm(store=container.store.for_brand(brand_id), brand=brand, token=body.token,
