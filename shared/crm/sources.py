@@ -131,10 +131,6 @@ def pre_gdpr(recorded_at: datetime, has_activity: bool, now: datetime) -> Consen
     return initial(MemberOptIn.NEW, BrandOptIn.NO_OPT_IN, now)
 
 
-# The sources whose contact confirms their address first (shared/crm/capture.py).
-CONFIRMED_FORMS = frozenset({ContactSource.BLOG_POPIN, ContactSource.INTERNAL_FORM, ContactSource.EXTERNAL_FORM})
-
-
 def awaiting_confirmation(now: datetime) -> ConsentState:
     """Every form's contact until its address is confirmed: opted out for everyone, shown to no one.
 
