@@ -22,9 +22,9 @@ AUDIENCES: dict[str, tuple[str, ...]] = {
     "/api/v1/app/": (
         "app_config", "app_auth", "app_profile", "directory", "integrations_sso", "gdpr_app", "app_contacts",
         "app_invitations", "app_campaigns", "campaign_stats", "email_templates", "app_links", "commissions",
-        "tracking_dashboards",
+        "tracking_dashboards", "contact_capture",
     ),
-    "/api/v1/widget/": ("widget", "directory", "widget_visitors", "gdpr_widget", "widget_contact_form",
+    "/api/v1/widget/": ("widget", "directory", "widget_visitors", "gdpr_widget", "contact_capture",
                         "widget_site_events"),
     "/api/v1/manager/": (
         "manager_brands", "app_auth", "manager_members", "manager_users", "gdpr_manager", "manager_contacts",

@@ -52,8 +52,8 @@ class RetentionSettings(BaseModel):
     unsubscription_days: int = Field(7, ge=1, le=7, alias="unsubscriptionDays")
     end_of_contract_days: int = Field(7, ge=1, le=7, alias="endOfContractDays")
     brand_contract_end_days: int = Field(7, ge=1, le=7, alias="brandContractEndDays")
+    # Also how long a form's contact has to confirm their address ("Same parameter is used as in previous case").
     invitation_pending_days: int = Field(15, ge=1, le=15, alias="invitationPendingDays")
-    email_confirmation_days: int = Field(15, ge=1, le=15, alias="emailConfirmationDays")
     contacts_never_invited_days: int = Field(30, ge=1, le=30, alias="contactsNeverInvitedDays")
     opted_out_contacts_days: int = Field(365, ge=1, le=365, alias="optedOutContactsDays")
     inactivity_days: int = Field(1095, ge=30, le=1095, alias="inactivityDays")

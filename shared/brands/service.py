@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from shared.brands.models import Brand, BrandCreate, BrandStatus, BrandUpdate, IntegrationKey, IntegrationKeyCreated
 from shared.clock import Clock, isoformat
+from shared.config import Settings
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.ports.store import BrandStore, DocumentConflict, DocumentNotFound, DocumentStore, EtagMismatch
 from shared.store_schema import PLATFORM_SCOPE
@@ -90,6 +91,20 @@ def get_public(*, store: DocumentStore, brand_id: str) -> Brand:
     if brand.status == "contract_ended":
         raise NotFound("Brand not found")
     return brand
+
+
+def email_data(brand: Brand) -> dict[str, Any]:
+    """What every email of the brand names: the brand, and its privacy policy when it has one of its own
+    (the layout falls back to the platform's: shared.emails.render)."""
+    data: dict[str, Any] = {"brand_name": brand.name}
+    if brand.privacy_policy_url:
+        data["privacy_policy_url"] = brand.privacy_policy_url
+    return data
+
+
+def privacy_policy_url(brand: Brand, settings: Settings) -> str:
+    """The privacy policy a brand's people are shown (widgets, forms, emails): the brand's own, else the platform's."""
+    return brand.privacy_policy_url or settings.privacy_policy_url
 
 
 def get_all(

@@ -24,7 +24,7 @@ from shared.errors import Conflict, InvalidInput, NotFound
 from shared.gdpr.journal import Journal
 from shared.identity import repository, sso
 from shared.identity.models import Member
-from shared.ports.store import BrandStore, DocumentNotFound, Filter
+from shared.ports.store import BrandStore, DocumentNotFound
 
 EXTERNAL_KEY = "contact_external"
 MODIFIED_BY = ContactSource.BRAND_SYNC.value
@@ -143,11 +143,7 @@ def _update(*, store: BrandStore, brand: Brand, contact: Contact, etag: str | No
 
 
 def _same_email_contact(store: BrandStore, member_id: str, email_hash: str | None) -> tuple[Contact, str | None] | None:
-    if not email_hash:
-        return None
-    page = store.query(service.CONTACTS, filters=[Filter("memberId", "=", member_id),
-                                                   Filter("emailHash", "=", email_hash)], page_size=1)
-    return service.from_document(page.items[0]) if page.items else None
+    return service.by_address(store, member_id, email_hash) if email_hash else None
 
 
 def upsert(*, store: BrandStore, brand: Brand, external_id: str, data: SyncedContact, hasher: service.Hasher,

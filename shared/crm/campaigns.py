@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
+from shared.brands import service as brands
 from shared.brands.models import Brand
 from shared.crm import blacklist, campaign_stats, contact_footer
 from shared.crm import service as contacts
@@ -265,10 +266,8 @@ def _fan_out(container: Container, brand: Brand, member: Member, data: CampaignC
     settings = container.settings
     member_name = " ".join(p for p in (member.first_name, member.last_name) if p) or brand.name
     signature = data.signature or member_name
-    base: dict[str, Any] = {"brand_name": brand.name, "member_name": member_name, "signature": signature,
+    base: dict[str, Any] = {**brands.email_data(brand), "member_name": member_name, "signature": signature,
                             "title": content.title, "text": content.text, "link": content.link}
-    if brand.privacy_policy_url:
-        base["privacy_policy_url"] = brand.privacy_policy_url
     for contact in recipients:
         footer = contact_footer.data(settings, brand_id=brand.id, contact_id=contact.id, member_id=member.id)
         first_name = contact.first_name or ""

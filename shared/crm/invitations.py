@@ -14,6 +14,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
+from shared.brands import service as brands
 from shared.brands.models import Brand
 from shared.crm import consent, contact_footer, contact_journal
 from shared.crm import service as contacts
@@ -23,7 +24,7 @@ from shared.emails.service import enqueue_email
 from shared.errors import Conflict, NotFound
 from shared.gdpr.journal import Journal
 from shared.gdpr.retention import contact_rules
-from shared.identity import action_tokens
+from shared.identity import action_tokens, repository
 from shared.identity.models import Member
 from shared.ports.store import BrandStore, DocumentNotFound, Filter
 
@@ -65,14 +66,6 @@ def _link(container: Container, brand_id: str, answer: str, token: str) -> str:
     return f"{base}/app/{brand_id}/invitation/{answer}#token={token}"
 
 
-def _member_name(store: BrandStore, member_id: str) -> str | None:
-    doc = store.find("members", member_id)
-    if not doc:
-        return None
-    parts = [doc.get("firstName"), doc.get("lastName")]
-    return " ".join(p for p in parts if p) or None
-
-
 def send(*, container: Container, store: BrandStore, brand: Brand, contact: Contact, now: datetime,
          ordinal: int = 1) -> str:
     """Create the accept and decline links and enqueue the invitation email; the message id (no state change)."""
@@ -83,11 +76,10 @@ def send(*, container: Container, store: BrandStore, brand: Brand, contact: Cont
              for answer, purpose in PURPOSES.items()}
     footer = contact_footer.data(container.settings, brand_id=brand.id, contact_id=contact.id,
                                  member_id=contact.member_id)
-    data: dict[str, Any] = {"brand_name": brand.name, "member_name": _member_name(store, contact.member_id) or "",
+    data: dict[str, Any] = {**brands.email_data(brand),
+                            "member_name": repository.member_name(store, contact.member_id) or "",
                             "accept_url": links["accept"], "decline_url": links["decline"],
                             "expires_in_days": ttl.days, "reminder": ordinal > 1, **footer}
-    if brand.privacy_policy_url:
-        data["privacy_policy_url"] = brand.privacy_policy_url
     name = " ".join(p for p in (contact.first_name, contact.last_name) if p) or None
     # The provider's events (a bounce, a spam report) then find the contact, as a campaign's do.
     sent = enqueue_email(bus=container.bus, brand_id=brand.id, template=TEMPLATE, to_email=contact.email or "",

@@ -109,6 +109,18 @@ class Invitation(_Model):
     answered_at: datetime | None = Field(None, alias="answeredAt")
 
 
+class Capture(_Model):
+    """What a form's contact was shown and ticked (the proof of consent), and when they confirmed their address."""
+
+    form: ContactSource
+    consent_text_version: str = Field(alias="consentTextVersion", max_length=40)
+    privacy_policy_url: str = Field(alias="privacyPolicyUrl", max_length=2000)
+    member_opt_in_asked: bool = Field(alias="memberOptInAsked")
+    brand_opt_in_asked: bool = Field(alias="brandOptInAsked")
+    submitted_at: datetime = Field(alias="submittedAt")
+    confirmed_at: datetime | None = Field(None, alias="confirmedAt")
+
+
 class Contact(_Model):
     """One contact of one member (the same person entered by two members is two contacts)."""
 
@@ -138,6 +150,8 @@ class Contact(_Model):
     # The pending-invitation schedule counts from the first send ("Invitation sent" has no
     # known status, so memberOptInAt does not move when it is reached).
     invitation: Invitation | None = None
+    # Contacts from a pop-in or form (shared/crm/capture.py): the submission they confirmed, or await confirming.
+    capture: Capture | None = None
 
     @property
     def consent(self) -> ConsentState:

@@ -20,7 +20,7 @@ from shared.crm.models import Contact, ContactSource
 from shared.crm.views import ContactCreate, _Body
 from shared.errors import Conflict, NotFound
 from shared.identity import repository
-from shared.ports.store import BrandStore, DocumentNotFound, Filter
+from shared.ports.store import BrandStore, DocumentNotFound
 
 ORDER_KEY = "contact_order"
 VOUCHER_KEY = "contact_voucher"
@@ -77,12 +77,8 @@ def _load(store: BrandStore, contact_id: str) -> Contact | None:
 
 
 def _member_contact_by_email(store: BrandStore, member_id: str, email_hash: str | None) -> Contact | None:
-    if not email_hash:
-        return None
-    page = store.query(service.CONTACTS, filters=[Filter("memberId", "=", member_id),
-                                                   Filter("emailHash", "=", email_hash)], page_size=1)
-    contact = service.from_document(page.items[0])[0] if page.items else None
-    return contact if contact and contact.status == "active" else None
+    found = service.by_address(store, member_id, email_hash) if email_hash else None
+    return found[0] if found else None
 
 
 def from_order(*, store: BrandStore, brand: Brand, data: OrderContact, hasher: service.Hasher,

@@ -14,8 +14,8 @@ from typing import Any
 
 from shared.brands.models import Brand, Scenario
 from shared.crm import blacklist, consent, contact_journal, sources
-from shared.crm.consent import ConsentEvent, Meaning, MemberOptIn, Purpose
-from shared.crm.models import BLOCKING_EMAIL_STATUSES, ChangeHistory, Contact, ContactSource, EmailStatus
+from shared.crm.consent import ConsentEvent, ConsentState, Meaning, MemberOptIn, Purpose
+from shared.crm.models import BLOCKING_EMAIL_STATUSES, Capture, ChangeHistory, Contact, ContactSource, EmailStatus
 from shared.crm.views import ContactCreate, ContactUpdate
 from shared.emails.address import checked_email
 from shared.errors import Conflict, InvalidInput, NotFound
@@ -95,28 +95,33 @@ def _check_fields(brand: Brand, contact_type: object) -> None:
 
 def create(
     *, store: BrandStore, brand: Brand, member: Member, data: ContactCreate, source: ContactSource, hasher: Hasher,
-    now: datetime, params: sources.SourceInput | None = None,
+    now: datetime, params: sources.SourceInput | None = None, consent_state: ConsentState | None = None,
+    capture: Capture | None = None,
 ) -> Contact:
-    """A new contact of `member`, its opt-ins given by `source`; refused when blacklisted or already there."""
+    """A new contact of `member`, its opt-ins given by `source`; refused when blacklisted or already there.
+
+    A form awaiting its email confirmation passes its own `consent_state` and the `capture` it records.
+    """
     if not data.filled():
         raise InvalidInput("At least one field must be filled",
                            errors=[{"field": "body", "message": "empty contact"}])
     _check_fields(brand, data.contact_type)
-    state = sources.initial_consent(source, brand=brand, member_role=member.role,
-                                    params=params or sources.SourceInput(), now=now)
+    state = consent_state or sources.initial_consent(source, brand=brand, member_role=member.role,
+                                                     params=params or sources.SourceInput(), now=now)
     email_hash = hasher("email", data.email) if data.email else None
     if blacklist.is_blocked(store, email_hash):
         raise ContactBlacklisted("This address cannot be added to any member's contacts")
     # Contacts stored before keyed ids (random ids), and those whose email was edited, are found by query.
-    if email_hash and store.query(CONTACTS, filters=[Filter("memberId", "=", member.id),
-                                                     Filter("emailHash", "=", email_hash)], page_size=1).items:
+    if email_hash and any(holds_address(doc) for doc in store.query(
+            CONTACTS, filters=[Filter("memberId", "=", member.id), Filter("emailHash", "=", email_hash)],
+            page_size=_EMAIL_SLOTS).items):
         raise ContactExists("This contact is already in your CRM")
     contact = Contact(
         id=_contact_id(hasher, member.id, email_hash, 0), member_id=member.id, email_hash=email_hash,
         customer_id_hash=hasher("customer_id", data.customer_id) if data.customer_id else None,
         email_status=EmailStatus.NOT_VERIFIED if state.member == MemberOptIn.OPT_IN_BLOG_PENDING else EmailStatus.VALID,
         history=ChangeHistory(created_by=source, created_at=now), recorded_at=now,
-        member_opt_in=state.member, brand_opt_in=state.brand,
+        member_opt_in=state.member, brand_opt_in=state.brand, capture=capture,
         **data.model_dump(exclude_none=True, exclude={"address"}),
         address=data.address or {},
     ).with_consent(state)
@@ -146,9 +151,10 @@ def _insert(store: BrandStore, brand: Brand, hasher: Hasher, contact: Contact) -
         holder = store.find(CONTACTS, contact.id)
         if holder is None:
             continue  # withdrawn meanwhile (a lost brand-sync race): the slot is free again
-        if holder.get("emailHash") == contact.email_hash:
+        if holder.get("emailHash") == contact.email_hash and holds_address(holder):
             raise ContactExists("This contact is already in your CRM")
-        # The slot's contact changed its address since it was created: the next slot is this address's.
+        # The slot's contact changed its address since it was created, or was erased without ever
+        # confirming it: the next slot is this address's.
         slot += 1
         if slot == _EMAIL_SLOTS:
             break
@@ -156,11 +162,28 @@ def _insert(store: BrandStore, brand: Brand, hasher: Hasher, contact: Contact) -
     raise ContactExists("This contact is already in your CRM")
 
 
+def holds_address(doc: dict[str, Any]) -> bool:
+    """Whether a stored contact keeps its address from being entered again for its member.
+
+    An erased contact that never confirmed its address (a form's, hashed after the pending period)
+    was never anyone's contact: the person may leave the address again. Every other contact,
+    erased ones included, keeps its hash for the opt-out checks.
+    """
+    return not (doc.get("status") == "erased" and doc.get("memberOptIn") == MemberOptIn.OPT_IN_BLOG_PENDING.value)
+
+
 def _load(store: BrandStore, contact_id: str) -> tuple[Contact, str | None]:
     try:
         return from_document(store.get(CONTACTS, contact_id))
     except DocumentNotFound as exc:
         raise NotFound("Contact not found") from exc
+
+
+def by_address(store: BrandStore, member_id: str, email_hash: str) -> tuple[Contact, str | None] | None:
+    """The member's active contact with this address (pending confirmation or not) and its etag, or None."""
+    page = store.query(CONTACTS, filters=[Filter("memberId", "=", member_id), Filter("emailHash", "=", email_hash)],
+                       page_size=_EMAIL_SLOTS)
+    return next((from_document(doc) for doc in page.items if doc.get("status") == "active"), None)
 
 
 def get_own(store: BrandStore, member_id: str, contact_id: str) -> tuple[Contact, str | None]:

@@ -10,7 +10,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from shared.brands.models import Brand, Scenario
-from shared.crm.consent import BrandOptIn, ConsentState, Meaning, MemberOptIn, initial, member_meaning
+from shared.crm.consent import (
+    BrandOptIn,
+    ConsentEvent,
+    ConsentState,
+    Meaning,
+    MemberOptIn,
+    initial,
+    member_meaning,
+    transition,
+)
 from shared.crm.models import ContactSource
 from shared.errors import Conflict, Forbidden
 from shared.identity.models import Role
@@ -120,6 +129,31 @@ def pre_gdpr(recorded_at: datetime, has_activity: bool, now: datetime) -> Consen
     if recorded_at < GDPR_APPLICATION and has_activity:
         return initial(MemberOptIn.OTHER_OPT_IN, BrandOptIn.NO_OPT_IN, now)
     return initial(MemberOptIn.NEW, BrandOptIn.NO_OPT_IN, now)
+
+
+def awaiting_confirmation(now: datetime) -> ConsentState:
+    """Every form's contact until its address is confirmed: opted out for everyone, shown to no one.
+
+    The guide has one "pending email verification" value (the blog pop-in's); v3 makes the internal
+    form "similar to case 5", and the external form is routed the same way (decision 0023).
+    """
+    return initial(MemberOptIn.OPT_IN_BLOG_PENDING, BrandOptIn.NO_OPT_IN, now)
+
+
+def confirmed(form: ContactSource, *, member_opt_in_asked: bool, brand_opt_in_asked: bool,
+              now: datetime) -> ConsentState:
+    """A form's values once the contact confirmed the address: the source's own, the blog's verified."""
+    match form:
+        case ContactSource.BLOG_POPIN:
+            state = blog_popin(member_opt_in_asked, brand_opt_in_asked, now)
+            if state.member == MemberOptIn.OPT_IN_BLOG_PENDING:
+                state = transition(state, ConsentEvent.EMAIL_VERIFIED, now)
+            return state
+        case ContactSource.INTERNAL_FORM:
+            return internal_form(member_opt_in_asked, brand_opt_in_asked, now)
+        case ContactSource.EXTERNAL_FORM:
+            return external_form(member_opt_in_asked, brand_opt_in_asked, now)
+    raise ValueError(f"{form!r} is not a form whose contact confirms its address")
 
 
 def initial_consent(

@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from shared.brands import service as brands
 from shared.brands.models import Brand
 from shared.crm import contact_footer
 from shared.emails.service import enqueue_email
 from shared.errors import InvalidInput, NotFound, RateLimited
 from shared.gdpr import contact_subject, restriction
-from shared.gdpr.request_emails import brand_data
 from shared.identity import action_tokens, throttle
 from shared.identity.tokens import Audience
 
@@ -69,7 +69,7 @@ def request_proof(*, container: Container, brand: Brand, email: str, ip_hash: st
     except RateLimited:
         return  # a link sent less than PROOF_TTL ago still works: same answer, no second email
     token = action_tokens.create(store, purpose=PROOF_PURPOSE, subject=email_hash, now=now, ttl=PROOF_TTL)
-    data = {**brand_data(brand), **contact_footer.data(container.settings, brand_id=brand.id),
+    data = {**brands.email_data(brand), **contact_footer.data(container.settings, brand_id=brand.id),
             "proof_url": _proof_url(container, brand.id, token),
             "expires_in_minutes": int(PROOF_TTL.total_seconds() // 60)}
     enqueue_email(bus=container.bus, brand_id=brand.id, template=PROOF_TEMPLATE, to_email=email, to_name=None,

@@ -90,17 +90,13 @@ def address(store: BrandStore, email_hash: str) -> str | None:
     return next((contact.email for contact in _active(store, email_hash) if contacts.has_address(contact)), None)
 
 
-def _member_name(store: BrandStore, member_id: str) -> str | None:
-    doc = store.find(repository.MEMBERS, member_id) or {}
-    return " ".join(part for part in (doc.get("firstName"), doc.get("lastName")) if part) or None
-
-
 def export(*, store: BrandStore, email_hash: str, requests: list[dict[str, Any]], now: datetime) -> dict[str, Any]:
     """Everything the brand's members hold about the person behind this address, as a JSON-ready dict."""
     records = []
     for doc in _records(store, email_hash):
         record = {key: value for key, value in doc.items() if key not in _INTERNAL and not key.startswith("_")}
-        record["heldBy"] = {"memberId": doc.get("memberId"), "name": _member_name(store, doc.get("memberId", ""))}
+        held_by = doc.get("memberId", "")
+        record["heldBy"] = {"memberId": held_by, "name": repository.member_name(store, held_by)}
         records.append(record)
     held = restriction.contact_restriction(store, email_hash)
     return {

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from shared.brands import service as brands
 from shared.brands.models import Brand
 from shared.config import Settings
 from shared.crm import contact_footer
@@ -49,14 +50,6 @@ def recipient(store: BrandStore, settings: Settings, brand: Brand, subject_kind:
     return None
 
 
-def brand_data(brand: Brand) -> dict[str, Any]:
-    """The brand's name and privacy policy, as every email of the brand names them."""
-    data: dict[str, Any] = {"brand_name": brand.name}
-    if brand.privacy_policy_url:
-        data["privacy_policy_url"] = brand.privacy_policy_url
-    return data
-
-
 def send(*, store: BrandStore, bus: MessageBus, settings: Settings, brand: Brand, subject_kind: str,
          subject_id: str, template: str, data: dict[str, Any], message_id: str) -> bool:
     """Email the request's person under a fixed message id; False when there is no one to write to."""
@@ -64,7 +57,7 @@ def send(*, store: BrandStore, bus: MessageBus, settings: Settings, brand: Brand
     if to is None:
         return False
     enqueue_email(bus=bus, brand_id=brand.id, template=template, to_email=to.email, to_name=to.name,
-                  locale=to.locale, data={**brand_data(brand), **to.data, **data}, message_id=message_id,
+                  locale=to.locale, data={**brands.email_data(brand), **to.data, **data}, message_id=message_id,
                   settings=settings)
     return True
 

@@ -246,6 +246,7 @@ CONTACT_WITHHELD = {
     "interactions.lastClickAt": "when a person clicked: the counts say enough",
     "history.modifiedBy": "who edited the contact (a member or Manager user id)",
     "history.modifiedAt": _INTERNAL,
+    "capture": "a form's proof of consent (text version, policy, ticks, dates): the brand's audit record, not a KPI",
     "retention": _INTERNAL,
 }
 

@@ -117,16 +117,13 @@ def mail_allowed(ctx: AuthContext, *, key: str, policy: throttle.ThrottlePolicy,
 def auth_email(ctx: AuthContext, *, template: str, member: Member, to_email: str, data: dict[str, Any],
                message_id: str) -> OutgoingMessage:
     """One account email in the member's language, with the brand's name and privacy policy, checked and rendered."""
-    brand_data: dict[str, Any] = {"brand_name": ctx.brand.name}
-    if ctx.brand.privacy_policy_url:
-        brand_data["privacy_policy_url"] = ctx.brand.privacy_policy_url
     return prepare_email(
         brand_id=ctx.brand_id,
         template=template,
         to_email=to_email,
         to_name=member.first_name or member.alias,
         locale=member.preferred_language or ctx.brand.default_locale,
-        data={**brand_data, **data},
+        data={**brands.email_data(ctx.brand), **data},
         message_id=message_id,
         settings=ctx.container.settings,
     )

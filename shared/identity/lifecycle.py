@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from shared.brands import service as brands
 from shared.brands.models import Brand
 from shared.clock import isoformat
 from shared.config import Settings
@@ -195,12 +196,10 @@ def unsubscribe_and_notify(
         store, purpose=CANCEL_UNSUBSCRIPTION, subject=member.id, now=now, ttl=member.erasure_due_at - now
     )
     data: dict[str, Any] = {
-        "brand_name": brand.name,
+        **brands.email_data(brand),
         "cancel_url": f"{settings.public_base_url.rstrip('/')}/app/{brand.id}/unsubscribe/cancel#token={token}",
         "erase_on": member.erasure_due_at.date().isoformat(),
     }
-    if brand.privacy_policy_url:
-        data["privacy_policy_url"] = brand.privacy_policy_url
     enqueue_email(
         bus=bus, brand_id=brand.id, template="unsubscription_confirmation", to_email=member.email,
         to_name=member.first_name, locale=member.preferred_language or brand.default_locale, data=data,

@@ -66,6 +66,12 @@ def get_manager_user(store: BrandStore, user_id: str) -> tuple[ManagerUser, str 
     return _get(store, MANAGER_USERS, ManagerUser, user_id, "Manager user")
 
 
+def member_name(store: BrandStore, member_id: str) -> str | None:
+    """The name a member's contacts know them by (first and last name), or None (erased, unknown)."""
+    doc = store.find(MEMBERS, member_id) or {}
+    return " ".join(part for part in (doc.get("firstName"), doc.get("lastName")) if part) or None
+
+
 def save(store: BrandStore, container: str, model: BaseModel, *, etag: str | None) -> str:
     """Replace with the etag read (Conflict when another writer won), or create when etag is None."""
     doc = to_document(model)

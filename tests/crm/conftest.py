@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 
 from shared.brands import service as brands
 from shared.brands.models import BrandCreate
+from tests.crm.capture_world import shop  # noqa: F401 - the pop-in tests' fixture
 from tests.identity.test_profile_api import add_member, app_headers
 
 BRAND = "acme"

@@ -111,3 +111,28 @@ def test_opt_in_dates_are_set_only_for_an_opt_in_or_opt_out():
     assert sources.order(brand(brand_opt_in=True), NOW).member_at == NOW
     stored = sources.order(brand(), NOW)
     assert stored.member_at is None and stored.brand_at is None
+
+
+CONFIRMED_ROWS = [
+    # (form, member box, brand box, member opt-in once the address is confirmed, brand opt-in)
+    (S.BLOG_POPIN, True, True, M.OPT_IN_BLOG_VERIFIED, B.BLOG),
+    (S.BLOG_POPIN, False, False, M.STORAGE_ONLY, B.NO_OPT_IN),
+    (S.INTERNAL_FORM, True, False, M.OPT_IN_INTERNAL_FORM, B.STORAGE_ONLY),
+    (S.INTERNAL_FORM, False, True, M.STORAGE_ONLY, B.INTERNAL_FORM),
+    (S.EXTERNAL_FORM, True, True, M.OPT_IN_EXTERNAL_FORM, B.EXTERNAL_FORM),
+    (S.EXTERNAL_FORM, False, False, M.NEW, B.STORAGE_ONLY),
+]
+
+
+@pytest.mark.parametrize(("form", "member_box", "brand_box", "member", "brand_value"), CONFIRMED_ROWS)
+def test_a_forms_contact_waits_pending_then_gets_its_sources_values_once_confirmed(
+        form, member_box, brand_box, member, brand_value):
+    waiting = sources.awaiting_confirmation(NOW)
+    assert (waiting.member, waiting.brand) == (M.OPT_IN_BLOG_PENDING, B.NO_OPT_IN)
+    state = sources.confirmed(form, member_opt_in_asked=member_box, brand_opt_in_asked=brand_box, now=NOW)
+    assert (state.member, state.brand) == (member, brand_value)
+
+
+def test_only_a_form_has_a_confirmed_state():
+    with pytest.raises(ValueError):
+        sources.confirmed(S.ORDER, member_opt_in_asked=True, brand_opt_in_asked=True, now=NOW)

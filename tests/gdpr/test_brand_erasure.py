@@ -18,6 +18,7 @@ from shared.identity.models import Role
 from shared.messaging import worker
 from shared.ports.bus import QUEUE_EMAILS
 from shared.scheduling import next_fire, timer_jobs
+from tests.crm.capture_world import ORIGIN, POLICY, external_form
 from tests.identity.test_profile_api import add_member, app_headers
 from tests.integrations.brand_platform import TERMS, Key, sync_member
 from tests.races import in_parallel
@@ -25,7 +26,6 @@ from tests.races import in_parallel
 BRAND = "acme"
 MANAGER = f"/api/v1/manager/brands/{BRAND}"
 APP = f"/api/v1/app/{BRAND}"
-FORM = f"/api/v1/widget/{BRAND}/members/{{member}}/contact-form"
 SUSPENDED_ON = datetime(2030, 9, 1, 10, 0, tzinfo=UTC)
 CAP = datetime(2031, 3, 1, tzinfo=UTC)  # six calendar months after the day of suspension, from its first instant
 CONTRACT_END_DUE = SUSPENDED_ON + timedelta(days=7)
@@ -58,7 +58,8 @@ class Programme:
     def __init__(self, client, container, manager_token):
         self.client, self.container, self.token = client, container, manager_token
         created = client.post("/api/v1/manager/brands", headers=self.operator,
-                              json={"id": BRAND, "name": "Acme", "manualContactEntry": True})
+                              json={"id": BRAND, "name": "Acme", "manualContactEntry": True,
+                                    "widgetAllowedOrigins": [ORIGIN], "privacyPolicyUrl": POLICY})
         assert created.status_code == 201, created.text
         key = created.json()["integrationKey"]
         self.key = Key(brand_id=BRAND, kid=key["kid"], secret=key["secret"])
@@ -92,8 +93,7 @@ class Programme:
         return app_headers(self.container, repository.get_member(self.store, member_id)[0])
 
     def form(self, member_id, email, **ticks):
-        response = self.client.post(FORM.format(member=member_id), json={"firstName": "Zoe", "email": email, **ticks})
-        assert response.status_code == 202, response.text
+        external_form(self.client, self.container, member_id, email, **ticks)
         return self.contact_by_email(email)
 
     def manual(self, member_id, email):

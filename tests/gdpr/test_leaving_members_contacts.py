@@ -18,6 +18,7 @@ from shared.identity import repository
 from shared.identity.models import Role
 from shared.ports.bus import QUEUE_EMAILS
 from shared.scheduling import timer_jobs
+from tests.crm.capture_world import ORIGIN, POLICY, external_form
 from tests.identity.test_profile_api import add_member, app_headers
 from tests.integrations.brand_platform import create_brand, signed_call
 
@@ -40,7 +41,8 @@ class Crm:
 
     def __init__(self, client, container, manager_token):
         self.client, self.container, self.token = client, container, manager_token
-        self.key = create_brand(client, manager_token, BRAND, pro=2, manualContactEntry=True)
+        self.key = create_brand(client, manager_token, BRAND, pro=2, manualContactEntry=True,
+                                widgetAllowedOrigins=[ORIGIN], privacyPolicyUrl=POLICY)
         add_member(container, member_id="m1", role=Role.AMBASSADOR, email_verified_at=container.clock.now())
         add_member(container, member_id="m2", role=Role.AMBASSADOR)
         self.ids = {
@@ -60,9 +62,7 @@ class Crm:
         return app_headers(self.container, repository.get_member(self.store, member_id)[0])
 
     def form(self, email, member="m1", **ticks):
-        response = self.client.post(f"/api/v1/widget/{BRAND}/members/{member}/contact-form",
-                                    json={"firstName": "Zoe", "email": email, **ticks})
-        assert response.status_code == 202, response.text
+        external_form(self.client, self.container, member, email, **ticks)
         hashed = self.container.hasher(BRAND)("email", email)
         return next(doc["id"] for doc in self.store.query_all("contacts") if doc["emailHash"] == hashed)
 

@@ -19,7 +19,7 @@ def test_operator_creates_a_brand_with_the_guides_defaults(client, manager_token
     assert brand["pro"] == 0
     assert brand["retention"] == {
         "unsubscriptionDays": 7, "endOfContractDays": 7, "brandContractEndDays": 7,
-        "invitationPendingDays": 15, "emailConfirmationDays": 15, "contactsNeverInvitedDays": 30,
+        "invitationPendingDays": 15, "contactsNeverInvitedDays": 30,
         "optedOutContactsDays": 365, "inactivityDays": 1095, "suspensionMaxMonths": 6,
     }
     assert brand["attributionWindowDays"] == 180

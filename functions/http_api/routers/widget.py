@@ -33,5 +33,5 @@ def widget_config(brand_id: str, container: ContainerDep) -> WidgetConfig:
         name=brand.name,
         defaultLocale=brand.default_locale,
         displayNamePolicy=brand.display_name_policy,
-        privacyPolicyUrl=brand.privacy_policy_url or container.settings.privacy_policy_url,
+        privacyPolicyUrl=brands.privacy_policy_url(brand, container.settings),
     )

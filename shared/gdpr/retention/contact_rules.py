@@ -3,7 +3,8 @@
 - contact_never_invited: member opt-in "new", from creation: erased at contacts_never_invited_days (30).
 - contact_invitation_pending: "invitation sent", from the first send: sent again at invitation_pending_days
   (15), once; "opt-out no action from an invitation email" at twice that.
-- contact_email_unconfirmed: blog pop-in pending verification, from creation: erased at email_confirmation_days.
+- contact_email_unconfirmed: a pop-in's or form's contact pending email verification, from the first
+  submission: erased at invitation_pending_days (15), "the same parameter" as the invitation's.
 - contact_opted_out: any opted-out value, from the opt-out date: erased at opted_out_contacts_days (365).
 - contact_inactive: everything else (opted in, storage only), from the last click or activity (else
   creation): erased at inactivity_days (1095).
@@ -156,9 +157,17 @@ CONTACT_INVITATION_PENDING = RetentionRule(
     extra={"act": act},
 )
 
-CONTACT_EMAIL_UNCONFIRMED = _erase_rule(
-    EMAIL_UNCONFIRMED, frozenset({MemberOptIn.OPT_IN_BLOG_PENDING}), _created, "email_confirmation_days",
-    "contacts who never confirmed their address within email_confirmation_days: erased")
+def confirmation_period(settings: RetentionSettings) -> timedelta:
+    """How long a form's contact may take to confirm their address (the guide: the invitation's parameter)."""
+    return timedelta(days=settings.invitation_pending_days)
+
+
+CONTACT_EMAIL_UNCONFIRMED = RetentionRule(
+    name=EMAIL_UNCONFIRMED, family=FAMILY, container=CONTAINER,
+    select=_select(frozenset({MemberOptIn.OPT_IN_BLOG_PENDING})), base=_created,
+    steps=(Step("erase", "erase", confirmation_period),), extra={"act": act},
+    description="contacts of a pop-in or form who never confirmed their address within invitation_pending_days: "
+                "erased (hashed)")
 
 CONTACT_OPTED_OUT = _erase_rule(
     OPTED_OUT, OPTED_OUT_VALUES, lambda doc: _at(doc, "memberOptInAt") or _created(doc), "opted_out_contacts_days",
