@@ -107,5 +107,5 @@ def test_a_member_sees_only_their_own_entries_and_totals(shop):
     assert shop.client.get(f"{base}/o-1:commission", headers=me).status_code == 200
     assert shop.client.get(f"{base}/o-2:commission", headers=me).status_code == 404
     totals = shop.client.get(f"{base}/totals", headers=me).json()
-    assert totals == {"pending": {}, "approved": {"EUR": 1000}, "paid": {}, "reversed": {}}
+    assert totals == {"pending": {}, "approved": {"EUR": 1000}, "paid": {}, "reversed": {}, "clawedBack": {}}
     assert shop.client.get("/api/v1/app/other/commissions", headers=me).status_code == 404
