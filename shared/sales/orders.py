@@ -4,9 +4,11 @@ The order id is the document id, so the same order posted twice is one document.
 the order (its create, and each update / refund / cancel winning the etag-guarded replace) also
 writes the counter changes it causes as pending on the order; they are then counted exactly once
 (`order_counts`), by this call or, after a crash, by the next call on the order (a retried change,
-a re-post). The ledger and the contact are state-based, so a re-post of the same order repairs
-them. The brand's customer ID and the site's temporary visitor id are keyed hashes from the first
-line of the service on.
+a re-post). The ledger, the contact and the order's line in the contact's sales history are
+state-based, so a re-post of the same order repairs them. A voucher code is used by the order id
+before the order is written (shared/crm/vouchers.py), so only this order may use it again. The
+brand's customer ID and the site's temporary visitor id are keyed hashes from the first line of
+the service on.
 """
 
 from __future__ import annotations
