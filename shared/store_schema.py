@@ -99,6 +99,8 @@ CONTAINERS: dict[str, ContainerSpec] = {
         ContainerSpec("orders", "brandId", ("memberId", "placedAt", "customerKey")),
         ContainerSpec("commissions", "brandId", ("memberId", "state", "createdAt")),
         ContainerSpec("dedicated_members", "brandId", ("memberId",)),
+        # Store vouchers members issue for their contacts; the id is the keyed hash of the code.
+        ContainerSpec("vouchers", "brandId", ("memberId", "contactId", "issuedAt")),
     )
 }
 

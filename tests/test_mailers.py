@@ -16,7 +16,7 @@ from shared.adapters.mailjet_mailer import MAX_MESSAGES_PER_CALL, MailjetMailer,
 from shared.adapters.outbox_mailer import OutboxMailer
 from shared.config import Settings
 from shared.errors import NotFound
-from shared.ports.mailer import RenderedEmail
+from shared.ports.mailer import InlineImage, RenderedEmail
 
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "mailjet_send_v31.schema.json"
 MAILJET_URL = "https://api.mailjet.test/v3.1/send"
@@ -198,6 +198,17 @@ def test_payload_carries_the_documented_fields(send_schema):
     }
     assert second["To"] == [{"Email": "member8@example.com"}]
     assert "Headers" not in second
+
+
+def test_an_inline_image_goes_as_an_inlined_attachment_named_by_its_content_id(send_schema):
+    image = InlineImage(content_id="voucher-qr", content_type="image/png", filename="voucher.png",
+                        base64_content="iVBORw0KGgo=")
+    (payload,) = build_payloads([email(7, html='<img src="cid:voucher-qr">', inline_images=(image,))])
+    send_schema.validate(payload)
+    assert payload["Messages"][0]["InlinedAttachments"] == [
+        {"ContentType": "image/png", "Filename": "voucher.png", "ContentID": "voucher-qr",
+         "Base64Content": "iVBORw0KGgo="}]
+    assert "InlinedAttachments" not in build_payloads([email(8)])[0]["Messages"][0]
 
 
 def test_the_schema_refuses_what_the_provider_would(send_schema):

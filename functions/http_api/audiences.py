@@ -21,8 +21,8 @@ from fastapi import FastAPI
 AUDIENCES: dict[str, tuple[str, ...]] = {
     "/api/v1/app/": (
         "app_config", "app_auth", "app_profile", "directory", "integrations_sso", "gdpr_app", "app_contacts",
-        "app_invitations", "app_campaigns", "campaign_stats", "email_templates", "app_links", "commissions",
-        "tracking_dashboards", "contact_capture",
+        "app_invitations", "app_vouchers", "app_campaigns", "campaign_stats", "email_templates", "app_links",
+        "commissions", "tracking_dashboards", "contact_capture",
     ),
     "/api/v1/widget/": ("widget", "directory", "widget_visitors", "gdpr_widget", "contact_capture",
                         "widget_site_events"),

@@ -291,6 +291,16 @@ var containers = [
     ]
     ttlEnabled: false
   }
+  {
+    name: 'vouchers'
+    partitionKeyPath: '/brandId'
+    indexedPaths: [
+      'memberId'
+      'contactId'
+      'issuedAt'
+    ]
+    ttlEnabled: false
+  }
 ]
 
 resource account 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' = {

@@ -37,6 +37,10 @@ def build_message(email: RenderedEmail) -> dict[str, Any]:
         message["Headers"] = dict(email.headers)
     if email.event_payload:
         message["EventPayload"] = email.event_payload
+    if email.inline_images:
+        message["InlinedAttachments"] = [
+            {"ContentType": image.content_type, "Filename": image.filename, "ContentID": image.content_id,
+             "Base64Content": image.base64_content} for image in email.inline_images]
     return message
 
 

@@ -157,6 +157,9 @@ class BrandSettings(BaseModel):
     # The guide's "Brand opt-in parameter": None (not set) behaves as False.
     brand_opt_in: bool | None = Field(None, alias="brandOptIn")
     attribution_window_days: int = Field(180, ge=1, le=180, alias="attributionWindowDays")
+    # How long a store voucher can be used; at most 90 days, the email log's life, so that asking
+    # for a voucher again while it is open never sends its email twice (shared/crm/vouchers.py).
+    voucher_validity_days: int = Field(30, ge=1, le=90, alias="voucherValidityDays")
     widget_allowed_origins: list[str] = Field(default_factory=list, alias="widgetAllowedOrigins",
                                               max_length=MAX_ORIGINS)
     allowed_domains: list[str] = Field(default_factory=list, alias="allowedDomains", max_length=MAX_DOMAINS)
@@ -245,6 +248,7 @@ class BrandUpdate(BaseModel):
     registration: dict[str, bool] | None = None
     brand_opt_in: bool | None = Field(None, alias="brandOptIn")
     attribution_window_days: int | None = Field(None, alias="attributionWindowDays")
+    voucher_validity_days: int | None = Field(None, alias="voucherValidityDays")
     widget_allowed_origins: list[str] | None = Field(None, alias="widgetAllowedOrigins", max_length=MAX_ORIGINS)
     allowed_domains: list[str] | None = Field(None, alias="allowedDomains", max_length=MAX_DOMAINS)
     home_url: WebUrl | None = Field(None, alias="homeUrl")

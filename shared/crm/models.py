@@ -83,13 +83,22 @@ class Interactions(_Model):
     last_click_at: datetime | None = Field(None, alias="lastClickAt")
 
 
+SaleStatus = Literal["placed", "refunded", "cancelled"]
+
+
 class SaleRef(_Model):
-    """An order or store purchase after a member's publication: date and amount (products stay in the Manager)."""
+    """An order or store purchase after a member's publication: date and amount (products stay in the Manager).
+
+    One line per order (its `reference`), kept in step with the order: its amount after an update,
+    what was refunded, and whether it was cancelled.
+    """
 
     reference: str = Field(max_length=100)
     at: datetime
-    amount: float | None = None
-    currency: str | None = Field(None, max_length=3)
+    amount_minor: int = Field(alias="amountMinor", ge=0)
+    currency: str = Field(max_length=3)
+    refunded_minor: int = Field(0, alias="refundedMinor", ge=0)
+    status: SaleStatus = "placed"
 
 
 class ChangeHistory(_Model):

@@ -1,8 +1,9 @@
 """Contacts from sales (guide, "Contacts collection" 6 and 7): created during an order, checked at a store purchase.
 
-Only the contact side: orders, amounts and commissions are another module's (issue 6). An order
-id is a unique key (kind "contact_order", keyed hash) naming the contact it created, so the same
-order sent twice gives one contact. Voucher codes are unique keys too (kind "contact_voucher").
+Only the contact side: orders, amounts and commissions are another module's (shared/sales). An
+order id is a unique key (kind "contact_order", keyed hash) naming the contact it created, so the
+same order sent twice gives one contact. A store purchase names its contact by the code of the
+voucher the member issued for it (shared/crm/vouchers.py), or by the contact's id.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from shared.brands.models import Brand
 from shared.brands.service import invalid_input
-from shared.crm import service, sources
+from shared.crm import service, sources, vouchers
 from shared.crm.brand_sync import MemberRef, resolve_member
 from shared.crm.models import Contact, ContactSource
 from shared.crm.views import ContactCreate, _Body
@@ -23,7 +24,6 @@ from shared.identity import repository
 from shared.ports.store import BrandStore, DocumentNotFound
 
 ORDER_KEY = "contact_order"
-VOUCHER_KEY = "contact_voucher"
 log = logging.getLogger(__name__)
 
 
@@ -52,6 +52,7 @@ class StorePurchase(BaseModel):
 
     voucher_code: str | None = Field(None, alias="voucherCode", min_length=1, max_length=100)
     contact_id: str | None = Field(None, alias="contactId", min_length=1, max_length=100)
+    # The purchase about to use the voucher: a voucher it already used is still its own.
     purchase_id: str | None = Field(None, alias="purchaseId", max_length=100)
 
     @model_validator(mode="after")
@@ -63,10 +64,6 @@ class StorePurchase(BaseModel):
 
 def _order_hash(hasher: service.Hasher, order_id: str) -> str:
     return hasher("customer_id", f"order:{order_id}")
-
-
-def _voucher_hash(hasher: service.Hasher, code: str) -> str:
-    return hasher("customer_id", f"voucher:{code}")
 
 
 def _load(store: BrandStore, contact_id: str) -> Contact | None:
@@ -124,22 +121,17 @@ def from_order(*, store: BrandStore, brand: Brand, data: OrderContact, hasher: s
     return contact, created
 
 
-def register_voucher(*, store: BrandStore, hasher: service.Hasher, code: str, contact_id: str) -> None:
-    """Attach a store voucher code to an opted-in contact (for the voucher feature of the sales module)."""
-    contact = _load(store, contact_id)
-    if contact is None or contact.status != "active":
-        raise NotFound("Contact not found")
-    sources.store_purchase(contact.consent)
-    if not repository.claim_key(store, VOUCHER_KEY, _voucher_hash(hasher, code), contact_id, "contact"):
-        raise Conflict("This voucher code is already used")
+def store_purchase(*, store: BrandStore, data: StorePurchase, hasher: service.Hasher, now: datetime) -> Contact:
+    """The contact a store purchase names; it must still be opted in with its member (409 otherwise).
 
-
-def store_purchase(*, store: BrandStore, data: StorePurchase, hasher: service.Hasher) -> Contact:
-    """The contact a store purchase names; it must already be opted in with its member (409 otherwise)."""
-    voucher = _voucher_hash(hasher, data.voucher_code) if data.voucher_code else None
-    contact_id = data.contact_id or (repository.owner_of(store, VOUCHER_KEY, voucher) if voucher else None)
-    contact = _load(store, contact_id) if contact_id else None
+    By voucher code, the voucher must be usable now by this purchase: unknown 404, used by another
+    purchase 409, expired 410 (shared.crm.vouchers.check).
+    """
+    if data.voucher_code is not None:
+        voucher, _ = vouchers.find(store, hasher, data.voucher_code)
+        return vouchers.check(store, voucher, reference=data.purchase_id, placed_at=now)
+    contact = _load(store, data.contact_id or "")
     if contact is None or contact.status != "active":
-        raise NotFound("No contact for this voucher or id")
+        raise NotFound("No contact has this id")
     sources.store_purchase(contact.consent)
     return contact

@@ -30,12 +30,12 @@ from pydantic_core import PydanticSerializationError
 
 from shared.clock import Clock, isoformat, parse_instant
 from shared.config import Settings, get_settings
-from shared.emails.models import EMAILS_CONTAINER, EmailRequested
+from shared.emails.models import EMAILS_CONTAINER, EmailRequested, InlineImageRequested
 from shared.emails.render import UnknownTemplate, render_email, resolve_locale
 from shared.errors import InvalidInput, PermanentError, TransientError
 from shared.gdpr import restriction
 from shared.ports.bus import QUEUE_EMAILS, MessageBus, OutgoingMessage, ReceivedMessage
-from shared.ports.mailer import Mailer
+from shared.ports.mailer import InlineImage, Mailer
 from shared.ports.store import BrandStore, DocumentConflict, DocumentStore, EtagMismatch, PatchOp
 from shared.privacy.hashing import BrandHasher
 
@@ -77,6 +77,7 @@ def prepare_email(
     headers: dict[str, str] | None = None,
     event_payload: str | None = None,
     contact_id: str | None = None,
+    inline_images: tuple[InlineImageRequested, ...] = (),
 ) -> OutgoingMessage:
     """The `emails` message of one email, checked and rendered once: InvalidInput (422) when it cannot be sent.
 
@@ -95,7 +96,7 @@ def prepare_email(
     try:
         request = EmailRequested(
             brand_id=brand_id, template=template, locale=resolved, to_email=to_email, to_name=to_name, data=data,
-            headers=headers or {}, event_payload=event_payload, contact_id=contact_id,
+            headers=headers or {}, event_payload=event_payload, contact_id=contact_id, inline_images=inline_images,
         )
         body = request.to_body()
     except ValidationError as exc:
@@ -170,9 +171,11 @@ def handle_email_message(
     except InvalidInput as exc:
         _mark_failed(brand, record_id, now, "template-data")
         raise PermanentError(exc.detail) from exc
-    if request.headers or request.event_payload:
+    if request.headers or request.event_payload or request.inline_images:
         email = dataclasses.replace(email, headers={**email.headers, **request.headers},
-                                    event_payload=request.event_payload)
+                                    event_payload=request.event_payload,
+                                    inline_images=tuple(InlineImage(**image.model_dump())
+                                                        for image in request.inline_images))
 
     try:
         [result] = mailer.send([email])

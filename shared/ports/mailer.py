@@ -7,6 +7,16 @@ from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
+class InlineImage:
+    """An image shown in the HTML body by `cid:<content_id>` (a store voucher's QR code)."""
+
+    content_id: str
+    content_type: str
+    filename: str
+    base64_content: str
+
+
+@dataclass(frozen=True)
 class RenderedEmail:
     """A fully rendered email; `message_id` is the idempotency key carried to the provider."""
 
@@ -24,6 +34,7 @@ class RenderedEmail:
     headers: dict[str, str] = field(default_factory=dict)
     # Echoed by the provider on every event webhook (Mailjet `EventPayload` → `Payload`).
     event_payload: str | None = None
+    inline_images: tuple[InlineImage, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ class OrderFacts:
     visitor_key: str | None = None
     vendor_member_id: str | None = None
     voucher_member_id: str | None = None
+    voucher_id: str | None = None
 
 
 class Attribution(BaseModel):
@@ -155,7 +156,7 @@ def attribute(*, store: BrandStore, platform: BrandStore, brand: Brand, master_k
     if facts.vendor_member_id and run.active(facts.vendor_member_id, "vendor"):
         return run.decide(facts.vendor_member_id, "vendor", channel=facts.channel)
     if facts.voucher_member_id and run.active(facts.voucher_member_id, "voucher"):
-        return run.decide(facts.voucher_member_id, "voucher", channel=facts.channel)
+        return run.decide(facts.voucher_member_id, "voucher", channel=facts.channel, voucherId=facts.voucher_id)
     for rule in (lambda: _by_reference(run, platform, brand.id, master_key), lambda: _by_visit(run),
                  lambda: _by_conversation(run)):
         if (decided := rule()) is not None:

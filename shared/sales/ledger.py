@@ -168,12 +168,32 @@ def page(store: BrandStore, *, member_id: str | None = None, state: str | None =
     return [_load(doc) for doc in result.items], result.continuation
 
 
+TOTAL_LINES = ("pending", "approved", "paid", "reversed", "clawedBack")
+
+
+def total_line(entry: dict[str, Any]) -> str | None:
+    """The line of the totals an entry counts on: its state, or `clawedBack` for a clawback (None: undone).
+
+    A clawback takes back money already paid (or approved): summed with the commissions of its state
+    it made `pending` negative, which reports nothing that happened. So commissions and adjustments
+    count on their state's line, and clawbacks on their own line, as the positive amount taken back,
+    whatever their own state; a clawback reversed since (the order cancelled before it was settled)
+    took nothing back and counts nowhere.
+    """
+    if entry["kind"] != "clawback":
+        return entry["state"]
+    return None if entry["state"] == "reversed" else "clawedBack"
+
+
 def totals(store: BrandStore, member_id: str) -> dict[str, dict[str, int]]:
-    """A member's amounts per state and currency: {"pending": {"EUR": 1200}, ...}."""
+    """A member's amounts per line and currency: {"pending": {"EUR": 1200}, ..., "clawedBack": {"EUR": 399}}."""
     docs = store.query_all(CONTAINER, filters=[Filter("memberId", "=", member_id)],
-                           fields=("state", "amountMinor", "currency"))
-    result: dict[str, dict[str, int]] = {state: {} for state in ("pending", "approved", "paid", "reversed")}
+                           fields=("kind", "state", "amountMinor", "currency"))
+    result: dict[str, dict[str, int]] = {line: {} for line in TOTAL_LINES}
     for doc in docs:
-        per_currency = result[doc["state"]]
-        per_currency[doc["currency"]] = per_currency.get(doc["currency"], 0) + int(doc["amountMinor"])
+        line = total_line(doc)
+        if line is None:
+            continue
+        per_currency = result[line]
+        per_currency[doc["currency"]] = per_currency.get(doc["currency"], 0) + abs(int(doc["amountMinor"]))
     return result

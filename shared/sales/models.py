@@ -28,15 +28,20 @@ class OrderLine(_Strict):
     amount_minor: int = Field(alias="amountMinor", ge=0, le=MAX_AMOUNT_MINOR)
 
 
-class OrderCreate(_Strict):
-    """An order as the brand platform posts it (online, in store with a voucher, or sold by a vendor)."""
+class _Purchase(_Strict):
+    """When, in which currency and for how much: what every sale a platform posts says."""
 
-    order_id: str = Field(alias="orderId", pattern=ID_PATTERN)
-    channel: Channel
     placed_at: datetime = Field(alias="placedAt")
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     amount_minor: int = Field(alias="amountMinor", ge=0, le=MAX_AMOUNT_MINOR)
     lines: list[OrderLine] = Field(min_length=1, max_length=500)
+
+
+class OrderCreate(_Purchase):
+    """An order as the brand platform posts it (online, in store with a voucher, or sold by a vendor)."""
+
+    order_id: str = Field(alias="orderId", pattern=ID_PATTERN)
+    channel: Channel
     attribution_ref: str | None = Field(None, alias="attributionRef", max_length=200)
     # The brand's customer ID and the site tag's temporary id: hashed on arrival, never stored clear.
     customer_key: str | None = Field(None, alias="customerKey", min_length=1, max_length=200)
@@ -45,6 +50,23 @@ class OrderCreate(_Strict):
     vendor: MemberRef | None = None
     customer: OrderCustomer | None = None
     brand_opt_in: bool | None = Field(None, alias="brandOptIn")
+
+
+class StorePurchaseCreate(_Purchase):
+    """A purchase at a store's till with a member's voucher, as the store platform posts it.
+
+    It is recorded as the order `purchaseId` of channel `in_store` (the same id space as orders).
+    """
+
+    purchase_id: str = Field(alias="purchaseId", pattern=ID_PATTERN)
+    voucher_code: str = Field(alias="voucherCode", min_length=1, max_length=100,
+                              description="The code of the voucher, as typed or scanned (dashes and case ignored)")
+
+    def as_order(self) -> OrderCreate:
+        """The order this purchase is."""
+        return OrderCreate(order_id=self.purchase_id, channel="in_store", voucher_code=self.voucher_code,
+                           placed_at=self.placed_at, currency=self.currency, amount_minor=self.amount_minor,
+                           lines=self.lines)
 
 
 class OrderUpdate(_Strict):

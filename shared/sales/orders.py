@@ -4,9 +4,11 @@ The order id is the document id, so the same order posted twice is one document.
 the order (its create, and each update / refund / cancel winning the etag-guarded replace) also
 writes the counter changes it causes as pending on the order; they are then counted exactly once
 (`order_counts`), by this call or, after a crash, by the next call on the order (a retried change,
-a re-post). The ledger and the contact are state-based, so a re-post of the same order repairs
-them. The brand's customer ID and the site's temporary visitor id are keyed hashes from the first
-line of the service on.
+a re-post). The ledger, the contact and the order's line in the contact's sales history are
+state-based, so a re-post of the same order repairs them. A voucher code is used by the order id
+before the order is written (shared/crm/vouchers.py), so only this order may use it again. The
+brand's customer ID and the site's temporary visitor id are keyed hashes from the first line of
+the service on.
 """
 
 from __future__ import annotations
@@ -25,9 +27,10 @@ from pydantic import ValidationError
 from shared.brands.models import Brand
 from shared.brands.service import invalid_input
 from shared.clock import isoformat, parse_instant
-from shared.crm import order_contacts
+from shared.crm import order_contacts, sales_history, vouchers
 from shared.crm import service as crm_contacts
 from shared.crm.campaign_stats import parse_day
+from shared.crm.models import SaleRef
 from shared.crm.service import Hasher
 from shared.crm.views import ContactCreate
 from shared.errors import Conflict, DomainError, InvalidInput, NotFound, TransientError
@@ -100,15 +103,15 @@ def _vendor_id(store: BrandStore, hasher: Hasher, data: OrderCreate) -> str | No
     return member_id
 
 
-def _voucher_member(store: BrandStore, hasher: Hasher, code: str | None) -> str | None:
-    if not code:
+def _voucher(store: BrandStore, hasher: Hasher, data: OrderCreate, placed_at: datetime,
+             now: datetime) -> vouchers.Voucher | None:
+    """The voucher the purchase shows, used by it now (or before, by this same order); None without a code."""
+    if data.voucher_code is None:
         return None
-    try:
-        contact = order_contacts.store_purchase(store=store, hasher=hasher,
-                                                data=order_contacts.StorePurchase(voucher_code=code))
-    except (NotFound, Conflict):
-        return None  # an unknown voucher, or a contact no longer opted in: the sale stands, unattributed by it
-    return contact.member_id
+    if data.channel != "in_store":
+        raise _field_error("voucherCode", "a voucher is shown at a store's till: the channel must be in_store")
+    return vouchers.redeem(store=store, hasher=hasher, code=data.voucher_code, reference=data.order_id,
+                           placed_at=placed_at, now=now)
 
 
 def _fingerprint(hasher: Hasher, data: OrderCreate) -> str:
@@ -203,7 +206,7 @@ def get(store: BrandStore, order_id: str) -> tuple[dict[str, Any], str]:
 def _contact(store: BrandStore, brand: Brand, hasher: Hasher, order: dict[str, Any], data: OrderCreate,
              now: datetime) -> list[PatchOp]:
     attribution = order["attribution"]
-    # Contacts belong to a member: none for an unattributed order; a voucher's contact already exists.
+    # Contacts belong to a member: none for an unattributed order; a voucher's contact exists and is named already.
     if data.customer is None or attribution["memberId"] is None or attribution["reason"] == "voucher":
         return []
     request = order_contacts.OrderContact(member_id=attribution["memberId"], order_id=data.order_id,
@@ -216,12 +219,41 @@ def _contact(store: BrandStore, brand: Brand, hasher: Hasher, order: dict[str, A
     return [PatchOp("set", "contactId", contact.id)]
 
 
+def sale_of(order: dict[str, Any]) -> SaleRef:
+    """The order's line in its contact's sales history: date and amount, what was refunded, its status."""
+    return SaleRef(reference=order["orderId"], at=parse_instant(order["placedAt"]), amount_minor=order["amountMinor"],
+                   currency=order["currency"], refunded_minor=order["refundedMinor"], status=order["status"])
+
+
+def _sale_follows(store: BrandStore, brand: Brand, order_id: str) -> None:
+    """Bring the order's line in its contact's sales history to the order's state, whoever else writes it.
+
+    Two calls on one order (a refund and a re-post, two refunds) may each write the line from what
+    they read: each one reads the order again after its write and writes again if the order moved
+    meanwhile, so the last line written is always the order's latest state.
+    """
+    order, _ = get(store, order_id)
+    for _ in range(_RETRIES):
+        member_id = order["attribution"]["memberId"]
+        if not order.get("contactId") or member_id is None:
+            return
+        sale = sale_of(order)
+        sales_history.record(store=store, brand=brand, contact_id=order["contactId"], member_id=member_id,
+                             sale=sale)
+        order, _ = get(store, order_id)
+        if sale_of(order) == sale:
+            return
+    raise Conflict("The order changed during the call; try again")
+
+
 def _finish(store: BrandStore, brand: Brand, hasher: Hasher, order: dict[str, Any], data: OrderCreate,
             now: datetime) -> dict[str, Any]:
     settled = _settle(store, order["id"], now)
     # Left to another holder (perhaps a crashed one), the ledger is not known right: the next re-post repairs.
     ops = _contact(store, brand, hasher, order, data, now) + ([PatchOp("set", "effects", "applied")] if settled else [])
-    return store.patch(CONTAINER, order["id"], ops) if ops else get(store, order["id"])[0]
+    finished = store.patch(CONTAINER, order["id"], ops) if ops else get(store, order["id"])[0]
+    _sale_follows(store, brand, order["id"])  # after a crash here, every re-post brings the line (see _replay)
+    return finished
 
 
 def place(*, store: BrandStore, platform: BrandStore, brand: Brand, hasher: Hasher, master_key: str,
@@ -239,12 +271,17 @@ def place(*, store: BrandStore, platform: BrandStore, brand: Brand, hasher: Hash
     fingerprint = _fingerprint(hasher, data)
     if (existing := store.find(CONTAINER, data.order_id)) is not None:
         return _replay(store, brand, hasher, existing, data, fingerprint, now), False
+    vendor_id = _vendor_id(store, hasher, data)
+    # Last of the checks: a voucher is used by this order id from here on, even if the order is never written.
+    voucher = _voucher(store, hasher, data, placed_at, now)
     facts = OrderFacts(channel=data.channel, placed_at=placed_at, attribution_ref=data.attribution_ref,
                        customer_key=visits.customer_key(hasher, data.customer_key) if data.customer_key else None,
                        visitor_key=visits.temporary_key(hasher, data.visitor_id) if data.visitor_id else None,
-                       vendor_member_id=_vendor_id(store, hasher, data),
-                       voucher_member_id=_voucher_member(store, hasher, data.voucher_code))
+                       vendor_member_id=vendor_id, voucher_member_id=voucher.member_id if voucher else None,
+                       voucher_id=voucher.id if voucher else None)
     decided: Attribution = attribute(store=store, platform=platform, brand=brand, master_key=master_key, facts=facts)
+    # A voucher's contact is the purchase's contact, when the voucher's member is the one credited.
+    contact_id = voucher.contact_id if voucher and decided.reason == "voucher" else None
     lines, full = _priced_lines(brand, data.channel, data.currency, data.lines, decided.member_id is not None)
     order = order_counts.with_change({
         "id": data.order_id, "orderId": data.order_id, "channel": data.channel, "placedAt": isoformat(placed_at),
@@ -254,7 +291,7 @@ def place(*, store: BrandStore, platform: BrandStore, brand: Brand, hasher: Hash
         "memberId": decided.member_id, "attribution": decided.model_dump(mode="json", by_alias=True),
         "customerKey": facts.customer_key, "visitorKey": facts.visitor_key,
         "voucherPresented": data.voucher_code is not None, "fingerprint": fingerprint,
-        "contactId": None, "contactRefused": None, "effects": "pending",
+        "contactId": contact_id, "contactRefused": None, "effects": "pending",
         "createdAt": isoformat(now), "updatedAt": isoformat(now),
     }, "commission", orders=1, sales=data.amount_minor, commission=full)
     try:
@@ -280,6 +317,8 @@ def _replay(store: BrandStore, brand: Brand, hasher: Hasher, existing: dict[str,
         existing = _finish(store, brand, hasher, existing, data, now)
         if existing.get("effects") != "applied":
             existing = _after_holder(store, brand, hasher, existing, data, now)
+    else:
+        _sale_follows(store, brand, existing["id"])  # a call that crashed after its last patch left only this
     return to_read(existing)
 
 
@@ -342,10 +381,10 @@ def update(*, store: BrandStore, brand: Brand, order_id: str, data: OrderUpdate,
             "version": order["version"] + 1, "updatedAt": isoformat(now), "ledgerChange": _change("update", suffix),
         }, suffix, sales=data.amount_minor - order["amountMinor"], commission=due - order["commissionMinor"])
 
-    return _after_change(store, order_id, _transition(store, order_id, change), now)
+    return _after_change(store, brand, order_id, _transition(store, order_id, change), now)
 
 
-def refund(*, store: BrandStore, order_id: str, data: RefundCreate, now: datetime) -> OrderRead:
+def refund(*, store: BrandStore, brand: Brand, order_id: str, data: RefundCreate, now: datetime) -> OrderRead:
     """Refund part or all of an order (once per refund id): the commission shrinks in proportion."""
     def change(order: dict[str, Any]) -> dict[str, Any] | None:
         known = next((item for item in order["refunds"] if item["refundId"] == data.refund_id), None)
@@ -371,10 +410,10 @@ def refund(*, store: BrandStore, order_id: str, data: RefundCreate, now: datetim
         }, suffix, refunds=1, sales=-data.amount_minor, commission=due - order["commissionMinor"],
             orders=-1 if full_refund else 0)
 
-    return _after_change(store, order_id, _transition(store, order_id, change), now)
+    return _after_change(store, brand, order_id, _transition(store, order_id, change), now)
 
 
-def cancel(*, store: BrandStore, order_id: str, now: datetime) -> OrderRead:
+def cancel(*, store: BrandStore, brand: Brand, order_id: str, now: datetime) -> OrderRead:
     """Cancel an order: what remains of its sales and commission is reversed (again: no change)."""
     def change(order: dict[str, Any]) -> dict[str, Any] | None:
         if order["status"] == "cancelled":
@@ -387,14 +426,15 @@ def cancel(*, store: BrandStore, order_id: str, now: datetime) -> OrderRead:
                                         sales=-(order["amountMinor"] - order["refundedMinor"]),
                                         commission=-order["commissionMinor"])
 
-    return _after_change(store, order_id, _transition(store, order_id, change), now)
+    return _after_change(store, brand, order_id, _transition(store, order_id, change), now)
 
 
-def _after_change(store: BrandStore, order_id: str, result: tuple[dict[str, Any], dict[str, Any]] | None,
-                  now: datetime) -> OrderRead:
+def _after_change(store: BrandStore, brand: Brand, order_id: str,
+                  result: tuple[dict[str, Any], dict[str, Any]] | None, now: datetime) -> OrderRead:
     # Also for a retried call that changed nothing: what the first one left undone is done now.
     _count(store, order_id)
     _settle(store, order_id, now)
+    _sale_follows(store, brand, order_id)
     return to_read(result[1] if result is not None else get(store, order_id)[0])
 
 

@@ -1,4 +1,4 @@
-"""QR codes of share links (segno, pure Python): PNG for print, SVG for any size."""
+"""QR codes (segno, pure Python) of share links and store vouchers: PNG for print and email, SVG for any size."""
 
 from __future__ import annotations
 

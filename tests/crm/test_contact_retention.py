@@ -182,3 +182,30 @@ def test_a_dry_run_changes_nothing(container, clock, brand):
     report = runner.run(container, family="contacts", dry_run=True)
     assert report["planned"][BRAND]
     assert stored(container, contact.id)["status"] == "active"
+
+
+def test_a_contact_whose_invitation_bounced_is_not_invited_again_and_the_report_says_so(container, clock, brand):
+    from shared.crm import provider_events
+
+    contact = new_contact(container)
+    member, _ = repository.get_member(container.store.for_brand(BRAND), "m1")
+    invitations.invite(container=container, brand=brand, member=member, contact_id=contact.id, now=clock.now())
+    assert len(outbox(container)) == 1
+    bounce = provider_events.ProviderEvent(event="bounce", at=clock.now(), provider_message_id="42",
+                                           brand_id=BRAND, contact_id=contact.id, hard_bounce=True)
+    assert provider_events.process(bounce, bounce.message_id, store=container.store, journal_for=container.journal,
+                                   clock=clock) == "applied"
+    assert stored(container, contact.id)["emailStatus"] == "hard_bounce"
+
+    clock.advance(15 * DAY)  # the day of the second invitation
+    report = run(container)
+    counted = report["brands"][BRAND]["contact_invitation_pending"]
+    assert (counted.get("resent", 0), counted["skipped_blocked"]) == (0, 1)
+    assert report["totals"]["skipped_blocked"] == 1 and "resent" not in report["totals"]
+    assert len(outbox(container)) == 1  # nothing was sent
+    assert stored(container, contact.id)["invitation"]["resentAt"] is None
+
+    clock.advance(15 * DAY)  # the second period ends all the same: opted out, no email
+    run(container)
+    assert stored(container, contact.id)["memberOptIn"] == "opt_out_no_action"
+    assert len(outbox(container)) == 1

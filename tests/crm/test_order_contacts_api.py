@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from shared.crm import blacklist, order_contacts
+from shared.crm import blacklist, service, vouchers
+from shared.identity import repository
 from tests.crm import test_brand_sync_api as sync_tests
+from tests.identity.test_profile_api import app_headers
 from tests.integrations.brand_platform import problem_type
 
 CLASSIC, DIRECT = sync_tests.CLASSIC, sync_tests.DIRECT
@@ -89,12 +91,17 @@ def test_a_store_purchase_needs_a_contact_already_opted_in(platform):
 
 def test_a_voucher_code_names_its_contact(platform):
     opted_in = _order(platform, brandOptIn=True).json()["contactId"]
-    store = platform.container.store.for_brand(DIRECT)
-    hasher = platform.container.hasher(DIRECT)
-    order_contacts.register_voucher(store=store, hasher=hasher, code="VOUCH-1", contact_id=opted_in)
-    response = _purchase(platform, voucherCode="VOUCH-1")
+    member = app_headers(platform.container, repository.get_member(platform.container.store.for_brand(DIRECT),
+                                                                   "m1")[0], brand_id=DIRECT)
+    issued = platform.client.post(f"/api/v1/app/{DIRECT}/contacts/{opted_in}/vouchers", headers=member)
+    assert issued.status_code == 201, issued.text
+    stored = platform.container.store.for_brand(DIRECT).get("contacts", opted_in)
+    code = vouchers.code_of(platform.container.hasher(DIRECT), service.from_document(stored)[0], 1)
+    assert vouchers.voucher_id(platform.container.hasher(DIRECT), code) == issued.json()["id"]
+    response = _purchase(platform, voucherCode=code)
     assert response.status_code == 200 and response.json()["contactId"] == opted_in
-    assert _purchase(platform, voucherCode="VOUCH-2").status_code == 404
+    unknown = _purchase(platform, voucherCode="VOUCH-2")
+    assert unknown.status_code == 404 and problem_type(unknown) == "voucher-not-found"
 
 
 def test_order_calls_signed_by_another_brand_are_refused(platform):

@@ -3,10 +3,10 @@
 Each brand (acme, globex) has a member of every role (0-6), a visitor, Manager users of each level
 and a signing key; the platform has an operator. The brand's *owner* member (role 0) owns one of
 everything a path can name: a contact, a share link, a campaign, a GDPR request, a commission
-entry, a profile photo; the brand has an email template, an order, a synced contact, a dedicated
-member, an SSO member; the visitor has a GDPR request of its own, and so has the owner's contact
-(through its rights session). So a 404 on a real id proves a
-refusal (another member's, another brand's), never a placeholder that did not exist.
+entry, a profile photo, a store voucher (for its synced, opted-in contact); the brand has an email
+template, an order, a synced contact, a dedicated member, an SSO member; the visitor has a GDPR
+request of its own, and so has the owner's contact (through its rights session). So a 404 on a
+real id proves a refusal (another member's, another brand's), never a placeholder that did not exist.
 """
 
 from __future__ import annotations
@@ -185,6 +185,9 @@ def _resources(client, world: World, brand: str) -> None:
         "memberId": member_id(brand, OWNER_ROLE), "firstName": "Yan", "email": f"yan@{brand}.example",
         "optIn": True})
     known.manager_ids["contact_id"] = synced["contactId"]  # a contact with a brand opt-in: the brand sees it
+    # The synced contact is opted in with the owner: it holds the owner's store voucher (emailed to it).
+    voucher = _ok(client.post(f"{app}/contacts/{synced['contactId']}/vouchers", headers=owner), 201)
+    known.ids["voucher_id"] = voucher["id"]
     known.ids["customer_id"] = f"cust-{brand}"
     _signed_call(client, world, brand, "PUT", f"{integrations}/customers/cust-{brand}/dedicated-member",
                  {"memberId": member_id(brand, OWNER_ROLE)})

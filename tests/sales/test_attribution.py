@@ -6,10 +6,11 @@ from datetime import timedelta
 
 import pytest
 
-from shared.crm import order_contacts
+from shared.crm import vouchers
 from shared.sales import conversations
 from shared.sales.conversations import ConversationHit
 from tests.sales.shop import BRAND, OTHER
+from tests.sales.test_store_vouchers import voucher_for
 
 WINDOW = timedelta(days=180)
 
@@ -109,16 +110,15 @@ def test_an_unknown_vendor_is_refused_and_nothing_is_written(shop):
     assert shop.store().find("orders", "o-1") is None
 
 
-def test_an_in_store_purchase_with_a_voucher_goes_to_its_contact_member(shop):
-    made = shop.call("POST", f"/api/v1/integrations/{BRAND}/orders/contacts", body={
-        "memberId": "m2", "orderId": "earlier", "customer": {"email": "zoe@example.com"}, "brandOptIn": True})
-    assert made.status_code == 201, made.text
-    order_contacts.register_voucher(store=shop.store(), hasher=shop.container.hasher(BRAND), code="VOUCH-1",
-                                    contact_id=made.json()["contactId"])
-    attribution = _attribution(shop.order(channel="in_store", voucherCode="VOUCH-1"))
-    assert (attribution["memberId"], attribution["reason"]) == ("m2", "voucher")
-    unknown = _attribution(shop.order(orderId="o-2", channel="in_store", voucherCode="VOUCH-9"))
-    assert unknown["reason"] == "none"
+def test_an_in_store_purchase_with_a_voucher_goes_to_its_contact_member_before_any_click(shop):
+    _, code = voucher_for(shop)  # m1's voucher for their contact
+    shop.link(member="m2")
+    attribution = _attribution(shop.order(channel="in_store", voucherCode=code, attributionRef=shop.ref()))
+    assert (attribution["memberId"], attribution["reason"]) == ("m1", "voucher")
+    assert attribution["explanation"]["voucherId"] == vouchers.voucher_id(shop.container.hasher(BRAND), code)
+    unknown = shop.order(orderId="o-2", channel="in_store", voucherCode="VOUCH-9")
+    assert unknown.status_code == 404 and unknown.json()["type"].endswith("/voucher-not-found")
+    assert shop.store().find("orders", "o-2") is None
 
 
 def test_a_conversation_within_the_window_attributes_through_a_registered_lookup(shop):

@@ -107,5 +107,51 @@ def test_a_member_sees_only_their_own_entries_and_totals(shop):
     assert shop.client.get(f"{base}/o-1:commission", headers=me).status_code == 200
     assert shop.client.get(f"{base}/o-2:commission", headers=me).status_code == 404
     totals = shop.client.get(f"{base}/totals", headers=me).json()
-    assert totals == {"pending": {}, "approved": {"EUR": 1000}, "paid": {}, "reversed": {}}
+    assert totals == {"pending": {}, "approved": {"EUR": 1000}, "paid": {}, "reversed": {}, "clawedBack": {}}
     assert shop.client.get("/api/v1/app/other/commissions", headers=me).status_code == 404
+
+
+def _settle_then(shop, steps):
+    """One order of m1 (commission 1000), then each step: a Manager transition or a platform change."""
+    shop.link(code="Link0001", member="m1")
+    assert shop.order(orderId="o-1", attributionRef=shop.ref(code="Link0001")).status_code == 201
+    base = f"/api/v1/manager/brands/{BRAND}/commissions"
+    for step in steps:
+        if step in ("approve", "mark-paid"):
+            pending = [e["id"] for e in shop.client.get(base, headers=shop.manager("viewer")).json()["items"]
+                       if e["state"] == ("pending" if step == "approve" else "approved")]
+            answer = shop.client.post(f"{base}/{step}", json={"entryIds": pending}, headers=shop.manager("admin"))
+        elif step == "cancel":
+            answer = shop.call("POST", shop.order_path() + "/cancel")
+        else:  # "refund:<amount>"
+            answer = shop.call("POST", shop.order_path() + "/refunds",
+                               body={"refundId": f"r-{step}", "amountMinor": int(step.split(":")[1])})
+        assert answer.status_code == 200, answer.text
+
+
+@pytest.mark.parametrize(("steps", "expected"), [
+    pytest.param(["cancel"], {"reversed": 1000}, id="cancelled while pending: reversed"),
+    pytest.param(["approve", "cancel"], {"reversed": 1000}, id="cancelled once approved: reversed"),
+    pytest.param(["approve", "mark-paid", "cancel"], {"paid": 1000, "clawedBack": 1000},
+                 id="cancelled once paid: clawed back"),
+    pytest.param(["refund:2500"], {"pending": 750}, id="refunded while pending: recomputed"),
+    pytest.param(["approve", "refund:2500"], {"approved": 1000, "clawedBack": 250},
+                 id="refunded once approved: a clawback"),
+    pytest.param(["approve", "mark-paid", "refund:2500", "cancel"], {"paid": 1000, "clawedBack": 1000},
+                 id="refunded, then cancelled, once paid: two clawbacks"),
+    pytest.param(["approve", "refund:2500", "cancel"], {"reversed": 1000},
+                 id="a clawback reversed with its commission takes nothing back"),
+])
+def test_totals_report_clawbacks_on_their_own_line_and_never_a_negative_pending(shop, steps, expected):
+    _settle_then(shop, steps)
+    from shared.identity import repository
+
+    me = app_headers(shop.container, repository.get_member(shop.store(), "m1")[0], brand_id=BRAND)
+    totals = shop.client.get(f"/api/v1/app/{BRAND}/commissions/totals", headers=me).json()
+    assert totals == {line: ({"EUR": expected[line]} if line in expected else {})
+                      for line in ("pending", "approved", "paid", "reversed", "clawedBack")}
+    assert all(amount >= 0 for line in totals.values() for amount in line.values())
+    # What the totals say the member is owed is what the order's commission now is.
+    net = sum(totals[line].get("EUR", 0) for line in ("pending", "approved", "paid")) - totals["clawedBack"].get(
+        "EUR", 0)
+    assert net == shop.store().get("orders", "o-1")["commissionMinor"]

@@ -1,4 +1,4 @@
-"""Orders = ledger = dashboards, whatever the moment of a crash: each write of the order path fails in turn.
+"""Orders = ledger = dashboards = sales histories whatever the moment of a crash: each write fails in turn.
 
 A crash is a store write that raises instead of writing (`tests.races.CrashPoint`), so everything
 before it landed and nothing after it did. The platform then retries the same call, as it does
@@ -14,8 +14,9 @@ from datetime import timedelta
 
 import pytest
 
+from shared.crm.models import SaleRef
 from shared.integrations.signing import signed_headers
-from shared.sales import order_counts
+from shared.sales import order_counts, orders
 from shared.tracking import counted_once, counters
 from tests.races import CrashPoint, in_parallel, overlap_reads
 from tests.sales.shop import BRAND
@@ -55,6 +56,9 @@ def _assert_all_agree(shop, orders_posted: int) -> None:
     assert len(stored) == orders_posted
     assert all(order["effects"] == "applied" and not order_counts.pending(order) for order in stored)
     assert all(order["contactId"] for order in stored)
+    for order in stored:  # each contact's sales history: one line, the order's latest state
+        lines = shop.store().get("contacts", order["contactId"])["sales"]
+        assert [SaleRef.model_validate(line) for line in lines] == [orders.sale_of(order)]
     assert len({entry["orderId"] for entry in shop.ledger()}) == orders_posted
     assert sum(e["amountMinor"] for e in shop.ledger() if e["state"] != "reversed") == sum(
         order["commissionMinor"] for order in stored)

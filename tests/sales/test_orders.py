@@ -194,9 +194,13 @@ def test_refunds_arriving_at_the_same_moment_leave_the_ledger_equal_to_what_is_d
     monkeypatch.setattr(ledger, "get", get_then_wait)
     failures = []
 
+    from shared.brands import service as brands
+
+    brand = brands.get(store=shop.container.store, brand_id=BRAND)
+
     def refund(refund_id):
         try:
-            orders.refund(store=shop.store(), order_id="o-1", now=shop.now(),
+            orders.refund(store=shop.store(), brand=brand, order_id="o-1", now=shop.now(),
                           data=RefundCreate.model_validate({"refundId": refund_id, "amountMinor": 1000}))
         except Exception as exc:  # noqa: BLE001 - reported below, with the failing refund
             failures.append((refund_id, exc))

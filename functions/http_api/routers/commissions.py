@@ -54,12 +54,20 @@ class CommissionPage(BaseModel):
 
 
 class CommissionTotals(BaseModel):
-    """A member's commissions per state, per currency, in minor units."""
+    """A member's commissions per state, per currency, in minor units; clawbacks on their own line.
+
+    `pending`, `approved`, `paid` and `reversed` sum the commissions and adjustments in that state
+    (never negative); `clawedBack` sums what clawbacks take back of commissions already approved or
+    paid, as a positive amount. The member's net commission is pending + approved + paid − clawedBack.
+    """
+
+    model_config = ConfigDict(populate_by_name=True)
 
     pending: dict[str, int]
     approved: dict[str, int]
     paid: dict[str, int]
     reversed: dict[str, int]
+    clawed_back: dict[str, int] = Field(alias="clawedBack", description="Taken back after approval or payment")
 
 
 class CommissionTransition(BaseModel):

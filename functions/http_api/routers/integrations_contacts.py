@@ -81,11 +81,15 @@ def order_contact(data: order_contacts.OrderContact, call: SignedBrand, containe
 
 
 @router.post(f"{BASE}/store-purchases/contacts", tags=_TAGS, response_model=IntegrationContactRead,
-             responses=problem_responses(401, 404, 409, 422), **access("integration"))
+             responses=problem_responses(401, 404, 409, 410, 422), **access("integration"))
 def store_purchase_contact(data: order_contacts.StorePurchase, call: SignedBrand,
                            container: ContainerDep) -> IntegrationContactRead:
-    """The contact of a store purchase with a voucher; 409 unless already opted in with the member."""
+    """The contact a voucher (or a contact id) names, before the purchase is posted; nothing is written.
+
+    409 `contact-not-opted-in` unless the contact is still opted in with the member; by voucher code,
+    404 `voucher-not-found`, 409 `voucher-used` (by another purchase than `purchaseId`), 410 `voucher-expired`.
+    """
     brand_id = call.brand.id
     contact = order_contacts.store_purchase(store=container.store.for_brand(brand_id), data=data,
-                                            hasher=container.hasher(brand_id))
+                                            hasher=container.hasher(brand_id), now=container.clock.now())
     return _read(contact)

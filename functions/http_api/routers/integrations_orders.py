@@ -13,7 +13,7 @@ from functions.http_api.integration_auth import SignedBrand
 from functions.http_api.problems import other_success, problem_responses
 from shared.crm.brand_sync import MemberRef
 from shared.sales import dedicated, orders
-from shared.sales.models import ID_PATTERN, OrderCreate, OrderRead, OrderUpdate, RefundCreate
+from shared.sales.models import ID_PATTERN, OrderCreate, OrderRead, OrderUpdate, RefundCreate, StorePurchaseCreate
 from shared.store_schema import PLATFORM_SCOPE
 
 router = APIRouter()
@@ -30,12 +30,7 @@ class DedicatedMemberRead(BaseModel):
     member_id: str = Field(alias="memberId")
 
 
-@router.post(f"{BASE}/orders", tags=_TAGS, response_model=OrderRead, status_code=status.HTTP_201_CREATED,
-             responses={**problem_responses(401, 404, 409, 422, 503),
-                        **other_success(200, OrderRead, "The same order was posted before: the stored one")},
-             **access("integration"))
-def post_order(data: OrderCreate, call: SignedBrand, container: ContainerDep, response: Response) -> OrderRead:
-    """Record and attribute an order (201); the same order again answers the stored one (200)."""
+def _place(data: OrderCreate, call: SignedBrand, container: ContainerDep, response: Response) -> OrderRead:
     brand_id = call.brand.id
     order, created = orders.place(store=container.store.for_brand(brand_id),
                                   platform=container.store.for_brand(PLATFORM_SCOPE), brand=call.brand,
@@ -44,6 +39,33 @@ def post_order(data: OrderCreate, call: SignedBrand, container: ContainerDep, re
     if not created:
         response.status_code = status.HTTP_200_OK
     return order
+
+
+@router.post(f"{BASE}/orders", tags=_TAGS, response_model=OrderRead, status_code=status.HTTP_201_CREATED,
+             responses={**problem_responses(401, 404, 409, 410, 422, 503),
+                        **other_success(200, OrderRead, "The same order was posted before: the stored one")},
+             **access("integration"))
+def post_order(data: OrderCreate, call: SignedBrand, container: ContainerDep, response: Response) -> OrderRead:
+    """Record and attribute an order (201); the same order again answers the stored one (200).
+
+    With `voucherCode` (channel `in_store`), the voucher is used as by `POST .../store-purchases`.
+    """
+    return _place(data, call, container, response)
+
+
+@router.post(f"{BASE}/store-purchases", tags=_TAGS, response_model=OrderRead, status_code=status.HTTP_201_CREATED,
+             responses={**problem_responses(401, 404, 409, 410, 422, 503),
+                        **other_success(200, OrderRead, "The same purchase was posted before: the stored one")},
+             **access("integration"))
+def post_store_purchase(data: StorePurchaseCreate, call: SignedBrand, container: ContainerDep,
+                        response: Response) -> OrderRead:
+    """Record a store purchase made with a member's voucher (201), attributed to its member (reason `voucher`).
+
+    The voucher is used once: the same purchase again answers the stored one (200); another purchase
+    with it is 409 `voucher-used`. An unknown code is 404 `voucher-not-found`, a purchase placed after
+    the voucher's last day 410 `voucher-expired`, a contact no longer opted in 409 `contact-not-opted-in`.
+    """
+    return _place(data.as_order(), call, container, response)
 
 
 @router.get(f"{BASE}/orders/{{order_id}}", tags=_TAGS, response_model=OrderRead,
@@ -67,15 +89,15 @@ def update_order(data: OrderUpdate, call: SignedBrand, container: ContainerDep,
 def refund_order(data: RefundCreate, call: SignedBrand, container: ContainerDep,
                  order_id: str = OrderId) -> OrderRead:
     """Refund part or all of an order, once per refund id; the commission shrinks in proportion."""
-    return orders.refund(store=container.store.for_brand(call.brand.id), order_id=order_id, data=data,
-                         now=container.clock.now())
+    return orders.refund(store=container.store.for_brand(call.brand.id), brand=call.brand, order_id=order_id,
+                         data=data, now=container.clock.now())
 
 
 @router.post(f"{BASE}/orders/{{order_id}}/cancel", tags=_TAGS, response_model=OrderRead,
              responses=problem_responses(401, 404, 409), **access("integration"))
 def cancel_order(call: SignedBrand, container: ContainerDep, order_id: str = OrderId) -> OrderRead:
     """Cancel an order: its sales and commission are reversed (a paid commission is clawed back)."""
-    return orders.cancel(store=container.store.for_brand(call.brand.id), order_id=order_id,
+    return orders.cancel(store=container.store.for_brand(call.brand.id), brand=call.brand, order_id=order_id,
                          now=container.clock.now())
 
 

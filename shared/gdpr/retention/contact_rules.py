@@ -96,14 +96,21 @@ def act(run: Any, rule: RetentionRule, doc: Document, step_plan: Plan) -> tuple[
     if step.action == "erase":
         return _erase(run, rule, contact, etag, doc)
     if step.action == "resend":
-        if not run.ctx.dry_run and contacts.may_send(run.store, contact, "invitation"):
+        # The report says what happened: "resent" only when the email went out; a contact the invitation
+        # may not reach any more (a hard bounce, a block, the black list) is "skipped_blocked", and its
+        # schedule goes on to the opt-out all the same.
+        sendable = contacts.may_send(run.store, contact, "invitation")
+        if sendable and not run.ctx.dry_run:
             # Enqueued before it is recorded, under a fixed id: a crash in between sends it once.
             from shared.crm import invitations
 
             invitations.send(container=run.ctx.container, store=run.store, brand=brand, contact=contact, now=now,
                              ordinal=2)
-        invitation = contact.invitation.model_copy(update={"resent_at": now}) if contact.invitation else None
-        updated, outcome, block = contact.model_copy(update={"invitation": invitation}), "resent", step_plan.block
+        invitation = contact.invitation
+        if sendable and invitation is not None:
+            invitation = invitation.model_copy(update={"resent_at": now})
+        updated, block = contact.model_copy(update={"invitation": invitation}), step_plan.block
+        outcome = "resent" if sendable else "skipped_blocked"
     else:  # opt_out: the second period ended without accept, decline, bounce or spam
         state = consent.transition(contact.consent, ConsentEvent.INVITATION_UNANSWERED, now)
         updated, outcome = contact.with_consent(state), "opted_out"

@@ -1,0 +1,56 @@
+"""A contact's sales history (guide v4, contact data): the orders and store purchases credited to its member.
+
+"Online orders or store purchase made following a Member's publication": one line per order
+(`SaleRef`, keyed by the order's reference), date and amount only; the products stay in the
+Manager. The order service writes the line once the order is attributed to the contact's member
+(an order that created or matched the contact, a store purchase with the contact's voucher), and
+writes it again after each update, refund or cancel of the order.
+
+Writing a line is setting a state, not adding a step: the line of an order is replaced in place,
+never appended a second time, under the contact's etag. So a re-post, posts racing each other
+or the replay after a crash all leave exactly one line per order.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from shared.brands.models import Brand
+from shared.crm import service as contacts
+from shared.crm.models import SaleRef
+from shared.errors import Conflict
+from shared.ports.store import BrandStore, EtagMismatch
+
+# A contact document must stay small (Cosmos DB items are at most 2 MB): past this, the oldest lines go.
+MAX_LINES = 500
+_ATTEMPTS = 10
+log = logging.getLogger(__name__)
+
+
+def with_sale(sales: list[SaleRef], sale: SaleRef) -> list[SaleRef]:
+    """The history with `sale` as the one line of its reference (in place when it was there), oldest first."""
+    if any(line.reference == sale.reference for line in sales):
+        return [sale if line.reference == sale.reference else line for line in sales]
+    return sorted([*sales, sale], key=lambda line: line.at)[-MAX_LINES:]
+
+
+def record(*, store: BrandStore, brand: Brand, contact_id: str, member_id: str, sale: SaleRef) -> bool:
+    """Set the line of `sale` on the member's contact; False when the contact is gone or not that member's."""
+    for _ in range(_ATTEMPTS):
+        doc = store.find(contacts.CONTACTS, contact_id)
+        if doc is None:
+            return False
+        contact, etag = contacts.from_document(doc)
+        if contact.status != "active" or contact.member_id != member_id:
+            return False  # erased since, or not the member's: there is nobody to credit
+        sales = with_sale(contact.sales, sale)
+        if sales == contact.sales:
+            return True
+        try:
+            store.replace(contacts.CONTACTS, contacts.to_document(contact.model_copy(update={"sales": sales}), brand),
+                          etag=etag)
+        except EtagMismatch:
+            continue  # another writer of the contact (or of this very line) won: read again
+        log.info("sale %s recorded on contact %s", sale.reference, contact_id)
+        return True
+    raise Conflict("The contact changed during the call; try again")
