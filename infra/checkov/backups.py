@@ -31,18 +31,31 @@ def _backup_policy(conf: dict[str, Any]) -> dict[str, Any] | None:
     return policy if isinstance(policy, dict) else None
 
 
+def _tier(policy: dict[str, Any]) -> Any:
+    """The continuous backup tier (Continuous30Days when the template names none)."""
+    return (policy.get("continuousModeProperties") or {}).get("tier", "Continuous30Days")
+
+
 def _whole(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-class CosmosBackupWithinDocumentedLimits(BaseResourceCheck):
+class _BackupCheck(BaseResourceCheck):
+    """One check of one resource type, named by the subclass's `check_name`, `check_id` and `resource`."""
+
+    check_name: str
+    check_id: str
+    resource: str
+
     def __init__(self) -> None:
-        super().__init__(
-            name="Cosmos DB backup policy stays within Azure's documented limits",
-            id="CKV_POPSELL_1",
-            categories=(CheckCategories.BACKUP_AND_RECOVERY,),
-            supported_resources=("Microsoft.DocumentDB/databaseAccounts",),
-        )
+        super().__init__(name=self.check_name, id=self.check_id, categories=(CheckCategories.BACKUP_AND_RECOVERY,),
+                         supported_resources=(self.resource,))
+
+
+class CosmosBackupWithinDocumentedLimits(_BackupCheck):
+    check_name = "Cosmos DB backup policy stays within Azure's documented limits"
+    check_id = "CKV_POPSELL_1"
+    resource = "Microsoft.DocumentDB/databaseAccounts"
 
     def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
         self.evaluated_keys = ["properties/backupPolicy"]
@@ -50,8 +63,7 @@ class CosmosBackupWithinDocumentedLimits(BaseResourceCheck):
         if policy is None:
             return CheckResult.FAILED  # the default: a backup every 4 hours, kept 8 hours
         if policy.get("type") == "Continuous":
-            tier = (policy.get("continuousModeProperties") or {}).get("tier", "Continuous30Days")
-            return CheckResult.PASSED if tier in CONTINUOUS_TIERS else CheckResult.FAILED
+            return CheckResult.PASSED if _tier(policy) in CONTINUOUS_TIERS else CheckResult.FAILED
         if policy.get("type") != "Periodic":
             return CheckResult.FAILED
         periodic = policy.get("periodicModeProperties") or {}
@@ -64,31 +76,22 @@ class CosmosBackupWithinDocumentedLimits(BaseResourceCheck):
         return CheckResult.PASSED if within else CheckResult.FAILED
 
 
-class CosmosPointInTimeRestoreOf30Days(BaseResourceCheck):
-    def __init__(self) -> None:
-        super().__init__(
-            name="Cosmos DB keeps 30 days of point-in-time restore (continuous backup, 30-day tier)",
-            id="CKV_POPSELL_2",
-            categories=(CheckCategories.BACKUP_AND_RECOVERY,),
-            supported_resources=("Microsoft.DocumentDB/databaseAccounts",),
-        )
+class CosmosPointInTimeRestoreOf30Days(_BackupCheck):
+    check_name = "Cosmos DB keeps 30 days of point-in-time restore (continuous backup, 30-day tier)"
+    check_id = "CKV_POPSELL_2"
+    resource = "Microsoft.DocumentDB/databaseAccounts"
 
     def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
         self.evaluated_keys = ["properties/backupPolicy/type", "properties/backupPolicy/continuousModeProperties/tier"]
         policy = _backup_policy(conf) or {}
-        tier = (policy.get("continuousModeProperties") or {}).get("tier", "Continuous30Days")
-        thirty_days = policy.get("type") == "Continuous" and tier == "Continuous30Days"
+        thirty_days = policy.get("type") == "Continuous" and _tier(policy) == "Continuous30Days"
         return CheckResult.PASSED if thirty_days else CheckResult.FAILED
 
 
-class ImmutabilityPolicyHoldsEveryBlob(BaseResourceCheck):
-    def __init__(self) -> None:
-        super().__init__(
-            name="A blob container's immutability policy lasts a documented number of days, with no appends",
-            id="CKV_POPSELL_3",
-            categories=(CheckCategories.BACKUP_AND_RECOVERY,),
-            supported_resources=("Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies",),
-        )
+class ImmutabilityPolicyHoldsEveryBlob(_BackupCheck):
+    check_name = "A blob container's immutability policy lasts a documented number of days, with no appends"
+    check_id = "CKV_POPSELL_3"
+    resource = "Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies"
 
     def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
         self.evaluated_keys = ["properties/immutabilityPeriodSinceCreationInDays",
