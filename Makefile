@@ -32,7 +32,7 @@ run: $(VENV)/.installed
 
 lint: $(VENV)/.installed $(TOOLS)/.installed
 	$(VENV)/bin/ruff check .
-	$(TOOLS)/bin/checkov -d infra --framework bicep --quiet --compact --skip-download
+	$(TOOLS)/bin/checkov -d infra --framework bicep --quiet --compact --skip-download --external-checks-dir infra/checkov
 
 test: install lint
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -1,6 +1,6 @@
 // Popsell Functions: the whole deployment, for `azd up` (azure.yaml). EU regions only.
-// Creates the resource group and, in it: monitoring, storage, Cosmos DB, Service Bus, Key Vault, the
-// function app, the identity's data-plane roles, and last the app settings.
+// Creates the resource group and, in it: monitoring, storage, backup storage, Cosmos DB, Service Bus,
+// Key Vault, the function app, the identity's data-plane roles, and last the app settings.
 targetScope = 'subscription'
 
 @minLength(1)
@@ -48,6 +48,13 @@ param cosmosMaxThroughput int = 1000
 @minValue(1)
 @maxValue(1000)
 param maximumInstanceCount int = 100
+
+@description('Unlocked: the template writes the backup containers\' immutability policies. Locked: they were locked by hand (docs/deploy.md "Backups") and the template leaves them alone.')
+@allowed([
+  'Unlocked'
+  'Locked'
+])
+param backupImmutability string = 'Unlocked'
 
 @description('Public base URL of the API (tracking links, email links). Empty: the app default host name.')
 param publicBaseUrl string = ''
@@ -102,6 +109,19 @@ module storage 'modules/storage.bicep' = {
     name: 'st${resourceToken}'
     deploymentContainerName: deploymentContainerName
     logAnalyticsWorkspaceId: monitoring.outputs.workspaceId
+  }
+}
+
+// The store's hourly and monthly snapshots, immutable (docs/decisions/0027-backups.md).
+module backupStorage 'modules/backup-storage.bicep' = {
+  name: 'backup-storage'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    name: 'stbk${resourceToken}'
+    logAnalyticsWorkspaceId: monitoring.outputs.workspaceId
+    immutability: backupImmutability
   }
 }
 
@@ -162,6 +182,7 @@ module roles 'modules/roles.bicep' = {
     cosmosAccountName: cosmos.outputs.name
     serviceBusName: serviceBus.outputs.name
     storageAccountName: storage.outputs.name
+    backupStorageAccountName: backupStorage.outputs.name
     keyVaultName: keyVault.outputs.name
     appInsightsName: monitoring.outputs.appInsightsName
   }
@@ -203,6 +224,7 @@ module appSettings 'modules/appsettings.bicep' = {
       // Azure's front end appends the client's address to X-Forwarded-For; 2 behind Azure Front Door.
       POPSELL_TRUSTED_PROXY_HOPS: '1'
       POPSELL_BLOB_ACCOUNT_URL: storage.outputs.blobEndpoint
+      POPSELL_BACKUP_BLOB_ACCOUNT_URL: backupStorage.outputs.blobEndpoint
       POPSELL_MAIL_FROM_EMAIL: mailFromEmail
       POPSELL_HASH_MASTER_KEY: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${secretNames.hashMasterKey})'
       POPSELL_TOKEN_SIGNING_KEYS: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${secretNames.tokenSigningKeys})'
@@ -225,4 +247,5 @@ output AZURE_COSMOS_DATABASE string = cosmos.outputs.databaseName
 output AZURE_SERVICEBUS_NAMESPACE string = serviceBus.outputs.fullyQualifiedNamespace
 output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
 output AZURE_STORAGE_BLOB_ENDPOINT string = storage.outputs.blobEndpoint
+output AZURE_BACKUP_STORAGE_ACCOUNT_NAME string = backupStorage.outputs.name
 output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.appInsightsName

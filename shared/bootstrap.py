@@ -86,6 +86,22 @@ class Container:
         )
 
     @cached_property
+    def backup_blobs(self) -> BlobStore:
+        """Where the store's snapshots go (shared/backups): the backup storage account in production."""
+        if self.settings.blobs != "azure":
+            return self.blobs  # the folder store: a container is a folder, made on first write
+        from shared.adapters.azure_blobs import AzureBlobStore
+        from shared.backups.snapshots import BACKUP_CONTAINERS
+
+        settings = self.settings
+        if settings.backup_blob_account_url:
+            settings = settings.model_copy(
+                update={"blob_account_url": settings.backup_blob_account_url, "blob_connection_string": ""})
+        blobs = AzureBlobStore(settings, clock=self.clock)
+        blobs.ensure_containers(tuple(BACKUP_CONTAINERS))
+        return blobs
+
+    @cached_property
     def mailer(self) -> Mailer:
         if self.settings.mailer == "mailjet":
             from shared.adapters.mailjet_mailer import MailjetMailer

@@ -69,6 +69,9 @@ class Settings(BaseSettings):
 
     blob_account_url: str = ""  # e.g. https://popsellst.blob.core.windows.net (managed identity)
     blob_connection_string: str = ""  # Azurite or tools only
+    # The backup storage account (its snapshot containers are immutable: docs/decisions/0027); empty:
+    # the snapshots go to the app's own blob store (local runs, Azurite).
+    backup_blob_account_url: str = ""
 
     mailjet_api_key: str = ""
     mailjet_api_secret: str = ""

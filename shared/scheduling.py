@@ -35,6 +35,7 @@ TIMER_JOB_MODULES: tuple[str, ...] = (
     "shared.gdpr.exports",
     "shared.gdpr.timer_jobs_warehouse",
     "shared.gdpr.retention.jobs",
+    "shared.backups.jobs",
 )
 
 

@@ -1,4 +1,4 @@
-// Cosmos DB for NoSQL: the document store. EU regions only, identity-only access, hourly backups.
+// Cosmos DB for NoSQL: the document store. EU regions only, identity-only access, continuous backup.
 
 @description('Tags put on every resource.')
 param tags object
@@ -38,6 +38,19 @@ var locations = [
     isZoneRedundant: false
   }
 ]
+
+// Continuous backup, 30-day tier: any second of the last 30 days can be restored (into a new account),
+// the longest Cosmos DB offers; periodic backups stop at 720 hours of retention. The guide's 40 days
+// of hourly backups and a year of monthly ones are the app's snapshots in the backup storage account
+// (backup-storage.bicep, docs/decisions/0027-backups.md). Backups are kept in every region of the
+// account, so in North Europe too. Switching an account from periodic to continuous is one-way.
+// tests/infra/test_backups_infra.py parses this literal: keep it a plain literal.
+var backupPolicy = {
+  type: 'Continuous'
+  continuousModeProperties: {
+    tier: 'Continuous30Days'
+  }
+}
 
 // The containers exactly as shared/store_schema.py CONTAINERS declares them: indexedPaths are the
 // declared field paths (dotted), turned into Cosmos index paths below. Add a container in the code,
@@ -319,15 +332,7 @@ resource account 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' = {
     }
     enableAutomaticFailover: true
     enableMultipleWriteLocations: false
-    // Hourly backups kept 40 days, geo-redundant (in the EU pair), as the security statement promises.
-    backupPolicy: {
-      type: 'Periodic'
-      periodicModeProperties: {
-        backupIntervalInMinutes: 60
-        backupRetentionIntervalInHours: 960
-        backupStorageRedundancy: 'Geo'
-      }
-    }
+    backupPolicy: backupPolicy
     // Entra ID only: the app's identity holds the data-plane role (roles.bicep); no keys to leak.
     disableLocalAuth: true
     // Containers and indexing policies change only through this template, never from a data-plane client.

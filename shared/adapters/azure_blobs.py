@@ -51,9 +51,9 @@ class AzureBlobStore(BlobStore):
     def _blob(self, container: str, name: str):
         return self._service.get_blob_client(container, name)
 
-    def ensure_containers(self) -> None:
+    def ensure_containers(self, containers: tuple[str, ...] = BLOB_CONTAINERS) -> None:
         """Create the product's containers when missing (private: reads go through SAS links)."""
-        for container in BLOB_CONTAINERS:
+        for container in containers:
             try:
                 self._service.create_container(container)
             except ResourceExistsError:

@@ -36,10 +36,13 @@ from shared.ports.store import (
     Filter,
     Page,
     PatchOp,
+    StoredDocument,
 )
 from shared.store_schema import CONTAINERS, ContainerSpec
 
 _TRANSIENT_STATUS = frozenset({408, 429, 449, 500, 502, 503, 504})
+# Items per page of a backup's read (a page is one request; Cosmos DB caps a response at 4 MB anyway).
+EXPORT_PAGE = 1000
 _TYPE_CHECK = {"text": "IS_STRING", "number": "IS_NUMBER", "bool": "IS_BOOL"}
 
 
@@ -151,6 +154,18 @@ class CosmosDocumentStore(DocumentStore):
                     indexing_policy=indexing_policy(spec),
                     **extra,
                 )
+
+    def export_documents(self, container: str) -> Iterator[StoredDocument]:
+        """Every item of a container across partitions; the ttl counts from `_ts`, the item's last write."""
+        spec = rules.container_spec(container)
+        with _translated(container):
+            for item in self.container(container).query_items(
+                query="SELECT * FROM c", enable_cross_partition_query=True, max_item_count=EXPORT_PAGE
+            ):
+                expires = rules.expires_at(spec, item, item["_ts"])
+                doc = rules.strip_system_fields(dict(item))
+                doc.pop("_etag", None)
+                yield StoredDocument(doc, expires)
 
     def ping(self) -> None:
         """Raise if the database cannot be read."""

@@ -98,6 +98,18 @@ def prepare_document(spec: ContainerSpec, brand_id: str, doc: Document) -> tuple
     return brand_id, clean
 
 
+def expires_at(spec: ContainerSpec, doc: Document, written_at: float) -> float | None:
+    """When a document written at `written_at` (epoch seconds) expires, as Cosmos DB counts its ttl.
+
+    Only where the container has ttl on and the document a positive whole `ttl` (seconds after its
+    last write); -1, a missing or a non-integer ttl never expires.
+    """
+    ttl = doc.get("ttl")
+    if not spec.ttl_enabled or isinstance(ttl, bool) or not isinstance(ttl, int) or ttl <= 0:
+        return None
+    return written_at + ttl
+
+
 def strip_system_fields(doc: Document) -> Document:
     """A stored item without the engine's bookkeeping fields (keeps `_etag`)."""
     for name in SYSTEM_FIELDS:

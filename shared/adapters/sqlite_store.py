@@ -15,6 +15,7 @@ import json
 import sqlite3
 import threading
 import uuid
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -31,10 +32,12 @@ from shared.ports.store import (
     Filter,
     Page,
     PatchOp,
+    StoredDocument,
 )
 from shared.store_schema import CONTAINERS, ContainerSpec
 
 BUSY_TIMEOUT_MS = 10_000
+EXPORT_BATCH = 500
 
 
 def _expr(path: str) -> str:
@@ -142,6 +145,9 @@ class _Statements:
         self.delete = f'DELETE FROM "{table}" {key}'  # noqa: S608
         self.delete_if = self.delete + " AND etag = ?"
         self.exists = f'SELECT 1 FROM "{table}" {key}'  # noqa: S608
+        # The whole table in primary-key order, a batch at a time (backups).
+        self.export = (f'SELECT part, id, doc, expires FROM "{table}" WHERE (part, id) > (?, ?)'  # noqa: S608
+                       " ORDER BY part, id LIMIT ?")
 
 
 def _new_etag() -> str:
@@ -166,10 +172,7 @@ class SqliteDocumentStore(DocumentStore):
 
     def expires(self, container: str, doc: Document) -> float | None:
         """When a document written now expires, as Cosmos DB's per-item ttl counts: from its last write."""
-        ttl = doc.get("ttl")
-        if not rules.container_spec(container).ttl_enabled or isinstance(ttl, bool) or not isinstance(ttl, int):
-            return None
-        return self._clock.now().timestamp() + ttl if ttl > 0 else None
+        return rules.expires_at(rules.container_spec(container), doc, self._clock.now().timestamp())
 
     def connection(self) -> sqlite3.Connection:
         """This thread's connection (opened on first use)."""
@@ -227,6 +230,18 @@ class SqliteDocumentStore(DocumentStore):
         conn = self.connection()
         return sum(conn.execute(self._statements[spec.name].purge, (now,)).rowcount
                    for spec in CONTAINERS.values() if spec.ttl_enabled)
+
+    def export_documents(self, container: str) -> Iterator[StoredDocument]:
+        """Every document of a container, a batch at a time in primary-key order (no cursor held between batches)."""
+        sql = self.statements(container)
+        after = ("", "")
+        while True:
+            rows = self.connection().execute(sql.export, (*after, EXPORT_BATCH)).fetchall()
+            for _part, _id, text, expires in rows:
+                yield StoredDocument(json.loads(text), expires)
+            if len(rows) < EXPORT_BATCH:
+                return
+            after = (rows[-1][0], rows[-1][1])
 
     def ping(self) -> None:
         """Raise if the database file cannot be read."""

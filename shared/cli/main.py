@@ -121,7 +121,7 @@ def _timer_run(container: Container, args: argparse.Namespace) -> int:
 
 # Feature modules adding their own commands: each has `register(commands)` (an argparse subparsers
 # object); their handlers take (container, args) like the ones above.
-COMMAND_MODULES: tuple[str, ...] = ("shared.cli.gdpr_journal", "shared.cli.retention")
+COMMAND_MODULES: tuple[str, ...] = ("shared.cli.gdpr_journal", "shared.cli.retention", "shared.cli.backups")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -156,7 +156,7 @@ def erase(*, store: BrandStore, journal: Journal, email_hash: str, now: datetime
         return True
 
     erased = _rewrite(store, email_hash, apply)
-    restriction.lift(store, subject_kind="contact", subject_id=email_hash)  # nothing left to keep
+    restriction.lift(store, journal=journal, subject_kind="contact", subject_id=email_hash, now=now)  # nothing to keep
     log.info("contact erasure on brand %s: %d records erased", store.brand_id, erased)
     return erased
 

@@ -8,7 +8,9 @@ Each of these changes is therefore journalled first, before its document is writ
 - `contact`: a contact's erasure, whatever its cause (shared.crm.contact_journal.erase_and_store);
 - `contact_opt_out`: an opt-out of a contact, member side (declined, opted out from an email, no
   answer, global) or brand side (shared.crm.contact_journal.record_opt_outs);
-- `blacklist`: an email hash added to the brand's black list for a reason (shared.crm.blacklist.add).
+- `blacklist`: an email hash added to the brand's black list for a reason (shared.crm.blacklist.add);
+- `restriction`: a restriction of processing set or lifted (shared.gdpr.restriction), so a restore
+  neither forgets a restriction asked for after the backup nor keeps one lifted since.
 
 Where (docs/decisions/0025-restore-proof-journal.md): one blob per entry in the `erasure-journal`
 container, `<brand>/<day>/<entry id>.json`, never in the database. A restore of the database (a
@@ -60,7 +62,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CONTAINER = CONTAINER_JOURNAL
-SubjectType = Literal["member", "visitor", "contact", "contact_opt_out", "blacklist"]
+SubjectType = Literal["member", "visitor", "contact", "contact_opt_out", "blacklist", "restriction"]
 # What a replay did with one entry: applied again, found already applied, or found no document.
 Outcome = Literal["again", "already", "missing"]
 # The per-brand counts of a replay, by subject type and outcome.
@@ -70,9 +72,10 @@ _COUNT_KEYS: dict[str, dict[Outcome, str]] = {
     "contact": {"again": "erasedAgain", "already": "alreadyErased", "missing": "missing"},
     "contact_opt_out": {"again": "optedOutAgain", "already": "alreadyOptedOut", "missing": "missing"},
     "blacklist": {"again": "blacklistedAgain", "already": "alreadyBlacklisted", "missing": "missing"},
+    "restriction": {"again": "restrictionAgain", "already": "restrictionAlready", "missing": "missing"},
 }
 COUNTS = ("entries", "erasedAgain", "alreadyErased", "missing", "optedOutAgain", "alreadyOptedOut",
-          "blacklistedAgain", "alreadyBlacklisted")
+          "blacklistedAgain", "alreadyBlacklisted", "restrictionAgain", "restrictionAlready")
 # An opt-out is a change of its contact: it is referred to by the contact's hash.
 _HASH_KINDS = {"contact_opt_out": "contact"}
 
@@ -142,11 +145,11 @@ Replayer = Callable[[Journal, BrandStore, "Brand", dict[str, Any], bool], Outcom
 def _replayers() -> dict[str, Replayer]:
     # Imported at use: each of these writes to this journal.
     from shared.crm import blacklist, contact_journal
-    from shared.gdpr import erasure
+    from shared.gdpr import erasure, restriction
 
     return {"member": erasure.replay_entry, "visitor": erasure.replay_entry,
             "contact": contact_journal.replay_erasure, "contact_opt_out": contact_journal.replay_opt_out,
-            "blacklist": blacklist.replay_entry}
+            "blacklist": blacklist.replay_entry, "restriction": restriction.replay_entry}
 
 
 def _replay_brand(store: DocumentStore, journal: Journal, since: datetime, dry_run: bool) -> dict[str, int]:

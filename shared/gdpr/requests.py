@@ -617,8 +617,8 @@ def _object(rights: Rights, request: GdprRequest, *, actor: str, now: datetime) 
 
 
 def _restrict(rights: Rights, request: GdprRequest, *, actor: str, now: datetime) -> None:
-    changed = restriction.restrict(rights.store, subject_kind=request.subject_kind, subject_id=request.subject_id,
-                                   request_id=request.id, now=now)
+    changed = restriction.restrict(rights.store, journal=rights.journal, subject_kind=request.subject_kind,
+                                   subject_id=request.subject_id, request_id=request.id, now=now)
     register.record(rights.store, actor=actor, action="restriction_applied" if changed else "restriction_unchanged",
                     subject_hash=request.subject_hash, reason=ARTICLE["restriction"], now=now, request_id=request.id,
                     hasher=rights.hasher, entry_id=f"{request.id}:restriction")
@@ -630,7 +630,8 @@ def _lift(rights: Rights, request: GdprRequest, *, actor: str, now: datetime) ->
         # Article 18(3): a person whose restriction someone else lifts is told before it is lifted.
         _email(rights, request, template="gdpr_restriction_lifted", data={"lifted_on": now.isoformat()},
                message_id=f"gdpr-restriction-lifted:{request.id}")
-    changed = restriction.lift(rights.store, subject_kind=request.subject_kind, subject_id=request.subject_id)
+    changed = restriction.lift(rights.store, journal=rights.journal, subject_kind=request.subject_kind,
+                               subject_id=request.subject_id, now=now)
     register.record(rights.store, actor=actor, action="restriction_lifted" if changed else "restriction_unchanged",
                     subject_hash=request.subject_hash, reason=ARTICLE["restriction_lift"], now=now,
                     request_id=request.id, hasher=rights.hasher, entry_id=f"{request.id}:restriction")

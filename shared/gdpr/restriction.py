@@ -14,6 +14,9 @@ What it means, and who asks here:
 - out of the brand's contact and member lists, the dashboards' personal views, the directory and
   the names of the warehouse export;
 - retention waits (shared.gdpr.retention.runner).
+
+Restricting and lifting are journalled first (shared.gdpr.journal, subject type `restriction`), so a
+restored backup restricts again whoever asked after it was taken, and lifts what was lifted since.
 """
 
 from __future__ import annotations
@@ -22,8 +25,9 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from shared.clock import isoformat
+from shared.clock import isoformat, parse_instant
 from shared.errors import Conflict, NotFound
+from shared.gdpr.journal import Journal, Outcome
 from shared.gdpr.register import SubjectKind
 from shared.identity import repository
 from shared.identity.models import ExternalUser, Member, Restriction
@@ -138,9 +142,22 @@ def _set_on_person(store: BrandStore, subject_kind: SubjectKind, subject_id: str
     raise Conflict("This person's data changed at the same time; try again")
 
 
-def restrict(store: BrandStore, *, subject_kind: SubjectKind, subject_id: str, request_id: str,
+def _journal(journal: Journal, action: str, subject_kind: SubjectKind, subject_id: str, now: datetime,
+             request_id: str | None = None) -> None:
+    # The subject's hash as the GDPR register names them (a contact's subject is its email hash already);
+    # the time is part of the id: a person can be restricted again after a lift.
+    hashed = subject_id if subject_kind == "contact" else journal.hasher(subject_kind, subject_id)
+    journal.record(subject_type="restriction", subject_id=subject_id, now=now, hashed=hashed,
+                   rule=":".join([action, subject_kind, *([request_id] if request_id else [])]),
+                   qualifier=f"{action}-{now.strftime('%Y%m%dT%H%M%SZ')}")
+
+
+def restrict(store: BrandStore, *, journal: Journal, subject_kind: SubjectKind, subject_id: str, request_id: str,
              now: datetime) -> bool:
-    """Restrict processing of the person's data from now; False when it already was (nothing changes)."""
+    """Restrict processing of the person's data from now, journalled first; False when it already was."""
+    if current(store, subject_kind, subject_id) is not None:
+        return False  # the first request's date stays; nothing to journal
+    _journal(journal, "restrict", subject_kind, subject_id, now, request_id)
     restriction = Restriction(since=now, request_id=request_id)
     if subject_kind == "contact":
         try:
@@ -156,8 +173,15 @@ def restrict(store: BrandStore, *, subject_kind: SubjectKind, subject_id: str, r
     return changed
 
 
-def lift(store: BrandStore, *, subject_kind: SubjectKind, subject_id: str) -> bool:
-    """Lift the person's restriction; False when there was none."""
+def lift(store: BrandStore, *, journal: Journal, subject_kind: SubjectKind, subject_id: str, now: datetime) -> bool:
+    """Lift the person's restriction, journalled first; False when there was none."""
+    if current(store, subject_kind, subject_id) is None:
+        return False
+    _journal(journal, "lift", subject_kind, subject_id, now)
+    return _lift(store, subject_kind, subject_id)
+
+
+def _lift(store: BrandStore, subject_kind: SubjectKind, subject_id: str) -> bool:
     if subject_kind == "contact":
         try:
             store.delete(CONTAINER, subject_id)
@@ -165,3 +189,27 @@ def lift(store: BrandStore, *, subject_kind: SubjectKind, subject_id: str) -> bo
             return False
         return True
     return _set_on_person(store, subject_kind, subject_id, None)
+
+
+def replay_entry(journal: Journal, store: BrandStore, brand: Any, entry: dict[str, Any], dry_run: bool) -> Outcome:
+    """Restrict or lift again as the journal says, as of the entry's time (journal replay)."""
+    action, subject_kind, *request = entry["rule"].split(":", 2)
+    kind: SubjectKind = subject_kind  # type: ignore[assignment]
+    subject_id = entry["subjectId"]
+    try:
+        held = current(store, kind, subject_id)
+    except NotFound:
+        return "missing"  # the backup predates the member or visitor
+    if (held is not None) == (action == "restrict"):
+        return "already"
+    if not dry_run:
+        if action == "restrict":
+            at = parse_instant(entry["at"])
+            if kind == "contact":
+                store.upsert(CONTAINER, {"id": subject_id, "subjectKind": "contact", "since": isoformat(at),
+                                         "requestId": request[0]})
+            else:
+                _set_on_person(store, kind, subject_id, Restriction(since=at, request_id=request[0]))
+        else:
+            _lift(store, kind, subject_id)
+    return "again"

@@ -9,9 +9,9 @@ crosses brands cannot be written by mistake. The contract tests in
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from shared.errors import DomainError
 
@@ -61,6 +61,17 @@ class PatchOp:
     op: Literal["set", "incr", "remove"]
     path: str
     value: Any = None
+
+
+class StoredDocument(NamedTuple):
+    """A document as a backup keeps it: whole, without `_etag`, and when its ttl runs out.
+
+    `expires_at` is the epoch second the document's `ttl` runs out, counted from its last write as
+    Cosmos DB counts it; None when it does not expire.
+    """
+
+    doc: Document
+    expires_at: float | None
 
 
 @dataclass
@@ -184,6 +195,15 @@ class DocumentStore(ABC):
         token's expiry), so an hour's delay changes what is stored, not what is done.
         """
         return 0
+
+    @abstractmethod
+    def export_documents(self, container: str) -> Iterator[StoredDocument]:
+        """Every document of a container, in every brand and partition: what a backup reads.
+
+        A document whose ttl ran out but that the store has not removed yet may come too (the
+        caller compares `expires_at` with its clock); one written during the read may or may not.
+        The order is the adapter's. Backups only: services read through `for_brand`.
+        """
 
     @abstractmethod
     def ping(self) -> None:

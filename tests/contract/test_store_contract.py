@@ -6,6 +6,7 @@ sets stay small, and every test works in brands of its own instead of recreating
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -23,6 +24,7 @@ from shared.ports.store import (
     EtagMismatch,
     Filter,
     PatchOp,
+    StoredDocument,
 )
 from shared.store_schema import PLATFORM_SCOPE
 from tests.fixtures.cosmos_server import COSMOS_MARKS
@@ -433,3 +435,48 @@ def test_a_projected_query_matches_orders_and_pages_like_the_whole_documents(mem
 def test_a_bad_projection_is_refused(members: BrandStore, fields) -> None:
     with pytest.raises(InvalidInput):
         members.query("members", fields=fields)
+
+
+# --- the backup's read --------------------------------------------------------------------------
+
+
+def _exported(store: DocumentStore, container: str, *brands: BrandStore) -> dict[tuple[str, str], StoredDocument]:
+    """What a backup reads of these brands' documents (the Cosmos server is shared by the session)."""
+    wanted = {brand.brand_id for brand in brands}
+    return {(stored.doc["brandId"], stored.doc["id"]): stored for stored in store.export_documents(container)
+            if stored.doc["brandId"] in wanted}
+
+
+def test_the_backup_read_returns_every_brand_and_partition_whole_without_etag(
+    store: DocumentStore, brand: BrandStore, other_brand: BrandStore
+) -> None:
+    brand.create("members", {"id": "m1", "role": 3, "profile": {"city": "Lyon"}})
+    other_brand.create("members", {"id": "m1", "role": 5})
+    brand.create("tracking_counters", {"id": "c1", "pk": f"{brand.brand_id}|2030-01", "clicks": 1})
+    brand.create("tracking_counters", {"id": "c2", "pk": f"{brand.brand_id}|2030-02", "clicks": 2})
+
+    members = _exported(store, "members", brand, other_brand)
+    counters = _exported(store, "tracking_counters", brand, other_brand)
+
+    assert members[(brand.brand_id, "m1")] == StoredDocument(
+        {"id": "m1", "role": 3, "profile": {"city": "Lyon"}, "brandId": brand.brand_id}, None)
+    assert members[(other_brand.brand_id, "m1")].doc["role"] == 5
+    assert {key: stored.doc["pk"] for key, stored in counters.items()} == {
+        (brand.brand_id, "c1"): f"{brand.brand_id}|2030-01", (brand.brand_id, "c2"): f"{brand.brand_id}|2030-02"}
+
+
+def test_the_backup_read_tells_when_each_expiring_document_runs_out(store: DocumentStore, brand: BrandStore) -> None:
+    before = time.time()
+    brand.create("throttles", {"id": "t1", "count": 1, "ttl": 3600})
+    brand.create("throttles", {"id": "t2", "count": 1, "ttl": -1})
+    brand.create("members", {"id": "m1", "role": 1, "ttl": 60})  # no ttl on members: never expires
+    after = time.time()
+
+    throttles = _exported(store, "throttles", brand)
+    members = _exported(store, "members", brand)
+
+    # Cosmos DB counts whole seconds (`_ts`); SQLite the instant of the write.
+    assert before + 3600 - 1 <= throttles[(brand.brand_id, "t1")].expires_at <= after + 3600
+    assert throttles[(brand.brand_id, "t2")].expires_at is None
+    assert members[(brand.brand_id, "m1")].expires_at is None
+    assert throttles[(brand.brand_id, "t1")].doc["ttl"] == 3600

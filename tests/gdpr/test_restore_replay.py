@@ -22,7 +22,7 @@ from shared.bootstrap import build_container, set_container
 from shared.clock import isoformat
 from shared.crm import blacklist, provider_events, unsubscribe
 from shared.crm import service as contacts
-from shared.gdpr import journal
+from shared.gdpr import journal, restriction
 from shared.gdpr.retention import runner
 from shared.identity.models import Role
 from shared.ports.store import Filter
@@ -274,3 +274,42 @@ def test_a_restored_backup_replayed_holds_every_erasure_opt_out_and_black_list_e
     assert again == {**dict.fromkeys(journal.COUNTS, 0), "entries": len(entries), "alreadyErased": 8,
                      "alreadyOptedOut": 3, "alreadyBlacklisted": 2}
     assert world.documents() == after
+
+
+def test_a_restored_backup_replayed_restricts_again_and_lifts_again_what_changed_since(world, monkeypatch, capsys,
+                                                                                       tmp_path):
+    container = world.container
+    ana = app_headers(container, add_member(container, member_id="m1", role=Role.AMBASSADOR), ttl=timedelta(days=2))
+    lea = app_headers(container, add_member(container, member_id="m4", role=Role.AMBASSADOR), ttl=timedelta(days=2))
+
+    def ask(headers, kind):
+        response = world.client.post(f"{APP}/gdpr/requests", headers=headers, json={"kind": kind})
+        assert response.status_code == 201 and response.json()["state"] == "done", response.text
+
+    def restricted():
+        held = {member_id for member_id in ("m1", "m4") if world.store.get("members", member_id).get("restriction")}
+        return held | {doc["id"] for doc in world.store.query_all(restriction.CONTAINER)}
+
+    ask(lea, "restriction")
+    container.clock.advance(timedelta(hours=1))
+    backup_at = container.clock.now()
+    world.back_up(tmp_path / "backup")
+    container.clock.advance(timedelta(minutes=5))
+
+    ask(ana, "restriction")  # restricted after the backup
+    ask(lea, "restriction_lift")  # lifted after the backup
+    hashed = "c" * 64  # a contact's: the person behind an email hash (asked on the rights page)
+    assert restriction.restrict(world.store, journal=world.container.journal(BRAND), subject_kind="contact",
+                                subject_id=hashed, request_id="gr-1", now=container.clock.now())
+    assert restricted() == {"m1", hashed}
+    since = world.store.get("members", "m1")["restriction"]["since"]
+
+    world.restore(tmp_path / "backup")
+    assert restricted() == {"m4"}  # the backup's state: the person who asked since would be processed again
+
+    report = _replay(world, monkeypatch, capsys, "--since", isoformat(backup_at))
+    assert report == {**dict.fromkeys(journal.COUNTS, 0), "entries": 3, "restrictionAgain": 3}
+    assert restricted() == {"m1", hashed}
+    assert world.store.get("members", "m1")["restriction"]["since"] == since  # as of the request, not the replay
+    again = _replay(world, monkeypatch, capsys, "--since", isoformat(backup_at))
+    assert again == {**dict.fromkeys(journal.COUNTS, 0), "entries": 3, "restrictionAlready": 3}
