@@ -15,6 +15,7 @@ BENCHMARKS = (
     "bench.bench_redirect",
     "bench.bench_tracking",
     "bench.bench_dashboard",
+    "bench.bench_backup",
 )
 
 
