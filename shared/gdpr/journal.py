@@ -9,6 +9,8 @@ Each of these changes is therefore journalled first, before its document is writ
 - `contact_opt_out`: an opt-out of a contact, member side (declined, opted out from an email, no
   answer, global) or brand side (shared.crm.contact_journal.record_opt_outs);
 - `blacklist`: an email hash added to the brand's black list for a reason (shared.crm.blacklist.add);
+- `manager_user`: a Manager user's erasure, when all the brand's data goes
+  (shared.identity.manager_users.erase);
 - `restriction`: a restriction of processing set or lifted (shared.gdpr.restriction), so a restore
   neither forgets a restriction asked for after the backup nor keeps one lifted since.
 
@@ -62,13 +64,15 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CONTAINER = CONTAINER_JOURNAL
-SubjectType = Literal["member", "visitor", "contact", "contact_opt_out", "blacklist", "restriction"]
+SubjectType = Literal["member", "visitor", "manager_user", "contact", "contact_opt_out", "blacklist",
+                      "restriction"]
 # What a replay did with one entry: applied again, found already applied, or found no document.
 Outcome = Literal["again", "already", "missing"]
 # The per-brand counts of a replay, by subject type and outcome.
 _COUNT_KEYS: dict[str, dict[Outcome, str]] = {
     "member": {"again": "erasedAgain", "already": "alreadyErased", "missing": "missing"},
     "visitor": {"again": "erasedAgain", "already": "alreadyErased", "missing": "missing"},
+    "manager_user": {"again": "erasedAgain", "already": "alreadyErased", "missing": "missing"},
     "contact": {"again": "erasedAgain", "already": "alreadyErased", "missing": "missing"},
     "contact_opt_out": {"again": "optedOutAgain", "already": "alreadyOptedOut", "missing": "missing"},
     "blacklist": {"again": "blacklistedAgain", "already": "alreadyBlacklisted", "missing": "missing"},
@@ -146,10 +150,12 @@ def _replayers() -> dict[str, Replayer]:
     # Imported at use: each of these writes to this journal.
     from shared.crm import blacklist, contact_journal
     from shared.gdpr import erasure, restriction
+    from shared.identity import manager_users
 
     return {"member": erasure.replay_entry, "visitor": erasure.replay_entry,
             "contact": contact_journal.replay_erasure, "contact_opt_out": contact_journal.replay_opt_out,
-            "blacklist": blacklist.replay_entry, "restriction": restriction.replay_entry}
+            "blacklist": blacklist.replay_entry, "restriction": restriction.replay_entry,
+            "manager_user": manager_users.replay_entry}
 
 
 def _replay_brand(store: DocumentStore, journal: Journal, since: datetime, dry_run: bool) -> dict[str, int]:

@@ -5,6 +5,11 @@ user, who has the right to send a secured invitation email." A brand's users liv
 brand's scope; platform operators live under PLATFORM_SCOPE and only an operator invites one.
 An email is unique per scope (a keyed hash claimed in `identity_keys`). Sign-in is throttled
 per account and per hashed IP; a wrong email and a wrong password answer the same 401.
+
+Manager users are users in the guide's sense ("Users data (Members, external users, Popsell
+Manager users)"): when all the brand's personal data goes (end of contract, a suspension past its
+cap: shared.gdpr.retention.brandwide), they are erased too (`erase`), journalled first so a
+restored backup erases them again.
 """
 
 from __future__ import annotations
@@ -14,10 +19,12 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+from shared.clock import parse_instant
 from shared.config import Settings
 from shared.emails.address import checked_email
 from shared.emails.service import enqueue_email
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
+from shared.gdpr.journal import Journal, Outcome
 from shared.identity import action_tokens, repository, throttle
 from shared.identity.models import ManagerUser
 from shared.identity.passwords import check_password, hash_password, validate_password
@@ -178,15 +185,60 @@ def _touch_login(store: BrandStore, user: ManagerUser, now: datetime) -> Manager
 
 
 def get_all(*, store: BrandStore, page_size: int, continuation: str | None) -> Page:
-    """One page of this scope's Manager users (documents)."""
-    return store.query(repository.MANAGER_USERS, page_size=page_size, continuation=continuation)
+    """One page of this scope's Manager users (documents; erased ones are no one's users any more)."""
+    return store.query(repository.MANAGER_USERS, filters=[Filter("status", "!=", "erased")], page_size=page_size,
+                       continuation=continuation)
+
+
+def _get_live(store: BrandStore, user_id: str) -> tuple[ManagerUser, str | None]:
+    user, etag = repository.get_manager_user(store, user_id)
+    if user.status == "erased":
+        raise NotFound("Manager user not found")
+    return user, etag
+
+
+def erase(*, store: BrandStore, journal: Journal, user_id: str, now: datetime, rule: str) -> bool:
+    """Erase a Manager user the guide's way (hashed), journalled first; False when already erased.
+
+    The address, names and password go, with any pending invitation and the address's claim; the
+    keyed hash, the level and the dates stay. Their tokens stop working (`check_active`).
+    """
+    for _ in range(3):
+        user, etag = repository.get_manager_user(store, user_id)
+        if user.status == "erased":
+            return False
+        journal.record(subject_type="manager_user", subject_id=user_id, rule=rule, now=now)
+        erased = user.model_copy(update={"status": "erased", "email": None, "first_name": None, "last_name": None,
+                                         "password_hash": None})
+        try:
+            repository.save(store, repository.MANAGER_USERS, erased, etag=etag)
+        except EtagMismatch:
+            continue
+        _revoke_invitations(store, user_id)
+        repository.release_key(store, EMAIL_KEY, user.email_hash, user_id)
+        log.info("manager user %s of %s erased (%s)", user_id, store.brand_id, rule)
+        return True
+    raise Conflict("This Manager user changed at the same time; try again")
+
+
+def replay_entry(journal: Journal, store: BrandStore, brand: Any, entry: dict[str, Any], dry_run: bool) -> Outcome:
+    """Erase again a Manager user the journal names, as of the entry's time (journal replay)."""
+    doc = store.find(repository.MANAGER_USERS, entry["subjectId"])
+    if doc is None:
+        return "missing"
+    if doc.get("status") == "erased":
+        return "already"
+    if not dry_run:
+        erase(store=store, journal=journal, user_id=entry["subjectId"], now=parse_instant(entry["at"]),
+              rule=entry["rule"])
+    return "again"
 
 
 def _modify(store: BrandStore, user_id: str, actor_id: str, changes: dict[str, Any]) -> ManagerUser:
     if user_id == actor_id:
         # An admin demoting or disabling themselves could leave the brand without an admin.
         raise Conflict("You cannot change your own access")
-    user, etag = repository.get_manager_user(store, user_id)
+    user, etag = _get_live(store, user_id)
     updated = user.model_copy(update=changes)
     if updated != user:
         repository.save(store, repository.MANAGER_USERS, updated, etag=etag)
@@ -203,7 +255,7 @@ def change_level(*, store: BrandStore, user_id: str, level: str, actor_id: str, 
 def set_status(*, store: BrandStore, user_id: str, status: str, actor_id: str) -> ManagerUser:
     """Disable a Manager user (their tokens stop working) or enable them again."""
     if status == "active":
-        user, _ = repository.get_manager_user(store, user_id)
+        user, _ = _get_live(store, user_id)
         if user.password_hash is None:
             raise Conflict("This user has not accepted the invitation yet")
     return _modify(store, user_id, actor_id, {"status": status})

@@ -194,8 +194,9 @@ class ManagerUser(CamelModel):
 
     id: str
     level: ManagerLevel
-    status: Literal["invited", "active", "disabled"] = "invited"
-    email: str
+    # "erased": the brand's data all went (shared.identity.manager_users.erase); only the keyed hash stays.
+    status: Literal["invited", "active", "disabled", "erased"] = "invited"
+    email: str | None
     email_hash: str
     first_name: str | None = None
     last_name: str | None = None

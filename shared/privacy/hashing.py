@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Literal
 
 IdentifierKind = Literal["email", "customer_id", "social_id", "sso_subject", "ip", "user_agent", "visitor", "member",
-                        "contact"]
+                        "contact", "manager_user"]
 
 
 def normalise(kind: IdentifierKind, value: str) -> str:

@@ -63,6 +63,7 @@ class Programme:
         assert created.status_code == 201, created.text
         key = created.json()["integrationKey"]
         self.key = Key(brand_id=BRAND, kid=key["kid"], secret=key["secret"])
+        self.admin  # the brand's admin, a Manager user with an address (stored now)
         self.members = {"amb": Role.AMBASSADOR, "vendor": Role.VENDOR, "leaver": Role.EMPLOYEE}
         for member_id, role in self.members.items():
             add_member(container, member_id=member_id, role=role, alias=f"{member_id}-alias",
@@ -80,6 +81,10 @@ class Programme:
                                                       "firstName": "Zoe", "emailTmp": "zoe@example.com"})
         self.visitor = visitors.create_temporary_account(store=self.store, hasher=container.hasher(BRAND),
                                                          data=data, now=container.clock.now()).id
+
+    @property
+    def admin(self):
+        return self.token("admin", BRAND)  # the same stored user every time (issued now)
 
     @property
     def operator(self):
@@ -119,7 +124,8 @@ class Programme:
         return response
 
     def manager_sees(self):
-        response = self.client.get(f"{MANAGER}/contacts", headers=self.token("viewer", BRAND))
+        # A platform operator: once all the brand's data is gone, so are the brand's own Manager users.
+        response = self.client.get(f"{MANAGER}/contacts", headers=self.operator)
         assert response.status_code == 200, response.text
         return {item["id"] for item in response.json()["items"]}
 
@@ -160,6 +166,14 @@ class Programme:
         visitor = self.store.get(repository.VISITORS, self.visitor)
         assert visitor["status"] == "erased" and visitor.get("emailTmp") is None and visitor.get("firstName") is None
         assert self.manager_sees() == set()
+        # The brand's Manager users are users too: erased (hashed), their tokens refused, out of the list.
+        users = self.store.query_all(repository.MANAGER_USERS)
+        assert users and {(user["status"], user["email"], user.get("passwordHash")) for user in users} == {
+            ("erased", None, None)}
+        assert all(user["emailHash"] for user in users)
+        assert self.client.get(f"{MANAGER}/contacts", headers=self.admin).status_code == 401
+        listed = self.client.get(f"{MANAGER}/users", headers=self.operator)
+        assert listed.status_code == 200 and listed.json()["items"] == []
 
 
 @pytest.fixture
@@ -537,3 +551,24 @@ def test_a_sweep_killed_at_any_write_is_finished_by_the_next_run_and_changes_not
         finally:
             set_container(None)
     assert at > 30  # every write of the sweep was a crash point: journal, members, names, visitors, contacts, progress
+
+
+def test_the_brands_manager_users_are_journalled_and_a_restored_copy_loses_them_again(programme, container, clock):
+    programme.set_status("contract_ended")
+    admin = programme.store.get(repository.MANAGER_USERS, f"mu-admin-{BRAND}")  # as a backup holds it
+    clock.set(CONTRACT_END_DUE)
+    timer(container, "retention_brands")
+    assert programme.store.get(repository.MANAGER_USERS, admin["id"])["email"] is None
+    assert journal.entry_id(journal.subject_hash(container.hasher(BRAND), "manager_user", admin["id"]),
+                            "manager_user") in journal_ids(container, "manager_user")
+
+    # A restore brings the admin back in clear; the journal replay erases them again, once.
+    programme.store.upsert(repository.MANAGER_USERS, {k: v for k, v in admin.items() if not k.startswith("_")})
+    assert programme.client.get(f"{MANAGER}/users", headers=programme.operator).json()["items"] != []
+    replayed = journal.replay(store=container.store, blobs=container.blobs, hasher_for=container.hasher,
+                              since=CONTRACT_END_DUE - timedelta(days=1), now=clock.now())
+    assert replayed[BRAND]["erasedAgain"] == 1
+    assert programme.store.get(repository.MANAGER_USERS, admin["id"])["email"] is None
+    again = journal.replay(store=container.store, blobs=container.blobs, hasher_for=container.hasher,
+                           since=CONTRACT_END_DUE - timedelta(days=1), now=clock.now())
+    assert again[BRAND]["erasedAgain"] == 0

@@ -9,8 +9,9 @@ Once due, all the brand's personal data goes, whichever of the two rules it is (
 personal data (Users and Contacts)"; names of roles 1-6 are kept only "as long as the Brand has an
 active platform"): every member and external user not yet erased; the names of members of roles
 1-6 erased earlier (unsubscribed, end of contract), which kept them; every contact left, those a
-member's erasure kept for their brand opt-in included. The store handle is the brand's: no one
-else is touched.
+member's erasure kept for their brand opt-in included; the brand's Manager users (the guide counts
+them among the users). The store handle is the brand's: no one else is touched, platform operators
+included.
 
 Resumable and idempotent: erased documents leave the "not erased" queries, so a crashed sweep
 resumes where it stopped and a finished one reads nothing more; erased members with names are not
@@ -30,7 +31,7 @@ from shared.crm import service as contacts
 from shared.gdpr.retention import notices
 from shared.gdpr.retention.rules import BRAND_RULES, PROGRAMME_SUSPENSION, SUSPENSION_TEMPLATE
 from shared.gdpr.retention.runner import PAGE_SIZE, RUNS, BrandRun, erase
-from shared.identity import lifecycle, repository
+from shared.identity import lifecycle, manager_users, repository
 from shared.identity.models import Role
 from shared.ports.store import EtagMismatch, Filter
 
@@ -65,6 +66,7 @@ def erase_brand(run: BrandRun, rule: str) -> None:
     erase_kept_names(run, rule)
     sweep(run, repository.VISITORS, rule)
     sweep_contacts(run, rule)
+    sweep_manager_users(run, rule)
 
 
 def _pages(run: BrandRun, container: str, filters, continuation: str | None = None):
@@ -139,6 +141,25 @@ def sweep_contacts(run: BrandRun, rule: str) -> None:
                 log.warning("retention: contact %s of brand %s failed (%s)", doc["id"], run.id, type(exc).__name__)
                 erased = False
             run.ctx.count(run.id, rule, "contacts_erased" if erased else "failed")
+
+
+def sweep_manager_users(run: BrandRun, rule: str) -> None:
+    """Erase every Manager user of the brand not yet erased (journalled, as members are)."""
+    for items, _ in _pages(run, repository.MANAGER_USERS, NOT_ERASED):
+        for doc in items:
+            run.ctx.count(run.id, rule, "read")
+            if run.ctx.dry_run:
+                run.ctx.plan_entry(run.id, rule, doc["id"], "erase")
+                continue
+            try:
+                manager_users.erase(store=run.store, journal=run.ctx.container.journal(run.id), user_id=doc["id"],
+                                    now=run.ctx.now, rule=rule)
+                outcome = "manager_users_erased"
+            except Exception as exc:
+                log.warning("retention: manager user %s of brand %s failed (%s)", doc["id"], run.id,
+                            type(exc).__name__)
+                outcome = "failed"
+            run.ctx.count(run.id, rule, outcome)
 
 
 def erase_contact(run: BrandRun, doc: dict[str, Any], rule: str) -> bool:
