@@ -127,39 +127,37 @@ def erase_kept_names(run: BrandRun, rule: str) -> None:
     _resumable_pass(run, f"brand-erasure-names-{rule}", repository.MEMBERS, ERASED_UNDER_CONTRACT, visit)
 
 
-def sweep_contacts(run: BrandRun, rule: str) -> None:
-    """Erase (hash) every contact of the brand not yet erased, whatever its opt-ins."""
-    for items, _ in _pages(run, contacts.CONTACTS, NOT_ERASED):
+def _sweep_all(run: BrandRun, container: str, rule: str, erased: str,
+               erase_one: Callable[[dict[str, Any]], bool]) -> None:
+    """Erase every document of `container` not yet erased, one by one; each counted as `erased` or failed."""
+    for items, _ in _pages(run, container, NOT_ERASED):
         for doc in items:
             run.ctx.count(run.id, rule, "read")
             if run.ctx.dry_run:
                 run.ctx.plan_entry(run.id, rule, doc["id"], "erase")
                 continue
             try:
-                erased = erase_contact(run, doc, rule)
+                done = erase_one(doc)
             except Exception as exc:
-                log.warning("retention: contact %s of brand %s failed (%s)", doc["id"], run.id, type(exc).__name__)
-                erased = False
-            run.ctx.count(run.id, rule, "contacts_erased" if erased else "failed")
+                log.warning("retention: %s %s of brand %s failed (%s)", container, doc["id"], run.id,
+                            type(exc).__name__)
+                done = False
+            run.ctx.count(run.id, rule, erased if done else "failed")
+
+
+def sweep_contacts(run: BrandRun, rule: str) -> None:
+    """Erase (hash) every contact of the brand not yet erased, whatever its opt-ins."""
+    _sweep_all(run, contacts.CONTACTS, rule, "contacts_erased", lambda doc: erase_contact(run, doc, rule))
 
 
 def sweep_manager_users(run: BrandRun, rule: str) -> None:
     """Erase every Manager user of the brand not yet erased (journalled, as members are)."""
-    for items, _ in _pages(run, repository.MANAGER_USERS, NOT_ERASED):
-        for doc in items:
-            run.ctx.count(run.id, rule, "read")
-            if run.ctx.dry_run:
-                run.ctx.plan_entry(run.id, rule, doc["id"], "erase")
-                continue
-            try:
-                manager_users.erase(store=run.store, journal=run.ctx.container.journal(run.id), user_id=doc["id"],
-                                    now=run.ctx.now, rule=rule)
-                outcome = "manager_users_erased"
-            except Exception as exc:
-                log.warning("retention: manager user %s of brand %s failed (%s)", doc["id"], run.id,
-                            type(exc).__name__)
-                outcome = "failed"
-            run.ctx.count(run.id, rule, outcome)
+    def erase_one(doc: dict[str, Any]) -> bool:
+        manager_users.erase(store=run.store, journal=run.ctx.container.journal(run.id), user_id=doc["id"],
+                            now=run.ctx.now, rule=rule)
+        return True
+
+    _sweep_all(run, repository.MANAGER_USERS, rule, "manager_users_erased", erase_one)
 
 
 def erase_contact(run: BrandRun, doc: dict[str, Any], rule: str) -> bool:
