@@ -4,16 +4,27 @@ VENV := .venv
 PY := $(VENV)/bin/python
 TOOLS := .venv-tools
 CHECKOV_VERSION := 3.3.30
+LOCK := .venv-lock
+PIP_TOOLS_VERSION := 7.5.2
 # Every core: the suite is made of independent tests (each on its own data folder and clock).
 PYTEST_ARGS ?= -n auto
 
-.PHONY: run test lint bench install clean openapi
+.PHONY: run test lint bench install clean openapi lock
 
+# Installed from the locks (every package, transitive ones included, pinned with its hashes).
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.txt
 	touch $@
+
+# requirements.in / requirements-dev.in are edited by hand; the .txt locks are compiled from them.
+lock:
+	test -x $(LOCK)/bin/pip-compile || ($(PYTHON) -m venv $(LOCK) && $(LOCK)/bin/pip install --quiet pip-tools==$(PIP_TOOLS_VERSION))
+	$(LOCK)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+		--no-emit-find-links --output-file requirements.txt requirements.in
+	$(LOCK)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+		--no-emit-find-links --output-file requirements-dev.txt requirements-dev.in
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -44,4 +55,4 @@ bench: $(VENV)/.installed
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) $(TOOLS) node_modules .data .pytest_cache
+	rm -rf $(VENV) $(TOOLS) $(LOCK) node_modules .data .pytest_cache
