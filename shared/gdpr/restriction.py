@@ -152,6 +152,11 @@ def _journal(journal: Journal, action: str, subject_kind: SubjectKind, subject_i
                    qualifier=f"{action}-{now.strftime('%Y%m%dT%H%M%SZ')}")
 
 
+def _contact_document(email_hash: str, since: datetime, request_id: str) -> dict[str, Any]:
+    """The `restrictions` document of the person behind a contact address."""
+    return {"id": email_hash, "subjectKind": "contact", "since": isoformat(since), "requestId": request_id}
+
+
 def restrict(store: BrandStore, *, journal: Journal, subject_kind: SubjectKind, subject_id: str, request_id: str,
              now: datetime) -> bool:
     """Restrict processing of the person's data from now, journalled first; False when it already was."""
@@ -161,8 +166,7 @@ def restrict(store: BrandStore, *, journal: Journal, subject_kind: SubjectKind, 
     restriction = Restriction(since=now, request_id=request_id)
     if subject_kind == "contact":
         try:
-            store.create(CONTAINER, {"id": subject_id, "subjectKind": "contact", "since": isoformat(now),
-                                     "requestId": request_id})
+            store.create(CONTAINER, _contact_document(subject_id, now, request_id))
         except DocumentConflict:
             return False
         changed = True
@@ -206,8 +210,7 @@ def replay_entry(journal: Journal, store: BrandStore, brand: Any, entry: dict[st
         if action == "restrict":
             at = parse_instant(entry["at"])
             if kind == "contact":
-                store.upsert(CONTAINER, {"id": subject_id, "subjectKind": "contact", "since": isoformat(at),
-                                         "requestId": request[0]})
+                store.upsert(CONTAINER, _contact_document(subject_id, at, request[0]))
             else:
                 _set_on_person(store, kind, subject_id, Restriction(since=at, request_id=request[0]))
         else:

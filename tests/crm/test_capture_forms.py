@@ -40,6 +40,9 @@ def test_a_contact_is_hidden_until_its_address_is_confirmed_then_gets_the_guides
     [mail] = shop.mails()
     assert mail["toEmail"] == "zoe@example.com" and mail["subject"] == "Confirm your email address for Ana Lopes"
     assert POLICY in mail["text"] and "Ana Lopes" in mail["text"]
+    # Like every email to a contact, it links their rights page; no unsubscribe: nothing follows unless confirmed.
+    assert f"/contacts/{BRAND}/rights" in mail["text"] and f"/contacts/{BRAND}/rights" in mail["html"]
+    assert "List-Unsubscribe" not in (mail.get("headers") or {})
     confirmed = shop.confirm(shop.tokens()[0])
     assert confirmed.status_code == 200, confirmed.text
     assert confirmed.json() == {"confirmed": True, "form": form}
