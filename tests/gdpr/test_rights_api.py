@@ -14,7 +14,7 @@ from shared.gdpr import register
 from shared.identity import activity, repository, sessions
 from shared.identity.models import Member, Role, TermsAcceptance
 from shared.ports.blobs import CONTAINER_EXPORTS, CONTAINER_UGC
-from shared.ports.bus import QUEUE_EMAILS
+from tests.builders import queued_emails
 from tests.identity.test_profile_api import PNG, app_headers, make_brands
 
 BRAND, OTHER = "acme", "globex"
@@ -73,15 +73,6 @@ def member_headers(container, person: dict, brand_id=BRAND) -> dict[str, str]:
 def relative(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.path}?{parts.query}"
-
-
-def queued_emails(container) -> list[dict]:
-    found = []
-    while messages := container.bus.receive(QUEUE_EMAILS):
-        for message in messages:
-            found.append(message.body)
-            container.bus.complete(QUEUE_EMAILS, message)
-    return found
 
 
 def ask(client, headers, **body):
