@@ -26,8 +26,9 @@ from shared.gdpr import journal, restriction
 from shared.gdpr.retention import runner
 from shared.identity.models import Role
 from shared.ports.store import Filter
+from tests.builders import queued_emails
 from tests.crm.test_invitations import tokens
-from tests.gdpr.test_rights_api import add_person, confirm_token, queued_emails
+from tests.gdpr.test_rights_api import add_person, confirm_token
 from tests.identity.test_profile_api import add_member, app_headers
 from tests.integrations.brand_platform import create_brand, signed_call
 
