@@ -5,17 +5,15 @@ from __future__ import annotations
 import re
 
 import pytest
-from fastapi.testclient import TestClient
 
 from shared.brands import service as brands
-from shared.brands.models import BrandCreate
 from shared.crm import blacklist, invitations, service
 from shared.crm.consent import BrandOptIn, MemberOptIn
 from shared.crm.models import ContactSource
 from shared.crm.sources import SourceInput
 from shared.crm.views import ContactCreate
 from shared.identity import repository
-from tests.builders import sent_emails
+from tests.builders import add_brand, running_app, sent_emails
 from tests.identity.test_profile_api import add_member, app_headers
 
 BRAND = "acme"
@@ -25,11 +23,8 @@ OPTED_IN = {"source": ContactSource.EXTERNAL_FORM, "member_opt_in_asked": True, 
 
 @pytest.fixture
 def inv_client(container):
-    from functions.http_api import app as app_module
-
-    brands.create(store=container.store, clock=container.clock, data=BrandCreate.model_validate(
-        {"id": BRAND, "name": "Acme", "pro": 2, "manualContactEntry": True}))
-    with TestClient(app_module.create_app(container.settings)) as test_client:
+    add_brand(container, BRAND, "Acme", pro=2, manualContactEntry=True)
+    with running_app(container) as test_client:
         yield test_client
 
 

@@ -8,13 +8,12 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
-from fastapi.testclient import TestClient
 
 from shared.gdpr import register
 from shared.identity import activity, repository, sessions
 from shared.identity.models import Member, Role, TermsAcceptance
 from shared.ports.blobs import CONTAINER_EXPORTS, CONTAINER_UGC
-from tests.builders import queued_emails
+from tests.builders import queued_emails, running_app
 from tests.identity.test_profile_api import PNG, app_headers, make_brands
 
 BRAND, OTHER = "acme", "globex"
@@ -26,9 +25,7 @@ BOB = {"id": "member-bob", "email": "bob.stone@example.com", "first_name": "Robe
 @pytest.fixture
 def gdpr_client(container):
     """The whole app."""
-    from functions.http_api import app as app_module
-
-    with TestClient(app_module.create_app(container.settings)) as test_client:
+    with running_app(container) as test_client:
         yield test_client
 
 
