@@ -12,6 +12,7 @@ from shared.brands import service as brands
 from shared.brands.models import BrandCreate
 from shared.messaging import worker
 from shared.ports.bus import QUEUE_EMAILS
+from tests.builders import deliver_emails
 from tests.identity.test_profile_api import add_member, app_headers
 
 BRAND = "acme"
@@ -85,9 +86,7 @@ def external_form(client, container, member_id: str, email: str, **ticks: Any) -
     response = client.post(f"/api/v1/widget/{BRAND}/members/{member_id}/capture", json=body,
                            headers={"Origin": ORIGIN, "User-Agent": BROWSER})
     assert response.status_code == 202, response.text
-    handler = worker.load_handlers()[QUEUE_EMAILS]
-    while worker.process_once(container.bus, QUEUE_EMAILS, handler):
-        pass
+    deliver_emails(container)
     [mail] = [mail for mail in container.mailer.list(brand_id=BRAND, limit=500)
               if mail["template"] == TEMPLATE and mail["toEmail"] == email]
     assert client.post(CONFIRM, json={"token": token_of(mail)}).status_code == 200

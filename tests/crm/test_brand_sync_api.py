@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from fastapi.testclient import TestClient
 
 from shared.crm import blacklist
 from shared.identity.models import Role
+from tests.builders import running_app
 from tests.identity.test_profile_api import add_member
 from tests.integrations.brand_platform import TERMS, create_brand, problem_type, signed_call, sync_member
 from tests.races import in_parallel, overlap_reads
@@ -19,9 +19,7 @@ DIRECT, CLASSIC = "acme", "plain"
 @pytest.fixture
 def platform(container, manager_token):
     """The whole app; a direct-selling and a classic brand with members."""
-    from functions.http_api import app as app_module
-
-    with TestClient(app_module.create_app(container.settings)) as client:
+    with running_app(container) as client:
         keys = {DIRECT: create_brand(client, manager_token, DIRECT, pro=2),
                 CLASSIC: create_brand(client, manager_token, CLASSIC)}
         add_member(container, brand_id=DIRECT, member_id="m1", role=Role.AMBASSADOR)

@@ -5,11 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from fastapi.testclient import TestClient
 
-from shared.brands import service as brands
-from shared.brands.models import BrandCreate
 from shared.crm import campaign_stats, provider_events
+from tests.builders import add_brand, running_app
 from tests.crm.test_campaigns import BRAND, LINK, new_contact
 from tests.identity.test_profile_api import add_member, app_headers
 
@@ -20,11 +18,8 @@ ZERO = {"sent": 0, "delivered": 0, "opened": 0, "clicked": 0, "bounced": 0, "com
 
 @pytest.fixture
 def stats_client(container):
-    from functions.http_api import app as app_module
-
-    brands.create(store=container.store, clock=container.clock, data=BrandCreate.model_validate(
-        {"id": BRAND, "name": "Acme", "manualContactEntry": True, "allowedDomains": ["acme.example"]}))
-    with TestClient(app_module.create_app(container.settings)) as test_client:
+    add_brand(container, BRAND, "Acme", manualContactEntry=True, allowedDomains=["acme.example"])
+    with running_app(container) as test_client:
         yield test_client
 
 

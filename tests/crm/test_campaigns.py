@@ -14,8 +14,7 @@ from shared.crm.models import ContactSource, EmailStatus
 from shared.crm.sources import SourceInput
 from shared.crm.views import ContactCreate
 from shared.identity import repository
-from shared.messaging import worker
-from shared.ports.bus import QUEUE_EMAILS
+from tests.builders import sent_emails
 
 BRAND = "acme"
 APP = f"/api/v1/app/{BRAND}"
@@ -34,11 +33,7 @@ def new_contact(container, email, member_id="m1", tags=("vip",), source=ContactS
 
 
 def outbox(container):
-    handler = worker.load_handlers()[QUEUE_EMAILS]
-    while worker.process_once(container.bus, QUEUE_EMAILS, handler):
-        pass
-    return [mail for mail in container.mailer.list(brand_id=BRAND, limit=1000)
-            if mail["template"] == campaigns.TEMPLATE]
+    return sent_emails(container, BRAND, campaigns.TEMPLATE, limit=1000)
 
 
 def post(client, headers, **body):

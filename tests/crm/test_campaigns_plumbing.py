@@ -5,9 +5,8 @@ from __future__ import annotations
 from shared.adapters.mailjet_mailer import build_message
 from shared.emails.models import EmailRequested
 from shared.emails.service import enqueue_email
-from shared.messaging import worker
-from shared.ports.bus import QUEUE_EMAILS
 from shared.ports.mailer import RenderedEmail
+from tests.builders import deliver_emails
 
 
 def _email(**extra) -> RenderedEmail:
@@ -32,9 +31,7 @@ def test_headers_payload_and_contact_id_reach_the_outbox_and_the_record(containe
                   data={"rights_url": "https://app.example/contacts/acme/rights"}, message_id="extras-1",
                   settings=container.settings, headers={"List-Unsubscribe": "<https://u>"},
                   event_payload='{"brandId":"acme","contactId":"ct-1"}', contact_id="ct-1")
-    handler = worker.load_handlers()[QUEUE_EMAILS]
-    while worker.process_once(container.bus, QUEUE_EMAILS, handler):
-        pass
+    deliver_emails(container)
     mail = container.mailer.get("extras-1")
     assert mail["headers"] == {"List-Unsubscribe": "<https://u>"}
     assert mail["eventPayload"] == '{"brandId":"acme","contactId":"ct-1"}'

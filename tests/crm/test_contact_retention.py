@@ -15,8 +15,7 @@ from shared.crm.sources import SourceInput
 from shared.crm.views import ContactCreate
 from shared.gdpr.retention import runner
 from shared.identity import repository
-from shared.messaging import worker
-from shared.ports.bus import QUEUE_EMAILS
+from tests.builders import sent_emails
 from tests.identity.test_profile_api import add_member
 
 DAY = timedelta(days=1)
@@ -44,10 +43,7 @@ def stored(container, contact_id):
 
 
 def outbox(container):
-    handler = worker.load_handlers()[QUEUE_EMAILS]
-    while worker.process_once(container.bus, QUEUE_EMAILS, handler):
-        pass
-    return [mail for mail in container.mailer.list(brand_id=BRAND) if mail["template"] == "contact_invitation"]
+    return sent_emails(container, BRAND, "contact_invitation")
 
 
 def run(container):

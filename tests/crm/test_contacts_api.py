@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 
 from shared.brands import service as brands
-from shared.brands.models import BrandCreate, BrandUpdate
+from shared.brands.models import BrandUpdate
 from shared.crm import blacklist, service
 from shared.crm.consent import BrandOptIn, MemberOptIn
 from shared.crm.models import ContactSource
@@ -14,6 +13,7 @@ from shared.crm.sources import SourceInput
 from shared.crm.views import ContactCreate
 from shared.identity import repository
 from shared.identity.models import Role
+from tests.builders import add_brand, running_app
 from tests.identity.test_profile_api import add_member, app_headers
 from tests.races import in_parallel, overlap_reads
 
@@ -24,13 +24,9 @@ MANAGER = f"/api/v1/manager/brands/{BRAND}/contacts"
 
 @pytest.fixture
 def crm_client(container):
-    from functions.http_api import app as app_module
-
-    brands.create(store=container.store, clock=container.clock, data=BrandCreate.model_validate(
-        {"id": BRAND, "name": "Acme", "pro": 2, "manualContactEntry": True}))
-    brands.create(store=container.store, clock=container.clock,
-                  data=BrandCreate.model_validate({"id": PLAIN, "name": "Plain"}))
-    with TestClient(app_module.create_app(container.settings)) as test_client:
+    add_brand(container, BRAND, "Acme", pro=2, manualContactEntry=True)
+    add_brand(container, PLAIN, "Plain")
+    with running_app(container) as test_client:
         yield test_client
 
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 
 from shared.brands import service as brands
-from shared.brands.models import BrandCreate
 from shared.crm import service as contacts
 from shared.crm.email_status import EMAIL_STATUS_TABLE, after_provider
 from shared.crm.models import BLOCKING_EMAIL_STATUSES, ContactSource, EmailStatus
 from shared.crm.views import ContactCreate
 from shared.identity import repository
+from tests.builders import add_brand, running_app
 from tests.identity.test_profile_api import add_member, app_headers
 
 BRAND = "acme"
@@ -20,11 +19,8 @@ CONTACTS = f"/api/v1/app/{BRAND}/contacts"
 
 @pytest.fixture
 def app_client(container):
-    from functions.http_api import app as app_module
-
-    brands.create(store=container.store, clock=container.clock, data=BrandCreate.model_validate(
-        {"id": BRAND, "name": "Acme", "manualContactEntry": True}))
-    with TestClient(app_module.create_app(container.settings)) as test_client:
+    add_brand(container, BRAND, "Acme", manualContactEntry=True)
+    with running_app(container) as test_client:
         yield test_client
 
 

@@ -5,18 +5,15 @@ from __future__ import annotations
 import re
 
 import pytest
-from fastapi.testclient import TestClient
 
 from shared.brands import service as brands
-from shared.brands.models import BrandCreate
 from shared.crm import blacklist, invitations, service
 from shared.crm.consent import BrandOptIn, MemberOptIn
 from shared.crm.models import ContactSource
 from shared.crm.sources import SourceInput
 from shared.crm.views import ContactCreate
 from shared.identity import repository
-from shared.messaging import worker
-from shared.ports.bus import QUEUE_EMAILS
+from tests.builders import add_brand, running_app, sent_emails
 from tests.identity.test_profile_api import add_member, app_headers
 
 BRAND = "acme"
@@ -26,11 +23,8 @@ OPTED_IN = {"source": ContactSource.EXTERNAL_FORM, "member_opt_in_asked": True, 
 
 @pytest.fixture
 def inv_client(container):
-    from functions.http_api import app as app_module
-
-    brands.create(store=container.store, clock=container.clock, data=BrandCreate.model_validate(
-        {"id": BRAND, "name": "Acme", "pro": 2, "manualContactEntry": True}))
-    with TestClient(app_module.create_app(container.settings)) as test_client:
+    add_brand(container, BRAND, "Acme", pro=2, manualContactEntry=True)
+    with running_app(container) as test_client:
         yield test_client
 
 
@@ -49,10 +43,7 @@ def new_contact(container, member_id="m1", email="zoe@example.com", source=Conta
 
 
 def outbox(container):
-    handler = worker.load_handlers()[QUEUE_EMAILS]
-    while worker.process_once(container.bus, QUEUE_EMAILS, handler):
-        pass
-    return [mail for mail in container.mailer.list(brand_id=BRAND) if mail["template"] == "contact_invitation"]
+    return sent_emails(container, BRAND, "contact_invitation")
 
 
 def tokens(mail) -> dict[str, str]:

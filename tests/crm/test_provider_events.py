@@ -7,10 +7,8 @@ import json
 from datetime import timedelta
 
 import pytest
-from fastapi.testclient import TestClient
 
 from shared.brands import service as brands
-from shared.brands.models import BrandCreate
 from shared.crm import blacklist, provider_events
 from shared.crm import service as contacts
 from shared.crm.consent import MemberOptIn
@@ -18,6 +16,7 @@ from shared.crm.models import ContactSource, EmailStatus
 from shared.crm.views import ContactCreate
 from shared.identity import repository
 from shared.ports.bus import ReceivedMessage
+from tests.builders import add_brand, running_app
 from tests.identity.test_profile_api import add_member
 
 BRAND = "acme"
@@ -32,12 +31,9 @@ def _auth(password: str = SECRET, user: str = "mailjet") -> dict[str, str]:
 
 @pytest.fixture
 def hook_client(container, monkeypatch):
-    from functions.http_api import app as app_module
-
     container.settings = container.settings.model_copy(update={"mailjet_webhook_secret": SECRET})
-    brands.create(store=container.store, clock=container.clock, data=BrandCreate.model_validate(
-        {"id": BRAND, "name": "Acme", "manualContactEntry": True}))
-    with TestClient(app_module.create_app(container.settings)) as test_client:
+    add_brand(container, BRAND, "Acme", manualContactEntry=True)
+    with running_app(container) as test_client:
         yield test_client
 
 

@@ -13,8 +13,7 @@ from shared.crm.models import Contact, ContactSource
 from shared.crm.sources import SourceInput
 from shared.crm.views import ContactCreate
 from shared.identity import repository
-from shared.messaging import worker
-from shared.ports.bus import QUEUE_EMAILS
+from tests.builders import deliver_emails as deliver
 from tests.identity.test_profile_api import add_member, app_headers
 
 BRAND, OTHER = "acme", "globex"
@@ -54,12 +53,6 @@ def contact(container, email=ZOE, member_id="m1", *, opted_in=True, brand_id=BRA
                                              address={"city": "Lyon", "postalCode": "69001"}),
                           source=source, hasher=container.hasher(brand_id), now=container.clock.now(),
                           params=SourceInput(imported_opt_in=True))
-
-
-def deliver(container) -> None:
-    handler = worker.load_handlers()[QUEUE_EMAILS]
-    while worker.process_once(container.bus, QUEUE_EMAILS, handler):
-        pass
 
 
 def mails(container, template: str | None = None, to: str | None = None, brand_id=BRAND) -> list[dict]:

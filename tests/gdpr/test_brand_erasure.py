@@ -15,9 +15,8 @@ import pytest
 from shared.gdpr import journal
 from shared.identity import repository, visitors
 from shared.identity.models import Role
-from shared.messaging import worker
-from shared.ports.bus import QUEUE_EMAILS
 from shared.scheduling import next_fire, timer_jobs
+from tests.builders import sent_emails, timer
 from tests.crm.capture_world import ORIGIN, POLICY, external_form
 from tests.identity.test_profile_api import add_member, app_headers
 from tests.integrations.brand_platform import TERMS, Key, sync_member
@@ -33,17 +32,8 @@ JUST_BEFORE = timedelta(microseconds=1)
 NAMES = ("firstName", "lastName", "alias")
 
 
-def timer(container, name):
-    report = timer_jobs()[name].run(container, False)
-    assert report["failedBrands"] == []
-    return report
-
-
 def outbox(container, template):
-    handler = worker.load_handlers()[QUEUE_EMAILS]
-    while worker.process_once(container.bus, QUEUE_EMAILS, handler):
-        pass
-    return [mail for mail in container.mailer.list(brand_id=BRAND) if mail["template"] == template]
+    return sent_emails(container, BRAND, template)
 
 
 def journal_ids(container, *subject_types: str) -> set[str]:

@@ -17,7 +17,7 @@ import pytest
 from shared.identity import repository
 from shared.identity.models import Role
 from shared.ports.bus import QUEUE_EMAILS
-from shared.scheduling import timer_jobs
+from tests.builders import timer
 from tests.crm.capture_world import ORIGIN, POLICY, external_form
 from tests.identity.test_profile_api import add_member, app_headers
 from tests.integrations.brand_platform import create_brand, signed_call
@@ -28,12 +28,6 @@ APP = f"/api/v1/app/{BRAND}"
 DAY = timedelta(days=1)
 KEPT = ("form-brand", "sync-brand")  # opt-ins for communications: from the Popsell external form, the brand database
 GONE = ("form-storage", "sync-storage", "manual-none")  # storage only (twice), no opt-in
-
-
-def timer(container, name):
-    report = timer_jobs()[name].run(container, False)
-    assert report["failedBrands"] == []
-    return report
 
 
 class Crm:

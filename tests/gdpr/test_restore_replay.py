@@ -16,7 +16,6 @@ import shutil
 from datetime import timedelta
 
 import pytest
-from fastapi.testclient import TestClient
 
 from shared.bootstrap import build_container, set_container
 from shared.clock import isoformat
@@ -26,8 +25,9 @@ from shared.gdpr import journal, restriction
 from shared.gdpr.retention import runner
 from shared.identity.models import Role
 from shared.ports.store import Filter
+from tests.builders import queued_emails, running_app
 from tests.crm.test_invitations import tokens
-from tests.gdpr.test_rights_api import add_person, confirm_token, queued_emails
+from tests.gdpr.test_rights_api import add_person, confirm_token
 from tests.identity.test_profile_api import add_member, app_headers
 from tests.integrations.brand_platform import create_brand, signed_call
 
@@ -124,9 +124,7 @@ def _copy(source, target):
 
 @pytest.fixture
 def world(container, manager_token):
-    from functions.http_api import app as app_module
-
-    with TestClient(app_module.create_app(container.settings)) as client:
+    with running_app(container) as client:
         key = create_brand(client, manager_token, BRAND, pro=2, manualContactEntry=True)
         yield World(client, container, key)
 

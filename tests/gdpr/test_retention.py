@@ -12,9 +12,8 @@ from shared.brands.models import BrandCreate
 from shared.gdpr.retention import runner
 from shared.identity import lifecycle, repository, visitors
 from shared.identity.models import Member, Role
-from shared.messaging import worker
-from shared.ports.bus import QUEUE_EMAILS
 from shared.store_schema import PLATFORM_SCOPE
+from tests.builders import sent_emails
 
 DAY = timedelta(days=1)
 BRAND = "acme"
@@ -40,10 +39,7 @@ def stored(container, member_id="m1", brand_id=BRAND, kind=repository.MEMBERS):
 
 
 def outbox(container, brand_id=BRAND, template="retention_warning"):
-    handler = worker.load_handlers()[QUEUE_EMAILS]
-    while worker.process_once(container.bus, QUEUE_EMAILS, handler):
-        pass
-    return [mail for mail in container.mailer.list(brand_id=brand_id) if mail["template"] == template]
+    return sent_emails(container, brand_id, template)
 
 
 def run(container, family=None, **kwargs):

@@ -8,13 +8,12 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
-from fastapi.testclient import TestClient
 
 from shared.gdpr import register
 from shared.identity import activity, repository, sessions
 from shared.identity.models import Member, Role, TermsAcceptance
 from shared.ports.blobs import CONTAINER_EXPORTS, CONTAINER_UGC
-from shared.ports.bus import QUEUE_EMAILS
+from tests.builders import queued_emails, running_app
 from tests.identity.test_profile_api import PNG, app_headers, make_brands
 
 BRAND, OTHER = "acme", "globex"
@@ -26,9 +25,7 @@ BOB = {"id": "member-bob", "email": "bob.stone@example.com", "first_name": "Robe
 @pytest.fixture
 def gdpr_client(container):
     """The whole app."""
-    from functions.http_api import app as app_module
-
-    with TestClient(app_module.create_app(container.settings)) as test_client:
+    with running_app(container) as test_client:
         yield test_client
 
 
@@ -73,15 +70,6 @@ def member_headers(container, person: dict, brand_id=BRAND) -> dict[str, str]:
 def relative(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.path}?{parts.query}"
-
-
-def queued_emails(container) -> list[dict]:
-    found = []
-    while messages := container.bus.receive(QUEUE_EMAILS):
-        for message in messages:
-            found.append(message.body)
-            container.bus.complete(QUEUE_EMAILS, message)
-    return found
 
 
 def ask(client, headers, **body):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from shared.identity import repository
+from tests.builders import queued_emails
 from tests.gdpr import test_rights_api as _api
 from tests.gdpr.test_rights_api import (
     ANA,
@@ -14,7 +15,6 @@ from tests.gdpr.test_rights_api import (
     OTHER,
     ask,
     member_headers,
-    queued_emails,
     relative,
 )
 

@@ -7,11 +7,11 @@ from datetime import timedelta
 from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
-from fastapi.testclient import TestClient
 
 from shared.crm import unsubscribe
 from shared.macs import mac_matches
 from shared.tracking import reference
+from tests.builders import running_app
 from tests.identity.test_auth_support import make_brand
 
 PROBLEM = "application/problem+json"
@@ -71,10 +71,8 @@ def test_an_attribution_reference_with_odd_text_is_ignored(container, odd):
 
 @pytest.fixture
 def hook_client(container):
-    from functions.http_api import app as app_module
-
     container.settings = container.settings.model_copy(update={"mailjet_webhook_secret": "s3cret-webhook"})
-    with TestClient(app_module.create_app(container.settings)) as test_client:
+    with running_app(container) as test_client:
         yield test_client
 
 

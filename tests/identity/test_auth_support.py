@@ -8,8 +8,7 @@ import pytest
 
 from shared.brands import service as brands
 from shared.brands.models import BrandCreate
-from shared.messaging import worker
-from shared.ports.bus import QUEUE_EMAILS
+from tests.builders import sent_emails
 
 BRAND = "acme"
 EMAIL = "jane.doe@example.com"
@@ -42,10 +41,7 @@ def signup_body(**overrides) -> dict:
 
 def drain_outbox(container, brand_id: str = BRAND) -> list[dict]:
     """Run the email queue until empty and return the brand's outbox, newest first."""
-    handler = worker.load_handlers()[QUEUE_EMAILS]
-    while worker.process_once(container.bus, QUEUE_EMAILS, handler):
-        pass
-    return container.mailer.list(brand_id=brand_id)
+    return sent_emails(container, brand_id)
 
 
 def link_token(email: dict) -> str:

@@ -8,21 +8,11 @@ from datetime import timedelta
 import pytest
 
 from shared.identity import repository
-from shared.ports.bus import QUEUE_EMAILS
+from tests.builders import queued_emails
 from tests.identity.test_profile_api import BRAND, OTHER, add_member, app_headers, make_brands
 
 ME = f"/api/v1/app/{BRAND}/me"
 MEMBERS = f"/api/v1/manager/brands/{BRAND}/members"
-
-
-def queued_emails(container) -> list[dict]:
-    """The email requests on the queue (taken off it)."""
-    found = []
-    while messages := container.bus.receive(QUEUE_EMAILS):
-        for message in messages:
-            found.append(message.body)
-            container.bus.complete(QUEUE_EMAILS, message)
-    return found
 
 
 def cancel_token(email: dict) -> str:

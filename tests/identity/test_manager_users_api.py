@@ -9,7 +9,7 @@ import pytest
 
 from shared.identity import manager_users
 from shared.store_schema import PLATFORM_SCOPE
-from tests.identity.test_lifecycle_api import queued_emails
+from tests.builders import queued_emails
 from tests.identity.test_profile_api import BRAND, OTHER, make_brands
 
 BASE = f"/api/v1/manager/brands/{BRAND}"

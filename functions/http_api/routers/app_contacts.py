@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Response, status
 from pydantic import BaseModel
 
 from functions.http_api.access import CurrentMember, access
 from functions.http_api.deps import ContainerDep
+from functions.http_api.paging import PagingQuery
 from functions.http_api.problems import problem_responses
 from shared.brands import service as brands
 from shared.crm import email_status
@@ -29,12 +28,11 @@ def list_contacts(
     brand_id: str,
     member: CurrentMember,
     container: ContainerDep,
-    continuation: Annotated[str | None, Query(description="Token from the previous page")] = None,
-    page_size: Annotated[int, Query(alias="pageSize", ge=1, le=200)] = 50,
+    paging: PagingQuery,
 ) -> ContactPage:
     """The calling member's contacts, one page at a time (pending confirmations hidden)."""
-    items, token = contacts.list_own(container.store.for_brand(brand_id), member.id, page_size=page_size,
-                                     continuation=continuation)
+    items, token = contacts.list_own(container.store.for_brand(brand_id), member.id, page_size=paging.page_size,
+                                     continuation=paging.continuation)
     return ContactPage(items=[to_member_read(contact) for contact in items], continuation=token)
 
 

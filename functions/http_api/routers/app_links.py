@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from functions.http_api.access import CurrentMember, access
 from functions.http_api.deps import ContainerDep
+from functions.http_api.paging import PagingQuery
 from functions.http_api.problems import problem_responses
 from shared.bootstrap import Container
 from shared.brands import service as brands
@@ -75,13 +76,11 @@ def create_link(brand_id: str, body: LinkCreate, member: CurrentMember, containe
 
 @router.get("", response_model=LinkPage, responses=problem_responses(401, 404, 422), **access("member"))
 def list_links(
-    brand_id: str, member: CurrentMember, container: ContainerDep,
-    continuation: Annotated[str | None, Query(description="Token from the previous page")] = None,
-    page_size: Annotated[int, Query(alias="pageSize", ge=1, le=200)] = 50,
+    brand_id: str, member: CurrentMember, container: ContainerDep, paging: PagingQuery,
 ) -> LinkPage:
     """The calling member's links, newest first, one page at a time."""
-    items, token = links.list_own(container.store.for_brand(brand_id), member.id, page_size=page_size,
-                                  continuation=continuation)
+    items, token = links.list_own(container.store.for_brand(brand_id), member.id, page_size=paging.page_size,
+                                  continuation=paging.continuation)
     return LinkPage(items=[_read(container, brand_id, link) for link in items], continuation=token)
 
 

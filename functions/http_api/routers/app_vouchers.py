@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, Field
 
 from functions.http_api.access import CurrentMember, access
 from functions.http_api.deps import ContainerDep
+from functions.http_api.paging import PagingQuery
 from functions.http_api.problems import other_success, problem_responses
 from shared.brands import service as brands
 from shared.crm import service as contacts
@@ -17,8 +17,6 @@ from shared.crm import voucher_email, vouchers
 from shared.identity.models import CamelModel
 
 router = APIRouter(prefix="/api/v1/app/{brand_id}", tags=["app: vouchers"])
-Continuation = Annotated[str | None, Query(description="Token from the previous page")]
-PageSize = Annotated[int, Query(alias="pageSize", ge=1, le=200)]
 
 
 class VoucherRead(CamelModel):
@@ -73,19 +71,18 @@ def issue_voucher(brand_id: str, contact_id: str, member: CurrentMember, contain
 @router.get("/contacts/{contact_id}/vouchers", response_model=VoucherPage,
             responses=problem_responses(401, 404, 422), **access("member"))
 def contact_vouchers(brand_id: str, contact_id: str, member: CurrentMember, container: ContainerDep,
-                     continuation: Continuation = None, page_size: PageSize = 50) -> VoucherPage:
+                     paging: PagingQuery) -> VoucherPage:
     """The vouchers you issued for one of your contacts, newest first."""
     store = container.store.for_brand(brand_id)
     contacts.get_own(store, member.id, contact_id)
-    items, token = vouchers.page(store, member_id=member.id, contact_id=contact_id, page_size=page_size,
-                                 continuation=continuation)
+    items, token = vouchers.page(store, member_id=member.id, contact_id=contact_id, page_size=paging.page_size,
+                                 continuation=paging.continuation)
     return _page(items, token, container.clock.now())
 
 
 @router.get("/vouchers", response_model=VoucherPage, responses=problem_responses(401, 404, 422), **access("member"))
-def my_vouchers(brand_id: str, member: CurrentMember, container: ContainerDep, continuation: Continuation = None,
-                page_size: PageSize = 50) -> VoucherPage:
+def my_vouchers(brand_id: str, member: CurrentMember, container: ContainerDep, paging: PagingQuery) -> VoucherPage:
     """Every voucher you issued, newest first: open, used (with the purchase) or expired."""
-    items, token = vouchers.page(container.store.for_brand(brand_id), member_id=member.id, page_size=page_size,
-                                 continuation=continuation)
+    items, token = vouchers.page(container.store.for_brand(brand_id), member_id=member.id, page_size=paging.page_size,
+                                 continuation=paging.continuation)
     return _page(items, token, container.clock.now())

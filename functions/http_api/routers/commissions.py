@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from functions.http_api.access import CurrentMember, access
 from functions.http_api.deps import ContainerDep, ManagedBrand, ManagerPrincipal
+from functions.http_api.paging import PagingQuery, ShortPagingQuery
 from functions.http_api.problems import problem_responses
 from shared.errors import NotFound
 from shared.sales import ledger, orders
@@ -23,8 +24,6 @@ _MANAGER_TAGS: list[str | Enum] = ["manager: commissions"]
 APP = "/api/v1/app/{brand_id}/commissions"
 MANAGER = "/api/v1/manager/brands/{brand_id}"
 StateFilter = Annotated[ledger.State | None, Query(description="Only entries in this state")]
-Continuation = Annotated[str | None, Query(description="Token from the previous page")]
-PageSize = Annotated[int, Query(alias="pageSize", ge=1, le=200)]
 
 
 class CommissionRead(BaseModel):
@@ -89,11 +88,11 @@ def _page(pairs: list[tuple[ledger.CommissionEntry, str]], token: str | None) ->
 
 @router.get(APP, tags=_APP_TAGS, response_model=CommissionPage, responses=problem_responses(401, 404, 422),
             **access("member"))
-def my_commissions(member: CurrentMember, container: ContainerDep, brand_id: str, state: StateFilter = None,
-                   continuation: Continuation = None, page_size: PageSize = 50) -> CommissionPage:
+def my_commissions(member: CurrentMember, container: ContainerDep, paging: PagingQuery, brand_id: str,
+                   state: StateFilter = None) -> CommissionPage:
     """The calling member's ledger entries, newest first."""
     pairs, token = ledger.page(container.store.for_brand(brand_id), member_id=member.id, state=state,
-                               page_size=page_size, continuation=continuation)
+                               page_size=paging.page_size, continuation=paging.continuation)
     return _page(pairs, token)
 
 
@@ -116,12 +115,12 @@ def my_commission(entry_id: str, member: CurrentMember, container: ContainerDep,
 
 @router.get(f"{MANAGER}/commissions", tags=_MANAGER_TAGS, response_model=CommissionPage,
             responses=problem_responses(401, 403, 404, 422), **access("manager", level="viewer"))
-def brand_commissions(brand: ManagedBrand, container: ContainerDep,
-                      member_id: Annotated[str | None, Query(alias="memberId")] = None, state: StateFilter = None,
-                      continuation: Continuation = None, page_size: PageSize = 50) -> CommissionPage:
+def brand_commissions(brand: ManagedBrand, container: ContainerDep, paging: PagingQuery,
+                      member_id: Annotated[str | None, Query(alias="memberId")] = None,
+                      state: StateFilter = None) -> CommissionPage:
     """The brand's ledger, newest first, optionally one member's and/or one state's."""
     pairs, token = ledger.page(container.store.for_brand(brand.id), member_id=member_id, state=state,
-                               page_size=page_size, continuation=continuation)
+                               page_size=paging.page_size, continuation=paging.continuation)
     return _page(pairs, token)
 
 
@@ -162,7 +161,6 @@ def brand_order(order_id: str, brand: ManagedBrand, container: ContainerDep) -> 
 
 # --- Order lists: the Manager's (the brand's orders) and a member's (the orders attributed to them) ---
 _APP_ORDER_TAGS: list[str | Enum] = ["app: orders"]
-OrderPageSize = Annotated[int, Query(alias="pageSize", ge=1, le=100)]
 FromDay = Annotated[str | None, Query(alias="from", description="First UTC day (YYYY-MM-DD), inclusive")]
 ToDay = Annotated[str | None, Query(alias="to", description="Last UTC day (YYYY-MM-DD), inclusive")]
 ReasonFilter = Annotated[AttributionReason | None, Query(description="Only orders attributed for this reason")]
@@ -186,24 +184,22 @@ class MemberOrderPage(BaseModel):
 
 @router.get(f"{MANAGER}/orders", tags=_MANAGER_TAGS, response_model=OrderPage,
             responses=problem_responses(401, 403, 404, 422), **access("manager", level="viewer"))
-def brand_orders(brand: ManagedBrand, container: ContainerDep,
+def brand_orders(brand: ManagedBrand, container: ContainerDep, paging: ShortPagingQuery,
                  member_id: Annotated[str | None, Query(alias="memberId")] = None, from_day: FromDay = None,
-                 to_day: ToDay = None, reason: ReasonFilter = None, status: OrderStatusFilter = None,
-                 continuation: Continuation = None, page_size: OrderPageSize = 50) -> OrderPage:
+                 to_day: ToDay = None, reason: ReasonFilter = None, status: OrderStatusFilter = None) -> OrderPage:
     """The brand's orders with their attribution, newest first; reason and status filter while paging."""
     items, token = orders.list_page(container.store.for_brand(brand.id), member_id=member_id, from_day=from_day,
-                                    to_day=to_day, reason=reason, status=status, page_size=page_size,
-                                    continuation=continuation)
+                                    to_day=to_day, reason=reason, status=status, page_size=paging.page_size,
+                                    continuation=paging.continuation)
     return OrderPage(items=items, continuation=token)
 
 
 @router.get("/api/v1/app/{brand_id}/orders", tags=_APP_ORDER_TAGS, response_model=MemberOrderPage,
             responses=problem_responses(401, 404, 422), **access("member"))
-def my_orders(member: CurrentMember, container: ContainerDep, brand_id: str, from_day: FromDay = None,
-              to_day: ToDay = None, continuation: Continuation = None,
-              page_size: OrderPageSize = 50) -> MemberOrderPage:
+def my_orders(member: CurrentMember, container: ContainerDep, paging: ShortPagingQuery, brand_id: str,
+              from_day: FromDay = None, to_day: ToDay = None) -> MemberOrderPage:
     """The orders attributed to the calling member, newest first."""
     store = container.store.for_brand(brand_id)
     items, token = orders.list_page(store, member_id=member.id, from_day=from_day, to_day=to_day,
-                                    page_size=page_size, continuation=continuation)
+                                    page_size=paging.page_size, continuation=paging.continuation)
     return MemberOrderPage(items=[orders.for_member(store, member.id, order) for order in items], continuation=token)

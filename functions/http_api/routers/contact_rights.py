@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from functions.http_api.access import CurrentContact, access
 from functions.http_api.deps import ClientIp, ContainerDep
+from functions.http_api.paging import RequestPagingQuery
 from functions.http_api.problems import problem_responses
 from functions.http_api.routers.gdpr_app import RequestPage, rights_of
 from shared.brands import service as brands
@@ -101,13 +101,12 @@ def list_my_requests(
     brand_id: str,
     email_hash: CurrentContact,
     container: ContainerDep,
-    continuation: Annotated[str | None, Query(description="Token from the previous page")] = None,
-    page_size: Annotated[int, Query(alias="pageSize", ge=1, le=100)] = 20,
+    paging: RequestPagingQuery,
 ) -> RequestPage:
     """Your GDPR requests, newest first (an export's link works 48 hours)."""
     items, token = requests.own_page(store=container.store.for_brand(brand_id), blobs=container.blobs,
-                                     now=container.clock.now(), subject_hash=email_hash, page_size=page_size,
-                                     continuation=continuation)
+                                     now=container.clock.now(), subject_hash=email_hash, page_size=paging.page_size,
+                                     continuation=paging.continuation)
     return RequestPage(items=items, continuation=token)
 
 

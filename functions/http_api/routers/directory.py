@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 
 from functions.http_api.access import access
 from functions.http_api.deps import ContainerDep
+from functions.http_api.paging import paging_query
 from functions.http_api.problems import problem_responses
 from shared.bootstrap import Container
 from shared.brands import service as brands
@@ -32,8 +33,8 @@ Shop = Annotated[str | None, Query(alias="shopId", max_length=120, description="
 Sort = Annotated[SortOrder | None, Query(description="name (default), availability, or distance (needs near)")]
 Near = Annotated[str | None, Query(description="lat,lon: sorts by distance from this point")]
 Radius = Annotated[float | None, Query(alias="radiusKm", gt=0, le=20_000)]
-PageSize = Annotated[int, Query(alias="pageSize", ge=1, le=directory.MAX_PAGE_SIZE)]
-Continuation = Annotated[str | None, Query(max_length=2000)]
+# 20 members a page; a search continuation is bounded in length.
+DirectoryPagingQuery = paging_query(default=20, largest=directory.MAX_PAGE_SIZE, longest_token=2000)
 Bbox = Annotated[str, Query(description="minLat,minLon,maxLat,maxLon")]
 Zoom = Annotated[int, Query(ge=0, le=directory.MAX_ZOOM)]
 
@@ -63,13 +64,12 @@ def _map(container: Container, brand_id: str, view: View, bbox: str, zoom: int) 
 @router.get("/api/v1/app/{brand_id}/directory", response_model=MemberDirectoryPage,
             responses=problem_responses(401, 404, 422), **access("member"))
 def app_directory(
-    brand_id: str, container: ContainerDep, q: Text = None, match: Match = "prefix", city: City = None,
-    shop_id: Shop = None, sort: Sort = None, near: Near = None, radius_km: Radius = None, page_size: PageSize = 20,
-    continuation: Continuation = None,
+    brand_id: str, container: ContainerDep, paging: DirectoryPagingQuery, q: Text = None, match: Match = "prefix",
+    city: City = None, shop_id: Shop = None, sort: Sort = None, near: Near = None, radius_km: Radius = None,
 ) -> MemberDirectoryPage:
     """Members of the brand: search by name, city or home shop; sort by name, availability or distance."""
     return _search(container, brand_id, "member", text=q, match=match, city=city, shop_id=shop_id, sort=sort,
-                   near=near, radius_km=radius_km, page_size=page_size, continuation=continuation)
+                   near=near, radius_km=radius_km, page_size=paging.page_size, continuation=paging.continuation)
 
 
 @router.get("/api/v1/app/{brand_id}/directory/map", response_model=DirectoryMap,
@@ -82,13 +82,12 @@ def app_directory_map(brand_id: str, container: ContainerDep, bbox: Bbox, zoom: 
 @router.get("/api/v1/widget/{brand_id}/directory", response_model=VisitorDirectoryPage,
             responses=problem_responses(404, 422), **access("public"))
 def widget_directory(
-    brand_id: str, container: ContainerDep, q: Text = None, match: Match = "prefix", city: City = None,
-    shop_id: Shop = None, sort: Sort = None, near: Near = None, radius_km: Radius = None, page_size: PageSize = 20,
-    continuation: Continuation = None,
+    brand_id: str, container: ContainerDep, paging: DirectoryPagingQuery, q: Text = None, match: Match = "prefix",
+    city: City = None, shop_id: Shop = None, sort: Sort = None, near: Near = None, radius_km: Radius = None,
 ) -> VisitorDirectoryPage:
     """Members a website visitor may pick for a chat (visitor view: no position, distance in whole km)."""
     return _search(container, brand_id, "visitor", text=q, match=match, city=city, shop_id=shop_id, sort=sort,
-                   near=near, radius_km=radius_km, page_size=page_size, continuation=continuation)
+                   near=near, radius_km=radius_km, page_size=paging.page_size, continuation=paging.continuation)
 
 
 @router.get("/api/v1/widget/{brand_id}/directory/map", response_model=DirectoryMap,

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from functions.http_api.access import CurrentMember, access
 from functions.http_api.deps import ContainerDep, ManagedBrand, ManagerPrincipal
+from functions.http_api.paging import PagingQuery
 from functions.http_api.problems import problem_responses
 from shared.crm import brand_templates as templates
 from shared.crm.brand_templates import MemberTemplate, Template, TemplateCreate, TemplateStatus, TemplateUpdate
@@ -29,10 +30,6 @@ class MemberTemplatePage(BaseModel):
     continuation: str | None = None
 
 
-ContinuationQuery = Annotated[str | None, Query(description="Token from the previous page")]
-PageSizeQuery = Annotated[int, Query(alias="pageSize", ge=1, le=200)]
-
-
 def _with_etag(response: Response, template: Template) -> Template:
     response.headers["ETag"] = templates.etag(template)
     return template
@@ -51,12 +48,11 @@ def create_template(brand: ManagedBrand, body: TemplateCreate, principal: Manage
 
 @router.get(MANAGER, response_model=TemplatePage, response_model_by_alias=True, tags=TAGS,
             responses=problem_responses(401, 403, 404, 422), **access("manager", level="viewer"))
-def list_templates(brand: ManagedBrand, container: ContainerDep, continuation: ContinuationQuery = None,
-                   page_size: PageSizeQuery = 50,
+def list_templates(brand: ManagedBrand, container: ContainerDep, paging: PagingQuery,
                    status_filter: Annotated[TemplateStatus | None, Query(alias="status")] = None) -> TemplatePage:
     """The brand's email templates, newest first, optionally of one status."""
     items, token = templates.list_page(container.store.for_brand(brand.id), status=status_filter,
-                                       page_size=page_size, continuation=continuation)
+                                       page_size=paging.page_size, continuation=paging.continuation)
     return TemplatePage(items=items, continuation=token)
 
 
@@ -94,8 +90,8 @@ def archive_template(brand: ManagedBrand, template_id: str, principal: ManagerPr
             response_model_by_alias=True, tags=["app: campaigns"], responses=problem_responses(401, 404, 422),
             **access("member"))
 def list_member_templates(brand_id: str, member: CurrentMember, container: ContainerDep,
-                          continuation: ContinuationQuery = None, page_size: PageSizeQuery = 50) -> MemberTemplatePage:
+                          paging: PagingQuery) -> MemberTemplatePage:
     """The brand's published email templates you may send as a campaign (`templateId`)."""
-    items, token = templates.list_published(container.store.for_brand(brand_id), page_size=page_size,
-                                            continuation=continuation)
+    items, token = templates.list_published(container.store.for_brand(brand_id), page_size=paging.page_size,
+                                            continuation=paging.continuation)
     return MemberTemplatePage(items=items, continuation=token)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 
 from functions.http_api.access import CurrentMember, access
 from functions.http_api.deps import ContainerDep
+from functions.http_api.paging import RequestPagingQuery
 from functions.http_api.problems import problem_responses
 from shared.bootstrap import Container
 from shared.brands import service as brands
@@ -49,14 +48,13 @@ def list_my_requests(
     brand_id: str,
     member: CurrentMember,
     container: ContainerDep,
-    continuation: Annotated[str | None, Query(description="Token from the previous page")] = None,
-    page_size: Annotated[int, Query(alias="pageSize", ge=1, le=100)] = 20,
+    paging: RequestPagingQuery,
 ) -> RequestPage:
     """The calling member's own GDPR requests, newest first."""
     items, token = requests.own_page(
         store=container.store.for_brand(brand_id), blobs=container.blobs, now=container.clock.now(),
         subject_hash=register.subject_hash(container.hasher(brand_id), "member", member.id),
-        page_size=page_size, continuation=continuation)
+        page_size=paging.page_size, continuation=paging.continuation)
     return RequestPage(items=items, continuation=token)
 
 

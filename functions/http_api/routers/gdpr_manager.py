@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from functions.http_api.access import access
 from functions.http_api.deps import ContainerDep, ManagedBrand, ManagerPrincipal
+from functions.http_api.paging import PagingQuery
 from functions.http_api.problems import problem_responses
 from functions.http_api.routers.gdpr_app import rights_of
 from shared.errors import InvalidInput
@@ -63,11 +64,10 @@ def _actor(principal: Principal) -> str:
 def read_register(
     brand: ManagedBrand,
     container: ContainerDep,
+    paging: PagingQuery,
     subject_hash: Annotated[str | None, Query(alias="subjectHash", pattern=_HASH_PATTERN)] = None,
     member_id: Annotated[str | None, Query(alias="memberId", max_length=120)] = None,
     visitor_id: Annotated[str | None, Query(alias="visitorId", max_length=120)] = None,
-    continuation: Annotated[str | None, Query(description="Token from the previous page")] = None,
-    page_size: Annotated[int, Query(alias="pageSize", ge=1, le=200)] = 50,
 ) -> RegisterPage:
     """The brand's GDPR register, newest first; filter by one person (subjectHash, or memberId / visitorId)."""
     if sum(value is not None for value in (subject_hash, member_id, visitor_id)) > 1:
@@ -79,7 +79,7 @@ def read_register(
     elif visitor_id is not None:
         subject_hash = register.subject_hash(hasher, "visitor", visitor_id)
     page = register.list_entries(container.store.for_brand(brand.id), subject_hash=subject_hash,
-                                 page_size=page_size, continuation=continuation)
+                                 page_size=paging.page_size, continuation=paging.continuation)
     return RegisterPage(items=[RegisterEntry.model_validate(doc) for doc in page.items],
                         continuation=page.continuation)
 
@@ -104,13 +104,12 @@ def record_request(brand: ManagedBrand, body: ManagerRequestCreate, principal: M
 def list_requests(
     brand: ManagedBrand,
     container: ContainerDep,
+    paging: PagingQuery,
     state: Annotated[State | None, Query()] = None,
-    continuation: Annotated[str | None, Query(description="Token from the previous page")] = None,
-    page_size: Annotated[int, Query(alias="pageSize", ge=1, le=200)] = 50,
 ) -> ManagerRequestPage:
     """The brand's GDPR requests, newest first, optionally in one state."""
-    items, token = requests.list_requests(container.store.for_brand(brand.id), state=state, page_size=page_size,
-                                          continuation=continuation)
+    items, token = requests.list_requests(container.store.for_brand(brand.id), state=state, page_size=paging.page_size,
+                                          continuation=paging.continuation)
     now = container.clock.now()
     return ManagerRequestPage(items=[requests.to_manager_read(container.blobs, item, now=now) for item in items],
                               continuation=token)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, status
 from pydantic import Field
 
 from functions.http_api.access import access
 from functions.http_api.deps import ContainerDep
+from functions.http_api.paging import RequestPagingQuery
 from functions.http_api.problems import problem_responses
 from functions.http_api.routers.gdpr_app import ErasureConfirmation, RequestPage, rights_of
 from functions.http_api.routers.widget_visitors import CurrentAccount
@@ -42,14 +41,13 @@ def list_my_requests(
     brand_id: str,
     account: CurrentAccount,
     container: ContainerDep,
-    continuation: Annotated[str | None, Query(description="Token from the previous page")] = None,
-    page_size: Annotated[int, Query(alias="pageSize", ge=1, le=100)] = 20,
+    paging: RequestPagingQuery,
 ) -> RequestPage:
     """The calling visitor's own GDPR requests, newest first."""
     items, token = requests.own_page(
         store=container.store.for_brand(brand_id), blobs=container.blobs, now=container.clock.now(),
         subject_hash=register.subject_hash(container.hasher(brand_id), "visitor", account.id),
-        page_size=page_size, continuation=continuation)
+        page_size=paging.page_size, continuation=paging.continuation)
     return RequestPage(items=items, continuation=token)
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, Response, status
+from fastapi import APIRouter, Body, Response, status
 from pydantic import BaseModel, Field
 
 from functions.http_api.access import access
 from functions.http_api.deps import ContainerDep, ManagedBrand, ManagerPrincipal
+from functions.http_api.paging import PagingQuery
 from functions.http_api.problems import problem_responses
 from shared.brands import service as brands
 from shared.brands.models import Brand, BrandCreate, BrandRead, BrandStatus, BrandUpdate, IntegrationKeyCreated
@@ -52,15 +53,14 @@ def create_brand(data: BrandCreate, container: ContainerDep, response: Response)
 @router.get("", response_model=BrandPage, responses=problem_responses(401), **access("manager"))
 def list_brands(
     container: ContainerDep,
+    paging: PagingQuery,
     principal: ManagerPrincipal,
-    continuation: Annotated[str | None, Query(description="Token from the previous page")] = None,
-    page_size: Annotated[int, Query(alias="pageSize", ge=1, le=200)] = 50,
 ) -> BrandPage:
     """Brands the caller may see: every brand for an operator, their own for a Manager user."""
     if not principal.is_operator:
         own = brands.get(store=container.store, brand_id=principal.brand_id or "")
         return BrandPage(items=[_read(own)])
-    items, token = brands.get_all(store=container.store, page_size=page_size, continuation=continuation)
+    items, token = brands.get_all(store=container.store, page_size=paging.page_size, continuation=paging.continuation)
     return BrandPage(items=[_read(item) for item in items], continuation=token)
 
 

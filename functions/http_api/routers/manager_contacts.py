@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from pydantic import BaseModel
 
 from functions.http_api.access import access
 from functions.http_api.deps import ContainerDep, ManagedBrand
+from functions.http_api.paging import PagingQuery
 from functions.http_api.problems import problem_responses
 from shared.crm import service as contacts
 from shared.crm.views import ManagerContactRead, to_manager_read
@@ -26,12 +25,11 @@ class ManagerContactPage(BaseModel):
 def list_brand_contacts(
     brand: ManagedBrand,
     container: ContainerDep,
-    continuation: Annotated[str | None, Query(description="Token from the previous page")] = None,
-    page_size: Annotated[int, Query(alias="pageSize", ge=1, le=200)] = 50,
+    paging: PagingQuery,
 ) -> ManagerContactPage:
     """The brand's contacts with a brand opt-in, one page at a time (others are hidden)."""
-    items, token = contacts.brand_list(container.store.for_brand(brand.id), page_size=page_size,
-                                       continuation=continuation)
+    items, token = contacts.brand_list(container.store.for_brand(brand.id), page_size=paging.page_size,
+                                       continuation=paging.continuation)
     return ManagerContactPage(items=[to_manager_read(contact) for contact in items], continuation=token)
 
 

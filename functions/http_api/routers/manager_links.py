@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from functions.http_api.access import access
 from functions.http_api.deps import ContainerDep, ManagedBrand, ManagerPrincipal
+from functions.http_api.paging import ShortPagingQuery
 from functions.http_api.problems import problem_responses
 from shared.bootstrap import Container
 from shared.store_schema import PLATFORM_SCOPE
@@ -54,14 +55,13 @@ def _read(container: Container, link: BrandLink) -> ManagerLinkRead:
 def list_brand_links(
     brand: ManagedBrand,
     container: ContainerDep,
+    paging: ShortPagingQuery,
     member_id: Annotated[str | None, Query(alias="memberId", min_length=1, max_length=120)] = None,
     status: Annotated[LinkStatus | None, Query(description="active or disabled")] = None,
-    continuation: Annotated[str | None, Query(description="Token from the previous page")] = None,
-    page_size: Annotated[int, Query(alias="pageSize", ge=1, le=100)] = 50,
 ) -> ManagerLinkPage:
     """The brand's share links, newest first, optionally of one member or one status, page by page."""
     items, token = links.list_for_brand(container.store.for_brand(brand.id), member_id=member_id, status=status,
-                                        page_size=page_size, continuation=continuation)
+                                        page_size=paging.page_size, continuation=paging.continuation)
     return ManagerLinkPage(items=[_read(container, link) for link in items], continuation=token)
 
 

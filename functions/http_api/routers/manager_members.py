@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from functions.http_api.access import access
 from functions.http_api.deps import ContainerDep, ManagedBrand
+from functions.http_api.paging import PagingQuery
 from functions.http_api.problems import problem_responses
 from shared.bootstrap import Container
 from shared.gdpr import restriction
@@ -33,15 +34,14 @@ def _read(container: Container, member: Member) -> ManagerMemberRead:
 def list_members(
     brand: ManagedBrand,
     container: ContainerDep,
+    paging: PagingQuery,
     member_status: Annotated[MemberStatus | None, Query(alias="status")] = None,
     role: Annotated[int | None, Query(ge=0, le=6)] = None,
-    continuation: Annotated[str | None, Query(description="Token from the previous page")] = None,
-    page_size: Annotated[int, Query(alias="pageSize", ge=1, le=200)] = 50,
 ) -> MemberPage:
     """The brand's members, filtered by status and role, one page at a time (restricted members are left out)."""
     page = container.store.for_brand(brand.id).query(
-        repository.MEMBERS, filters=profiles.query_filters(status=member_status, role=role), page_size=page_size,
-        continuation=continuation,
+        repository.MEMBERS, filters=profiles.query_filters(status=member_status, role=role), page_size=paging.page_size,
+        continuation=paging.continuation,
     )
     members = [repository.from_document(Member, doc)[0] for doc in page.items]
     members = [member for member in members if member.restriction is None]  # GDPR article 18: kept, not shown

@@ -7,13 +7,14 @@ and sign in there, and only an operator manages them.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from functions.http_api.access import access
 from functions.http_api.deps import ClientIp, ContainerDep, ManagerPrincipal
+from functions.http_api.paging import PagingQuery
 from functions.http_api.problems import problem_responses
 from shared.bootstrap import Container
 from shared.brands import service as brands
@@ -127,13 +128,12 @@ def list_users(
     brand_id: str,
     principal: ManagerPrincipal,
     container: ContainerDep,
-    continuation: Annotated[str | None, Query(description="Token from the previous page")] = None,
-    page_size: Annotated[int, Query(alias="pageSize", ge=1, le=200)] = 50,
+    paging: PagingQuery,
 ) -> ManagerUserPage:
     """This Manager's users, invited, active or disabled."""
     _managed_scope(brand_id, principal)
-    page = manager_users.get_all(store=container.store.for_brand(brand_id), page_size=page_size,
-                                 continuation=continuation)
+    page = manager_users.get_all(store=container.store.for_brand(brand_id), page_size=paging.page_size,
+                                 continuation=paging.continuation)
     users = [repository.from_document(ManagerUser, doc)[0] for doc in page.items]
     return ManagerUserPage(items=[_read(user) for user in users], continuation=page.continuation)
 
