@@ -3,7 +3,6 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 TOOLS := .venv-tools
-CHECKOV_VERSION := 3.3.30
 LOCK := .venv-lock
 PIP_TOOLS_VERSION := 7.5.2
 # Every core: the suite is made of independent tests (each on its own data folder and clock).
@@ -25,15 +24,17 @@ lock:
 		--no-emit-find-links --output-file requirements.txt requirements.in
 	$(LOCK)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
 		--no-emit-find-links --output-file requirements-dev.txt requirements-dev.in
+	$(LOCK)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+		--no-emit-find-links --output-file requirements-tools.txt requirements-tools.in
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 # checkov pins an old `packaging` that breaks current pytest: it lives in its own venv.
-$(TOOLS)/.installed:
+$(TOOLS)/.installed: requirements-tools.txt
 	test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)
-	$(TOOLS)/bin/python -m pip install --quiet checkov==$(CHECKOV_VERSION)
+	$(TOOLS)/bin/python -m pip install --quiet --require-hashes -r requirements-tools.txt
 	touch $@
 
 install: $(VENV)/.installed node_modules/.installed

@@ -25,7 +25,7 @@ def _requirements(lock: Path) -> list[str]:
     return [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
 
 
-@pytest.mark.parametrize("lock", ["requirements.txt", "requirements-dev.txt"])
+@pytest.mark.parametrize("lock", ["requirements.txt", "requirements-dev.txt", "requirements-tools.txt"])
 def test_every_package_of_a_lock_is_pinned_with_its_hashes_and_no_index_is_written_in(lock):
     entries = _requirements(ROOT / lock)
     assert entries
@@ -35,7 +35,8 @@ def test_every_package_of_a_lock_is_pinned_with_its_hashes_and_no_index_is_writt
 
 
 @pytest.mark.parametrize(("source", "lock"), [("requirements.in", "requirements.txt"),
-                                              ("requirements-dev.in", "requirements-dev.txt")])
+                                              ("requirements-dev.in", "requirements-dev.txt"),
+                                              ("requirements-tools.in", "requirements-tools.txt")])
 def test_the_lock_holds_every_direct_dependency_at_its_pinned_version(source, lock):
     direct, locked = _pins(ROOT / source), _pins(ROOT / lock)
     assert direct and {name: locked.get(name) for name in direct} == direct
