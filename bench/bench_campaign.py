@@ -10,6 +10,7 @@ import time
 from datetime import UTC, datetime
 
 from bench.embedded import embedded_container
+from popsell.registry import queue_handlers
 from shared.brands import service as brands
 from shared.brands.models import BrandCreate
 from shared.crm import campaigns
@@ -55,7 +56,7 @@ def _run(container) -> list[str]:
     started = time.perf_counter()
     result = campaigns.send(container=container, brand=brand, member=member, data=data, now=NOW)
     plan = time.perf_counter() - started
-    handler = worker.load_handlers()[QUEUE_EMAILS]
+    handler = queue_handlers(container)[QUEUE_EMAILS]
     handled, started = 0, time.perf_counter()
     while count := worker.process_once(container.bus, QUEUE_EMAILS, handler, max_messages=256):
         handled += count

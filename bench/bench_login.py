@@ -36,7 +36,7 @@ def _member_login(folder: Path):
     from fastapi.testclient import TestClient
 
     from functions.http_api.app import create_app
-    from shared.bootstrap import build_container, set_container
+    from popsell.bootstrap import build_container, set_container
     from shared.brands import service as brands
     from shared.brands.models import BrandCreate
     from shared.config import Settings

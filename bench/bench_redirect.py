@@ -93,7 +93,7 @@ def _settings(data_dir: str):  # noqa: ANN202
 
 
 def _seed_once(data_dir: str) -> None:
-    from shared.bootstrap import build_container
+    from popsell.bootstrap import build_container
 
     container = build_container(_settings(data_dir))
     (Path(data_dir) / "code.txt").write_text(_seed(container))
@@ -104,7 +104,7 @@ def _product(data_dir: str) -> tuple[object, str]:
     import logging
 
     from functions.http_api.app import create_app
-    from shared.bootstrap import build_container, set_container
+    from popsell.bootstrap import build_container, set_container
 
     settings = _settings(data_dir)
     set_container(build_container(settings))
@@ -227,7 +227,7 @@ class _Server:
 
 def _queued(data_dir: str) -> int:
     """Visits the product's server left on the tracking queue (its outbox flushed at shutdown)."""
-    from shared.bootstrap import build_container
+    from popsell.bootstrap import build_container
     from shared.ports.bus import QUEUE_TRACKING_EVENTS
 
     container = build_container(_settings(data_dir))

@@ -20,13 +20,13 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from popsell.bootstrap import build_container
 from shared.adapters.sqlite_store import SqliteBrandStore
-from shared.bootstrap import build_container
 from shared.brands import service as brands
 from shared.brands.models import BrandCreate
 from shared.clock import SettableClock, isoformat
 from shared.config import Settings
-from shared.gdpr.retention import runner
+from shared.gdpr.retention import nightly
 from shared.identity import repository
 from shared.identity.models import Member, Role
 
@@ -89,7 +89,7 @@ def _case(total: int) -> tuple[int, int, float, float]:
         SqliteBrandStore.query = counting
         try:
             started = time.perf_counter()
-            report = runner.run(container, family="members")
+            report = nightly.run(container, family="members")
             elapsed = time.perf_counter() - started
         finally:
             SqliteBrandStore.query = original

@@ -10,7 +10,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from shared.bootstrap import build_container
+from popsell.bootstrap import build_container
 from shared.brands import service as brands
 from shared.brands.models import BrandCreate
 from shared.clock import SettableClock

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from shared.bootstrap import Container, build_container, set_container
+from popsell.bootstrap import Container, build_container, set_container
 from shared.clock import SettableClock
 from shared.config import Settings
 

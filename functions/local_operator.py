@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from shared.bootstrap import Container
+from popsell.bootstrap import Container
 from shared.identity import manager_users, repository
 from shared.store_schema import PLATFORM_SCOPE
 

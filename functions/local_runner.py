@@ -15,12 +15,14 @@ import uvicorn
 
 from functions import local_operator
 from functions.http_api.app import create_app
-from shared.bootstrap import Container, build_container, set_container
+from popsell.bootstrap import Container, build_container, set_container
+from popsell.registry import queue_handlers, timer_jobs
 from shared.brands import service as brands
 from shared.brands.models import BrandCreate
 from shared.config import LOCAL_WEBHOOK_SECRET, get_settings
 from shared.errors import NotFound
-from shared.scheduling import LocalSchedule, timer_jobs
+from shared.messaging.worker import run_forever
+from shared.scheduling import LocalSchedule
 from shared.tracking import redirect
 
 log = logging.getLogger("popsell.local")
@@ -60,9 +62,8 @@ def run_timers(container: Container, stop: threading.Event) -> None:
 
 def run_worker(container: Container, stop: threading.Event) -> None:
     """Drive the same queue handlers the Service Bus triggers call."""
-    from shared.messaging.worker import load_handlers, run_forever
 
-    run_forever(container.bus, load_handlers(), stop, poll_interval=0.2)
+    run_forever(container.bus, queue_handlers(container), stop, poll_interval=0.2)
 
 
 def _stop_as_on_ctrl_c(signum: int, frame: object) -> None:

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = ("function_app.py", "functions", "shared")
+SOURCES = ("function_app.py", "functions", "popsell", "shared")
 
 
 def compile_app(root: Path = ROOT) -> bool:

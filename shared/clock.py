@@ -12,6 +12,13 @@ def parse_instant(text: str) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def as_utc(value: datetime | None) -> datetime | None:
+    """An SDK's datetime in UTC (a naive one is taken as UTC); None stays None."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def isoformat(value: datetime) -> str:
     """The one text form of an instant in documents and APIs: UTC, seconds precision, 'Z'."""
     return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from croniter import croniter
 
 if TYPE_CHECKING:
-    from shared.bootstrap import Container
+    from shared.ports.platform import Platform
 
 
 @dataclass(frozen=True)
@@ -21,34 +19,12 @@ class TimerJob:
 
     name: str
     schedule: str  # NCRONTAB: {second} {minute} {hour} {day} {month} {day-of-week}, UTC
-    run: Callable[[Container, bool], dict[str, Any]]
+    run: Callable[[Platform, bool], dict[str, Any]]
 
 
 def next_fire(schedule: str, after: datetime) -> datetime:
     """The first instant strictly after `after` matching a six-field NCRONTAB schedule."""
     return croniter(schedule, after, second_at_beginning=True).get_next(datetime)
-
-
-# Modules declaring timer jobs: each has `JOBS: list[TimerJob]`. One line here adds a feature's jobs
-# to the Functions timers and the local schedule alike.
-TIMER_JOB_MODULES: tuple[str, ...] = (
-    "shared.gdpr.exports",
-    "shared.gdpr.timer_jobs_warehouse",
-    "shared.gdpr.retention.jobs",
-    "shared.backups.jobs",
-)
-
-
-@cache
-def timer_jobs() -> dict[str, TimerJob]:
-    """Every declared job by name (loaded on first use: the declaring modules import this one)."""
-    jobs: dict[str, TimerJob] = {}
-    for module in TIMER_JOB_MODULES:
-        for job in importlib.import_module(module).JOBS:
-            if job.name in jobs:
-                raise ValueError(f"two timer jobs are named {job.name!r}")
-            jobs[job.name] = job
-    return jobs
 
 
 class LocalSchedule:

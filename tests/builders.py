@@ -13,16 +13,16 @@ from contextlib import contextmanager
 
 from fastapi.testclient import TestClient
 
+from popsell.registry import queue_handlers, timer_jobs
 from shared.brands import service as brands
 from shared.brands.models import BrandCreate
 from shared.messaging import worker
 from shared.ports.bus import QUEUE_EMAILS
-from shared.scheduling import timer_jobs
 
 
 def deliver_emails(container) -> None:
     """Run the `emails` queue through its handler until it is empty."""
-    handler = worker.load_handlers()[QUEUE_EMAILS]
+    handler = queue_handlers(container)[QUEUE_EMAILS]
     while worker.process_once(container.bus, QUEUE_EMAILS, handler):
         pass
 

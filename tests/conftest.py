@@ -31,7 +31,7 @@ def settings(tmp_path):
 @pytest.fixture
 def container(settings, clock):
     """The composition root on the embedded default, installed process-wide for the test."""
-    from shared.bootstrap import build_container, set_container
+    from popsell.bootstrap import build_container, set_container
 
     built = build_container(settings, clock=clock)
     set_container(built)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from shared.cli.main import main
+from popsell.cli.main import main
 
 
 @pytest.fixture
@@ -47,7 +47,7 @@ def test_a_created_operator_gets_a_token_the_api_accepts(data_dir, capsys):
     from fastapi.testclient import TestClient
 
     from functions.http_api.app import create_app
-    from shared.bootstrap import build_container, set_container
+    from popsell.bootstrap import build_container, set_container
 
     assert main(["manager-user", "create", "--level", "operator", "--email", "ops@popsell.example"]) == 0
     user_id = json.loads(capsys.readouterr().out)["id"]

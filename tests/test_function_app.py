@@ -22,8 +22,8 @@ def test_function_app_lists_http_queue_and_timer_functions():
     queue_triggers = {
         b["queueName"]: b for items in bindings.values() for b in items if b["type"] == "serviceBusTrigger"
     }
+    from popsell.registry import timer_jobs
     from shared.ports.bus import QUEUES
-    from shared.scheduling import timer_jobs
 
     assert set(queue_triggers) == set(QUEUES)  # every declared queue has its trigger
     assert all(b["connection"] == "ServiceBusConnection" for b in queue_triggers.values())

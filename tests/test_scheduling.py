@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from shared.scheduling import LocalSchedule, TimerJob, next_fire, timer_jobs
+from popsell.registry import timer_jobs
+from shared.scheduling import LocalSchedule, TimerJob, next_fire
 
 
 def job(name, schedule):

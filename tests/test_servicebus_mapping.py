@@ -15,7 +15,8 @@ from azure.functions.servicebus import ServiceBusMessageInConverter
 from azure.servicebus import ServiceBusMessage, ServiceBusReceivedMessage
 from azure.servicebus._pyamqp.message import Header, Message, Properties
 
-from shared.adapters.servicebus_bus import from_function_message, from_servicebus_message, to_servicebus_message
+from functions.queues.messages import from_function_message
+from shared.adapters.servicebus_bus import from_servicebus_message, to_servicebus_message
 from shared.ports.bus import OutgoingMessage
 
 T0 = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)

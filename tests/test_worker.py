@@ -8,10 +8,17 @@ import threading
 import pytest
 from pydantic import BaseModel
 
+from popsell.registry import queue_handlers
 from shared.adapters.sqlite_bus import REASON_MAX_DELIVERY, SqliteMessageBus
 from shared.errors import PermanentError, TransientError
 from shared.messaging import worker
-from shared.ports.bus import QUEUE_EMAILS, QUEUE_TRACKING_EVENTS, OutgoingMessage, ReceivedMessage
+from shared.ports.bus import (
+    QUEUE_EMAILS,
+    QUEUE_PROVIDER_EVENTS,
+    QUEUE_TRACKING_EVENTS,
+    OutgoingMessage,
+    ReceivedMessage,
+)
 
 
 @pytest.fixture
@@ -131,22 +138,8 @@ def test_run_forever_drains_every_queue_until_stopped(bus):
     assert not thread.is_alive()
 
 
-def test_one_handler_per_queue():
-    def first(message: ReceivedMessage) -> None: ...
+def test_every_queue_has_one_handler_bound_to_the_process_container(container):
+    handlers = queue_handlers(container)
 
-    def second(message: ReceivedMessage) -> None: ...
-
-    registry = dict(worker.HANDLERS)
-    try:
-        worker.HANDLERS.pop("test-queue", None)
-        worker.register("test-queue", first)
-        worker.register("test-queue", first)
-        with pytest.raises(ValueError):
-            worker.register("test-queue", second)
-    finally:
-        worker.HANDLERS.clear()
-        worker.HANDLERS.update(registry)
-
-
-def test_load_handlers_registers_the_emails_handler():
-    assert QUEUE_EMAILS in worker.load_handlers()
+    assert {QUEUE_EMAILS, QUEUE_PROVIDER_EVENTS, QUEUE_TRACKING_EVENTS} <= set(handlers)
+    assert isinstance(handlers[QUEUE_TRACKING_EVENTS], worker.BatchHandler)  # the tracking queue goes by batches

@@ -26,7 +26,8 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from functions.http_api.deps import BrandInPath, ContainerDep, require_level
-from shared.bootstrap import Container
+from functions.http_api.integration_auth import signed_brand_request
+from popsell.bootstrap import Container
 from shared.errors import Forbidden, NotFound, Unauthorized
 from shared.identity import member_sessions
 from shared.identity.models import Member, Role
@@ -148,8 +149,6 @@ def access(
     elif audience == "operator":
         dependencies.append(Depends(require_level("operator")))
     elif audience == "integration":
-        from functions.http_api.integration_auth import signed_brand_request
-
         dependencies.append(Depends(signed_brand_request))
     note: dict[str, Any] = {"audience": audience}
     if level or audience == "manager":

@@ -14,7 +14,7 @@ from functions.http_api.edge import Edge
 from functions.http_api.middleware import WidgetCorsMiddleware
 from functions.http_api.problems import install_problem_handlers
 from functions.http_api.routers import health, tracking_redirect
-from shared.bootstrap import get_container
+from popsell.bootstrap import get_container
 from shared.brands import service as brands
 from shared.config import Settings, get_settings
 from shared.errors import NotFound

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from shared.bootstrap import Container, get_container
+from popsell.bootstrap import Container, get_container
 from shared.brands import service as brands
 from shared.brands.models import Brand
 from shared.errors import Forbidden, NotFound, Unauthorized

@@ -23,7 +23,7 @@ from starlette.types import Message, Receive, Scope, Send
 from functions.http_api import access_log, lean_redirect
 from functions.http_api.audiences import LazyRouters
 from functions.http_api.client_address import client_address
-from shared.bootstrap import get_container
+from popsell.bootstrap import get_container
 from shared.ids import unique_hex
 from shared.privacy.hashing import EdgeIpHasher
 from shared.tracking import redirect

@@ -1,1 +1,1 @@
-"""Timer triggers: each calls one job of shared.scheduling.timer_jobs() on its NCRONTAB schedule (UTC)."""
+"""Timer triggers: each calls one job of popsell.registry.timer_jobs() on its NCRONTAB schedule (UTC)."""

@@ -1,4 +1,4 @@
-"""Every job of shared.scheduling.timer_jobs() as a timer trigger, with the same schedule the local runner uses."""
+"""Every job of popsell.registry.timer_jobs() as a timer trigger, with the same schedule the local runner uses."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import logging
 
 import azure.functions as func
 
-from shared.bootstrap import get_container
-from shared.scheduling import TimerJob, timer_jobs
+from popsell.bootstrap import get_container
+from popsell.registry import timer_jobs
+from shared.scheduling import TimerJob
 
 bp = func.Blueprint()
 log = logging.getLogger("popsell.timers")

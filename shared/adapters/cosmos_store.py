@@ -38,7 +38,7 @@ from shared.ports.store import (
     PatchOp,
     StoredDocument,
 )
-from shared.store_schema import CONTAINERS, ContainerSpec
+from shared.store_schema import CONTAINERS, PLATFORM_SCOPE, ContainerSpec
 
 _TRANSIENT_STATUS = frozenset({408, 429, 449, 500, 502, 503, 504})
 # Items per page of a backup's read (a page is one request; Cosmos DB caps a response at 4 MB anyway).
@@ -183,6 +183,10 @@ class CosmosBrandStore(BrandStore):
     def __init__(self, store: CosmosDocumentStore, brand_id: str) -> None:
         self._store = store
         self.brand_id = brand_id
+
+    def platform(self) -> BrandStore:
+        """The platform-scoped handle of the same store."""
+        return self._store.for_brand(PLATFORM_SCOPE)
 
     def get(self, container: str, id: str, *, pk: str | None = None) -> Document:
         """Read one document; raises DocumentNotFound."""

@@ -2,7 +2,7 @@
 
 The mapping functions are pure and tested here without a namespace (no emulator exists off
 Docker): `to_servicebus_message` for sends, `from_servicebus_message` for what the SDK
-receiver returns, `from_function_message` for what a Service Bus trigger receives.
+receiver returns (what a Service Bus trigger receives is mapped by functions/queues/messages.py).
 
 Delivery counts follow the port (and Service Bus' own DeliveryCount): 1 on the first delivery.
 The Python SDK exposes the raw AMQP header, which counts *previous* attempts (0 on the first
@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from shared.clock import Clock
+from shared.clock import Clock, as_utc
 from shared.config import Settings
 from shared.errors import TransientError
 from shared.ports.bus import (
@@ -34,12 +34,6 @@ from shared.ports.bus import (
 _MAX_REASON = 4096
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def _body_bytes(body: Any) -> bytes | str:
     """The payload of an SDK message: bytes, or the sections of a data body joined."""
     if isinstance(body, bytes | str):
@@ -55,7 +49,7 @@ def to_servicebus_message(message: OutgoingMessage, *, now: datetime | None = No
     """An SDK `ServiceBusMessage`: JSON body, message id, subject, and schedule when in the future."""
     from azure.servicebus import ServiceBusMessage
 
-    scheduled = _utc(message.scheduled_for)
+    scheduled = as_utc(message.scheduled_for)
     if scheduled is not None and now is not None and scheduled <= now:
         scheduled = None  # already due: a plain send, as the local queue does
     return ServiceBusMessage(
@@ -74,22 +68,9 @@ def from_servicebus_message(message: Any) -> ReceivedMessage:
         body=decode_body(_body_bytes(message.body)),
         message_id=str(message.message_id),
         delivery_count=(raw_count or 0) + 1,
-        enqueued_at=_utc(getattr(message, "enqueued_time_utc", None)),
+        enqueued_at=as_utc(getattr(message, "enqueued_time_utc", None)),
         subject=getattr(message, "subject", None),
         lock_token=message,
-        dead_letter_reason=getattr(message, "dead_letter_reason", None),
-    )
-
-
-def from_function_message(message: Any) -> ReceivedMessage:
-    """A `ReceivedMessage` from the `azure.functions.ServiceBusMessage` a trigger receives."""
-    return ReceivedMessage(
-        body=decode_body(message.get_body()),
-        message_id=str(message.message_id),
-        delivery_count=message.delivery_count or 1,
-        enqueued_at=_utc(message.enqueued_time_utc),
-        subject=getattr(message, "subject", None) or getattr(message, "label", None),
-        lock_token=getattr(message, "lock_token", None),
         dead_letter_reason=getattr(message, "dead_letter_reason", None),
     )
 

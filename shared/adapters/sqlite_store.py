@@ -34,7 +34,7 @@ from shared.ports.store import (
     PatchOp,
     StoredDocument,
 )
-from shared.store_schema import CONTAINERS, ContainerSpec
+from shared.store_schema import CONTAINERS, PLATFORM_SCOPE, ContainerSpec
 
 BUSY_TIMEOUT_MS = 10_000
 EXPORT_BATCH = 500
@@ -263,6 +263,10 @@ class SqliteBrandStore(BrandStore):
     def __init__(self, store: SqliteDocumentStore, brand_id: str) -> None:
         self._store = store
         self.brand_id = brand_id
+
+    def platform(self) -> BrandStore:
+        """The platform-scoped handle of the same store."""
+        return self._store.for_brand(PLATFORM_SCOPE)
 
     def get(self, container: str, id: str, *, pk: str | None = None) -> Document:
         """Read one document; raises DocumentNotFound."""

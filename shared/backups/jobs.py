@@ -9,11 +9,11 @@ from shared.backups import snapshots
 from shared.scheduling import TimerJob
 
 if TYPE_CHECKING:
-    from shared.bootstrap import Container
+    from shared.ports.platform import Platform
 
 
-def _taking(kind: snapshots.Kind) -> Callable[[Container, bool], dict[str, Any]]:
-    def run(container: Container, dry_run: bool) -> dict[str, Any]:
+def _taking(kind: snapshots.Kind) -> Callable[[Platform, bool], dict[str, Any]]:
+    def run(container: Platform, dry_run: bool) -> dict[str, Any]:
         return snapshots.take(store=container.store, blobs=container.backup_blobs, kind=kind,
                               clock=container.clock, dry_run=dry_run)
 

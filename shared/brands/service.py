@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
@@ -201,3 +202,10 @@ def revoke_integration_key(*, store: DocumentStore, clock: Clock, brand_id: str,
         return {**doc, "integrationKeys": [key for key in keys if key["kid"] != kid]}
 
     return _modify(store, clock, brand_id, remove)
+
+
+def check_link(brand: Brand, link: str, field: str = "link") -> None:
+    """Refuse a link outside the brand's allowed domains (422 naming `field`)."""
+    if not brand.allows_host(urlsplit(link).hostname):
+        raise InvalidInput("The link must point to one of the brand's domains",
+                           errors=[{"field": field, "message": "link not on the brand's allowed domains"}])

@@ -19,7 +19,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from shared.brands.models import Brand
-from shared.crm.campaigns import check_link
+from shared.brands.service import check_link
 from shared.errors import Conflict, DomainError, InvalidInput, NotFound
 from shared.identity.models import CamelModel
 from shared.ports.store import BrandStore, EtagMismatch, Filter

@@ -18,24 +18,23 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
 from shared.brands import service as brands
 from shared.brands.models import Brand
-from shared.crm import blacklist, campaign_stats, contact_footer
+from shared.crm import blacklist, brand_templates, campaign_stats, contact_footer
 from shared.crm import service as contacts
 from shared.crm.models import BLOCKING_EMAIL_STATUSES, Contact
 from shared.emails.service import enqueue_email
 from shared.errors import Conflict, InvalidInput, RateLimited
 from shared.gdpr import restriction
 from shared.identity.models import CamelModel, Member
-from shared.ports.store import BrandStore, DocumentConflict, EtagMismatch, Filter
+from shared.ports.store import BrandStore, DocumentConflict, EtagMismatch, Filter, PatchOp
 from shared.urls import https_url
 
 if TYPE_CHECKING:
-    from shared.bootstrap import Container
+    from shared.ports.platform import Platform
 
 log = logging.getLogger(__name__)
 
@@ -111,9 +110,6 @@ def check_form(data: CampaignCreate) -> None:
 
 def resolve_content(store: BrandStore, brand: Brand, data: CampaignCreate) -> Content:
     """The campaign's content: the member's own, or a published template of this brand (404 / 422 otherwise)."""
-    # Late import: brand_templates checks its links with this module's check_link.
-    from shared.crm import brand_templates
-
     if data.template_id is None:
         assert data.title and data.text and data.link  # check_form ran
         content = Content(title=data.title, text=data.text, link=data.link, locale=brand.default_locale)
@@ -122,15 +118,8 @@ def resolve_content(store: BrandStore, brand: Brand, data: CampaignCreate) -> Co
         content = Content(title=template.title, text=template.text, link=template.link, locale=template.locale,
                           template_id=template.id, template_version=template.version)
     # Checked again at send time: the brand's domains may have changed since the template was written.
-    check_link(brand, content.link, "link" if data.template_id is None else "templateId")
+    brands.check_link(brand, content.link, "link" if data.template_id is None else "templateId")
     return content
-
-
-def check_link(brand: Brand, link: str, field: str = "link") -> None:
-    """Refuse a link outside the brand's allowed domains (422 naming `field`)."""
-    if not brand.allows_host(urlsplit(link).hostname):
-        raise InvalidInput("The link must point to one of the brand's domains",
-                           errors=[{"field": field, "message": "link not on the brand's allowed domains"}])
 
 
 def skip_reason(store: BrandStore, contact: Contact) -> str | None:
@@ -219,7 +208,7 @@ def _result(doc: dict[str, Any]) -> CampaignResult:
     return CampaignResult(id=doc["id"], selected=doc["selected"], sent=doc["sent"], skipped=doc["skipped"])
 
 
-def send(*, container: Container, brand: Brand, member: Member, data: CampaignCreate, now: datetime) -> CampaignResult:
+def send(*, container: Platform, brand: Brand, member: Member, data: CampaignCreate, now: datetime) -> CampaignResult:
     """Plan, record and fan out a campaign; a re-posted campaign id answers its first result and sends nothing."""
     store = container.store.for_brand(brand.id)
     check_form(data)
@@ -254,15 +243,11 @@ def send(*, container: Container, brand: Brand, member: Member, data: CampaignCr
 
 
 def _set(path: str, value: Any) -> Any:
-    from shared.ports.store import PatchOp
-
     return PatchOp("set", path, value)
 
 
-def _fan_out(container: Container, brand: Brand, member: Member, data: CampaignCreate, content: Content,
+def _fan_out(container: Platform, brand: Brand, member: Member, data: CampaignCreate, content: Content,
              campaign_id: str, recipients: list[Contact]) -> None:
-    from shared.crm.brand_templates import personalise
-
     settings = container.settings
     member_name = " ".join(p for p in (member.first_name, member.last_name) if p) or brand.name
     signature = data.signature or member_name
@@ -273,8 +258,8 @@ def _fan_out(container: Container, brand: Brand, member: Member, data: CampaignC
         first_name = contact.first_name or ""
         personal = dict(base)
         if content.template_id:  # only brand templates carry placeholders (validated when written)
-            personal.update({field: personalise(content_value, first_name=first_name, member_name=member_name,
-                                                signature=signature)
+            personal.update({field: brand_templates.personalise(content_value, first_name=first_name,
+                                                                member_name=member_name, signature=signature)
                              for field, content_value in (("title", content.title), ("text", content.text))})
         enqueue_email(
             bus=container.bus, brand_id=brand.id, template=TEMPLATE, to_email=contact.email or "",

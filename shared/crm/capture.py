@@ -32,14 +32,13 @@ from shared.brands import service as brands
 from shared.brands.models import Brand
 from shared.brands.service import invalid_input
 from shared.clock import isoformat
-from shared.crm import blacklist, contact_footer, sources
+from shared.crm import blacklist, contact_footer, contact_schedule, sources
 from shared.crm import service as contacts
 from shared.crm.models import Capture, Contact, ContactSource, EmailStatus
 from shared.crm.views import ContactCreate
 from shared.emails.address import EmailAddress
 from shared.emails.service import prepare_email, send_prepared
 from shared.errors import Conflict, InvalidInput, NotFound
-from shared.gdpr.retention import contact_rules
 from shared.identity import action_tokens, repository, throttle
 from shared.identity.models import CamelModel, Member
 from shared.ports.store import BrandStore, EtagMismatch
@@ -47,7 +46,7 @@ from shared.privacy.logging import Id
 from shared.tracking.bots import is_bot
 
 if TYPE_CHECKING:
-    from shared.bootstrap import Container
+    from shared.ports.platform import Platform
 
 log = logging.getLogger(__name__)
 
@@ -95,19 +94,19 @@ def _person(form: CaptureSubmission) -> ContactCreate:
         raise invalid_input(exc) from exc
 
 
-def message_id(container: Container, brand_id: str, member_id: str, email_hash: str, now: datetime) -> str:
+def message_id(container: Platform, brand_id: str, member_id: str, email_hash: str, now: datetime) -> str:
     """The confirmation email's id: one per member, address and UTC day, whoever submits and however often."""
     key = container.hasher(brand_id)("member", f"capture:{member_id}:{email_hash}")[:32]
     # The day as 20300101: a dashed date reads as a phone number to the log scrubber.
     return f"contact-confirmation:{key}:{now.strftime('%Y%m%d')}"
 
 
-def _link(container: Container, brand_id: str, token: str) -> str:
+def _link(container: Platform, brand_id: str, token: str) -> str:
     # An App page (the contact has no widget session); the token rides in the fragment, never sent to servers.
     return f"{container.settings.public_base_url.rstrip('/')}/app/{brand_id}/capture/confirm#token={token}"
 
 
-def submit(*, container: Container, brand: Brand, member_id: str, form: CaptureSubmission, ip_hash: str | None,
+def submit(*, container: Platform, brand: Brand, member_id: str, form: CaptureSubmission, ip_hash: str | None,
            user_agent: str | None, now: datetime) -> None:
     """Take one submission: a confirmation email (one a day) and a pending contact, or nothing; the same answer."""
     store, hasher = container.store.for_brand(brand.id), container.hasher(brand.id)
@@ -140,10 +139,10 @@ def submit(*, container: Container, brand: Brand, member_id: str, form: CaptureS
         _create_pending(container, brand, member, person, capture, now)
 
 
-def _send_confirmation(container: Container, brand: Brand, member: Member, person: ContactCreate, email_hash: str,
+def _send_confirmation(container: Platform, brand: Brand, member: Member, person: ContactCreate, email_hash: str,
                        capture: Capture, *, since: datetime, now: datetime) -> bool:
     """Store a link and enqueue today's email (dropped by its id if today's already went); False when too late."""
-    expires = since + contact_rules.confirmation_period(brand.retention)
+    expires = since + contact_schedule.confirmation_period(brand.retention)
     if expires <= now:
         return False  # the pending period is over: the retention timer erases the contact
     store = container.store.for_brand(brand.id)
@@ -165,7 +164,7 @@ def _send_confirmation(container: Container, brand: Brand, member: Member, perso
     return True
 
 
-def _create_pending(container: Container, brand: Brand, member: Member, person: ContactCreate, capture: Capture,
+def _create_pending(container: Platform, brand: Brand, member: Member, person: ContactCreate, capture: Capture,
                     now: datetime) -> None:
     try:
         contact = contacts.create(store=container.store.for_brand(brand.id), brand=brand, member=member, data=person,

@@ -16,16 +16,20 @@ write the same document again: `replay_erasure` and `replay_opt_out` apply an en
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from shared.brands.models import Brand
 from shared.clock import parse_instant
-from shared.crm import consent
+from shared.crm import blacklist, consent
 from shared.crm import service as contacts
-from shared.crm.consent import BrandOptIn, Meaning, MemberOptIn
+from shared.crm.consent import BrandOptIn, ConsentEvent, Meaning, MemberOptIn
 from shared.crm.models import Contact
 from shared.gdpr.journal import Journal, Outcome
+from shared.identity.models import Member
 from shared.ports.store import BrandStore, Document
+
+log = logging.getLogger(__name__)
 
 # Erasure rules of contacts (the retention timers use "retention:<rule name>").
 DELETED_BY_MEMBER = "contact_deleted_by_member"
@@ -99,3 +103,32 @@ def replay_opt_out(journal: Journal, store: BrandStore, brand: Brand, entry: dic
     if not dry_run:
         store.replace(contacts.CONTACTS, contacts.to_document(contact.with_consent(state), brand), etag=etag)
     return "again"
+
+
+# --- the member's and the contact's own removals, journalled -------------------------------------
+
+
+def delete_own(*, store: BrandStore, journal: Journal, member: Member, contact_id: str, now: datetime) -> None:
+    """The member deletes their contact: erased, its hashes kept for opt-out checks and statistics."""
+    contact, etag = contacts.get_own(store, member.id, contact_id)
+    erase_and_store(store=store, journal=journal, contact=contact, etag=etag, now=now,
+                                    rule=DELETED_BY_MEMBER)
+    log.info("contact %s erased by member %s", contact.id, member.id)
+
+
+def global_opt_out(*, store: BrandStore, journal: Journal, brand: Brand, contact_id: str, now: datetime,
+                   brand_too: bool = False) -> Contact:
+    """The contact opts out of all members of the brand: this contact marked, the hash blacklisted.
+
+    `brand_too`: out of the brand's communications as well (an objection, GDPR article 21).
+    """
+    contact, etag = contacts.load(store, contact_id)
+    updated = contact.with_consent(consent.transition(contact.consent, ConsentEvent.GLOBAL_OPT_OUT, now))
+    if brand_too:
+        updated = updated.with_consent(consent.transition(updated.consent, ConsentEvent.BRAND_OPT_OUT, now))
+    if contact.email_hash:
+        blacklist.add(store, contact.email_hash, blacklist.BlacklistReason.GLOBAL_OPT_OUT, now, journal=journal)
+    if updated != contact:
+        record_opt_outs(journal, contact, updated, now)
+        store.replace(contacts.CONTACTS, contacts.to_document(updated, brand), etag=etag)
+    return updated

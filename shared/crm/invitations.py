@@ -2,7 +2,7 @@
 
 Guide v4, "Contacts retention": new contacts receive nothing but an invitation; an unanswered
 invitation is sent again once after invitation_pending_days, then the contact counts as opted out
-(the retention rules in shared/gdpr/retention/contact_rules.py do both). Accept and decline are two
+(the retention rules of shared/crm/contact_schedule.py do both). Accept and decline are two
 signed single-use links (shared.identity.action_tokens); using one of an invitation's links uses up
 the answer: the other then finds a consent that no longer applies (409).
 """
@@ -23,13 +23,12 @@ from shared.crm.models import Contact, Invitation
 from shared.emails.service import enqueue_email
 from shared.errors import Conflict, NotFound
 from shared.gdpr.journal import Journal
-from shared.gdpr.retention import contact_rules
 from shared.identity import action_tokens, repository
 from shared.identity.models import Member
 from shared.ports.store import BrandStore, DocumentNotFound, Filter
 
 if TYPE_CHECKING:
-    from shared.bootstrap import Container
+    from shared.ports.platform import Platform
 
 log = logging.getLogger(__name__)
 
@@ -60,13 +59,13 @@ def message_id(contact_id: str, ordinal: int) -> str:
     return f"contact-invitation:{contact_id}:{ordinal}"
 
 
-def _link(container: Container, brand_id: str, answer: str, token: str) -> str:
+def _link(container: Platform, brand_id: str, answer: str, token: str) -> str:
     # The token rides in the fragment: browsers never send it to servers or in Referer.
     base = container.settings.public_base_url.rstrip("/")
     return f"{base}/app/{brand_id}/invitation/{answer}#token={token}"
 
 
-def send(*, container: Container, store: BrandStore, brand: Brand, contact: Contact, now: datetime,
+def send(*, container: Platform, store: BrandStore, brand: Brand, contact: Contact, now: datetime,
          ordinal: int = 1) -> str:
     """Create the accept and decline links and enqueue the invitation email; the message id (no state change)."""
     ttl = link_ttl(brand)
@@ -91,7 +90,7 @@ def send(*, container: Container, store: BrandStore, brand: Brand, contact: Cont
     return sent
 
 
-def invite(*, container: Container, brand: Brand, member: Member, contact_id: str, now: datetime) -> Contact:
+def invite(*, container: Platform, brand: Brand, member: Member, contact_id: str, now: datetime) -> Contact:
     """The member invites their own contact: email enqueued, consent "invitation sent", pending schedule started."""
     store = container.store.for_brand(brand.id)
     contact, etag = contacts.get_own(store, member.id, contact_id)
@@ -102,12 +101,12 @@ def invite(*, container: Container, brand: Brand, member: Member, contact_id: st
     updated = contact.with_consent(consent.transition(contact.consent, ConsentEvent.INVITATION_SENT, now))
     updated = updated.model_copy(update={"invitation": Invitation(sent_at=now)})
     # Recorded first (etag-guarded: two clicks invite once), then sent under a fixed message id.
-    store.replace(contacts.CONTACTS, contact_rules.document(updated, brand), etag=etag)
+    store.replace(contacts.CONTACTS, contacts.to_document(updated, brand), etag=etag)
     send(container=container, store=store, brand=brand, contact=updated, now=now)
     return updated
 
 
-def answer(*, container: Container, brand: Brand, token: str, choice: Answer, now: datetime) -> Contact:
+def answer(*, container: Platform, brand: Brand, token: str, choice: Answer, now: datetime) -> Contact:
     """The contact accepts or declines by their link: used once, consent moved, schedule follows the new state."""
     store = container.store.for_brand(brand.id)
     used = action_tokens.consume(store, purpose=PURPOSES[choice], token=token, now=now)
@@ -121,7 +120,7 @@ def answer(*, container: Container, brand: Brand, token: str, choice: Answer, no
     invitation = contact.invitation or Invitation(sent_at=now)
     updated = updated.model_copy(update={"invitation": invitation.model_copy(update={"answered_at": now})})
     contact_journal.record_opt_outs(container.journal(brand.id), contact, updated, now)  # a decline
-    store.replace(contacts.CONTACTS, contact_rules.document(updated, brand), etag=etag)
+    store.replace(contacts.CONTACTS, contacts.to_document(updated, brand), etag=etag)
     log.info("invitation of contact %s answered: %s (brand %s)", contact.id, choice, brand.id)
     return updated
 

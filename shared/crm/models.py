@@ -13,6 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.crm.consent import BrandOptIn, ConsentState, MemberOptIn
 
+# The store container of contacts.
+CONTACTS = "contacts"
+
 
 class EmailStatus(StrEnum):
     """Status received from previous emails; `valid` until the provider says otherwise."""

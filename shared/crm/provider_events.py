@@ -30,8 +30,8 @@ from shared.emails.service import email_record_id
 from shared.errors import InvalidInput, NotFound, PermanentError
 from shared.gdpr.journal import Journal
 from shared.json_input import MalformedJson
-from shared.messaging.worker import register
 from shared.ports.bus import QUEUE_PROVIDER_EVENTS, MessageBus, OutgoingMessage, ReceivedMessage
+from shared.ports.platform import Platform
 from shared.ports.store import BrandStore, DocumentConflict, DocumentNotFound, DocumentStore
 
 # Idempotency markers of applied events live with the integration nonces (ttl MARKER_TTL).
@@ -299,12 +299,7 @@ def handle_message(message: ReceivedMessage, *, store: DocumentStore, journal_fo
     return process(event, message.message_id, store=store, journal_for=journal_for, clock=clock)
 
 
-def provider_event_handler(message: ReceivedMessage) -> None:
+def provider_event_handler(container: Platform, message: ReceivedMessage) -> None:
     """The handler both the Service Bus trigger and the local worker call."""
-    from shared.bootstrap import get_container
-
-    container = get_container()
     handle_message(message, store=container.store, journal_for=container.journal, clock=container.clock)
 
-
-register(QUEUE_PROVIDER_EVENTS, provider_event_handler)

@@ -13,18 +13,25 @@ from datetime import datetime
 from typing import Any
 
 from shared.brands.models import Brand, Scenario
-from shared.crm import blacklist, consent, contact_journal, sources
-from shared.crm.consent import ConsentEvent, ConsentState, Meaning, MemberOptIn, Purpose
-from shared.crm.models import BLOCKING_EMAIL_STATUSES, Capture, ChangeHistory, Contact, ContactSource, EmailStatus
+from shared.crm import blacklist, consent, sources
+from shared.crm.consent import ConsentState, Meaning, MemberOptIn, Purpose
+from shared.crm.contact_schedule import home_block
+from shared.crm.models import (
+    BLOCKING_EMAIL_STATUSES,
+    CONTACTS,
+    Capture,
+    ChangeHistory,
+    Contact,
+    ContactSource,
+    EmailStatus,
+)
 from shared.crm.views import ContactCreate, ContactUpdate
 from shared.emails.address import checked_email
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.gdpr import restriction
-from shared.gdpr.journal import Journal
 from shared.identity.models import Member
 from shared.ports.store import BrandStore, DocumentConflict, DocumentNotFound, Filter, Page
 
-CONTACTS = "contacts"
 Hasher = Callable[[str, str], str]
 # Slots of a member's email key: a contact whose email was edited keeps its id, so the next contact
 # with its old address takes the next slot (see `_insert`); more than a few edits back and forth is absurd.
@@ -53,9 +60,6 @@ class ContactBlacklisted(Conflict):
 
 def to_document(contact: Contact, brand: Brand) -> dict[str, Any]:
     """The stored form (camelCase), with the retention block its lifecycle rule schedules."""
-    # The contact rules live with the retention framework, which imports this module.
-    from shared.gdpr.retention.contact_rules import home_block
-
     doc = contact.model_dump(mode="json", by_alias=True)
     doc["retention"] = home_block(doc, brand)
     doc["brandVisible"] = visible_to_brand(contact)  # indexed: the Manager's list filters on it
@@ -172,7 +176,7 @@ def holds_address(doc: dict[str, Any]) -> bool:
     return not (doc.get("status") == "erased" and doc.get("memberOptIn") == MemberOptIn.OPT_IN_BLOG_PENDING.value)
 
 
-def _load(store: BrandStore, contact_id: str) -> tuple[Contact, str | None]:
+def load(store: BrandStore, contact_id: str) -> tuple[Contact, str | None]:
     try:
         return from_document(store.get(CONTACTS, contact_id))
     except DocumentNotFound as exc:
@@ -188,7 +192,7 @@ def by_address(store: BrandStore, member_id: str, email_hash: str) -> tuple[Cont
 
 def get_own(store: BrandStore, member_id: str, contact_id: str) -> tuple[Contact, str | None]:
     """A contact of this member that the member may see; another member's, erased or pending answers 404."""
-    contact, etag = _load(store, contact_id)
+    contact, etag = load(store, contact_id)
     if contact.member_id != member_id or contact.status != "active" or pending_confirmation(contact):
         raise NotFound("Contact not found")
     return contact, etag
@@ -254,33 +258,7 @@ def erase(contact: Contact, now: datetime, by: str) -> Contact:
     })
 
 
-def delete_own(*, store: BrandStore, journal: Journal, member: Member, contact_id: str, now: datetime) -> None:
-    """The member deletes their contact: erased, its hashes kept for opt-out checks and statistics."""
-    contact, etag = get_own(store, member.id, contact_id)
-    contact_journal.erase_and_store(store=store, journal=journal, contact=contact, etag=etag, now=now,
-                                    rule=contact_journal.DELETED_BY_MEMBER)
-    log.info("contact %s erased by member %s", contact.id, member.id)
-
-
 # --- consent actions and sending -------------------------------------------------------------------
-
-
-def global_opt_out(*, store: BrandStore, journal: Journal, brand: Brand, contact_id: str, now: datetime,
-                   brand_too: bool = False) -> Contact:
-    """The contact opts out of all members of the brand: this contact marked, the hash blacklisted.
-
-    `brand_too`: out of the brand's communications as well (an objection, GDPR article 21).
-    """
-    contact, etag = _load(store, contact_id)
-    updated = contact.with_consent(consent.transition(contact.consent, ConsentEvent.GLOBAL_OPT_OUT, now))
-    if brand_too:
-        updated = updated.with_consent(consent.transition(updated.consent, ConsentEvent.BRAND_OPT_OUT, now))
-    if contact.email_hash:
-        blacklist.add(store, contact.email_hash, blacklist.BlacklistReason.GLOBAL_OPT_OUT, now, journal=journal)
-    if updated != contact:
-        contact_journal.record_opt_outs(journal, contact, updated, now)
-        store.replace(CONTACTS, to_document(updated, brand), etag=etag)
-    return updated
 
 
 def has_address(contact: Contact) -> bool:
@@ -312,7 +290,7 @@ def visible_to_brand(contact: Contact) -> bool:
 
 def brand_get(store: BrandStore, contact_id: str) -> Contact:
     """A contact the brand may read; without brand opt-in, or restricted, it does not exist for the brand (404)."""
-    contact, _ = _load(store, contact_id)
+    contact, _ = load(store, contact_id)
     if not visible_to_brand(contact) or restriction.contact_restricted(store, contact.email_hash):
         raise NotFound("Contact not found")
     return contact

@@ -22,7 +22,6 @@ from shared.crm import service as contacts
 from shared.crm.consent import ConsentEvent, InvalidTransition, MemberOptIn
 from shared.errors import NotFound
 from shared.gdpr.journal import Journal
-from shared.gdpr.retention import contact_rules
 from shared.macs import mac_matches
 from shared.ports.store import BrandStore, DocumentNotFound
 
@@ -85,13 +84,13 @@ def unsubscribe(*, store: BrandStore, journal: Journal, brand: Brand, settings: 
                 blacklist.add(store, contact.email_hash, blacklist.BlacklistReason.GLOBAL_OPT_OUT, now,
                               journal=journal)
         else:
-            contacts.global_opt_out(store=store, journal=journal, brand=brand, contact_id=contact_id, now=now)
+            contact_journal.global_opt_out(store=store, journal=journal, brand=brand, contact_id=contact_id, now=now)
     elif contact.member_opt_in not in (MemberOptIn.OPT_OUT_EMAIL, MemberOptIn.GLOBAL_OPT_OUT):
         try:
             updated = contact.with_consent(consent.transition(contact.consent, ConsentEvent.OPT_OUT_FROM_EMAIL, now))
         except InvalidTransition:
             return scope
         contact_journal.record_opt_outs(journal, contact, updated, now)
-        store.replace(contacts.CONTACTS, contact_rules.document(updated, brand), etag=etag)
+        store.replace(contacts.CONTACTS, contacts.to_document(updated, brand), etag=etag)
     log.info("contact %s unsubscribed (%s) from member %s, brand %s", contact_id, scope, member_id, brand.id)
     return scope

@@ -24,7 +24,7 @@ from shared.identity.models import Member
 from shared.tracking import qr
 
 if TYPE_CHECKING:
-    from shared.bootstrap import Container
+    from shared.ports.platform import Platform
 
 TEMPLATE = "store_voucher"
 QR_CONTENT_ID = "voucher-qr"
@@ -44,7 +44,7 @@ def qr_image(code: str) -> InlineImageRequested:
                                 base64_content=base64.b64encode(png).decode())
 
 
-def send(*, container: Container, brand: Brand, member: Member, contact: Contact, voucher: Voucher,
+def send(*, container: Platform, brand: Brand, member: Member, contact: Contact, voucher: Voucher,
          code: str) -> str:
     """Enqueue the voucher's email to its contact; the message id."""
     member_name = " ".join(part for part in (member.first_name, member.last_name) if part)
@@ -61,7 +61,7 @@ def send(*, container: Container, brand: Brand, member: Member, contact: Contact
                          event_payload=json.dumps({"brandId": brand.id, "contactId": contact.id}))
 
 
-def issue_and_send(*, container: Container, brand: Brand, member: Member, contact_id: str,
+def issue_and_send(*, container: Platform, brand: Brand, member: Member, contact_id: str,
                    now: datetime) -> tuple[Voucher, bool]:
     """The member's voucher for their contact, its email enqueued (again, harmlessly, for the one still open)."""
     store = container.store.for_brand(brand.id)

@@ -27,7 +27,7 @@ from shared.identity import action_tokens, throttle
 from shared.identity.tokens import Audience
 
 if TYPE_CHECKING:
-    from shared.bootstrap import Container
+    from shared.ports.platform import Platform
 
 log = logging.getLogger(__name__)
 
@@ -50,12 +50,12 @@ class Session:
     expires_at: datetime
 
 
-def _proof_url(container: Container, brand_id: str, token: str) -> str:
+def _proof_url(container: Platform, brand_id: str, token: str) -> str:
     # The token rides in the fragment: browsers never send it to servers or in Referer.
     return f"{contact_footer.rights_page_url(container.settings, brand_id)}#token={token}"
 
 
-def request_proof(*, container: Container, brand: Brand, email: str, ip_hash: str | None, now: datetime) -> None:
+def request_proof(*, container: Platform, brand: Brand, email: str, ip_hash: str | None, now: datetime) -> None:
     """Email a one-time link to the address if the brand's members hold it; silent otherwise (429 past the IP limit)."""
     store = container.store.for_brand(brand.id)
     if ip_hash:
@@ -78,7 +78,7 @@ def request_proof(*, container: Container, brand: Brand, email: str, ip_hash: st
     log.info("contact rights proof link sent on brand %s", brand.id)
 
 
-def open_session(*, container: Container, brand_id: str, token: str, now: datetime) -> Session:
+def open_session(*, container: Platform, brand_id: str, token: str, now: datetime) -> Session:
     """Use a proof link once and open a rights session on its address: 404 unknown (or another brand's), 410 used."""
     store = container.store.for_brand(brand_id)
     try:
@@ -92,7 +92,7 @@ def open_session(*, container: Container, brand_id: str, token: str, now: dateti
                    expires_at=now + SESSION_TTL)
 
 
-def restricted_since(*, container: Container, brand_id: str, email_hash: str) -> datetime | None:
+def restricted_since(*, container: Platform, brand_id: str, email_hash: str) -> datetime | None:
     """Since when the person's processing is restricted (None: it is not), for the page to offer the other."""
     held = restriction.contact_restriction(container.store.for_brand(brand_id), email_hash)
     return held.since if held else None

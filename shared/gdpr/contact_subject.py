@@ -166,7 +166,7 @@ def object_to_processing(*, store: BrandStore, journal: Journal, brand: Brand, e
     """Opt the person out of every member and of the brand's communications; how many records there were."""
     count = 0
     for contact in list(_active(store, email_hash)):
-        contacts.global_opt_out(store=store, journal=journal, brand=brand, contact_id=contact.id, now=now,
+        contact_journal.global_opt_out(store=store, journal=journal, brand=brand, contact_id=contact.id, now=now,
                                 brand_too=True)
         count += 1
     # Blacklisted even without an active record left: no member can enter the address again.

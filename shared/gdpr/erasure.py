@@ -16,7 +16,6 @@ backup can be erased again. Erasing twice changes nothing and journals nothing t
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -168,9 +167,8 @@ class ContentEraser:
 
 
 _ERASERS: dict[str, ContentEraser] = {}
-# The feature modules that register a content eraser on import; every erasure imports them first,
-# so an erasure run from a timer or the CLI knows the same content types as one run from the API.
-ERASER_MODULES: tuple[str, ...] = ("shared.tracking.link_eraser",)
+# Filled by the composition root (popsell.registry) when it is imported, before any entry point
+# runs: an erasure run from a timer or the CLI knows the same content types as one from the API.
 
 
 def register_eraser(eraser: ContentEraser) -> None:
@@ -187,8 +185,6 @@ def unregister_eraser(content_type: str) -> None:
 
 def registered_erasers() -> list[ContentEraser]:
     """The content erasers every erasure runs, in registration order."""
-    for module in ERASER_MODULES:
-        importlib.import_module(module)
     return list(_ERASERS.values())
 
 

@@ -11,7 +11,7 @@ from shared.ports.blobs import CONTAINER_EXPORTS, BlobStore
 from shared.scheduling import TimerJob
 
 if TYPE_CHECKING:
-    from shared.bootstrap import Container
+    from shared.ports.platform import Platform
 
 EXPORT_LIFETIME = timedelta(hours=48)
 log = logging.getLogger("popsell.gdpr.exports")
@@ -28,7 +28,7 @@ def purge_expired_exports(*, blobs: BlobStore, clock: Clock, dry_run: bool = Fal
     return {"expired": len(expired), "deleted": 0 if dry_run else len(expired)}
 
 
-def _purge_job(container: Container, dry_run: bool) -> dict[str, int]:
+def _purge_job(container: Platform, dry_run: bool) -> dict[str, int]:
     return purge_expired_exports(blobs=container.blobs, clock=container.clock, dry_run=dry_run)
 
 

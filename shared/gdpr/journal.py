@@ -37,7 +37,7 @@ opt-out can happen again after a new opt-in), so a second call journals nothing:
 created only if none has its name, race-free. A change already made (an erased subject, a reason
 already listed) journals nothing either, so entries on later days are not repeated.
 
-`replay` applies again, in every brand, each entry since a date, oldest first, as of the entry's
+shared.gdpr.journal_replay applies again, in every brand, each entry since a date, oldest first, as of the entry's
 own time and through the same functions: documents come out as the first time (to the second);
 replaying twice changes nothing.
 """
@@ -47,19 +47,16 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from shared.brands import service as brands
 from shared.clock import isoformat
 from shared.ports.blobs import CONTAINER_JOURNAL, BlobNotFound, BlobStore
-from shared.ports.store import BrandStore, DocumentStore
 from shared.privacy.hashing import BrandHasher
 
 if TYPE_CHECKING:
-    from shared.brands.models import Brand
+    pass
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +66,7 @@ SubjectType = Literal["member", "visitor", "manager_user", "contact", "contact_o
 # What a replay did with one entry: applied again, found already applied, or found no document.
 Outcome = Literal["again", "already", "missing"]
 # The per-brand counts of a replay, by subject type and outcome.
-_COUNT_KEYS: dict[str, dict[Outcome, str]] = {
+COUNT_KEYS: dict[str, dict[Outcome, str]] = {
     "member": {"again": "erasedAgain", "already": "alreadyErased", "missing": "missing"},
     "visitor": {"again": "erasedAgain", "already": "alreadyErased", "missing": "missing"},
     "manager_user": {"again": "erasedAgain", "already": "alreadyErased", "missing": "missing"},
@@ -138,53 +135,3 @@ def entries_since(blobs: BlobStore, brand_id: str, *, since: datetime) -> list[d
             if entry["at"] >= start:
                 found.append(entry)
     return sorted(found, key=lambda entry: (entry["at"], entry["id"]))
-
-
-# --- replay ----------------------------------------------------------------------------------------
-
-# Applies one entry again: (journal, brand store, brand, entry, dry run) -> outcome.
-Replayer = Callable[[Journal, BrandStore, "Brand", dict[str, Any], bool], Outcome]
-
-
-def _replayers() -> dict[str, Replayer]:
-    # Imported at use: each of these writes to this journal.
-    from shared.crm import blacklist, contact_journal
-    from shared.gdpr import erasure, restriction
-    from shared.identity import manager_users
-
-    return {"member": erasure.replay_entry, "visitor": erasure.replay_entry,
-            "contact": contact_journal.replay_erasure, "contact_opt_out": contact_journal.replay_opt_out,
-            "blacklist": blacklist.replay_entry, "restriction": restriction.replay_entry,
-            "manager_user": manager_users.replay_entry}
-
-
-def _replay_brand(store: DocumentStore, journal: Journal, since: datetime, dry_run: bool) -> dict[str, int]:
-    brand_store = store.for_brand(journal.brand_id)
-    brand = brands.get(store=store, brand_id=journal.brand_id)
-    replayers = _replayers()
-    counts = dict.fromkeys(COUNTS, 0)
-    for entry in journal.entries(since=since):
-        counts["entries"] += 1
-        subject_type = entry["subjectType"]
-        outcome = replayers[subject_type](journal, brand_store, brand, entry, dry_run)
-        counts[_COUNT_KEYS[subject_type][outcome]] += 1
-    return counts
-
-
-def replay(*, store: DocumentStore, blobs: BlobStore, hasher_for: Callable[[str], BrandHasher], since: datetime,
-           now: datetime, dry_run: bool = False) -> dict[str, Any]:
-    """Apply again every change journalled since `since`, in every brand; counts per brand.
-
-    A dry run counts what would be applied and writes nothing. A failure stays within its brand
-    (reported as `failed`, the others go on); replaying twice changes nothing the second time.
-    """
-    report: dict[str, Any] = {}
-    for brand_id in brands.all_brand_ids(store=store):
-        try:
-            report[brand_id] = _replay_brand(store, Journal(blobs, brand_id, hasher_for(brand_id)), since, dry_run)
-        except Exception as exc:
-            log.exception("erasure journal replay failed for brand %s", brand_id)
-            report[brand_id] = {"failed": type(exc).__name__}
-    log.info("erasure journal replayed since %s at %s%s: %s", isoformat(since), isoformat(now),
-             " (dry run)" if dry_run else "", report)
-    return report

@@ -26,7 +26,7 @@ from shared.brands.models import Brand
 from shared.config import Settings
 from shared.emails.address import EmailAddress
 from shared.errors import Conflict, InvalidInput, NotFound
-from shared.gdpr import contact_subject, register, request_emails, restriction, subject_export
+from shared.gdpr import contact_subject, erasure, register, request_emails, restriction, subject_export
 from shared.gdpr.contact_subject import ContactRectification
 from shared.gdpr.exports import EXPORT_LIFETIME
 from shared.gdpr.journal import Journal
@@ -539,9 +539,6 @@ def confirm_erasure(rights: Rights, *, token: str, now: datetime, visitor_id: st
 
 
 def _erase(rights: Rights, request: GdprRequest, *, actor: str, now: datetime) -> None:
-    # Imported here: the erasure rules are their own module, shared with the retention runs.
-    from shared.gdpr import erasure
-
     if request.subject_kind == "member":
         erasure.erase_member(store=rights.store, blobs=rights.blobs, hasher=rights.hasher,
                              member_id=request.subject_id, now=now, rule=ERASURE_RULE)

@@ -10,23 +10,23 @@ from shared.scheduling import TimerJob
 from shared.store_schema import PLATFORM_SCOPE
 
 if TYPE_CHECKING:
-    from shared.bootstrap import Container
+    from shared.ports.platform import Platform
 
 
-def _warehouse_export(container: Container, dry_run: bool) -> dict[str, Any]:
+def _warehouse_export(container: Platform, dry_run: bool) -> dict[str, Any]:
     brand_ids = brands.all_brand_ids(store=container.store)
     return warehouse.export_all(store=container.store, blobs=container.blobs, now=container.clock.now(),
                                 brand_ids=brand_ids, hasher=container.hasher, dry_run=dry_run)
 
 
-def _purge_access_logs(container: Container, dry_run: bool) -> dict[str, Any]:
+def _purge_access_logs(container: Platform, dry_run: bool) -> dict[str, Any]:
     # The platform scope too: operators' activity, if recorded, follows the same one-year rule.
     brand_ids = [*brands.all_brand_ids(store=container.store), PLATFORM_SCOPE]
     return access_logs.purge_all(store=container.store, now=container.clock.now(), brand_ids=brand_ids,
                                  dry_run=dry_run)
 
 
-def _purge_expired_documents(container: Container, dry_run: bool) -> dict[str, Any]:
+def _purge_expired_documents(container: Platform, dry_run: bool) -> dict[str, Any]:
     # Documents with a `ttl` (visit records, sessions, single-use links, throttles, nonces...) go when
     # it runs out: Cosmos DB does it by itself, the embedded default when this runs.
     if dry_run:

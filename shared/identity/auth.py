@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from shared.bootstrap import Container
 from shared.brands import service as brands
 from shared.brands.models import Brand
 from shared.emails.service import prepare_email, send_prepared
@@ -18,6 +17,7 @@ from shared.errors import DomainError, Forbidden, RateLimited, Unauthorized
 from shared.identity import throttle
 from shared.identity.models import Member
 from shared.ports.bus import OutgoingMessage
+from shared.ports.platform import Platform
 from shared.ports.store import BrandStore
 from shared.privacy.hashing import BrandHasher
 
@@ -63,7 +63,7 @@ class ProgrammeClosed(DomainError):
 class AuthContext:
     """One auth call: the brand (loaded once), its store handle and hasher, and the client's hashes."""
 
-    container: Container
+    container: Platform
     brand: Brand
     store: BrandStore
     hasher: BrandHasher
@@ -75,7 +75,7 @@ class AuthContext:
         return self.brand.id
 
 
-def auth_context(container: Container, brand_id: str, *, ip: str | None = None,
+def auth_context(container: Platform, brand_id: str, *, ip: str | None = None,
                  user_agent: str | None = None) -> AuthContext:
     """Load the brand (404 when unknown) and hash the client's IP and user agent at once."""
     brand = brands.get(store=container.store, brand_id=brand_id)

@@ -18,11 +18,11 @@ from typing import Any, Literal
 
 from shared.brands import service as brands
 from shared.brands.models import Brand
-from shared.clock import isoformat
 from shared.config import Settings
 from shared.emails.service import enqueue_email
 from shared.errors import Conflict
 from shared.identity import action_tokens, repository
+from shared.identity.member_retention import RETENTION_RULES
 from shared.identity.models import Member
 from shared.ports.bus import MessageBus
 from shared.ports.store import BrandStore, EtagMismatch
@@ -36,11 +36,6 @@ CANCEL_UNSUBSCRIPTION = "unsubscription_cancel"  # the action-token purpose of t
 # The suspension notice's link: a suspended programme refuses sign-ins, so members leave by this link.
 LEAVE_PROGRAMME = "programme_leave"
 
-# The retention rule the GDPR engine applies when `retention.dueAt` is reached, by status.
-RETENTION_RULES = {"unsubscribed": "member_unsubscribed", "contract_ended": "member_contract_ended"}
-# Every member who still has data and no scheduled erasure follows the 3-year inactivity rule.
-INACTIVITY_RULE = "member_inactive"
-INACTIVITY_STATUSES = frozenset({"pending_verification", "active", "blocked"})
 
 
 @dataclass(frozen=True)
@@ -67,23 +62,6 @@ TRANSITIONS: dict[Action, Transition] = {
     ),
     "reactivate": Transition(frozenset({"contract_ended"}), "active", within_delay=True),
 }
-
-
-def retention_block(member: Member) -> dict[str, Any]:
-    """The `retention` field of a member document: its next retention step (nothing once erased).
-
-    Unsubscription and end of contract: the erasure, dated. Otherwise the inactivity rule, whose
-    dates depend on the brand's duration, which the savers of a member do not have: the block
-    says "schedule from this base" and is due at once (no brand may warn earlier than the base),
-    and the next retention run, which has the brand, stores the real step (shared.gdpr.retention).
-    """
-    rule = RETENTION_RULES.get(member.status)
-    if rule and member.erasure_due_at:
-        return {"dueAt": isoformat(member.erasure_due_at), "rule": rule}
-    if member.status in INACTIVITY_STATUSES:
-        base = isoformat(member.last_activity_at or member.created_at)
-        return {"dueAt": base, "rule": INACTIVITY_RULE, "step": "schedule", "since": base}
-    return {}
 
 
 def _delay(brand: Brand, target: str) -> timedelta:

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from shared.errors import Conflict, NotFound
 from shared.identity.directory_index import directory_fields
+from shared.identity.member_retention import retention_block
 from shared.identity.models import ExternalUser, ManagerUser, Member
 from shared.ports.store import BrandStore, DocumentConflict, DocumentNotFound
 
@@ -30,8 +31,6 @@ def to_document(model: BaseModel) -> dict[str, Any]:
     """The stored JSON form (camelCase, ISO dates); a member also carries its directory and retention blocks."""
     doc = model.model_dump(mode="json", by_alias=True)
     if isinstance(model, Member):
-        from shared.identity.lifecycle import retention_block  # lifecycle imports this module
-
         doc["directory"] = directory_fields(model)
         doc["retention"] = retention_block(model)
     return doc

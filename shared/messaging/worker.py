@@ -13,7 +13,6 @@ exception messages (a pydantic error quotes the input, which may hold an email a
 
 from __future__ import annotations
 
-import importlib
 import logging
 import threading
 import traceback
@@ -38,7 +37,7 @@ BatchFunction = Callable[[list[ReceivedMessage]], Mapping[str, BaseException] | 
 
 @dataclass(frozen=True)
 class BatchHandler:
-    """A registered batch handler; also callable on one message, like a plain handler."""
+    """A batch handler; also callable on one message, like a plain handler."""
 
     function: BatchFunction
 
@@ -47,38 +46,8 @@ class BatchHandler:
         if message.message_id in rejected:
             raise rejected[message.message_id]
 
-# queue name → handler; each feature's handler module registers itself on import.
-HANDLERS: dict[str, Handler] = {}
-
-# The feature modules that register handlers; `load_handlers` imports them.
-HANDLER_MODULES: tuple[str, ...] = ("shared.emails.handler", "shared.crm.provider_events",
-                                    "shared.tracking.aggregator")
 
 _MAX_REASON = 200
-
-
-def register(queue: str, handler: Handler) -> Handler:
-    """Register the handler of one queue (one handler per queue)."""
-    existing = HANDLERS.get(queue)
-    if existing is not None and existing is not handler:
-        raise ValueError(f"queue {queue!r} already has a handler")
-    HANDLERS[queue] = handler
-    return handler
-
-
-def register_batch(queue: str, function: BatchFunction) -> BatchHandler:
-    """Register the batch handler of one queue: the worker hands it up to BATCH_SIZE messages at a time."""
-    existing = HANDLERS.get(queue)
-    if isinstance(existing, BatchHandler) and existing.function is function:
-        return existing
-    return register(queue, BatchHandler(function))  # type: ignore[return-value]
-
-
-def load_handlers() -> dict[str, Handler]:
-    """Import every feature handler module and return the filled registry."""
-    for module in HANDLER_MODULES:
-        importlib.import_module(module)
-    return HANDLERS
 
 
 def _where(exc: BaseException) -> str:
@@ -208,7 +177,7 @@ def run_forever(
 ) -> None:
     """Poll every queue until `stop_event` is set, sleeping only when all queues were empty."""
     if not handlers:
-        log.warning("queue worker has no handlers: pass load_handlers() to register the features' handlers")
+        log.warning("queue worker has no handlers: pass popsell.registry.queue_handlers(container)")
     log.info("queue worker started on %s", ", ".join(sorted(handlers)))
     while not stop_event.is_set():
         received = 0

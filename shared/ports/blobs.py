@@ -5,6 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol, runtime_checkable
 
 from shared.errors import NotFound
 
@@ -63,3 +64,13 @@ class BlobStore(ABC):
     @abstractmethod
     def ping(self) -> None:
         """Raise if the blob store cannot be reached."""
+
+
+@runtime_checkable
+class SignedFiles(Protocol):
+    """A blob store whose signed links point back at this API (the local folder store): the files
+    route serves them. Blob Storage's links point at Azure itself and it has no such method."""
+
+    def open_signed(self, container: str, name: str, expires: str | int, sig: str) -> tuple[bytes, str]:
+        """The blob a signed link names, with its content type; NotFound for a bad, expired or unknown link."""
+        ...

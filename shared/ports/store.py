@@ -163,6 +163,11 @@ class BrandStore(ABC):
         documents costs a fraction of reading them whole.
         """
 
+    @abstractmethod
+    def platform(self) -> BrandStore:
+        """The platform-scoped handle of the same store: the brand-independent lookups (link codes,
+        SSO keys) a brand's own work sometimes has to update."""
+
     def query_all(self, container: str, **kwargs: Any) -> list[Document]:
         """Every page of a query, for small result sets only (settings, tests)."""
         items: list[Document] = []

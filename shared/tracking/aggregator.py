@@ -31,12 +31,11 @@ from datetime import datetime, timedelta
 
 from pydantic import ValidationError
 
-from shared.bootstrap import Container, get_container
 from shared.brands import service as brands
 from shared.brands.models import Brand
 from shared.errors import NotFound, PermanentError
-from shared.messaging.worker import register_batch
-from shared.ports.bus import QUEUE_TRACKING_EVENTS, ReceivedMessage
+from shared.ports.bus import ReceivedMessage
+from shared.ports.platform import Platform
 from shared.ports.store import BrandStore
 from shared.store_schema import PLATFORM_SCOPE
 from shared.tracking import abuse, click_verdicts, counters, link_codes, reference, visits
@@ -180,7 +179,7 @@ def _parse_all(messages: list[ReceivedMessage], result: BatchResult) -> list[tup
     return parsed
 
 
-def aggregate(container: Container, messages: list[ReceivedMessage]) -> BatchResult:
+def aggregate(container: Platform, messages: list[ReceivedMessage]) -> BatchResult:
     """Apply one batch of tracking messages (see the module text for the order of writes)."""
     result = BatchResult()
     now = container.clock.now()
@@ -216,12 +215,10 @@ def aggregate(container: Container, messages: list[ReceivedMessage]) -> BatchRes
     return result
 
 
-def tracking_events_handler(messages: list[ReceivedMessage]) -> dict[str, Exception]:
+def tracking_events_handler(container: Platform, messages: list[ReceivedMessage]) -> dict[str, Exception]:
     """The batch handler of `tracking-events` (worker and Functions trigger); returns the rejected messages."""
-    result = aggregate(get_container(), messages)
+    result = aggregate(container, messages)
     log.info("tracking batch: %d events, %d duplicates, %d counters in %d writes", result.events,
              result.duplicates, result.distinct_counters, result.counter_writes)
     return result.rejected
 
-
-register_batch(QUEUE_TRACKING_EVENTS, tracking_events_handler)

@@ -6,9 +6,8 @@ their history; what stops is the redirect to the member's target and the countin
 
 from __future__ import annotations
 
-from shared.gdpr.erasure import ContentEraser, ContentItem, ErasureContext, register_eraser
+from shared.gdpr.erasure import ContentEraser, ContentItem, ErasureContext
 from shared.ports.store import Filter
-from shared.store_schema import PLATFORM_SCOPE
 from shared.tracking import links
 
 
@@ -18,12 +17,9 @@ def _find(ctx: ErasureContext) -> list[ContentItem]:
 
 
 def _erase(ctx: ErasureContext, item: ContentItem) -> None:
-    from shared.bootstrap import get_container  # the code documents live under the platform scope
-
-    platform = get_container().store.for_brand(PLATFORM_SCOPE)
-    links.set_status(store=ctx.store, platform=platform, member_id=ctx.subject_id, link_id=item.id,
+    # The code documents live under the platform scope.
+    links.set_status(store=ctx.store, platform=ctx.store.platform(), member_id=ctx.subject_id, link_id=item.id,
                      status="disabled", now=ctx.now)
 
 
 ERASER = ContentEraser(content_type="share_links", find=_find, erase=_erase)
-register_eraser(ERASER)

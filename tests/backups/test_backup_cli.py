@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from shared.cli.main import main
+from popsell.cli.main import main
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ def test_a_restore_from_the_command_line_brings_the_store_back_and_names_the_rep
 
     assert _brands(capsys) == ["acme"]
     assert report["snapshot"] == snapshot
-    assert report["next"] == "python -m shared.cli retention replay --since 2030-01-01T09:10:00Z"
+    assert report["next"] == "python -m popsell.cli retention replay --since 2030-01-01T09:10:00Z"
     assert main(["--now", "2030-01-01T10:07:00Z", *report["next"].split()[3:]]) == 0
     assert _out(capsys)["since"] == "2030-01-01T09:10:00Z"
 

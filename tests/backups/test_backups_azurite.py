@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from popsell.bootstrap import Container
 from shared.backups import restore, snapshots
 from shared.backups.jobs import JOBS
-from shared.bootstrap import Container
 from tests.backups.conftest import store_state
 
 pytestmark = pytest.mark.emulator

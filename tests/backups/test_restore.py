@@ -12,7 +12,7 @@ from shared.backups import restore, snapshots
 from shared.backups.jobs import JOBS
 from shared.clock import parse_instant
 from shared.errors import InvalidInput
-from shared.gdpr import erasure, journal
+from shared.gdpr import erasure, journal_replay
 from shared.gdpr import register as gdpr_register
 from shared.ports.store import PatchOp
 from shared.store_schema import CONTAINERS
@@ -102,7 +102,7 @@ def test_erasures_after_the_snapshot_come_back_until_the_journal_replay_erases_t
     in_snapshot = len(list(container.store.export_documents(gdpr_register.CONTAINER))) - 1
     assert report["containers"]["gdpr_register"] == {"restored": 0, "kept": in_snapshot, "expired": 0, "removed": 0}
 
-    replayed = journal.replay(store=container.store, blobs=container.blobs, hasher_for=container.hasher,
+    replayed = journal_replay.replay(store=container.store, blobs=container.blobs, hasher_for=container.hasher,
                               since=parse_instant(report["replaySince"]), now=container.clock.now())
 
     # The member, and the contacts that went with them (each journalled).

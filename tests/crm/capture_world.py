@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from popsell.registry import queue_handlers
 from shared.brands import service as brands
 from shared.brands.models import BrandCreate
 from shared.messaging import worker
@@ -44,7 +45,7 @@ class Shop:
 
     def mails(self) -> list[dict]:
         """The confirmation emails sent so far (the emails queue drained first), oldest first."""
-        handler = worker.load_handlers()[QUEUE_EMAILS]
+        handler = queue_handlers(self.container)[QUEUE_EMAILS]
         while worker.process_once(self.container.bus, QUEUE_EMAILS, handler):
             pass
         newest_first = self.container.mailer.list(brand_id=BRAND, limit=500)

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from shared.brands import service as brands
-from shared.crm import blacklist, campaigns, provider_events, service
+from shared.crm import blacklist, campaigns, contact_journal, provider_events, service
 from shared.crm.consent import MemberOptIn
 from shared.crm.models import ContactSource, EmailStatus
 from shared.crm.sources import SourceInput
@@ -121,7 +121,7 @@ def test_brand_wide_unsubscribe_blacklists_the_address(cp_client, container, mem
     assert cp_client.post(f"{path}?scope=brand").status_code == 200  # idempotent
     assert post(cp_client, members["m2"], id="c6").json()["skipped"] == {"blacklisted": 1}
     store = container.store.for_brand(BRAND)
-    service.delete_own(store=store, journal=container.journal(BRAND),
+    contact_journal.delete_own(store=store, journal=container.journal(BRAND),
                        member=repository.get_member(store, "m2")[0], contact_id=theirs.id,
                        now=container.clock.now())
     with pytest.raises(service.ContactBlacklisted):

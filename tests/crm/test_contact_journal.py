@@ -6,7 +6,7 @@ import json
 from datetime import timedelta
 
 from shared.crm import blacklist, contact_journal, unsubscribe
-from shared.gdpr import journal
+from shared.gdpr import journal, journal_replay
 from tests.conftest import T0
 from tests.crm import test_contacts_api as _api
 from tests.races import CrashPoint, in_parallel
@@ -50,7 +50,7 @@ def test_a_crash_after_the_journal_leaves_an_erasure_a_retry_or_a_replay_complet
     store = container.store.for_brand(BRAND)
     assert store.get("contacts", contact_id)["status"] == "active"  # the write never happened
     [entry] = entries(container)  # but the erasure is known
-    report = journal.replay(store=container.store, blobs=container.blobs, hasher_for=container.hasher, since=T0,
+    report = journal_replay.replay(store=container.store, blobs=container.blobs, hasher_for=container.hasher, since=T0,
                             now=container.clock.now())
     assert report[BRAND]["erasedAgain"] == 1
     erased = store.get("contacts", contact_id)

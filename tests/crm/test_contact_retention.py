@@ -13,7 +13,7 @@ from shared.crm import invitations, service
 from shared.crm.models import ContactSource
 from shared.crm.sources import SourceInput
 from shared.crm.views import ContactCreate
-from shared.gdpr.retention import runner
+from shared.gdpr.retention import nightly
 from shared.identity import repository
 from tests.builders import sent_emails
 from tests.identity.test_profile_api import add_member
@@ -47,7 +47,7 @@ def outbox(container):
 
 
 def run(container):
-    report = runner.run(container, family="contacts")
+    report = nightly.run(container, family="contacts")
     assert report["failedBrands"] == []
     return report
 
@@ -116,11 +116,10 @@ def test_an_accepted_invitation_stops_the_resend(container, clock, brand):
     updated = service.from_document(doc)[0]
     from shared.crm import consent
     from shared.crm.consent import ConsentEvent
-    from shared.gdpr.retention import contact_rules
 
     accepted = updated.with_consent(consent.transition(updated.consent, ConsentEvent.INVITATION_ACCEPTED,
                                                        clock.now()))
-    container.store.for_brand(BRAND).replace("contacts", contact_rules.document(accepted, brand), etag=doc["_etag"])
+    container.store.for_brand(BRAND).replace("contacts", service.to_document(accepted, brand), etag=doc["_etag"])
     for _ in range(40):
         clock.advance(DAY)
         run(container)
@@ -175,7 +174,7 @@ def test_a_click_keeps_a_contact_three_more_years_but_an_open_does_not(container
 def test_a_dry_run_changes_nothing(container, clock, brand):
     contact = new_contact(container)
     clock.advance(30 * DAY)
-    report = runner.run(container, family="contacts", dry_run=True)
+    report = nightly.run(container, family="contacts", dry_run=True)
     assert report["planned"][BRAND]
     assert stored(container, contact.id)["status"] == "active"
 

@@ -194,7 +194,8 @@ def test_unknown_event_types_are_accepted_and_dropped(hook_client, container, co
     assert answer.status_code == 200 and answer.json() == {"accepted": 0}
 
 
-def test_the_worker_routes_the_queue_to_this_handler():
-    from shared.messaging import worker
+def test_the_worker_routes_the_queue_to_this_handler(container):
+    from popsell.registry import queue_handlers
 
-    assert worker.HANDLERS[provider_events.QUEUE_PROVIDER_EVENTS] is provider_events.provider_event_handler
+    handler = queue_handlers(container)[provider_events.QUEUE_PROVIDER_EVENTS]
+    assert handler.func is provider_events.provider_event_handler

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from popsell.registry import queue_handlers
 from shared.adapters.outbox_mailer import OutboxMailer
 from shared.adapters.sqlite_bus import REASON_MAX_DELIVERY, SqliteMessageBus
 from shared.adapters.sqlite_store import SqliteDocumentStore
@@ -388,12 +389,12 @@ def test_message_ids_cosmos_would_refuse_become_hashed_record_ids():
 
 
 def test_the_registered_handler_uses_the_composition_root(tmp_path, clock):
-    from shared.bootstrap import build_container, set_container
+    from popsell.bootstrap import build_container, set_container
 
     container = build_container(Settings(env="test", data_dir=tmp_path / "data"), clock=clock)
     set_container(container)
     try:
-        handlers = worker.load_handlers()
+        handlers = queue_handlers(container)
         enqueue(container.bus, container.settings)
 
         assert worker.process_once(container.bus, QUEUE_EMAILS, handlers[QUEUE_EMAILS]) == 1

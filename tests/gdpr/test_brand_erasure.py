@@ -12,10 +12,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared.gdpr import journal
+from popsell.registry import timer_jobs
+from shared.gdpr import journal, journal_replay
 from shared.identity import repository, visitors
 from shared.identity.models import Role
-from shared.scheduling import next_fire, timer_jobs
+from shared.scheduling import next_fire
 from tests.builders import sent_emails, timer
 from tests.crm.capture_world import ORIGIN, POLICY, external_form
 from tests.identity.test_profile_api import add_member, app_headers
@@ -231,13 +232,13 @@ def test_both_brand_wide_rules_erase_all_and_a_second_run_changes_nothing(progra
 
 
 def test_a_dry_run_at_the_cap_lists_the_erasures_and_changes_nothing(programme, container, clock):
-    from shared.gdpr.retention import runner
+    from shared.gdpr.retention import nightly
 
     programme.set_status("suspended")
     timer(container, "retention_brands")
     clock.set(CAP)
     before = programme.snapshot()
-    report = runner.run(container, family="brands", dry_run=True)
+    report = nightly.run(container, family="brands", dry_run=True)
     assert programme.snapshot() == before
     planned = {entry["id"] for entry in report["planned"][BRAND]["programme_suspension"]}
     assert {"amb", "vendor", "leaver", programme.visitor} <= planned
@@ -507,7 +508,7 @@ def _assert_everything_erased_once(container, store):
 
 def test_a_sweep_killed_at_any_write_is_finished_by_the_next_run_and_changes_nothing_after(
         tmp_path, monkeypatch):
-    from shared.bootstrap import build_container, set_container
+    from popsell.bootstrap import build_container, set_container
     from shared.clock import SettableClock
     from shared.config import Settings
     from shared.gdpr.retention import brandwide
@@ -555,10 +556,10 @@ def test_the_brands_manager_users_are_journalled_and_a_restored_copy_loses_them_
     # A restore brings the admin back in clear; the journal replay erases them again, once.
     programme.store.upsert(repository.MANAGER_USERS, {k: v for k, v in admin.items() if not k.startswith("_")})
     assert programme.client.get(f"{MANAGER}/users", headers=programme.operator).json()["items"] != []
-    replayed = journal.replay(store=container.store, blobs=container.blobs, hasher_for=container.hasher,
+    replayed = journal_replay.replay(store=container.store, blobs=container.blobs, hasher_for=container.hasher,
                               since=CONTRACT_END_DUE - timedelta(days=1), now=clock.now())
     assert replayed[BRAND]["erasedAgain"] == 1
     assert programme.store.get(repository.MANAGER_USERS, admin["id"])["email"] is None
-    again = journal.replay(store=container.store, blobs=container.blobs, hasher_for=container.hasher,
+    again = journal_replay.replay(store=container.store, blobs=container.blobs, hasher_for=container.hasher,
                            since=CONTRACT_END_DUE - timedelta(days=1), now=clock.now())
     assert again[BRAND]["erasedAgain"] == 0

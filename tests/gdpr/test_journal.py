@@ -9,7 +9,7 @@ import pytest
 
 from shared.brands import service as brands
 from shared.brands.models import BrandCreate
-from shared.gdpr import erasure, journal
+from shared.gdpr import erasure, journal, journal_replay
 from shared.identity import repository
 from shared.identity.models import ExternalUser, Member, Role, TermsAcceptance
 from shared.ports.blobs import CONTAINER_UGC
@@ -48,8 +48,8 @@ def counts(**changed):
 
 
 def replay(container, *, since=T0, dry_run=False):
-    return journal.replay(store=container.store, blobs=container.blobs, hasher_for=container.hasher, since=since,
-                          now=container.clock.now(), dry_run=dry_run)
+    return journal_replay.replay(store=container.store, blobs=container.blobs, hasher_for=container.hasher,
+                                 since=since, now=container.clock.now(), dry_run=dry_run)
 
 
 @pytest.fixture
@@ -135,8 +135,8 @@ def test_a_dry_run_counts_and_changes_nothing(container, acme):
 
 
 def test_the_cli_replays(container, acme, monkeypatch, capsys):
-    from shared.bootstrap import build_container
-    from shared.cli import main as cli
+    from popsell.bootstrap import build_container
+    from popsell.cli import main as cli
     from shared.config import get_settings
 
     add_member(container, acme)
@@ -146,7 +146,6 @@ def test_the_cli_replays(container, acme, monkeypatch, capsys):
     restore(container, acme, repository.MEMBERS, saved)
 
     monkeypatch.setenv("POPSELL_DATA_DIR", str(container.settings.data_dir))
-    monkeypatch.setattr(cli, "COMMAND_MODULES", ("shared.cli.gdpr_journal",))
     get_settings.cache_clear()
     try:
         assert cli.main(["--now", "2030-01-02T00:00:00Z", "journal", "replay", "--since", "2030-01-01T00:00:00Z",

@@ -17,12 +17,13 @@ from datetime import timedelta
 
 import pytest
 
-from shared.bootstrap import build_container, set_container
+from popsell.bootstrap import build_container, set_container
+from popsell.registry import queue_handlers
 from shared.clock import isoformat
 from shared.crm import blacklist, provider_events, unsubscribe
 from shared.crm import service as contacts
 from shared.gdpr import journal, restriction
-from shared.gdpr.retention import runner
+from shared.gdpr.retention import nightly
 from shared.identity.models import Role
 from shared.ports.store import Filter
 from tests.builders import queued_emails, running_app
@@ -79,7 +80,7 @@ class World:
         from shared.messaging import worker
         from shared.ports.bus import QUEUE_EMAILS
 
-        handler = worker.load_handlers()[QUEUE_EMAILS]
+        handler = queue_handlers(self.container)[QUEUE_EMAILS]
         while worker.process_once(self.container.bus, QUEUE_EMAILS, handler):
             pass
 
@@ -91,7 +92,7 @@ class World:
             self.container.bus.complete(provider_events.QUEUE_PROVIDER_EVENTS, message)
 
     def retention(self):
-        assert runner.run(self.container)["failedBrands"] == []
+        assert nightly.run(self.container)["failedBrands"] == []
 
     def documents(self):
         """Every document that a restore could bring back wrong, by container and id, minus system fields."""
@@ -141,7 +142,7 @@ def _bounce(world, contact_id):
 
 def _replay(world, monkeypatch, capsys, *args):
     """`retention replay` through the CLI's main, on the same data folder; its JSON report."""
-    from shared.cli import main as cli
+    from popsell.cli import main as cli
     from shared.config import get_settings
 
     settings, clock = world.container.settings, world.container.clock

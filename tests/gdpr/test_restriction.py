@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from shared.crm import campaigns
-from shared.gdpr.retention import runner
+from shared.gdpr.retention import nightly
 from shared.identity import repository
 from shared.identity.models import Member, Role
 from tests.gdpr import contact_world as _world
@@ -58,7 +58,7 @@ def gdpr(client, headers, **body):
 
 
 def run(container, family):
-    report = runner.run(container, family=family)
+    report = nightly.run(container, family=family)
     assert report["failedBrands"] == []
     return report["brands"].get(BRAND, {})
 

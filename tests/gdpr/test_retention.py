@@ -9,7 +9,7 @@ import pytest
 
 from shared.brands import service as brands
 from shared.brands.models import BrandCreate
-from shared.gdpr.retention import runner
+from shared.gdpr.retention import nightly, runner
 from shared.identity import lifecycle, repository, visitors
 from shared.identity.models import Member, Role
 from shared.store_schema import PLATFORM_SCOPE
@@ -43,7 +43,7 @@ def outbox(container, brand_id=BRAND, template="retention_warning"):
 
 
 def run(container, family=None, **kwargs):
-    report = runner.run(container, family=family, **kwargs)
+    report = nightly.run(container, family=family, **kwargs)
     assert report["failedBrands"] == []
     return report
 
@@ -217,7 +217,7 @@ def test_a_run_interrupted_halfway_then_run_again_warns_everyone_exactly_once(co
         return enqueue_email(**kwargs)
 
     with pytest.raises(Crash):
-        runner.run(container, family="members", enqueue=crashing)
+        nightly.run(container, family="members", enqueue=crashing)
     run(container, "members")
     run(container, "members")
     mails = outbox(container)
@@ -242,7 +242,7 @@ def test_a_dry_run_lists_what_would_happen_and_changes_nothing(container, clock)
     _members_due_for_a_warning(container, clock, 2)
     store = container.store.for_brand(BRAND)
     before = store.query_all("members", order_by="id")
-    report = runner.run(container, dry_run=True)
+    report = nightly.run(container, dry_run=True)
     assert store.query_all("members", order_by="id") == before
     assert outbox(container) == []
     assert container.store.for_brand(PLATFORM_SCOPE).query_all("retention_runs") == []
@@ -261,7 +261,7 @@ def test_the_stored_report_counts_per_rule_and_brand_without_personal_data(conta
 
 
 def test_the_cli_runs_and_the_timers_call_the_runner_per_family(container, clock, monkeypatch, capsys, settings):
-    from shared.cli import main as cli
+    from popsell.cli import main as cli
     from shared.gdpr.retention.jobs import JOBS
 
     assert [job.name for job in JOBS] == [
@@ -269,7 +269,6 @@ def test_the_cli_runs_and_the_timers_call_the_runner_per_family(container, clock
     _members_due_for_a_warning(container, clock, 1)
     planned = JOBS[1].run(container, True)["planned"][BRAND]["member_inactive"]
     assert [p["action"] for p in planned] == ["reschedule", "warn"]
-    monkeypatch.setattr(cli, "COMMAND_MODULES", ("shared.cli.retention",))
     monkeypatch.setenv("POPSELL_DATA_DIR", str(settings.data_dir))
     monkeypatch.setenv("POPSELL_DEMO_BRAND", "false")
     code = cli.main(["--now", "2033-01-01T00:00:00Z", "retention", "run", "--family", "members", "--dry-run"])

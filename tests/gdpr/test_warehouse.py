@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
+from popsell import registry
 from shared.brands import service as brands
 from shared.brands.models import BrandCreate
 from shared.gdpr import warehouse, warehouse_folders
@@ -463,7 +464,6 @@ def test_the_timer_job_exports_every_brand(container, brand):
 
 
 def test_the_jobs_are_scheduled_beside_the_other_timers():
-    from shared import scheduling
 
-    jobs = scheduling.timer_jobs()
+    jobs = registry.timer_jobs()
     assert {"warehouse_export", "purge_access_logs", "purge_expired_exports"} <= set(jobs)

@@ -17,6 +17,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from popsell.registry import queue_handlers
 from shared.identity import repository
 from shared.identity.models import Address, Member, Role
 from shared.integrations.signing import signed_headers
@@ -71,7 +72,7 @@ class Activity:
 
     def drain(self) -> None:
         """Run every queue's handler until the queues are empty, as the queue functions would."""
-        handlers = worker.load_handlers()
+        handlers = queue_handlers(self.container)
         while sum(worker.process_once(self.container.bus, queue, handler) for queue, handler in handlers.items()):
             pass
 

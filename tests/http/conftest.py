@@ -21,7 +21,7 @@ def world_template(tmp_path_factory):
 @pytest.fixture
 def seeded(world_template, tmp_path):
     """A fresh copy of the world, installed as the process's composition root for this test."""
-    from shared.bootstrap import build_container, set_container
+    from popsell.bootstrap import build_container, set_container
     from shared.clock import SettableClock
 
     template, brands, now = world_template

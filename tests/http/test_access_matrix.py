@@ -150,7 +150,7 @@ class _Worlds:
         self.count = 0
 
     def fresh(self) -> worlds.World:
-        from shared.bootstrap import build_container, set_container
+        from popsell.bootstrap import build_container, set_container
         from shared.clock import SettableClock
 
         self.count += 1
@@ -163,7 +163,7 @@ class _Worlds:
 
 def observed_row(template, tmp_path: Path, method: str, path: str) -> dict[str, str]:
     """What each kind of caller gets on one route, walked on fresh copies of the world."""
-    from shared.bootstrap import set_container
+    from popsell.bootstrap import set_container
 
     copies = _Worlds(template, tmp_path)
     row: dict[str, str] = {}

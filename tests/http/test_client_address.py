@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from functions.http_api.client_address import client_address, parse_address
+from popsell.registry import queue_handlers
 from shared.identity import activity
 from shared.messaging import worker
 from shared.ports.bus import QUEUE_TRACKING_EVENTS
@@ -104,7 +105,7 @@ def test_under_the_functions_host_a_member_clicking_their_own_link_is_a_self_cli
     code = create_link(client, {"Authorization": f"Bearer {session['accessToken']}"}).json()["code"]
     click = functions_host.call("GET", f"/t/{code}", headers={**browser, "X-Forwarded-For": f"{MEMBER_IP}:61000"})
     assert click.status_code == 302 and "popsell_ref=" in click.headers["Location"]
-    worker.process_once(container.bus, QUEUE_TRACKING_EVENTS, worker.load_handlers()[QUEUE_TRACKING_EVENTS])
+    worker.process_once(container.bus, QUEUE_TRACKING_EVENTS, queue_handlers(container)[QUEUE_TRACKING_EVENTS])
     [day] = [doc for doc in store.query_all(counters.CONTAINER)
              if doc["memberId"] == session["memberId"] and doc["source"] == counters.ALL]
     assert (day["clicks"], day["rejectedClicks"]) == (0, 1)

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from popsell.registry import queue_handlers
 from shared.crm import unsubscribe
 from shared.identity import repository
 from shared.identity.models import MEMBER_ROLES, ExternalUser, ManagerUser, Member, Role, TermsAcceptance
@@ -233,7 +234,7 @@ def _emails_sent(container, world: World) -> None:
     from shared.messaging import worker
     from shared.ports.bus import QUEUE_EMAILS
 
-    handler = worker.load_handlers()[QUEUE_EMAILS]
+    handler = queue_handlers(container)[QUEUE_EMAILS]
     while worker.process_once(container.bus, QUEUE_EMAILS, handler):
         pass
     sent = container.mailer.list(limit=1)
@@ -257,7 +258,7 @@ def make_template(data_dir) -> tuple[dict[str, BrandWorld], datetime]:  # noqa: 
     from fastapi.testclient import TestClient
 
     from functions.http_api.app import create_app
-    from shared.bootstrap import build_container, set_container
+    from popsell.bootstrap import build_container, set_container
     from shared.clock import SettableClock
     from tests.conftest import T0
 

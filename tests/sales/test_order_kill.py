@@ -42,7 +42,7 @@ def _settings(data_dir: Path):
 
 def _seed(data_dir: Path) -> dict:
     """Brand, member, link, a manager viewer; what the platform and the test need to call the server."""
-    from shared.bootstrap import build_container
+    from popsell.bootstrap import build_container
     from shared.brands import service as brands
     from shared.brands.models import BrandCreate
     from shared.identity import repository
@@ -126,7 +126,7 @@ def _post_all(client: httpx.Client, seed: dict, bodies: list[dict], offset: time
 
 
 def _count_stored(data_dir: Path) -> tuple[int, int]:
-    from shared.bootstrap import build_container
+    from popsell.bootstrap import build_container
 
     container = build_container(_settings(data_dir))
     store = container.store.for_brand(BRAND)

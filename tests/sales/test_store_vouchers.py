@@ -14,6 +14,7 @@ from datetime import timedelta
 
 import pytest
 
+from popsell.registry import queue_handlers
 from shared.crm import blacklist, vouchers
 from shared.identity import repository
 from shared.integrations.signing import signed_headers
@@ -49,7 +50,7 @@ def issue(shop, contact_id, member_id="m1"):
 
 def sent(shop) -> list[dict]:
     """The voucher emails in the outbox, once the emails queue is drained as the Functions trigger would."""
-    handler = worker.load_handlers()[QUEUE_EMAILS]
+    handler = queue_handlers(shop.container)[QUEUE_EMAILS]
     while worker.process_once(shop.container.bus, QUEUE_EMAILS, handler):
         pass
     return [mail for mail in shop.container.mailer.list(brand_id=BRAND) if mail["template"] == "store_voucher"]

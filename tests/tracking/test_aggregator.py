@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from popsell.registry import queue_handlers
 from shared.brands import service as brands
 from shared.brands.models import BrandCreate
 from shared.identity import repository
@@ -175,7 +176,7 @@ def test_the_worker_runs_the_registered_batch_handler(container, store):
     container.bus.send(QUEUE_TRACKING_EVENTS, [to_message(visit(container, f"v{n}", address=f"198.51.100.{n}"))
                                                for n in range(40)])
     container.bus.send(QUEUE_TRACKING_EVENTS, [to_message(visit(container, "v1", address="198.51.100.1"))])
-    handler = worker.load_handlers()[QUEUE_TRACKING_EVENTS]
+    handler = queue_handlers(container)[QUEUE_TRACKING_EVENTS]
 
     while worker.process_once(container.bus, QUEUE_TRACKING_EVENTS, handler):
         pass

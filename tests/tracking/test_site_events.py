@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from popsell.registry import queue_handlers
 from shared.brands import service as brands
 from shared.brands.models import BrandCreate
 from shared.errors import Forbidden
@@ -120,7 +121,8 @@ def test_no_personal_data_travels_or_is_stored_for_an_affiliation_only_visitor(c
     for message in messages:
         assert not any(value in json.dumps(message.body) for value in raw)
 
-    worker.handle_batch(container.bus, QUEUE_TRACKING_EVENTS, worker.load_handlers()[QUEUE_TRACKING_EVENTS], messages)
+    handler = queue_handlers(container)[QUEUE_TRACKING_EVENTS]
+    worker.handle_batch(container.bus, QUEUE_TRACKING_EVENTS, handler, messages)
 
     store = container.store.for_brand(BRAND)
     stored = {name: store.query_all(name) for name in CONTAINERS if name != "brands"}

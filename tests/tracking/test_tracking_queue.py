@@ -6,6 +6,7 @@ import threading
 
 import pytest
 
+from popsell.registry import queue_handlers
 from shared.adapters.sqlite_bus import SqliteMessageBus
 from shared.errors import PermanentError
 from shared.messaging import worker
@@ -94,25 +95,8 @@ def test_run_forever_drives_batch_handlers(bus):
 def test_a_malformed_tracking_message_is_dead_lettered_and_the_batch_still_counts(container, store):  # noqa: F811
     container.bus.send(QUEUE, [OutgoingMessage(body={"type": "visit", "eventId": "bad"}, message_id="visit:bad"),
                                to_message(visit(container, "v1"))])
-    worker.process_once(container.bus, QUEUE, worker.load_handlers()[QUEUE])
+    worker.process_once(container.bus, QUEUE, queue_handlers(container)[QUEUE])
 
     [dead] = container.bus.dead_letters(QUEUE)
     assert dead.message_id == "visit:bad" and dead.dead_letter_reason.startswith("MalformedBody:")
     assert counter(store, "m1")["clicks"] == 1
-
-
-def test_register_batch_is_one_handler_per_queue():
-    def first(messages: list[ReceivedMessage]) -> None: ...
-
-    def second(messages: list[ReceivedMessage]) -> None: ...
-
-    registry = dict(worker.HANDLERS)
-    try:
-        worker.HANDLERS.pop("test-batch", None)
-        worker.register_batch("test-batch", first)
-        worker.register_batch("test-batch", first)
-        with pytest.raises(ValueError):
-            worker.register_batch("test-batch", second)
-    finally:
-        worker.HANDLERS.clear()
-        worker.HANDLERS.update(registry)

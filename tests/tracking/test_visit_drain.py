@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from shared.bootstrap import build_container
+from popsell.bootstrap import build_container
 from shared.config import Settings
 from shared.ports.bus import QUEUE_TRACKING_EVENTS
 from shared.tracking import click_verdicts
@@ -58,7 +58,7 @@ def test_sigterm_under_the_functions_host_sends_the_buffered_clicks_first(tmp_pa
         from tests.http.functions_host import call
         response = call("GET", "/t/{code}", headers={{"User-Agent": "{BROWSER}", "X-Forwarded-For": "203.0.113.5"}})
         assert response.status_code == 302
-        from shared.bootstrap import get_container
+        from popsell.bootstrap import get_container
         from shared.tracking import redirect
         assert redirect.for_container(get_container()).outbox.pending() == 1
         os.kill(os.getpid(), signal.SIGTERM)

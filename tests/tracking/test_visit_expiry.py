@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from shared.scheduling import timer_jobs
+from popsell.registry import timer_jobs
 from shared.tracking import visits
 
 

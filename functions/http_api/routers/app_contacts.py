@@ -10,7 +10,7 @@ from functions.http_api.deps import ContainerDep
 from functions.http_api.paging import PagingQuery
 from functions.http_api.problems import problem_responses
 from shared.brands import service as brands
-from shared.crm import email_status
+from shared.crm import contact_journal, email_status
 from shared.crm import service as contacts
 from shared.crm.models import ContactSource
 from shared.crm.views import ContactCreate, ContactRead, ContactUpdate, to_member_read
@@ -76,8 +76,8 @@ def update_contact(
 )
 def delete_contact(brand_id: str, contact_id: str, member: CurrentMember, container: ContainerDep) -> Response:
     """Delete one of the member's contacts: erased, its hashes kept so an opt-out still holds."""
-    contacts.delete_own(store=container.store.for_brand(brand_id), journal=container.journal(brand_id), member=member,
-                        contact_id=contact_id, now=container.clock.now())
+    contact_journal.delete_own(store=container.store.for_brand(brand_id), journal=container.journal(brand_id),
+                               member=member, contact_id=contact_id, now=container.clock.now())
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from functions.http_api.access import CurrentMember, access
 from functions.http_api.deps import ContainerDep
 from functions.http_api.problems import problem_responses
-from shared.bootstrap import Container
+from popsell.bootstrap import Container
 from shared.brands import service as brands
 from shared.identity import lifecycle, photos, profiles
 from shared.identity.models import Availability, Member

@@ -16,9 +16,9 @@ from functions import local_operator
 from functions.http_api.access import access
 from functions.http_api.deps import ContainerDep
 from functions.http_api.problems import problem_responses
+from popsell.registry import timer_jobs
 from shared.clock import SettableClock, isoformat
 from shared.errors import Conflict, NotFound
-from shared.scheduling import timer_jobs
 
 router = APIRouter(prefix="/api/v1/dev", tags=["dev (local only)"])
 

@@ -10,7 +10,7 @@ from functions.http_api.access import access
 from functions.http_api.deps import ContainerDep
 from functions.http_api.paging import paging_query
 from functions.http_api.problems import problem_responses
-from shared.bootstrap import Container
+from popsell.bootstrap import Container
 from shared.brands import service as brands
 from shared.brands.models import Brand
 from shared.errors import NotFound

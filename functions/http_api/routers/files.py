@@ -7,18 +7,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response
 
 from functions.http_api.access import access
-from shared.adapters.folder_blobs import FolderBlobStore
+from popsell.bootstrap import get_container
 from shared.errors import NotFound
-from shared.ports.blobs import BlobStore
+from shared.ports.blobs import BlobStore, SignedFiles
 
 router = APIRouter(tags=["files"])
 
 
 def blob_store_dependency() -> BlobStore:
     """The worker's blob store, from the composition root."""
-    # Imported here so this module loads (and its tests run) without building the whole app.
-    from shared.bootstrap import get_container
-
     return get_container().blobs
 
 
@@ -28,7 +25,7 @@ BlobStoreDep = Annotated[BlobStore, Depends(blob_store_dependency)]
 @router.get("/api/v1/files/{container}/{name:path}", **access("public"))
 def read_signed_file(container: str, name: str, store: BlobStoreDep, expires: str = "", sig: str = "") -> Response:
     """Return the blob a signed URL points at; a bad, expired or unknown link is a 404."""
-    if not isinstance(store, FolderBlobStore):
+    if not isinstance(store, SignedFiles):
         # With Blob Storage the links point at Azure itself; this route has nothing to serve.
         raise NotFound()
     data, content_type = store.open_signed(container, name, expires, sig)

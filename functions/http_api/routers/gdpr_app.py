@@ -9,7 +9,7 @@ from functions.http_api.access import CurrentMember, access
 from functions.http_api.deps import ContainerDep
 from functions.http_api.paging import RequestPagingQuery
 from functions.http_api.problems import problem_responses
-from shared.bootstrap import Container
+from popsell.bootstrap import Container
 from shared.brands import service as brands
 from shared.gdpr import register, requests
 from shared.gdpr.requests import RequestCreate, RequestRead, Rights

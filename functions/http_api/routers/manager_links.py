@@ -12,7 +12,7 @@ from functions.http_api.access import access
 from functions.http_api.deps import ContainerDep, ManagedBrand, ManagerPrincipal
 from functions.http_api.paging import ShortPagingQuery
 from functions.http_api.problems import problem_responses
-from shared.bootstrap import Container
+from popsell.bootstrap import Container
 from shared.store_schema import PLATFORM_SCOPE
 from shared.tracking import links, redirect
 from shared.tracking.links import BrandLink, DisabledBy, LinkStatus, Target

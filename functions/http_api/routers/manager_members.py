@@ -11,7 +11,7 @@ from functions.http_api.access import access
 from functions.http_api.deps import ContainerDep, ManagedBrand
 from functions.http_api.paging import PagingQuery
 from functions.http_api.problems import problem_responses
-from shared.bootstrap import Container
+from popsell.bootstrap import Container
 from shared.gdpr import restriction
 from shared.identity import lifecycle, photos, profiles, repository
 from shared.identity.models import Member, MemberStatus

@@ -16,7 +16,7 @@ from functions.http_api.access import access
 from functions.http_api.deps import ClientIp, ContainerDep, ManagerPrincipal
 from functions.http_api.paging import PagingQuery
 from functions.http_api.problems import problem_responses
-from shared.bootstrap import Container
+from popsell.bootstrap import Container
 from shared.brands import service as brands
 from shared.emails.address import EmailAddress
 from shared.errors import NotFound

@@ -13,7 +13,7 @@ from functions.http_api import lean_redirect
 from functions.http_api.access import access
 from functions.http_api.deps import ClientIp
 from functions.http_api.problems import problem_responses
-from shared.bootstrap import get_container
+from popsell.bootstrap import get_container
 
 router = APIRouter(tags=["tracking: redirect"])
 

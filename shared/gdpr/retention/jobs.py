@@ -5,16 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from shared.gdpr.retention import runner
+from shared.gdpr.retention import nightly
 from shared.scheduling import TimerJob
 
 if TYPE_CHECKING:
-    from shared.bootstrap import Container
+    from shared.ports.platform import Platform
 
 
-def _family(family: str) -> Callable[[Container, bool], dict[str, Any]]:
-    def run(container: Container, dry_run: bool) -> dict[str, Any]:
-        return runner.run(container, family=family, dry_run=dry_run)
+def _family(family: str) -> Callable[[Platform, bool], dict[str, Any]]:
+    def run(container: Platform, dry_run: bool) -> dict[str, Any]:
+        return nightly.run(container, family=family, dry_run=dry_run)
 
     return run
 

@@ -3,7 +3,7 @@
 Members and external users follow per-document schedules (`RULES`); a brand's end of contract
 and a programme suspension are brand-wide (`BRAND_RULES`): the brands run checks each brand's
 status and erases everyone of that brand once the brand's own due date has passed.
-The CRM's contact rules are declared in contact_rules.py (family `contacts`) and registered here.
+The CRM's contact rules are declared in shared/crm/contact_schedule.py (family `contacts`) and registered here.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from dateutil.relativedelta import relativedelta
 
 from shared.brands.models import RetentionSettings
 from shared.clock import parse_instant
+from shared.crm.contact_schedule import CONTACT_RULES
 from shared.gdpr.erasure import BRAND_CONTRACT_ENDED, PROGRAMME_SUSPENSION
-from shared.gdpr.retention.contact_rules import CONTACT_RULES
 from shared.gdpr.retention.framework import Document, RetentionRule, Select, Step
-from shared.identity.lifecycle import INACTIVITY_RULE, INACTIVITY_STATUSES, RETENTION_RULES
+from shared.identity.member_retention import INACTIVITY_RULE, INACTIVITY_STATUSES, RETENTION_RULES
 
 # The erasure module gives both brand-wide rules their full erasure (names of people under contract,
 # every contact): their names are its own.

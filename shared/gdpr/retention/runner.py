@@ -13,19 +13,15 @@ report in `retention_runs` and returns it; a dry run changes nothing and lists w
 
 from __future__ import annotations
 
-import importlib
 import logging
-import uuid
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from shared.brands import service as brands
 from shared.brands.models import Brand
 from shared.clock import isoformat
-from shared.gdpr import restriction
+from shared.gdpr import erasure, restriction
 from shared.gdpr.retention import contact_rules, notices
 from shared.gdpr.retention.framework import (
     ERASING,
@@ -39,13 +35,12 @@ from shared.gdpr.retention.framework import (
 )
 from shared.gdpr.retention.rules import RULES, rules_of
 from shared.identity import repository
-from shared.identity.lifecycle import RETENTION_RULES, retention_block
+from shared.identity.member_retention import RETENTION_RULES, retention_block
 from shared.identity.models import Member
 from shared.ports.store import BrandStore, EtagMismatch, Filter
-from shared.store_schema import PLATFORM_SCOPE
 
 if TYPE_CHECKING:
-    from shared.bootstrap import Container
+    from shared.ports.platform import Platform
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +54,7 @@ COUNTERS = ("read", "warned", "erased", "rescheduled", "cancelled", "busy", "fai
 # Rules that carry out the person's own request (an unsubscribing member asked to leave): a
 # restriction of processing does not hold them; every other per-document rule waits while it lasts.
 PERSON_REQUESTED_RULES = frozenset({RETENTION_RULES["unsubscribed"]})
-# The CRM's contacts run as one more family (their actions are the rules' own: extra["act"]).
+# The CRM's contacts run as one more family (their steps are done by contact_rules.act).
 RUN_FAMILIES = FAMILIES
 
 
@@ -67,7 +62,7 @@ RUN_FAMILIES = FAMILIES
 class RunContext:
     """One run: the adapters, `now`, the actions (replaceable in tests) and the report being built."""
 
-    container: Container
+    container: Platform
     now: datetime
     dry_run: bool
     enqueue: Callable[..., str] = notices.DEFAULT_ENQUEUE
@@ -103,15 +98,14 @@ class BrandRun:
 
 
 def _erasers(ctx: RunContext) -> tuple[Callable[..., Any], Callable[..., Any]]:
-    """The erasure functions (shared.gdpr.erasure), looked up when first needed."""
+    """The erasure functions: shared.gdpr.erasure's, unless the run was given others (tests)."""
     if ctx.erase_member is None or ctx.erase_visitor is None:
-        erasure = importlib.import_module("shared.gdpr.erasure")
         ctx.erase_member = ctx.erase_member or erasure.erase_member
         ctx.erase_visitor = ctx.erase_visitor or erasure.erase_visitor
     return ctx.erase_member, ctx.erase_visitor
 
 
-def _clean(doc: Document) -> Document:
+def clean(doc: Document) -> Document:
     return {key: value for key, value in doc.items() if not key.startswith("_")}
 
 
@@ -126,7 +120,7 @@ def _home_block(run: BrandRun, container: str, doc: Document) -> Document:
 
 def _write(run: BrandRun, container: str, doc: Document, block: Document) -> Document | None:
     """Store a new retention block with the etag read; the stored doc, or the fresh doc after losing a race."""
-    updated = {**_clean(doc), "retention": block}
+    updated = {**clean(doc), "retention": block}
     if run.ctx.dry_run:
         return updated
     try:
@@ -206,8 +200,8 @@ def _move(run: BrandRun, container: str, doc: Document, fixed_rule: RetentionRul
             return "wait", doc
         if step_plan.kind == "cancel":
             step_plan = Plan("cancel", _home_block(run, container, doc))
-        if step_plan.kind == "act" and "act" in rule.extra:
-            return rule.extra["act"](run, rule, doc, step_plan)
+        if step_plan.kind == "act" and rule.family == contact_rules.FAMILY:
+            return contact_rules.act(run, rule, doc, step_plan)
         if step_plan.kind == "act" and step_plan.step.action == "erase":
             return erase(run, container, doc, rule.name), doc
     step = step_plan.step.name if step_plan.step else None
@@ -289,57 +283,3 @@ def _contained(run: BrandRun, container: str, doc: Document, rule: RetentionRule
         name = rule.name if rule else (doc.get("retention") or {}).get("rule") or "unknown"
         run.ctx.count(run.id, name, "failed")
         log.warning("retention: %s %s of brand %s failed (%s)", container, doc.get("id"), run.id, type(exc).__name__)
-
-
-def run(container: Container, *, family: str | None = None, dry_run: bool = False,
-        enqueue: Callable[..., str] | None = None, erase_member: Callable[..., Any] | None = None,
-        erase_visitor: Callable[..., Any] | None = None) -> dict[str, Any]:
-    """Run the retention rules (one family, or all) for every brand; the PII-free report."""
-    from shared.gdpr.retention import brandwide
-
-    families = RUN_FAMILIES if family is None else (family,)
-    if family is not None and family not in RUN_FAMILIES:
-        raise ValueError(f"unknown retention family {family!r}")
-    started = container.clock.now()
-    ctx = RunContext(container=container, now=started, dry_run=dry_run, enqueue=enqueue or notices.DEFAULT_ENQUEUE,
-                     erase_member=erase_member, erase_visitor=erase_visitor)
-    failed_brands: list[str] = []
-    for brand_id in brands.all_brand_ids(store=container.store):
-        try:
-            brand = brands.get(store=container.store, brand_id=brand_id)
-            brand_run = BrandRun(ctx, brand, container.store.for_brand(brand_id))
-            for name in families:
-                if name == "brands":
-                    brandwide.run_brand(brand_run)
-                else:
-                    run_documents(brand_run, name)
-        except Exception as exc:
-            failed_brands.append(brand_id)
-            log.error("retention: brand %s failed (%s)", brand_id, type(exc).__name__)
-    return _report(ctx, family, started, failed_brands)
-
-
-def _report(ctx: RunContext, family: str | None, started: datetime, failed_brands: list[str]) -> dict[str, Any]:
-    totals: dict[str, int] = defaultdict(int)
-    for per_rule in ctx.counts.values():
-        for counters in per_rule.values():
-            for key, value in counters.items():
-                totals[key] += value
-    report: dict[str, Any] = {
-        "id": f"run-{isoformat(started)}-{uuid.uuid4().hex[:8]}",
-        "family": family or "all",
-        "dryRun": ctx.dry_run,
-        "startedAt": isoformat(started),
-        "finishedAt": isoformat(ctx.container.clock.now()),
-        "brands": ctx.counts,
-        "failedBrands": failed_brands,
-        "totals": dict(totals),
-    }
-    if ctx.dry_run:
-        report["planned"] = ctx.planned
-    else:
-        stored = ctx.container.store.for_brand(PLATFORM_SCOPE).create(RUNS, report)
-        report = _clean(stored)
-        report.pop("brandId", None)
-    log.info("retention run %s (%s): %s", report["id"], report["family"], dict(totals))
-    return report

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import sys
 from datetime import timedelta
@@ -11,13 +10,17 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from shared.bootstrap import Container, build_container, set_container
+from popsell.bootstrap import Container, build_container, set_container
+from popsell.cli import backups, gdpr_journal, retention
+from popsell.registry import queue_handlers, timer_jobs
 from shared.brands import service as brands
 from shared.brands.models import BrandCreate
 from shared.brands.service import invalid_input
 from shared.clock import SettableClock, isoformat, parse_instant
+from shared.emails.service import enqueue_email
 from shared.errors import DomainError
-from shared.scheduling import timer_jobs
+from shared.identity import manager_users, repository
+from shared.messaging.worker import process_once
 from shared.store_schema import PLATFORM_SCOPE
 
 
@@ -54,8 +57,6 @@ def _brand_show(container: Container, args: argparse.Namespace) -> int:
 
 
 def _manager_user_create(container: Container, args: argparse.Namespace) -> int:
-    from shared.identity import manager_users
-
     scope = PLATFORM_SCOPE if args.level == "operator" else args.brand
     if not scope:
         raise DomainError("--brand is required below the operator level")
@@ -69,8 +70,6 @@ def _manager_user_create(container: Container, args: argparse.Namespace) -> int:
 
 
 def _token(container: Container, args: argparse.Namespace) -> int:
-    from shared.identity import repository
-
     scope = args.brand or PLATFORM_SCOPE
     user, _ = repository.get_manager_user(container.store.for_brand(scope), args.user)
     if user.status != "active":
@@ -84,8 +83,6 @@ def _token(container: Container, args: argparse.Namespace) -> int:
 
 
 def _email_test(container: Container, args: argparse.Namespace) -> int:
-    from shared.emails.service import enqueue_email
-
     brand = brands.get(store=container.store, brand_id=args.brand)
     message_id = enqueue_email(
         bus=container.bus, brand_id=brand.id, template="test_email", to_email=args.to, locale=args.locale,
@@ -98,10 +95,8 @@ def _email_test(container: Container, args: argparse.Namespace) -> int:
 
 
 def _queues_drain(container: Container, args: argparse.Namespace) -> int:
-    from shared.messaging.worker import load_handlers, process_once
-
     counts = {}
-    for queue, handler in load_handlers().items():
+    for queue, handler in queue_handlers(container).items():
         total = 0
         while (handled := process_once(container.bus, queue, handler)) > 0:
             total += handled
@@ -119,14 +114,14 @@ def _timer_run(container: Container, args: argparse.Namespace) -> int:
     return 0
 
 
-# Feature modules adding their own commands: each has `register(commands)` (an argparse subparsers
+# Command groups of their own modules: each has `register(commands)` (an argparse subparsers
 # object); their handlers take (container, args) like the ones above.
-COMMAND_MODULES: tuple[str, ...] = ("shared.cli.gdpr_journal", "shared.cli.retention", "shared.cli.backups")
+COMMAND_MODULES = (gdpr_journal, retention, backups)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The command tree."""
-    parser = argparse.ArgumentParser(prog="python -m shared.cli", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m popsell.cli", description=__doc__)
     parser.add_argument("--now", help="run as if it were this UTC instant, e.g. 2030-01-01T00:00:00Z")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -175,7 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--dry-run", action="store_true", help="report what would happen, change nothing")
     run.set_defaults(run=_timer_run)
     for module in COMMAND_MODULES:
-        importlib.import_module(module).register(commands)
+        module.register(commands)
     return parser
 
 

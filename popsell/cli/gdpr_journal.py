@@ -4,7 +4,7 @@ Erasures, contacts' opt-outs and black-list entries journalled since T are appli
 (shared/gdpr/journal.py; docs/decisions/0025-restore-proof-journal.md).
 
 The issue names it `retention replay`: the `retention` command group belongs to
-shared/cli/retention.py, which can mount the same command with `add_replay_command`.
+popsell/cli/retention.py, which can mount the same command with `add_replay_command`.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from shared.clock import isoformat, parse_instant
 from shared.errors import InvalidInput
-from shared.gdpr import journal
+from shared.gdpr import journal_replay
 
 if TYPE_CHECKING:
-    from shared.bootstrap import Container
+    from popsell.bootstrap import Container
 
 
 def add_replay_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,15 +37,16 @@ def replay_command(container: Container, args: argparse.Namespace) -> int:
         raise InvalidInput("--since is not an ISO 8601 instant",
                            errors=[{"field": "since", "message": "not an ISO 8601 instant"}]) from exc
     now = container.clock.now()
-    report: dict[str, Any] = journal.replay(store=container.store, blobs=container.blobs, hasher_for=container.hasher,
-                                            since=since, now=now, dry_run=args.dry_run)
+    report: dict[str, Any] = journal_replay.replay(store=container.store, blobs=container.blobs,
+                                                   hasher_for=container.hasher, since=since, now=now,
+                                                   dry_run=args.dry_run)
     print(json.dumps({"since": isoformat(since), "now": isoformat(now), "dryRun": args.dry_run, "brands": report},
                      indent=2))
     return 1 if any("failed" in counts for counts in report.values()) else 0
 
 
 def add_replay_command(subparsers: Any) -> argparse.ArgumentParser:
-    """Mount `replay` under a command group (`journal` here, `retention` in shared/cli/retention.py)."""
+    """Mount `replay` under a command group (`journal` here, `retention` in popsell/cli/retention.py)."""
     parser = subparsers.add_parser("replay", help="apply again every erasure and opt-out journalled since a date "
                                                   "(after a backup restore)")
     add_replay_arguments(parser)

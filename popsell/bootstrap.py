@@ -1,8 +1,11 @@
 """The one composition root: builds the adapters once per worker, by settings.
 
-HTTP dependencies, queue handlers, timers and the CLI all take their services from
-`get_container()`. Azure SDKs are imported only when their adapter is chosen, which keeps
-the cold start of the embedded default small.
+It sits above every feature (shared/) and below the entry points (functions/, function_app.py,
+popsell/cli): HTTP dependencies, queue and timer functions, the CLI and the local runner take the
+container from `get_container()` and pass it down; nothing in shared/ asks for it (features name
+the `shared.ports.platform.Platform` protocol this class implements). Adapters, and the Azure SDKs
+with them, are imported only when their adapter is chosen, which keeps the cold start of the
+embedded default small. popsell.registry lists what the entry points run (timers, queue handlers).
 """
 
 from __future__ import annotations
@@ -12,19 +15,17 @@ import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from shared.backups.snapshots import BACKUP_CONTAINERS
 from shared.clock import Clock, SettableClock
 from shared.config import Settings, get_settings
+from shared.gdpr.journal import Journal
 from shared.identity.tokens import TokenService
 from shared.ports.blobs import BlobStore
 from shared.ports.bus import MessageBus
 from shared.ports.mailer import Mailer
 from shared.ports.store import DocumentStore
 from shared.privacy.hashing import BrandHasher
-
-if TYPE_CHECKING:
-    from shared.gdpr.journal import Journal
 
 
 @dataclass
@@ -91,7 +92,6 @@ class Container:
         if self.settings.blobs != "azure":
             return self.blobs  # the folder store: a container is a folder, made on first write
         from shared.adapters.azure_blobs import AzureBlobStore
-        from shared.backups.snapshots import BACKUP_CONTAINERS
 
         settings = self.settings
         if settings.backup_blob_account_url:
@@ -121,8 +121,6 @@ class Container:
 
     def journal(self, brand_id: str) -> Journal:
         """This brand's erasure journal, in the blob store (a database restore cannot take it back)."""
-        from shared.gdpr.journal import Journal
-
         return Journal(self.blobs, brand_id, self.hasher(brand_id))
 
     def close(self) -> None:

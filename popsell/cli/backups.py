@@ -11,7 +11,7 @@ from shared.clock import parse_instant
 from shared.errors import InvalidInput
 
 if TYPE_CHECKING:
-    from shared.bootstrap import Container
+    from popsell.bootstrap import Container
 
 
 def _print(data: Any) -> None:
@@ -42,7 +42,7 @@ def _restore(container: Container, args: argparse.Namespace) -> int:
     report = restore.restore(store=container.store, blobs=container.backup_blobs, snapshot=snapshot,
                              now=container.clock.now(), dry_run=args.dry_run)
     # The snapshot brings back whoever was erased after it: the journal replay must follow.
-    report["next"] = f"python -m shared.cli retention replay --since {report['replaySince']}"
+    report["next"] = f"python -m popsell.cli retention replay --since {report['replaySince']}"
     _print(report)
     return 0
 

@@ -1,22 +1,21 @@
-"""`retention run [--family F] [--dry-run]` (and `retention replay` when the journal command exists)."""
+"""`retention run [--family F] [--dry-run]` and `retention replay` (the erasure journal's, popsell.cli.gdpr_journal)."""
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 from typing import TYPE_CHECKING, Any
 
+from popsell.cli import gdpr_journal
+from shared.gdpr.retention import nightly
 from shared.gdpr.retention.framework import FAMILIES
 
 if TYPE_CHECKING:
-    from shared.bootstrap import Container
+    from popsell.bootstrap import Container
 
 
 def _run(container: Container, args: argparse.Namespace) -> int:
-    from shared.gdpr.retention import runner
-
-    report = runner.run(container, family=args.family, dry_run=args.dry_run)
+    report = nightly.run(container, family=args.family, dry_run=args.dry_run)
     print(json.dumps(report, indent=2, default=str))
     return 1 if report["failedBrands"] else 0
 
@@ -28,11 +27,6 @@ def register(commands: Any) -> None:
     run.add_argument("--family", choices=FAMILIES, help="one rule family (default: all)")
     run.add_argument("--dry-run", action="store_true", help="list what would happen, change nothing")
     run.set_defaults(run=_run)
-    try:
-        journal = importlib.import_module("shared.cli.gdpr_journal")
-    except ImportError:
-        return
-    if hasattr(journal, "add_replay_arguments") and hasattr(journal, "replay_command"):
-        replay = group.add_parser("replay", help="apply again what the erasure journal holds since a backup")
-        journal.add_replay_arguments(replay)
-        replay.set_defaults(run=journal.replay_command)
+    replay = group.add_parser("replay", help="apply again what the erasure journal holds since a backup")
+    gdpr_journal.add_replay_arguments(replay)
+    replay.set_defaults(run=gdpr_journal.replay_command)
