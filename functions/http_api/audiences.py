@@ -20,23 +20,24 @@ from fastapi import FastAPI
 # Path prefix -> router modules (functions.http_api.routers.<name>) whose routes live under it.
 AUDIENCES: dict[str, tuple[str, ...]] = {
     "/api/v1/app/": (
-        "app_config", "app_auth", "app_profile", "directory", "integrations_sso", "gdpr_app", "app_contacts",
-        "app_invitations", "app_vouchers", "app_campaigns", "campaign_stats", "email_templates", "app_links",
-        "commissions", "tracking_dashboards", "contact_capture",
+        "app.config", "app.auth", "app.profile", "app.directory", "integrations.sso", "app.gdpr", "app.contacts",
+        "app.invitations", "app.vouchers", "app.campaigns", "app.campaign_stats", "manager.email_templates",
+        "app.links", "manager.commissions", "manager.tracking_dashboards", "widget.contact_capture",
     ),
-    "/api/v1/widget/": ("widget", "directory", "widget_visitors", "gdpr_widget", "contact_capture",
-                        "widget_site_events"),
+    "/api/v1/widget/": ("widget.config", "app.directory", "widget.visitors", "widget.gdpr", "widget.contact_capture",
+                        "widget.site_events"),
     "/api/v1/manager/": (
-        "manager_brands", "app_auth", "manager_members", "manager_users", "gdpr_manager", "manager_contacts",
-        "campaign_stats", "email_templates", "manager_links", "commissions", "tracking_dashboards",
+        "manager.brands", "app.auth", "manager.members", "manager.users", "manager.gdpr", "manager.contacts",
+        "app.campaign_stats", "manager.email_templates", "manager.links", "manager.commissions",
+        "manager.tracking_dashboards",
     ),
-    "/api/v1/integrations/": ("integrations_sso", "integrations_contacts", "integrations_orders"),
-    "/api/v1/webhooks/": ("webhooks_mailjet",),
-    "/api/v1/contacts/": ("contact_rights",),
+    "/api/v1/integrations/": ("integrations.sso", "integrations.contacts", "integrations.orders"),
+    "/api/v1/webhooks/": ("webhooks.mailjet",),
+    "/api/v1/contacts/": ("contacts.rights",),
 }
 # Mounted by mode (create_app): served files of the local blob folder, and the dev-only surfaces.
-FILES = ("/api/v1/files/", ("files",))
-DEV = ("/api/v1/dev/", ("dev",))
+FILES = ("/api/v1/files/", ("platform.files",))
+DEV = ("/api/v1/dev/", ("platform.dev",))
 # Asking for the documentation builds everything it documents.
 DOCUMENTATION_PATHS = frozenset({"/api/openapi.json", "/api/docs", "/api/docs/oauth2-redirect"})
 

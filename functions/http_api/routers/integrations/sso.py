@@ -12,7 +12,7 @@ from functions.http_api.access import access
 from functions.http_api.deps import ContainerDep
 from functions.http_api.integration_auth import SignedBrand
 from functions.http_api.problems import other_success, problem_responses
-from functions.http_api.routers.app_auth import TokenPairRead
+from functions.http_api.routers.app.auth import TokenPairRead
 from shared.identity import member_sessions, sso
 from shared.identity.models import CamelModel, Member, MemberStatus, Role
 from shared.identity.sso import SsoMemberSync
