@@ -5,8 +5,10 @@ most of a cold start. So the Functions app starts with the redirect and health o
 audience's routers are imported and included when its first request arrives (or when the OpenAPI
 document is asked for, which names every route). Queue and timer functions never get here.
 
-A router module serving two audiences (the App and the Manager views of one feature) is listed
-under both and included once, by whichever audience comes first.
+Each router module serves one audience and lives in that audience's package (`routers/app/`,
+`routers/manager/` ...): a feature with an App and a Manager side has one module in each, and what
+they share sits in `routers/common/`, which holds no route. So an audience's first request imports
+its own routers only.
 """
 
 from __future__ import annotations
@@ -17,19 +19,19 @@ from collections.abc import Iterable
 
 from fastapi import FastAPI
 
-# Path prefix -> router modules (functions.http_api.routers.<name>) whose routes live under it.
+# Path prefix -> router modules (functions.http_api.routers.<audience>.<name>) whose routes live under it.
 AUDIENCES: dict[str, tuple[str, ...]] = {
     "/api/v1/app/": (
-        "app.config", "app.auth", "app.profile", "app.directory", "integrations.sso", "app.gdpr", "app.contacts",
-        "app.invitations", "app.vouchers", "app.campaigns", "app.campaign_stats", "manager.email_templates",
-        "app.links", "manager.commissions", "manager.tracking_dashboards", "widget.contact_capture",
+        "app.config", "app.auth", "app.profile", "app.directory", "app.sso", "app.gdpr", "app.contacts",
+        "app.invitations", "app.vouchers", "app.campaigns", "app.campaign_stats", "app.email_templates", "app.links",
+        "app.commissions", "app.tracking_dashboards", "app.contact_capture",
     ),
-    "/api/v1/widget/": ("widget.config", "app.directory", "widget.visitors", "widget.gdpr", "widget.contact_capture",
-                        "widget.site_events"),
+    "/api/v1/widget/": ("widget.config", "widget.directory", "widget.visitors", "widget.gdpr",
+                        "widget.contact_capture", "widget.site_events"),
     "/api/v1/manager/": (
-        "manager.brands", "app.auth", "manager.members", "manager.users", "manager.gdpr", "manager.contacts",
-        "app.campaign_stats", "manager.email_templates", "manager.links", "manager.commissions",
-        "manager.tracking_dashboards",
+        "manager.brands", "manager.whitelist", "manager.members", "manager.users", "manager.gdpr",
+        "manager.contacts", "manager.campaign_stats", "manager.email_templates", "manager.links",
+        "manager.commissions", "manager.tracking_dashboards",
     ),
     "/api/v1/integrations/": ("integrations.sso", "integrations.contacts", "integrations.orders"),
     "/api/v1/webhooks/": ("webhooks.mailjet",),
@@ -49,7 +51,6 @@ class LazyRouters:
         self._app = app
         self._audiences = dict(audiences)
         self._built: set[str] = set()
-        self._included: set[str] = set()
         self._lock = threading.Lock()
 
     def prefix_of(self, path: str) -> str | None:
@@ -82,9 +83,7 @@ class LazyRouters:
                 if prefix in self._built:
                     continue
                 for module in self._audiences[prefix]:
-                    if module not in self._included:
-                        router = importlib.import_module(f"functions.http_api.routers.{module}").router
-                        self._app.include_router(router)
-                        self._included.add(module)
+                    router = importlib.import_module(f"functions.http_api.routers.{module}").router
+                    self._app.include_router(router)
                 self._built.add(prefix)
             self._app.openapi_schema = None  # a document built before would miss these routes
