@@ -11,15 +11,8 @@ from functions.http_api.access import CurrentMember, access
 from functions.http_api.deps import ContainerDep
 from functions.http_api.paging import PagingQuery, ShortPagingQuery
 from functions.http_api.problems import problem_responses
-from functions.http_api.routers.common.commissions import (
-    CommissionPage,
-    CommissionRead,
-    FromDay,
-    StateFilter,
-    ToDay,
-    page_of,
-    read_entry,
-)
+from functions.http_api.routers.common.day_range import FirstDay, LastDay
+from functions.http_api.routers.common.ledger import CommissionPage, CommissionRead, StateFilter, page_of, read_entry
 from shared.errors import NotFound
 from shared.sales import ledger, orders
 from shared.sales.models import MemberOrderRead
@@ -84,7 +77,7 @@ def my_commission(entry_id: str, member: CurrentMember, container: ContainerDep,
 @router.get("/api/v1/app/{brand_id}/orders", tags=_APP_ORDER_TAGS, response_model=MemberOrderPage,
             responses=problem_responses(401, 404, 422), **access("member"))
 def my_orders(member: CurrentMember, container: ContainerDep, paging: ShortPagingQuery, brand_id: str,
-              from_day: FromDay = None, to_day: ToDay = None) -> MemberOrderPage:
+              from_day: FirstDay = None, to_day: LastDay = None) -> MemberOrderPage:
     """The orders attributed to the calling member, newest first."""
     store = container.store.for_brand(brand_id)
     items, token = orders.list_page(store, member_id=member.id, from_day=from_day, to_day=to_day,

@@ -7,20 +7,7 @@ from fastapi import APIRouter
 from functions.http_api.access import access
 from functions.http_api.deps import ContainerDep
 from functions.http_api.problems import problem_responses
-from functions.http_api.routers.common.directory import (
-    Bbox,
-    City,
-    DirectoryPagingQuery,
-    Match,
-    Near,
-    Radius,
-    Shop,
-    Sort,
-    Text,
-    Zoom,
-    members_map,
-    search,
-)
+from functions.http_api.routers.common.directory import Bbox, SearchParameters, Zoom, members_map, search
 from shared.identity.directory import DirectoryMap, MemberDirectoryPage
 
 router = APIRouter(tags=["directory"])
@@ -28,13 +15,9 @@ router = APIRouter(tags=["directory"])
 
 @router.get("/api/v1/app/{brand_id}/directory", response_model=MemberDirectoryPage,
             responses=problem_responses(401, 404, 422), **access("member"))
-def app_directory(
-    brand_id: str, container: ContainerDep, paging: DirectoryPagingQuery, q: Text = None, match: Match = "prefix",
-    city: City = None, shop_id: Shop = None, sort: Sort = None, near: Near = None, radius_km: Radius = None,
-) -> MemberDirectoryPage:
+def app_directory(brand_id: str, container: ContainerDep, parameters: SearchParameters) -> MemberDirectoryPage:
     """Members of the brand: search by name, city or home shop; sort by name, availability or distance."""
-    return search(container, brand_id, "member", text=q, match=match, city=city, shop_id=shop_id, sort=sort,
-                  near=near, radius_km=radius_km, page_size=paging.page_size, continuation=paging.continuation)
+    return search(container, brand_id, "member", **parameters)
 
 
 @router.get("/api/v1/app/{brand_id}/directory/map", response_model=DirectoryMap,

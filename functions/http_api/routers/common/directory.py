@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Query
+from fastapi import Depends, Query
 
 from functions.http_api.paging import paging_query
 from shared.bootstrap import Container
@@ -25,6 +25,18 @@ Radius = Annotated[float | None, Query(alias="radiusKm", gt=0, le=20_000)]
 DirectoryPagingQuery = paging_query(default=20, largest=directory.MAX_PAGE_SIZE, longest_token=2000)
 Bbox = Annotated[str, Query(description="minLat,minLon,maxLat,maxLon")]
 Zoom = Annotated[int, Query(ge=0, le=directory.MAX_ZOOM)]
+
+
+def search_parameters(
+    paging: DirectoryPagingQuery, q: Text = None, match: Match = "prefix", city: City = None, shop_id: Shop = None,
+    sort: Sort = None, near: Near = None, radius_km: Radius = None,
+) -> dict:
+    """A directory search's query parameters, the same in the App and the widget."""
+    return dict(text=q, match=match, city=city, shop_id=shop_id, sort=sort, near=near, radius_km=radius_km,
+                page_size=paging.page_size, continuation=paging.continuation)
+
+
+SearchParameters = Annotated[dict, Depends(search_parameters)]
 
 
 def open_brand(container: Container, brand_id: str) -> Brand:

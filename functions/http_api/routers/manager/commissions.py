@@ -12,14 +12,8 @@ from functions.http_api.access import access
 from functions.http_api.deps import ContainerDep, ManagedBrand, ManagerPrincipal
 from functions.http_api.paging import PagingQuery, ShortPagingQuery
 from functions.http_api.problems import problem_responses
-from functions.http_api.routers.common.commissions import (
-    CommissionPage,
-    FromDay,
-    StateFilter,
-    ToDay,
-    page_of,
-    read_entry,
-)
+from functions.http_api.routers.common.day_range import FirstDay, LastDay
+from functions.http_api.routers.common.ledger import CommissionPage, StateFilter, page_of, read_entry
 from shared.sales import ledger, orders
 from shared.sales.models import OrderRead
 from shared.tracking.model import AttributionReason
@@ -97,8 +91,8 @@ def brand_order(order_id: str, brand: ManagedBrand, container: ContainerDep) -> 
 @router.get(f"{MANAGER}/orders", tags=_MANAGER_TAGS, response_model=OrderPage,
             responses=problem_responses(401, 403, 404, 422), **access("manager", level="viewer"))
 def brand_orders(brand: ManagedBrand, container: ContainerDep, paging: ShortPagingQuery,
-                 member_id: Annotated[str | None, Query(alias="memberId")] = None, from_day: FromDay = None,
-                 to_day: ToDay = None, reason: ReasonFilter = None, status: OrderStatusFilter = None) -> OrderPage:
+                 member_id: Annotated[str | None, Query(alias="memberId")] = None, from_day: FirstDay = None,
+                 to_day: LastDay = None, reason: ReasonFilter = None, status: OrderStatusFilter = None) -> OrderPage:
     """The brand's orders with their attribution, newest first; reason and status filter while paging."""
     items, token = orders.list_page(container.store.for_brand(brand.id), member_id=member_id, from_day=from_day,
                                     to_day=to_day, reason=reason, status=status, page_size=paging.page_size,

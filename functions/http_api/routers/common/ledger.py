@@ -1,4 +1,4 @@
-"""The commission ledger's and orders' shared read models and filters (App: a member's own; Manager: the brand's)."""
+"""The commission ledger's shared read models and filter (App: a member's own entries; Manager: the brand's)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.sales import ledger
 
 StateFilter = Annotated[ledger.State | None, Query(description="Only entries in this state")]
-FromDay = Annotated[str | None, Query(alias="from", description="First UTC day (YYYY-MM-DD), inclusive")]
-ToDay = Annotated[str | None, Query(alias="to", description="Last UTC day (YYYY-MM-DD), inclusive")]
 
 
 class CommissionRead(BaseModel):
