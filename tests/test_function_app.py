@@ -56,7 +56,9 @@ import sys
 from tests.http.functions_host import indexed_functions
 import function_app
 def routers():
-    return sorted(m.rpartition(".")[2] for m in sys.modules if m.startswith("functions.http_api.routers."))
+    prefix = "functions.http_api.routers."
+    return sorted(m.removeprefix(prefix) for m, module in list(sys.modules.items())
+                  if m.startswith(prefix) and hasattr(module, "router"))
 print(routers())
 functions = {f.get_function_name(): f.get_user_function() for f in indexed_functions()}
 from azure.functions.timer import TimerRequest
@@ -71,6 +73,6 @@ print(routers())
                             env={"PATH": "/usr/bin:/bin", "POPSELL_DATA_DIR": str(tmp_path)})
     assert result.returncode == 0, result.stderr
     at_import, after_queues, after_a_widget_call = result.stdout.strip().splitlines()
-    assert at_import == after_queues == "['health', 'tracking_redirect']"
+    assert at_import == after_queues == "['platform.health', 'platform.tracking_redirect']"
     widget = eval(after_a_widget_call)  # noqa: S307 - our own subprocess's printed list
-    assert "widget" in widget and "app_contacts" not in widget and "manager_users" not in widget
+    assert "widget.config" in widget and "app.contacts" not in widget and "manager.users" not in widget

@@ -13,7 +13,7 @@ from functions.http_api.audiences import AUDIENCES, DEV, FILES, LazyRouters
 from functions.http_api.edge import Edge
 from functions.http_api.middleware import WidgetCorsMiddleware
 from functions.http_api.problems import install_problem_handlers
-from functions.http_api.routers import health, tracking_redirect
+from functions.http_api.routers.platform import health, tracking_redirect
 from popsell.bootstrap import get_container
 from shared.brands import service as brands
 from shared.config import Settings, get_settings

@@ -5,8 +5,10 @@ most of a cold start. So the Functions app starts with the redirect and health o
 audience's routers are imported and included when its first request arrives (or when the OpenAPI
 document is asked for, which names every route). Queue and timer functions never get here.
 
-A router module serving two audiences (the App and the Manager views of one feature) is listed
-under both and included once, by whichever audience comes first.
+Each router module serves one audience and lives in that audience's package (`routers/app/`,
+`routers/manager/` ...): a feature with an App and a Manager side has one module in each, and what
+they share sits in `routers/common/`, which holds no route. So an audience's first request imports
+its own routers only.
 """
 
 from __future__ import annotations
@@ -17,26 +19,27 @@ from collections.abc import Iterable
 
 from fastapi import FastAPI
 
-# Path prefix -> router modules (functions.http_api.routers.<name>) whose routes live under it.
+# Path prefix -> router modules (functions.http_api.routers.<audience>.<name>) whose routes live under it.
 AUDIENCES: dict[str, tuple[str, ...]] = {
     "/api/v1/app/": (
-        "app_config", "app_auth", "app_profile", "directory", "integrations_sso", "gdpr_app", "app_contacts",
-        "app_invitations", "app_vouchers", "app_campaigns", "campaign_stats", "email_templates", "app_links",
-        "commissions", "tracking_dashboards", "contact_capture",
+        "app.config", "app.auth", "app.profile", "app.directory", "app.sso", "app.gdpr", "app.contacts",
+        "app.invitations", "app.vouchers", "app.campaigns", "app.campaign_stats", "app.email_templates", "app.links",
+        "app.commissions", "app.tracking_dashboards", "app.contact_capture",
     ),
-    "/api/v1/widget/": ("widget", "directory", "widget_visitors", "gdpr_widget", "contact_capture",
-                        "widget_site_events"),
+    "/api/v1/widget/": ("widget.config", "widget.directory", "widget.visitors", "widget.gdpr",
+                        "widget.contact_capture", "widget.site_events"),
     "/api/v1/manager/": (
-        "manager_brands", "app_auth", "manager_members", "manager_users", "gdpr_manager", "manager_contacts",
-        "campaign_stats", "email_templates", "manager_links", "commissions", "tracking_dashboards",
+        "manager.brands", "manager.whitelist", "manager.members", "manager.users", "manager.gdpr",
+        "manager.contacts", "manager.campaign_stats", "manager.email_templates", "manager.links",
+        "manager.commissions", "manager.tracking_dashboards",
     ),
-    "/api/v1/integrations/": ("integrations_sso", "integrations_contacts", "integrations_orders"),
-    "/api/v1/webhooks/": ("webhooks_mailjet",),
-    "/api/v1/contacts/": ("contact_rights",),
+    "/api/v1/integrations/": ("integrations.sso", "integrations.contacts", "integrations.orders"),
+    "/api/v1/webhooks/": ("webhooks.mailjet",),
+    "/api/v1/contacts/": ("contacts.rights",),
 }
 # Mounted by mode (create_app): served files of the local blob folder, and the dev-only surfaces.
-FILES = ("/api/v1/files/", ("files",))
-DEV = ("/api/v1/dev/", ("dev",))
+FILES = ("/api/v1/files/", ("platform.files",))
+DEV = ("/api/v1/dev/", ("platform.dev",))
 # Asking for the documentation builds everything it documents.
 DOCUMENTATION_PATHS = frozenset({"/api/openapi.json", "/api/docs", "/api/docs/oauth2-redirect"})
 
@@ -48,7 +51,6 @@ class LazyRouters:
         self._app = app
         self._audiences = dict(audiences)
         self._built: set[str] = set()
-        self._included: set[str] = set()
         self._lock = threading.Lock()
 
     def prefix_of(self, path: str) -> str | None:
@@ -81,9 +83,7 @@ class LazyRouters:
                 if prefix in self._built:
                     continue
                 for module in self._audiences[prefix]:
-                    if module not in self._included:
-                        router = importlib.import_module(f"functions.http_api.routers.{module}").router
-                        self._app.include_router(router)
-                        self._included.add(module)
+                    router = importlib.import_module(f"functions.http_api.routers.{module}").router
+                    self._app.include_router(router)
                 self._built.add(prefix)
             self._app.openapi_schema = None  # a document built before would miss these routes

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from fastapi.testclient import TestClient
 
-from functions.http_api.routers.files import blob_store_dependency, router
+from functions.http_api.routers.platform.files import blob_store_dependency, router
 from shared.adapters.azure_blobs import AzureBlobStore
 from shared.adapters.folder_blobs import FolderBlobStore
 from shared.clock import SettableClock

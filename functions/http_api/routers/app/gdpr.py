@@ -3,34 +3,16 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, status
-from pydantic import BaseModel, Field
 
 from functions.http_api.access import CurrentMember, access
 from functions.http_api.deps import ContainerDep
 from functions.http_api.paging import RequestPagingQuery
 from functions.http_api.problems import problem_responses
-from popsell.bootstrap import Container
-from shared.brands import service as brands
+from functions.http_api.routers.common.gdpr import ErasureConfirmation, RequestPage, rights_of
 from shared.gdpr import register, requests
-from shared.gdpr.requests import RequestCreate, RequestRead, Rights
+from shared.gdpr.requests import RequestCreate, RequestRead
 
 router = APIRouter(prefix="/api/v1/app/{brand_id}/gdpr", tags=["app: gdpr"])
-
-
-class RequestPage(BaseModel):
-    items: list[RequestRead]
-    continuation: str | None = None
-
-
-class ErasureConfirmation(BaseModel):
-    token: str = Field(min_length=1, max_length=200)
-
-
-def rights_of(container: Container, brand_id: str) -> Rights:
-    """What processing a request of this brand needs, from the composition root."""
-    return Rights(store=container.store.for_brand(brand_id), blobs=container.blobs, hasher=container.hasher(brand_id),
-                  bus=container.bus, settings=container.settings,
-                  brand=brands.get(store=container.store, brand_id=brand_id))
 
 
 @router.post("/requests", status_code=status.HTTP_201_CREATED, response_model=RequestRead,

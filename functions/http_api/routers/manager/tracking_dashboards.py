@@ -1,4 +1,4 @@
-"""Tracking dashboards: a member's own; the brand's, its members' ranking and one member's (Manager)."""
+"""Tracking dashboards in the Manager: the brand's, its members' ranking and one member's."""
 
 from __future__ import annotations
 
@@ -6,27 +6,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from functions.http_api.access import CurrentMember, access
+from functions.http_api.access import access
 from functions.http_api.deps import ContainerDep, ManagedBrand
 from functions.http_api.problems import problem_responses
+from functions.http_api.routers.common.day_range import FromDay, ToDay
 from shared.crm.campaign_stats import parse_range
 from shared.tracking import dashboards
 from shared.tracking.counters import BRAND_ROLLUP
 
 router = APIRouter(tags=["tracking dashboards"])
-
-FromDay = Annotated[str | None, Query(alias="from", description="First UTC day, YYYY-MM-DD (default: 30 days ago)")]
-ToDay = Annotated[str | None, Query(alias="to", description="Last UTC day, YYYY-MM-DD (default: today)")]
 MANAGER = "/api/v1/manager/brands/{brand_id}/tracking/dashboard"
-
-
-@router.get("/api/v1/app/{brand_id}/tracking/dashboard", response_model=dashboards.Dashboard,
-            **access("member"), responses=problem_responses(401, 404, 422))
-def my_tracking_dashboard(brand_id: str, member: CurrentMember, container: ContainerDep,
-                          from_day: FromDay = None, to_day: ToDay = None) -> dashboards.Dashboard:
-    """Your clicks, visits, orders, sales and commissions between two days, by source, target kind and day."""
-    start, end = parse_range(from_day, to_day, container.clock.now().date())
-    return dashboards.dashboard(container.store.for_brand(brand_id), member_id=member.id, start=start, end=end)
 
 
 @router.get(MANAGER, response_model=dashboards.Dashboard, **access("manager", level="viewer"),

@@ -1,4 +1,4 @@
-"""Brand email templates: the Manager writes and publishes them; members list the published ones to send."""
+"""Brand email templates in the Manager: written, published and archived (members list them in the App)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response, status
 from pydantic import BaseModel
 
-from functions.http_api.access import CurrentMember, access
+from functions.http_api.access import access
 from functions.http_api.deps import ContainerDep, ManagedBrand, ManagerPrincipal
 from functions.http_api.paging import PagingQuery
 from functions.http_api.problems import problem_responses
 from shared.crm import brand_templates as templates
-from shared.crm.brand_templates import MemberTemplate, Template, TemplateCreate, TemplateStatus, TemplateUpdate
+from shared.crm.brand_templates import Template, TemplateCreate, TemplateStatus, TemplateUpdate
 
 router = APIRouter()
 
@@ -22,11 +22,6 @@ TAGS = ["manager: email templates"]
 
 class TemplatePage(BaseModel):
     items: list[Template]
-    continuation: str | None = None
-
-
-class MemberTemplatePage(BaseModel):
-    items: list[MemberTemplate]
     continuation: str | None = None
 
 
@@ -84,14 +79,3 @@ def archive_template(brand: ManagedBrand, template_id: str, principal: ManagerPr
     template = templates.archive(container.store.for_brand(brand.id), brand_id=brand.id, template_id=template_id,
                                  author_id=principal.subject, now=container.clock.now())
     return _with_etag(response, template)
-
-
-@router.get("/api/v1/app/{brand_id}/email-templates", response_model=MemberTemplatePage,
-            response_model_by_alias=True, tags=["app: campaigns"], responses=problem_responses(401, 404, 422),
-            **access("member"))
-def list_member_templates(brand_id: str, member: CurrentMember, container: ContainerDep,
-                          paging: PagingQuery) -> MemberTemplatePage:
-    """The brand's published email templates you may send as a campaign (`templateId`)."""
-    items, token = templates.list_published(container.store.for_brand(brand_id), page_size=paging.page_size,
-                                            continuation=paging.continuation)
-    return MemberTemplatePage(items=items, continuation=token)

@@ -11,7 +11,7 @@ from functions.http_api.access import CurrentContact, access
 from functions.http_api.deps import ClientIp, ContainerDep
 from functions.http_api.paging import RequestPagingQuery
 from functions.http_api.problems import problem_responses
-from functions.http_api.routers.gdpr_app import RequestPage, rights_of
+from functions.http_api.routers.common.gdpr import RequestPage, rights_of
 from shared.brands import service as brands
 from shared.emails.address import EmailAddress
 from shared.gdpr import contact_rights, requests

@@ -12,7 +12,7 @@ from functions.http_api.access import access
 from functions.http_api.deps import ContainerDep, ManagedBrand, ManagerPrincipal
 from functions.http_api.paging import PagingQuery
 from functions.http_api.problems import problem_responses
-from functions.http_api.routers.gdpr_app import rights_of
+from functions.http_api.routers.common.gdpr import rights_of
 from shared.errors import InvalidInput
 from shared.gdpr import register, requests
 from shared.gdpr.requests import ManagerRequestCreate, ManagerRequestRead, RefusalCode, State

@@ -1,17 +1,15 @@
-"""A member's blog pop-in or form leaves a person's address (widget); the person confirms it by link (App page)."""
+"""A member's blog pop-in or form leaves a person's address (widget); the App's page confirms it by link."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from functions.http_api.access import access
 from functions.http_api.deps import ClientIp, ContainerDep
 from functions.http_api.problems import problem_responses
-from shared.brands import service as brands
 from shared.crm import capture
 from shared.identity.auth import auth_context
-from shared.identity.models import CamelModel
 
 router = APIRouter(tags=["contacts: capture forms"])
 
@@ -20,17 +18,6 @@ class CaptureReceived(BaseModel):
     """The one answer to every accepted submission: nothing says whether the address was known."""
 
     received: bool = True
-
-
-class CaptureToken(CamelModel):
-    token: str = Field(min_length=1, max_length=200)
-
-
-class CaptureConfirmed(CamelModel):
-    """The address is confirmed; which form it came through (nothing about the contact is returned)."""
-
-    confirmed: bool = True
-    form: capture.FormKind
 
 
 @router.post("/api/v1/widget/{brand_id}/members/{member_id}/capture", status_code=status.HTTP_202_ACCEPTED,
@@ -49,17 +36,3 @@ def submit_capture(brand_id: str, member_id: str, form: capture.CaptureSubmissio
     capture.submit(container=container, brand=context.brand, member_id=member_id, form=form,
                    ip_hash=context.ip_hash, user_agent=request.headers.get("user-agent"), now=container.clock.now())
     return CaptureReceived()
-
-
-@router.post("/api/v1/app/{brand_id}/capture/confirm", response_model=CaptureConfirmed,
-             responses=problem_responses(404, 409, 410, 422), **access("public"))
-def confirm_capture(brand_id: str, body: CaptureToken, container: ContainerDep) -> CaptureConfirmed:
-    """Confirm your address with the emailed link's token: the member (and the brand, if you ticked it) may now see you.
-
-    404: no such programme. 409: the contact kept changing; try again. 410: the link was used or has
-    expired, or the address no longer waits for a confirmation. 422: unknown link.
-    """
-    brand = brands.get_public(store=container.store, brand_id=brand_id)
-    form = capture.confirm(store=container.store.for_brand(brand_id), brand=brand, token=body.token,
-                           now=container.clock.now())
-    return CaptureConfirmed(form=form.value)

@@ -1,4 +1,4 @@
-"""Brand SSO: the brand platform provisions, syncs and ends members; members log in by a brand assertion."""
+"""Brand SSO: the brand platform provisions, syncs and ends members (their login is the App's `auth/sso`)."""
 
 from __future__ import annotations
 
@@ -6,18 +6,14 @@ from datetime import datetime
 from enum import Enum
 
 from fastapi import APIRouter, Response, status
-from pydantic import Field
 
 from functions.http_api.access import access
 from functions.http_api.deps import ContainerDep
 from functions.http_api.integration_auth import SignedBrand
 from functions.http_api.problems import other_success, problem_responses
-from functions.http_api.routers.app_auth import TokenPairRead
-from shared.identity import member_sessions, sso
+from shared.identity import sso
 from shared.identity.models import CamelModel, Member, MemberStatus, Role
 from shared.identity.sso import SsoMemberSync
-from shared.identity.visitors import open_brand
-from shared.integrations import calls
 
 router = APIRouter()
 _TAGS: list[str | Enum] = ["integrations: SSO"]
@@ -32,18 +28,6 @@ class SsoMemberRead(CamelModel):
     role: Role
     status: MemberStatus
     erasure_due_at: datetime | None = None
-
-
-class SsoAssertionLogin(CamelModel):
-    """A JWT signed by the brand platform with one of its integration keys (see docs/integrations.md)."""
-
-    assertion: str = Field(min_length=1, max_length=8192)
-
-
-class SsoSessionRead(TokenPairRead):
-    """An App session opened by SSO; `created` when this login provisioned the member."""
-
-    created: bool
 
 
 def _read(member: Member) -> SsoMemberRead:
@@ -73,17 +57,3 @@ def end_member(sso_subject: str, call: SignedBrand, container: ContainerDep) -> 
     member = sso.end_member(store=container.store.for_brand(brand_id), hasher=container.hasher(brand_id),
                             brand=call.brand, sso_subject=sso_subject, now=container.clock.now())
     return _read(member)
-
-
-@router.post("/api/v1/app/{brand_id}/auth/sso", tags=["App: authentication"], response_model=SsoSessionRead,
-             responses=problem_responses(401, 404, 409, 422), **access("public"))
-def sso_login(brand_id: str, body: SsoAssertionLogin, container: ContainerDep) -> SsoSessionRead:
-    """Automatic login with a brand-signed assertion: provisions or updates the member, opens an App session."""
-    now = container.clock.now()
-    brand = open_brand(store=container.store, brand_id=brand_id)
-    assertion = calls.accept_assertion(store=container.store, brand=brand, token=body.assertion, now=now)
-    store = container.store.for_brand(brand.id)
-    member, created = sso.login(store=store, hasher=container.hasher(brand.id), assertion=assertion, now=now)
-    pair = member_sessions.open_app_session(store=store, tokens=container.tokens, member=member, brand_id=brand.id,
-                                            now=now)
-    return SsoSessionRead(**TokenPairRead.of(pair).model_dump(), created=created)

@@ -9,8 +9,8 @@ from functions.http_api.access import access
 from functions.http_api.deps import ContainerDep
 from functions.http_api.paging import RequestPagingQuery
 from functions.http_api.problems import problem_responses
-from functions.http_api.routers.gdpr_app import ErasureConfirmation, RequestPage, rights_of
-from functions.http_api.routers.widget_visitors import CurrentAccount
+from functions.http_api.routers.common.gdpr import ErasureConfirmation, RequestPage, rights_of
+from functions.http_api.routers.widget.visitors import CurrentAccount
 from shared.gdpr import register, requests
 from shared.gdpr.requests import RequestCreate, RequestRead
 

@@ -1,0 +1,1 @@
+"""Integrations API (`/api/v1/integrations/`): the brand platform's signed server-to-server calls."""

@@ -1,0 +1,1 @@
+"""Webhooks (`/api/v1/webhooks/`): callbacks of the email provider."""
