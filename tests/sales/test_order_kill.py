@@ -153,7 +153,9 @@ def test_orders_ledger_and_dashboard_agree_after_a_kill_during_a_burst(tmp_path)
         port = _free_port()
         child = _start(data_dir, port)
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
-            again = _post_all(client, seed, bodies, timedelta(0))
+            # Signed a second ahead: a signature is per second and accepted once, so a re-post signed in
+            # the very second of a call the kill cut would be refused as that call's replay.
+            again = _post_all(client, seed, bodies, timedelta(seconds=1))
             busy = [body for body, status in zip(bodies, again, strict=True) if status == 503]
             if busy:  # as told by Retry-After: the dead call's ledger mark is stale a minute after it was set
                 moved = client.post("/api/v1/dev/clock/advance", json={"seconds": 61}).json()["now"]
