@@ -16,12 +16,11 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from shared.backups.snapshots import BACKUP_CONTAINERS
 from shared.clock import Clock, SettableClock
 from shared.config import Settings, get_settings
 from shared.gdpr.journal import Journal
 from shared.identity.tokens import TokenService
-from shared.ports.blobs import BlobStore
+from shared.ports.blobs import BACKUP_CONTAINERS, BlobStore
 from shared.ports.bus import MessageBus
 from shared.ports.mailer import Mailer
 from shared.ports.store import DocumentStore

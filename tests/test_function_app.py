@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.http.functions_host import indexed_functions
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -76,3 +78,15 @@ print(routers())
     assert at_import == after_queues == "['platform.health', 'platform.tracking_redirect']"
     widget = eval(after_a_widget_call)  # noqa: S307 - our own subprocess's printed list
     assert "widget.config" in widget and "app.contacts" not in widget and "manager.users" not in widget
+
+
+@pytest.mark.parametrize("entry_point", ["function_app", "functions.local_runner", "popsell.cli.main"])
+def test_every_entry_point_that_can_erase_knows_the_share_link_eraser(entry_point, tmp_path):
+    # The content erasers are listed by the composition root (popsell.registry): an erasure started
+    # by any of these processes (the API, a timer, the CLI) must disable the member's share links too.
+    code = f"import {entry_point}\nfrom shared.gdpr import erasure\n" \
+           "print(','.join(eraser.content_type for eraser in erasure.registered_erasers()))"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                            env={"PATH": "/usr/bin:/bin", "POPSELL_DATA_DIR": str(tmp_path)})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "share_links" in result.stdout.strip().split(",")

@@ -19,7 +19,7 @@ import azure.functions as func
 
 from functions.queues.messages import from_function_message
 from popsell.bootstrap import get_container
-from popsell.registry import queue_handlers
+from shared.emails.handler import email_handler
 from shared.ports.bus import QUEUE_EMAILS
 
 bp = func.Blueprint()
@@ -32,7 +32,7 @@ def emails_queue(msg: func.ServiceBusMessage) -> None:
     """Send one email of the `emails` queue."""
     message = from_function_message(msg)
     try:
-        queue_handlers(get_container())[QUEUE_EMAILS](message)
+        email_handler(get_container(), message)
     except Exception as exc:
         # Ids and the error type only: the body holds an address.
         log.warning(

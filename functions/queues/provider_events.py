@@ -13,7 +13,7 @@ import azure.functions as func
 
 from functions.queues.messages import from_function_message
 from popsell.bootstrap import get_container
-from popsell.registry import queue_handlers
+from shared.crm.provider_events import provider_event_handler
 from shared.ports.bus import QUEUE_PROVIDER_EVENTS
 
 bp = func.Blueprint()
@@ -26,7 +26,7 @@ def provider_events_queue(msg: func.ServiceBusMessage) -> None:
     """Apply one email-provider event of the `provider-events` queue."""
     message = from_function_message(msg)
     try:
-        queue_handlers(get_container())[QUEUE_PROVIDER_EVENTS](message)
+        provider_event_handler(get_container(), message)
     except Exception as exc:
         # Ids and the error type only.
         log.warning("provider event %s failed (delivery %d): %s", message.message_id, message.delivery_count,

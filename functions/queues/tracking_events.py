@@ -18,8 +18,8 @@ import azure.functions as func
 
 from functions.queues.messages import from_function_message
 from popsell.bootstrap import get_container
-from popsell.registry import queue_handlers
 from shared.ports.bus import QUEUE_TRACKING_EVENTS, ReceivedMessage
+from shared.tracking.aggregator import tracking_events_handler
 
 bp = func.Blueprint()
 log = logging.getLogger("popsell.queues")
@@ -37,7 +37,7 @@ def tracking_events_queue(msgs: list[func.ServiceBusMessage]) -> None:
         except ValueError:
             log.warning("tracking message %s is not a JSON object: dropped", msg.message_id)
     try:
-        rejected = queue_handlers(get_container())[QUEUE_TRACKING_EVENTS].function(messages) or {}
+        rejected = tracking_events_handler(get_container(), messages)
     except Exception as exc:
         log.warning("tracking batch of %d messages failed: %s", len(messages), type(exc).__name__)
         raise

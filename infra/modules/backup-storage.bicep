@@ -23,7 +23,7 @@ param logAnalyticsWorkspaceId string
 ])
 param immutability string = 'Unlocked'
 
-// The snapshot containers and the days each keeps a snapshot: shared/backups/snapshots.py
+// The snapshot containers and the days each keeps a snapshot: shared/ports/blobs.py BACKUP_CONTAINERS
 // BACKUP_CONTAINERS (the guide: hourly backups 40 days, monthly ones a year, 366 days so that a leap
 // year counts). tests/infra/test_backups_infra.py reads these literals: keep them plain literals.
 var hourlyContainerName = 'backups-hourly'

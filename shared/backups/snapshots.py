@@ -33,7 +33,7 @@ from typing import Any
 
 from shared.clock import Clock, isoformat
 from shared.errors import InvalidInput, NotFound
-from shared.ports.blobs import BlobNotFound, BlobStore
+from shared.ports.blobs import CONTAINER_HOURLY, CONTAINER_MONTHLY, BlobNotFound, BlobStore
 from shared.ports.store import DocumentStore, StoredDocument
 from shared.store_schema import CONTAINERS
 
@@ -43,12 +43,6 @@ FORMAT = 1
 # Documents per part blob: bounds what a run holds in memory, whatever a container's size.
 PART_DOCUMENTS = 5000
 
-CONTAINER_HOURLY = "backups-hourly"
-CONTAINER_MONTHLY = "backups-monthly"
-# Days each container keeps a snapshot: the guide's 40 days, and a year (366 days, so that a leap
-# year is a year too). infra/modules/backup-storage.bicep declares the same immutability periods and
-# lifecycle deletions; tests/infra/test_backups_infra.py holds them equal.
-BACKUP_CONTAINERS: dict[str, int] = {CONTAINER_HOURLY: 40, CONTAINER_MONTHLY: 366}
 
 _ATTEMPT = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{8}\Z")
 

@@ -16,6 +16,13 @@ CONTAINER_WAREHOUSE = "warehouse"  # the daily anonymised snapshot (shared/gdpr/
 # database so a restored backup of the database never takes it back (shared/gdpr/journal.py).
 CONTAINER_JOURNAL = "erasure-journal"
 BLOB_CONTAINERS = (CONTAINER_UGC, CONTAINER_EXPORTS, CONTAINER_WAREHOUSE, CONTAINER_JOURNAL)
+# The store's snapshots (shared/backups), in the backup storage account.
+CONTAINER_HOURLY = "backups-hourly"
+CONTAINER_MONTHLY = "backups-monthly"
+# Days each container keeps a snapshot: the guide's 40 days, and a year (366 days, so that a leap
+# year is a year too). infra/modules/backup-storage.bicep declares the same immutability periods and
+# lifecycle deletions; tests/infra/test_backups_infra.py holds them equal.
+BACKUP_CONTAINERS: dict[str, int] = {CONTAINER_HOURLY: 40, CONTAINER_MONTHLY: 366}
 
 
 class BlobNotFound(NotFound):

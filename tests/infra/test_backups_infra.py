@@ -11,7 +11,8 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from shared.backups.jobs import JOBS
-from shared.backups.snapshots import BACKUP_CONTAINERS, CONTAINER_HOURLY, CONTAINER_MONTHLY, HOURLY, MONTHLY
+from shared.backups.snapshots import HOURLY, MONTHLY
+from shared.ports.blobs import BACKUP_CONTAINERS, CONTAINER_HOURLY, CONTAINER_MONTHLY
 from shared.scheduling import next_fire
 from tests.infra.test_containers_match_code import COSMOS_BICEP, INFRA, MAIN_BICEP, bicep_var
 

@@ -12,13 +12,11 @@ from typing import Any
 from shared.crm import consent, contact_journal, invitations
 from shared.crm import service as contacts
 from shared.crm.consent import ConsentEvent
-from shared.crm.contact_schedule import CONTAINER, FAMILY, home_block
+from shared.crm.contact_schedule import CONTAINER, home_block
 from shared.gdpr.retention.framework import Document, Plan, RetentionRule
 from shared.ports.store import EtagMismatch
 
 log = logging.getLogger(__name__)
-
-__all__ = ["CONTAINER", "FAMILY", "act", "home_block"]
 
 
 def act(run: Any, rule: RetentionRule, doc: Document, step_plan: Plan) -> tuple[str, Document]:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from shared.brands.models import Brand
 from shared.clock import isoformat
+from shared.crm import contact_schedule
 from shared.gdpr import erasure, restriction
 from shared.gdpr.retention import contact_rules, notices
 from shared.gdpr.retention.framework import (
@@ -113,8 +114,8 @@ def _home_block(run: BrandRun, container: str, doc: Document) -> Document:
     """The block a document gets when it left its rule: what its own state schedules."""
     if container == repository.MEMBERS:
         return retention_block(repository.from_document(Member, doc)[0])
-    if container == contact_rules.CONTAINER:
-        return contact_rules.home_block(doc, run.brand)
+    if container == contact_schedule.CONTAINER:
+        return contact_schedule.home_block(doc, run.brand)
     return {}
 
 
@@ -200,7 +201,7 @@ def _move(run: BrandRun, container: str, doc: Document, fixed_rule: RetentionRul
             return "wait", doc
         if step_plan.kind == "cancel":
             step_plan = Plan("cancel", _home_block(run, container, doc))
-        if step_plan.kind == "act" and rule.family == contact_rules.FAMILY:
+        if step_plan.kind == "act" and rule.family == contact_schedule.FAMILY:
             return contact_rules.act(run, rule, doc, step_plan)
         if step_plan.kind == "act" and step_plan.step.action == "erase":
             return erase(run, container, doc, rule.name), doc
