@@ -25,6 +25,7 @@ from shared.gdpr.journal import Journal
 from shared.gdpr.retention import contact_rules
 from shared.macs import mac_matches
 from shared.ports.store import BrandStore, DocumentNotFound
+from shared.privacy.keys import derive_key
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ Scope = Literal["member", "brand"]
 
 
 def _key(settings: Settings) -> bytes:
-    return hmac.new(settings.hash_master_key.encode(), b"campaign-unsubscribe/v1", hashlib.sha256).digest()
+    return derive_key(settings.hash_master_key, "campaign-unsubscribe")
 
 
 def _b64(raw: bytes) -> str:
