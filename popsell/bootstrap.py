@@ -10,7 +10,6 @@ embedded default small. popsell.registry lists what the entry points run (timers
 
 from __future__ import annotations
 
-import hmac
 import threading
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -25,6 +24,7 @@ from shared.ports.bus import MessageBus
 from shared.ports.mailer import Mailer
 from shared.ports.store import DocumentStore
 from shared.privacy.hashing import BrandHasher
+from shared.privacy.keys import derive_key
 
 
 @dataclass
@@ -82,7 +82,7 @@ class Container:
             clock=self.clock,
             base_url=self.settings.public_base_url,
             # Its own key, derived: the master key itself never signs anything handed out.
-            signing_key=hmac.new(self.settings.hash_master_key.encode(), b"blob-links", "sha256").hexdigest(),
+            signing_key=derive_key(self.settings.hash_master_key, "blob-links").hex(),
         )
 
     @cached_property

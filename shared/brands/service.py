@@ -12,7 +12,8 @@ from shared.brands.models import Brand, BrandCreate, BrandStatus, BrandUpdate, I
 from shared.clock import Clock, isoformat
 from shared.config import Settings
 from shared.errors import Conflict, InvalidInput, NotFound
-from shared.ports.store import BrandStore, DocumentConflict, DocumentNotFound, DocumentStore, EtagMismatch
+from shared.ports.store import BrandStore, DocumentConflict, DocumentNotFound, DocumentStore
+from shared.ports.store_retry import retrying
 from shared.store_schema import PLATFORM_SCOPE
 from shared.urls import is_loopback
 
@@ -134,7 +135,8 @@ def _merge(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
 def _modify(store: DocumentStore, clock: Clock, brand_id: str, change, check=None) -> Brand:
     """Load, apply `change(doc) -> doc`, validate and replace with the etag; retry when a writer raced us."""
     registry = _registry(store)
-    for _ in range(_MAX_UPDATE_ATTEMPTS):
+
+    def attempt() -> Brand:
         try:
             doc = registry.get(CONTAINER, brand_id)
         except DocumentNotFound as exc:
@@ -148,12 +150,11 @@ def _modify(store: DocumentStore, clock: Clock, brand_id: str, change, check=Non
             raise invalid_input(exc) from exc
         if check is not None:
             check(brand)
-        try:
-            registry.replace(CONTAINER, _to_document(brand), etag=etag)
-        except EtagMismatch:
-            continue
+        registry.replace(CONTAINER, _to_document(brand), etag=etag)
         return brand
-    raise Conflict("Brand was changed concurrently; try again")
+
+    return retrying(attempt, attempts=_MAX_UPDATE_ATTEMPTS,
+                    exhausted=Conflict("Brand was changed concurrently; try again"))
 
 
 def update(*, store: DocumentStore, clock: Clock, brand_id: str, changes: BrandUpdate,

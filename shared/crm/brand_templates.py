@@ -23,6 +23,7 @@ from shared.brands.service import check_link
 from shared.errors import Conflict, DomainError, InvalidInput, NotFound
 from shared.identity.models import CamelModel
 from shared.ports.store import BrandStore, EtagMismatch, Filter
+from shared.ports.store_retry import retrying
 from shared.urls import https_url
 
 log = logging.getLogger(__name__)
@@ -222,19 +223,19 @@ def update(store: BrandStore, *, brand: Brand, template_id: str, changes: Templa
 
 def archive(store: BrandStore, *, brand_id: str, template_id: str, author_id: str, now: datetime) -> Template:
     """Archive for good (idempotent): members no longer see or send it; sent campaigns keep their counts."""
-    for _ in range(5):  # etag loop: an archive wins over a concurrent edit rather than failing
+
+    def attempt() -> Template:
         current, doc = get(store, template_id)
         if current.status == "archived":
             return current
         new = {**doc, "status": "archived", "version": current.version + 1, "updatedAt": now.isoformat(),
                "archivedAt": now.isoformat(), "updatedBy": author_id}
-        try:
-            stored = store.replace(EMAIL_TEMPLATES, new, etag=doc["_etag"])
-        except EtagMismatch:
-            continue
+        stored = store.replace(EMAIL_TEMPLATES, new, etag=doc["_etag"])
         log.info("email template %s archived (brand %s, by %s)", template_id, brand_id, author_id)
         return to_template(stored)
-    raise Conflict("The template keeps changing; try again")
+
+    # An archive wins over a concurrent edit rather than failing.
+    return retrying(attempt, attempts=5, exhausted=Conflict("The template keeps changing; try again"))
 
 
 def published(store: BrandStore, template_id: str) -> Template:

@@ -30,7 +30,8 @@ from shared.emails.service import enqueue_email
 from shared.errors import Conflict, InvalidInput, RateLimited
 from shared.gdpr import restriction
 from shared.identity.models import CamelModel, Member
-from shared.ports.store import BrandStore, DocumentConflict, EtagMismatch, Filter, PatchOp
+from shared.ports.store import BrandStore, Filter, PatchOp
+from shared.ports.store_retry import update_document
 from shared.urls import https_url
 
 if TYPE_CHECKING:
@@ -186,17 +187,10 @@ def take_quota(store: BrandStore, *, brand_id: str, member_id: str, count: int, 
         if used + count > limit:
             raise RateLimited("Daily campaign quota reached; try again tomorrow", retry_after=_retry_after(now))
     for doc_id, _ in quotas:
-        for _ in range(5):  # etag loop: concurrent campaigns each count
-            doc = store.find(THROTTLES, doc_id)
-            new = {"id": doc_id, "count": (doc or {}).get("count", 0) + count, "ttl": 2 * 86_400}
-            try:
-                if doc is None:
-                    store.create(THROTTLES, new)
-                else:
-                    store.replace(THROTTLES, new, etag=doc["_etag"])
-                break
-            except (DocumentConflict, EtagMismatch):
-                continue
+        # Concurrent campaigns each count; past five lost races the count is let go, as it always was.
+        update_document(store, THROTTLES, doc_id, attempts=5, exhausted=lambda: None,
+                        change=lambda doc, doc_id=doc_id: {"id": doc_id, "count": (doc or {}).get("count", 0) + count,
+                                                           "ttl": 2 * 86_400})
 
 
 def message_id(campaign_id: str, contact_id: str) -> str:

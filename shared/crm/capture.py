@@ -41,7 +41,8 @@ from shared.emails.service import prepare_email, send_prepared
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.identity import action_tokens, repository, throttle
 from shared.identity.models import CamelModel, Member
-from shared.ports.store import BrandStore, EtagMismatch
+from shared.ports.store import BrandStore
+from shared.ports.store_retry import retrying
 from shared.privacy.logging import Id
 from shared.tracking.bots import is_bot
 
@@ -198,21 +199,18 @@ def confirm(*, store: BrandStore, brand: Brand, token: str, now: datetime) -> Co
     link = action_tokens.peek(store, purpose=PURPOSE, token=token, now=now)
     email_hash = str(link.data.get("emailHash"))
     capture = Capture.model_validate(link.data.get("capture") or {})
-    for _ in range(_CONFIRM_ATTEMPTS):
+
+    def attempt() -> None:  # changed meanwhile (a parallel click): read it again
         found = contacts.by_address(store, link.subject, email_hash)
         if found is None or blacklist.is_blocked(store, email_hash):
             raise action_tokens.LinkGone("This address is no longer waiting for a confirmation")
         contact, etag = found
         if not contacts.pending_confirmation(contact):
-            break  # confirmed already (another link, a second click): nothing more changes
-        try:
-            store.replace(contacts.CONTACTS, contacts.to_document(_confirmed(contact, capture, now), brand),
-                          etag=etag)
-        except EtagMismatch:
-            continue  # changed meanwhile (a parallel click): read it again
+            return  # confirmed already (another link, a second click): nothing more changes
+        store.replace(contacts.CONTACTS, contacts.to_document(_confirmed(contact, capture, now), brand), etag=etag)
         log.info("contact %s confirmed its address (%s, brand %s)", contact.id, capture.form.value, brand.id)
-        break
-    else:
-        raise Conflict("The contact changed during the confirmation; try again")
+
+    retrying(attempt, attempts=_CONFIRM_ATTEMPTS,
+             exhausted=Conflict("The contact changed during the confirmation; try again"))
     action_tokens.consume(store, purpose=PURPOSE, token=token, now=now)
     return capture.form

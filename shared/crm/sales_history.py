@@ -19,7 +19,8 @@ from shared.brands.models import Brand
 from shared.crm import service as contacts
 from shared.crm.models import SaleRef
 from shared.errors import Conflict
-from shared.ports.store import BrandStore, EtagMismatch
+from shared.ports.store import BrandStore
+from shared.ports.store_retry import retrying
 
 # A contact document must stay small (Cosmos DB items are at most 2 MB): past this, the oldest lines go.
 MAX_LINES = 500
@@ -36,7 +37,9 @@ def with_sale(sales: list[SaleRef], sale: SaleRef) -> list[SaleRef]:
 
 def record(*, store: BrandStore, brand: Brand, contact_id: str, member_id: str, sale: SaleRef) -> bool:
     """Set the line of `sale` on the member's contact; False when the contact is gone or not that member's."""
-    for _ in range(_ATTEMPTS):
+
+    # Another writer of the contact (or of this very line) winning makes us read it again.
+    def attempt() -> bool:
         doc = store.find(contacts.CONTACTS, contact_id)
         if doc is None:
             return False
@@ -46,11 +49,9 @@ def record(*, store: BrandStore, brand: Brand, contact_id: str, member_id: str, 
         sales = with_sale(contact.sales, sale)
         if sales == contact.sales:
             return True
-        try:
-            store.replace(contacts.CONTACTS, contacts.to_document(contact.model_copy(update={"sales": sales}), brand),
-                          etag=etag)
-        except EtagMismatch:
-            continue  # another writer of the contact (or of this very line) won: read again
+        store.replace(contacts.CONTACTS, contacts.to_document(contact.model_copy(update={"sales": sales}), brand),
+                      etag=etag)
         log.info("sale %s recorded on contact %s", sale.reference, contact_id)
         return True
-    raise Conflict("The contact changed during the call; try again")
+
+    return retrying(attempt, attempts=_ATTEMPTS, exhausted=Conflict("The contact changed during the call; try again"))

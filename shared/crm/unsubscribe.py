@@ -24,6 +24,7 @@ from shared.errors import NotFound
 from shared.gdpr.journal import Journal
 from shared.macs import mac_matches
 from shared.ports.store import BrandStore, DocumentNotFound
+from shared.privacy.keys import derive_key
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ Scope = Literal["member", "brand"]
 
 
 def _key(settings: Settings) -> bytes:
-    return hmac.new(settings.hash_master_key.encode(), b"campaign-unsubscribe/v1", hashlib.sha256).digest()
+    return derive_key(settings.hash_master_key, "campaign-unsubscribe")
 
 
 def _b64(raw: bytes) -> str:

@@ -31,7 +31,8 @@ from shared.crm.models import Contact
 from shared.crm.service import Hasher
 from shared.errors import Conflict, DomainError, InvalidInput, NotFound
 from shared.identity.models import CamelModel, Member
-from shared.ports.store import BrandStore, DocumentConflict, DocumentNotFound, EtagMismatch, Filter
+from shared.ports.store import BrandStore, DocumentConflict, DocumentNotFound, Filter
+from shared.ports.store_retry import retrying
 
 CONTAINER = "vouchers"
 # Crockford's base32: no I, L, O or U, so a code read aloud or typed at a till is not mistaken.
@@ -201,17 +202,16 @@ def check(store: BrandStore, voucher: Voucher, *, reference: str | None, placed_
 def redeem(*, store: BrandStore, hasher: Hasher, code: str, reference: str, placed_at: datetime,
            now: datetime) -> Voucher:
     """Use the voucher for the purchase `reference`, once: the same reference again answers the same voucher."""
-    voucher, etag = find(store, hasher, code)
-    for _ in range(_ATTEMPTS):
+
+    # A lost race: another purchase (or this one, posted twice) came first; read the voucher again.
+    def attempt() -> Voucher:
+        voucher, etag = find(store, hasher, code)
         check(store, voucher, reference=reference, placed_at=placed_at)
         if voucher.used_by == reference:
             return voucher
         used = voucher.model_copy(update={"used_by": reference, "used_at": now})
-        try:
-            store.replace(CONTAINER, _to_document(used), etag=etag)
-        except EtagMismatch:
-            voucher, etag = find(store, hasher, code)  # another purchase (or this one, posted twice) came first
-            continue
+        store.replace(CONTAINER, _to_document(used), etag=etag)
         log.info("voucher %s used by purchase %s", voucher.id, reference)
         return used
-    raise Conflict("The voucher changed during the call; try again")
+
+    return retrying(attempt, attempts=_ATTEMPTS, exhausted=Conflict("The voucher changed during the call; try again"))

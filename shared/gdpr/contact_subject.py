@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from pydantic import ConfigDict, Field
@@ -33,7 +34,8 @@ from shared.gdpr import restriction
 from shared.gdpr.journal import Journal
 from shared.identity import repository
 from shared.identity.models import CamelModel
-from shared.ports.store import BrandStore, EtagMismatch, Filter
+from shared.ports.store import BrandStore, Filter
+from shared.ports.store_retry import retrying
 
 log = logging.getLogger(__name__)
 
@@ -114,20 +116,14 @@ def export(*, store: BrandStore, email_hash: str, requests: list[dict[str, Any]]
 def _rewrite(store: BrandStore, email_hash: str, apply: Callable[[Contact, str | None], bool]) -> int:
     """Apply `apply` to every active record (it writes with the etag read and says whether it changed
     anything; reloaded when another writer won); how many records changed."""
-    changed = 0
-    for doc in list(_records(store, email_hash)):
-        for _ in range(_ATTEMPTS):
-            contact, etag = contacts.from_document(store.get(contacts.CONTACTS, doc["id"]))
-            if contact.status != "active":
-                break
-            try:
-                changed += apply(contact, etag)
-            except EtagMismatch:
-                continue
-            break
-        else:
-            raise Conflict("A contact record kept changing; try again")
-    return changed
+
+    def attempt(contact_id: str) -> bool:
+        contact, etag = contacts.from_document(store.get(contacts.CONTACTS, contact_id))
+        return contact.status == "active" and apply(contact, etag)
+
+    return sum(retrying(partial(attempt, doc["id"]), attempts=_ATTEMPTS,
+                        exhausted=Conflict("A contact record kept changing; try again"))
+               for doc in list(_records(store, email_hash)))
 
 
 def rectify(*, store: BrandStore, brand: Brand, email_hash: str, changes: ContactRectification, now: datetime) -> int:

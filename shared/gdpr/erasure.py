@@ -34,7 +34,8 @@ from shared.identity.models import Address, ExternalUser, Member, Role
 from shared.identity.sso import SSO_KEY
 from shared.identity.visitors import CLIENT_KEY
 from shared.ports.blobs import CONTAINER_UGC, BlobStore
-from shared.ports.store import BrandStore, DocumentNotFound, EtagMismatch, Filter
+from shared.ports.store import BrandStore, DocumentNotFound, Filter
+from shared.ports.store_retry import retrying
 from shared.privacy.hashing import BrandHasher
 
 log = logging.getLogger(__name__)
@@ -297,7 +298,8 @@ def _erase_document(
     before_write: Callable[[Model], None] | None = None,
 ) -> tuple[Model, bool]:
     """Load, erase and replace with the etag read; a concurrent writer makes us reload and redo."""
-    for _ in range(_ATTEMPTS):
+
+    def attempt() -> tuple[Model, bool]:
         try:
             doc = store.get(container, subject_id)
         except DocumentNotFound as exc:
@@ -309,12 +311,11 @@ def _erase_document(
             return erased, False
         if before_write is not None:
             before_write(model)
-        try:
-            store.replace(container, new_doc, etag=etag)
-        except EtagMismatch:
-            continue
+        store.replace(container, new_doc, etag=etag)
         return erased, True
-    raise Conflict(f"{container[:-1].title()} {subject_id} kept changing during its erasure; try again")
+
+    return retrying(attempt, attempts=_ATTEMPTS, exhausted=Conflict(
+        f"{container[:-1].title()} {subject_id} kept changing during its erasure; try again"))
 
 
 def _delete_all(store: BrandStore, container: str, filters: list[Filter], *, pk: str | None = None) -> int:

@@ -31,7 +31,8 @@ from shared.gdpr.journal import Journal, Outcome
 from shared.gdpr.register import SubjectKind
 from shared.identity import repository
 from shared.identity.models import ExternalUser, Member, Restriction
-from shared.ports.store import BrandStore, DocumentConflict, DocumentNotFound, EtagMismatch, Filter
+from shared.ports.store import BrandStore, DocumentConflict, DocumentNotFound, Filter
+from shared.ports.store_retry import retrying
 from shared.privacy.hashing import BrandHasher
 
 log = logging.getLogger(__name__)
@@ -125,7 +126,8 @@ def _set_on_person(store: BrandStore, subject_kind: SubjectKind, subject_id: str
                    restriction: Restriction | None) -> bool:
     """Write (or clear) the restriction on a member's or visitor's document; False when already so."""
     container = repository.MEMBERS if subject_kind == "member" else repository.VISITORS
-    for _ in range(_ATTEMPTS):
+
+    def attempt() -> bool:
         person: Member | ExternalUser
         if subject_kind == "member":
             person, etag = repository.get_member(store, subject_id)
@@ -133,13 +135,12 @@ def _set_on_person(store: BrandStore, subject_kind: SubjectKind, subject_id: str
             person, etag = repository.get_visitor(store, subject_id)
         if (person.restriction is None) == (restriction is None):
             return False  # already restricted (the first request's date stays) or already lifted
-        try:
-            # A whole save, not a patch: a member's directory projection must drop them too.
-            repository.save(store, container, person.model_copy(update={"restriction": restriction}), etag=etag)
-            return True
-        except EtagMismatch:
-            continue
-    raise Conflict("This person's data changed at the same time; try again")
+        # A whole save, not a patch: a member's directory projection must drop them too.
+        repository.save(store, container, person.model_copy(update={"restriction": restriction}), etag=etag)
+        return True
+
+    return retrying(attempt, attempts=_ATTEMPTS,
+                    exhausted=Conflict("This person's data changed at the same time; try again"))
 
 
 def _journal(journal: Journal, action: str, subject_kind: SubjectKind, subject_id: str, now: datetime,

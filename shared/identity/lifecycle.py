@@ -25,7 +25,8 @@ from shared.identity import action_tokens, repository
 from shared.identity.member_retention import RETENTION_RULES
 from shared.identity.models import Member
 from shared.ports.bus import MessageBus
-from shared.ports.store import BrandStore, EtagMismatch
+from shared.ports.store import BrandStore
+from shared.ports.store_retry import retrying
 
 log = logging.getLogger(__name__)
 
@@ -104,21 +105,17 @@ def _change(
 ) -> tuple[Member, bool]:
     """Apply one action to the stored member; the result and whether anything changed."""
     # A concurrent writer (a profile edit, a login) makes the replace lose: read again and retry.
-    for attempt in range(3):
+    def attempt() -> tuple[Member, bool]:
         member, etag = repository.get_member(store, member_id)
         updated = apply(member, action, now=now, brand=brand)
         if updated is member:
             return member, False
-        try:
-            save_member(store, updated, etag=etag)
-        except EtagMismatch:
-            if attempt == 2:
-                raise
-            continue
+        save_member(store, updated, etag=etag)
         log.info("member %s of brand %s: %s -> %s (%s)", member_id, store.brand_id, member.status, updated.status,
                  action)
         return updated, True
-    raise AssertionError("unreachable")
+
+    return retrying(attempt, attempts=3)  # the third lost race raises its EtagMismatch
 
 
 def _transition(store: BrandStore, member_id: str, action: Action, now: datetime, brand: Brand | None) -> Member:

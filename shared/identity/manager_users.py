@@ -31,6 +31,7 @@ from shared.identity.passwords import check_password, hash_password, validate_pa
 from shared.identity.tokens import MANAGER_LEVELS, TokenService
 from shared.ports.bus import MessageBus
 from shared.ports.store import BrandStore, EtagMismatch, Filter, Page
+from shared.ports.store_retry import retrying
 from shared.privacy.hashing import BrandHasher
 from shared.store_schema import PLATFORM_SCOPE
 
@@ -203,22 +204,24 @@ def erase(*, store: BrandStore, journal: Journal, user_id: str, now: datetime, r
     The address, names and password go, with any pending invitation and the address's claim; the
     keyed hash, the level and the dates stay. Their tokens stop working (`check_active`).
     """
-    for _ in range(3):
+    def attempt() -> tuple[ManagerUser, bool]:
         user, etag = repository.get_manager_user(store, user_id)
         if user.status == "erased":
-            return False
+            return user, False
         journal.record(subject_type="manager_user", subject_id=user_id, rule=rule, now=now)
         erased = user.model_copy(update={"status": "erased", "email": None, "first_name": None, "last_name": None,
                                          "password_hash": None})
-        try:
-            repository.save(store, repository.MANAGER_USERS, erased, etag=etag)
-        except EtagMismatch:
-            continue
-        _revoke_invitations(store, user_id)
-        repository.release_key(store, EMAIL_KEY, user.email_hash, user_id)
-        log.info("manager user %s of %s erased (%s)", user_id, store.brand_id, rule)
-        return True
-    raise Conflict("This Manager user changed at the same time; try again")
+        repository.save(store, repository.MANAGER_USERS, erased, etag=etag)
+        return user, True
+
+    user, erased_now = retrying(attempt, attempts=3,
+                                exhausted=Conflict("This Manager user changed at the same time; try again"))
+    if not erased_now:
+        return False
+    _revoke_invitations(store, user_id)
+    repository.release_key(store, EMAIL_KEY, user.email_hash, user_id)
+    log.info("manager user %s of %s erased (%s)", user_id, store.brand_id, rule)
+    return True
 
 
 def replay_entry(journal: Journal, store: BrandStore, brand: Any, entry: dict[str, Any], dry_run: bool) -> Outcome:

@@ -28,7 +28,8 @@ from shared.identity.models import (
     Member,
     Role,
 )
-from shared.ports.store import BrandStore, EtagMismatch, Filter
+from shared.ports.store import BrandStore, Filter
+from shared.ports.store_retry import retrying
 
 # Online and away expire unless the App renews them: a closed tab or a lost phone does not
 # leave a member shown as reachable. Past `availabilityUntil`, the member counts as offline.
@@ -200,18 +201,16 @@ def check_birth_date(member: Member, today: date) -> None:
 
 def _save_changed(store: BrandStore, member_id: str, change: Callable[[Member], Member]) -> Member:
     """Load, change and save a member with its etag; a concurrent writer makes us reload and retry."""
-    for attempt in range(3):
+
+    def attempt() -> Member:
         member, etag = repository.get_member(store, member_id)
         updated = change(member)
         if updated == member:
             return member
-        try:
-            save_member(store, updated, etag=etag)
-            return updated
-        except EtagMismatch:
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+        save_member(store, updated, etag=etag)
+        return updated
+
+    return retrying(attempt, attempts=3)  # the third lost race raises its EtagMismatch
 
 
 def update(*, store: BrandStore, member_id: str, changes: ProfileUpdate, now: datetime) -> Member:

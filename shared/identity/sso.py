@@ -27,7 +27,8 @@ from shared.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from shared.identity import lifecycle, repository
 from shared.identity.models import ACCESS_STATUSES, Address, CamelModel, Member, Role, TermsAcceptance
 from shared.integrations.assertions import Assertion
-from shared.ports.store import BrandStore, EtagMismatch, PatchOp
+from shared.ports.store import BrandStore, PatchOp
+from shared.ports.store_retry import Retry, retrying
 
 log = logging.getLogger(__name__)
 
@@ -205,7 +206,8 @@ def _update(store: BrandStore, hasher: Hasher, member: Member, etag: str | None,
 def upsert_member(*, store: BrandStore, hasher: Hasher, profile: SsoMemberSync, now: datetime) -> tuple[Member, bool]:
     """Provision the member of this SSO subject, or update its synced fields; (member, created)."""
     subject_hash = hasher(SSO_KEY, profile.sso_subject)
-    for _ in range(_ATTEMPTS):
+
+    def attempt() -> tuple[Member, bool]:
         owner = repository.owner_of(store, SSO_KEY, subject_hash)
         doc = store.find(repository.MEMBERS, owner) if owner else None
         if doc is None:
@@ -214,7 +216,7 @@ def upsert_member(*, store: BrandStore, hasher: Hasher, profile: SsoMemberSync, 
             _check_terms(profile, profile.model_fields_set, now)
             member_id = owner or uuid.uuid4().hex
             if owner is None and not repository.claim_key(store, SSO_KEY, subject_hash, member_id, "member"):
-                continue
+                raise Retry
             try:
                 return _provision(store, hasher, member_id, profile, now), True
             except Conflict as exc:
@@ -222,13 +224,11 @@ def upsert_member(*, store: BrandStore, hasher: Hasher, profile: SsoMemberSync, 
                     if owner is None:
                         repository.release_key(store, SSO_KEY, subject_hash, member_id)
                     raise
-                continue
+                raise Retry from exc
         member, etag = repository.from_document(Member, doc)
-        try:
-            return _update(store, hasher, member, etag, profile, now), False
-        except EtagMismatch:
-            continue
-    raise Conflict("This member was changed concurrently; try again")
+        return _update(store, hasher, member, etag, profile, now), False
+
+    return retrying(attempt, attempts=_ATTEMPTS, exhausted=Conflict("This member was changed concurrently; try again"))
 
 
 def member_id_of(*, store: BrandStore, hasher: Hasher, sso_subject: str) -> str:

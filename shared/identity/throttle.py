@@ -38,6 +38,7 @@ from datetime import datetime, timedelta
 from shared.clock import isoformat, parse_instant
 from shared.errors import RateLimited, TransientError
 from shared.ports.store import BrandStore, DocumentConflict, DocumentNotFound, EtagMismatch, PatchOp
+from shared.ports.store_retry import retrying
 
 CONTAINER = "throttles"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9:._|-]{1,200}$")
@@ -107,20 +108,22 @@ def _ops(step: int, *, failing: bool) -> list[PatchOp]:
 def _take(store: BrandStore, limit: Limit, now: datetime, *, failing: bool) -> dict:
     """Reserve one attempt on a key (counted as a failure too when `failing`); the counter after this caller's."""
     key_id = _doc_id(limit.key)
-    for _ in range(_WRITE_ROUNDS):
+
+    def attempt() -> dict:
         try:
             # The increment first: the common case is one write, and it hands this caller its own number.
             doc = store.patch(CONTAINER, key_id, _ops(1, failing=failing))
-            if not _elapsed(doc, now, limit.policy):
-                return doc
-            # It landed in a window that had passed: open a fresh one in its place (one writer wins).
-            return store.replace(CONTAINER, _fresh(key_id, now, limit.policy, failing=failing), etag=doc["_etag"])
         except DocumentNotFound:
-            with contextlib.suppress(DocumentConflict):  # another caller opened the window first: count again
-                return store.create(CONTAINER, _fresh(key_id, now, limit.policy, failing=failing))
-        except EtagMismatch:
-            continue  # another caller opened the fresh window first: count in it
-    raise TransientError("The attempt could not be counted; try again in a moment")
+            # A DocumentConflict here: another caller opened the window first, count again.
+            return store.create(CONTAINER, _fresh(key_id, now, limit.policy, failing=failing))
+        if not _elapsed(doc, now, limit.policy):
+            return doc
+        # It landed in a window that had passed: open a fresh one in its place (one writer wins; an
+        # EtagMismatch: another caller opened the fresh window first, count in it).
+        return store.replace(CONTAINER, _fresh(key_id, now, limit.policy, failing=failing), etag=doc["_etag"])
+
+    return retrying(attempt, attempts=_WRITE_ROUNDS, on=(EtagMismatch, DocumentConflict),
+                    exhausted=TransientError("The attempt could not be counted; try again in a moment"))
 
 
 def _give_back(store: BrandStore, key: str, *, failing: bool = False) -> None:

@@ -27,7 +27,8 @@ from shared.identity import repository
 from shared.identity.models import CamelModel, ExternalUser, Role, TermsAcceptance
 from shared.identity.tokens import TokenService
 from shared.integrations.assertions import Assertion
-from shared.ports.store import BrandStore, DocumentStore, EtagMismatch, PatchOp
+from shared.ports.store import BrandStore, DocumentStore, PatchOp
+from shared.ports.store_retry import Retry, retrying
 
 log = logging.getLogger(__name__)
 
@@ -151,15 +152,14 @@ def record_interaction(*, store: BrandStore, visitor_id: str, now: datetime) -> 
 
 def update(*, store: BrandStore, hasher: Hasher, visitor_id: str, data: VisitorUpdate, now: datetime) -> ExternalUser:
     """Accept the service terms, add or remove a first name or email_tmp."""
-    for _ in range(_ATTEMPTS):
+
+    def attempt() -> ExternalUser:
         visitor, etag = _active(store, visitor_id)
         updated = _apply_personal_data(visitor, data, hasher, now).model_copy(update={"last_interaction_at": now})
-        try:
-            repository.save(store, repository.VISITORS, updated, etag=etag)
-        except EtagMismatch:
-            continue
+        repository.save(store, repository.VISITORS, updated, etag=etag)
         return updated
-    raise Conflict("This visitor was changed concurrently; try again")
+
+    return retrying(attempt, attempts=_ATTEMPTS, exhausted=_changed_concurrently())
 
 
 def _merge_into(client: ExternalUser, temporary: ExternalUser, now: datetime) -> ExternalUser:
@@ -210,35 +210,37 @@ def recognise_client(
 ) -> ExternalUser:
     """The brand's site vouches for the visitor (sub = customer id): the client it is, or merges into."""
     customer_hash = hasher("customer_id", assertion.subject)
-    for _ in range(_ATTEMPTS):
+
+    # A lost race (a claim, a save) reads everything again; merging again is harmless: the
+    # client's own data always wins.
+    def attempt() -> ExternalUser:
         visitor, etag = _active(store, visitor_id)
         if visitor.role == Role.CLIENT and visitor.customer_id_hash != customer_hash:
             raise Conflict("This widget session belongs to another client: open a new visitor session")
         owner = repository.owner_of(store, CLIENT_KEY, customer_hash)
         if owner is None and not repository.claim_key(store, CLIENT_KEY, customer_hash, visitor.id, "visitor"):
-            continue
+            raise Retry
         if owner is None or owner == visitor.id:
             client = visitor.model_copy(update={"role": Role.CLIENT, "customer_id_hash": customer_hash,
                                                 "last_interaction_at": now})
             client = _brand_profile(client, assertion.claims, hasher)
-            try:
-                repository.save(store, repository.VISITORS, client, etag=etag)
-            except EtagMismatch:
-                continue
+            repository.save(store, repository.VISITORS, client, etag=etag)
             log.info("visitor %s recognised as a client on brand %s", visitor.id, store.brand_id)
             return client
         doc = store.find(repository.VISITORS, owner)
         if doc is None or doc.get("status") != "active":
             # The key outlived its client (erased after 3 years without interaction): this visitor takes it.
             repository.release_key(store, CLIENT_KEY, customer_hash, owner)
-            continue
+            raise Retry
         existing, client_etag = repository.from_document(ExternalUser, doc)
         client = _brand_profile(_merge_into(existing, visitor, now), assertion.claims, hasher)
-        try:
-            repository.save(store, repository.VISITORS, client, etag=client_etag)
-            repository.save(store, repository.VISITORS, _merged(visitor, client.id, now), etag=etag)
-        except EtagMismatch:
-            continue  # merging again is harmless: the client's own data always wins
+        repository.save(store, repository.VISITORS, client, etag=client_etag)
+        repository.save(store, repository.VISITORS, _merged(visitor, client.id, now), etag=etag)
         log.info("temporary account %s merged into client %s on brand %s", visitor.id, client.id, store.brand_id)
         return client
-    raise Conflict("This visitor was changed concurrently; try again")
+
+    return retrying(attempt, attempts=_ATTEMPTS, exhausted=_changed_concurrently())
+
+
+def _changed_concurrently() -> Conflict:
+    return Conflict("This visitor was changed concurrently; try again")

@@ -7,12 +7,13 @@ platform master key kept in Key Vault, so no brand secret is stored beside the d
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import ipaddress
 import unicodedata
 from functools import lru_cache
 from typing import Literal
+
+from shared.privacy.keys import derive_key
 
 IdentifierKind = Literal["email", "customer_id", "social_id", "sso_subject", "ip", "user_agent", "visitor", "member",
                         "contact", "manager_user"]
@@ -37,11 +38,6 @@ def _normal_ip(text: str) -> str:
         return text.lower()
 
 
-def derive_brand_key(master_key: str, brand_id: str) -> bytes:
-    """The brand's own hashing key: HMAC(master, brand id); one brand's hashes never match another's."""
-    return hmac.new(master_key.encode(), f"brand-hash-key:{brand_id}".encode(), hashlib.sha256).digest()
-
-
 def keyed_hash(key: bytes, kind: IdentifierKind, value: str) -> str:
     """HMAC-SHA256 of the normalised identifier, prefixed by its kind, as hex."""
     message = f"{kind}:{normalise(kind, value)}".encode()
@@ -49,10 +45,10 @@ def keyed_hash(key: bytes, kind: IdentifierKind, value: str) -> str:
 
 
 class BrandHasher:
-    """Hashes identifiers with one brand's key."""
+    """Hashes identifiers with one brand's key (one brand's hashes never match another's)."""
 
     def __init__(self, master_key: str, brand_id: str) -> None:
-        self._key = derive_brand_key(master_key, brand_id)
+        self._key = derive_key(master_key, "brand-hash", brand_id=brand_id)
 
     def __call__(self, kind: IdentifierKind, value: str) -> str:
         return keyed_hash(self._key, kind, value)
@@ -62,7 +58,7 @@ class EdgeIpHasher:
     """Hashes client IPs before any brand is known (request logs at the edge); 16 hex chars suffice."""
 
     def __init__(self, master_key: str) -> None:
-        self._key = hmac.new(master_key.encode(), b"edge-ip", hashlib.sha256).digest()
+        self._key = derive_key(master_key, "edge-ip")
 
     def __call__(self, ip: str) -> str:
         return keyed_hash(self._key, "ip", ip)[:16]

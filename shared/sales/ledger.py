@@ -20,6 +20,7 @@ from shared.clock import isoformat
 from shared.errors import Conflict, NotFound
 from shared.identity.models import CamelModel
 from shared.ports.store import BrandStore, DocumentConflict, EtagMismatch, Filter, Page
+from shared.ports.store_retry import retrying
 
 CONTAINER = "commissions"
 State = Literal["pending", "approved", "paid", "reversed"]
@@ -101,12 +102,9 @@ def settle(store: BrandStore, *, order: dict[str, Any], entry_ids: list[str], du
         _create(store, CommissionEntry(id=entry_id, kind="commission", amount_minor=due_minor, cause=cause,
                                        history=[{"state": "pending", "at": isoformat(now), "by": "system"}], **base))
         return
-    for _ in range(3):
-        try:
-            return _settle_existing(store, ids, base, due_minor, cause, entry_suffix, now)
-        except EtagMismatch:
-            continue  # a Manager transition landed meanwhile: read again
-    raise Conflict("The commission changed during the call; try again")
+    # A Manager transition landing meanwhile makes a write lose: read again and settle again.
+    retrying(lambda: _settle_existing(store, ids, base, due_minor, cause, entry_suffix, now), attempts=3,
+             exhausted=Conflict("The commission changed during the call; try again"))
 
 
 def _settle_existing(store: BrandStore, ids: list[str], base: dict[str, Any], due: int, cause: str, suffix: str,

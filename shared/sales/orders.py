@@ -36,6 +36,7 @@ from shared.crm.views import ContactCreate
 from shared.errors import Conflict, DomainError, InvalidInput, NotFound, TransientError
 from shared.identity import repository, sso
 from shared.ports.store import BrandStore, DocumentConflict, EtagMismatch, Filter, PatchOp, filtered_page
+from shared.ports.store_retry import retrying, update_document
 from shared.sales import commissions, ledger, order_counts
 from shared.sales.attribution import Attribution, OrderFacts, attribute
 from shared.sales.models import MemberOrderRead, OrderCreate, OrderLine, OrderRead, OrderUpdate, RefundCreate
@@ -165,29 +166,29 @@ def _settle(store: BrandStore, order_id: str, now: datetime) -> bool:
     and is taken over (until then, a caller finding it cannot tell a crashed holder from a live one).
     """
     token = uuid.uuid4().hex
-    for _ in range(_RETRIES):
+
+    def take_mark() -> dict[str, Any] | None:
         order, etag = get(store, order_id)
         mark = order.get("ledgerLock")
         if mark and mark["token"] != token and parse_instant(mark["at"]) > now - _LOCK_STALE:
-            return False
+            return None
+        return store.replace(CONTAINER, order | {"ledgerLock": {"token": token, "at": isoformat(now)}}, etag=etag)
+
+    order = retrying(take_mark, attempts=_RETRIES, exhausted=Conflict("The order changed during the call; try again"))
+    if order is None:
+        return False
+    while True:
+        change = order.get("ledgerChange") or _change("order", "commission")
+        ledger.settle(store, order=order, entry_ids=entry_ids(order), due_minor=order["commissionMinor"],
+                      cause=change["cause"], entry_suffix=change["suffix"], now=now)
+        released = {key: value for key, value in order.items() if key != "ledgerLock"}
         try:
-            order = store.replace(CONTAINER, order | {"ledgerLock": {"token": token, "at": isoformat(now)}},
-                                  etag=etag)
+            store.replace(CONTAINER, released, etag=order["_etag"])
+            return True
         except EtagMismatch:
-            continue
-        while True:
-            change = order.get("ledgerChange") or _change("order", "commission")
-            ledger.settle(store, order=order, entry_ids=entry_ids(order), due_minor=order["commissionMinor"],
-                          cause=change["cause"], entry_suffix=change["suffix"], now=now)
-            released = {key: value for key, value in order.items() if key != "ledgerLock"}
-            try:
-                store.replace(CONTAINER, released, etag=order["_etag"])
-                return True
-            except EtagMismatch:
-                order, _ = get(store, order_id)  # the order changed while we settled: settle its new state
-                if (order.get("ledgerLock") or {}).get("token") != token:
-                    return False  # taken over as stale: the new holder settles
-    raise Conflict("The order changed during the call; try again")
+            order, _ = get(store, order_id)  # the order changed while we settled: settle its new state
+            if (order.get("ledgerLock") or {}).get("token") != token:
+                return False  # taken over as stale: the new holder settles
 
 
 def to_read(doc: dict[str, Any]) -> OrderRead:
@@ -348,16 +349,14 @@ def _after_holder(store: BrandStore, brand: Brand, hasher: Hasher, order: dict[s
 
 def _transition(store: BrandStore, order_id: str, change) -> tuple[dict[str, Any], dict[str, Any]] | None:
     """Replace the order with `change(order)` under its etag; (before, after), or None when nothing changes."""
-    for _ in range(_RETRIES):
-        before, etag = get(store, order_id)
-        after = change(dict(before))
-        if after is None:
-            return None
-        try:
-            return before, store.replace(CONTAINER, after, etag=etag)
-        except EtagMismatch:
-            continue
-    raise Conflict("The order changed during the call; try again")
+
+    def of_order(order: dict[str, Any] | None) -> dict[str, Any] | None:
+        if order is None:
+            raise NotFound("Order not found")
+        return change(order)
+
+    return update_document(store, CONTAINER, order_id, of_order, attempts=_RETRIES,
+                           exhausted=Conflict("The order changed during the call; try again"))
 
 
 def update(*, store: BrandStore, brand: Brand, order_id: str, data: OrderUpdate, now: datetime) -> OrderRead:

@@ -33,6 +33,7 @@ from datetime import datetime, timedelta
 from shared.clock import isoformat, parse_instant
 from shared.identity import activity
 from shared.ports.store import BrandStore, DocumentConflict, DocumentNotFound, EtagMismatch, Filter, PatchOp
+from shared.ports.store_retry import Retry, retrying
 from shared.tracking.events import VisitEvent
 
 CONTAINER = "throttles"
@@ -89,7 +90,8 @@ def _first_in_window(store: BrandStore, visit: VisitEvent) -> bool:
     doc_id = _doc_id(f"click-once:{visit.link_id}:{visit.ip_hash}")
     fresh = {"id": doc_id, "until": isoformat(visit.at + DEDUPE_WINDOW), "by": visit.event_id,
              "ttl": int((DEDUPE_WINDOW + timedelta(hours=1)).total_seconds())}
-    for _ in range(3):
+
+    def attempt() -> bool:
         try:
             store.create(CONTAINER, fresh)
             return True
@@ -97,18 +99,16 @@ def _first_in_window(store: BrandStore, visit: VisitEvent) -> bool:
             pass
         doc = store.find(CONTAINER, doc_id)
         if doc is None:
-            continue  # expired meanwhile: try to open the window again
+            raise Retry  # expired meanwhile: try to open the window again
         if doc.get("by") == visit.event_id:
             return True  # this very click, judged again after a failed batch: its own window
         if visit.at < parse_instant(doc["until"]):
             return False
-        try:
-            # The embedded store keeps expired rows: an elapsed window reopens, one writer wins.
-            store.replace(CONTAINER, fresh, etag=doc["_etag"])
-            return True
-        except (EtagMismatch, DocumentNotFound):
-            continue
-    return False
+        # The embedded store keeps expired rows: an elapsed window reopens, one writer wins.
+        store.replace(CONTAINER, fresh, etag=doc["_etag"])
+        return True
+
+    return retrying(attempt, attempts=3, on=(EtagMismatch, DocumentNotFound), exhausted=lambda: False)
 
 
 def _within_hourly_cap(store: BrandStore, visit: VisitEvent) -> bool:

@@ -21,7 +21,8 @@ from collections import defaultdict
 from collections.abc import Mapping
 
 from shared.errors import Conflict
-from shared.ports.store import BrandStore, DocumentConflict, EtagMismatch, PatchOp
+from shared.ports.store import BrandStore, DocumentConflict, PatchOp
+from shared.ports.store_retry import retrying
 from shared.tracking import counters
 from shared.tracking.counters import CONTAINER, CounterKey, Deltas
 
@@ -56,20 +57,19 @@ def _increments(deltas: Mapping[str, int]) -> list[PatchOp]:
 def add_once(store: BrandStore, key: CounterKey, *, owner: str, change: str, token: str, deltas: Deltas) -> str:
     """Add `deltas` unless the counter carries the mark of (owner, change); the token of the mark that counted."""
     ops = _increments(deltas)
-    for _ in range(_RETRIES):
+
+    def attempt() -> str:
         doc = _read(store, key)
         marks = doc.get(MARKS) or {}
         held = (marks.get(owner) or {}).get(change)
         if held is not None:
             return held
         marked = marks | {owner: (marks.get(owner) or {}) | {change: token}}
-        try:
-            store.patch(CONTAINER, key.id, [*ops, PatchOp("set", MARKS, marked)], pk=key.pk(store.brand_id),
-                        etag=doc["_etag"])
-            return token
-        except EtagMismatch:
-            continue
-    raise CounterBusy(f"counter {key.id} kept changing")
+        store.patch(CONTAINER, key.id, [*ops, PatchOp("set", MARKS, marked)], pk=key.pk(store.brand_id),
+                    etag=doc["_etag"])
+        return token
+
+    return retrying(attempt, attempts=_RETRIES, exhausted=CounterBusy(f"counter {key.id} kept changing"))
 
 
 def sweep(store: BrandStore, key: CounterKey, *, owner: str, counted: Mapping[str, tuple[str, Deltas]]) -> None:
@@ -78,7 +78,8 @@ def sweep(store: BrandStore, key: CounterKey, *, owner: str, counted: Mapping[st
     `counted` maps each change the owner recorded as counted to (the token that counted on this
     document, the change's deltas). Marks of changes not in it (still pending) are left alone.
     """
-    for _ in range(_RETRIES):
+
+    def attempt() -> None:
         doc = store.find(CONTAINER, key.id, pk=key.pk(store.brand_id))
         marks = (doc or {}).get(MARKS) or {}
         mine = marks.get(owner) or {}
@@ -93,10 +94,7 @@ def sweep(store: BrandStore, key: CounterKey, *, owner: str, counted: Mapping[st
                     undo[path] -= value
         left = {change: token for change, token in mine.items() if change not in done}
         kept = {name: value for name, value in marks.items() if name != owner} | ({owner: left} if left else {})
-        try:
-            store.patch(CONTAINER, key.id, [*_increments(undo), PatchOp("set", MARKS, kept)],
-                        pk=key.pk(store.brand_id), etag=doc["_etag"])
-            return
-        except EtagMismatch:
-            continue
-    raise CounterBusy(f"counter {key.id} kept changing")
+        store.patch(CONTAINER, key.id, [*_increments(undo), PatchOp("set", MARKS, kept)],
+                    pk=key.pk(store.brand_id), etag=doc["_etag"])
+
+    retrying(attempt, attempts=_RETRIES, exhausted=CounterBusy(f"counter {key.id} kept changing"))

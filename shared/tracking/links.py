@@ -35,6 +35,7 @@ from shared.ports.store import (
     PatchOp,
     filtered_page,
 )
+from shared.ports.store_retry import retrying
 from shared.tracking import link_codes
 from shared.tracking.link_codes import LinkCode
 from shared.tracking.model import Source, TargetKind
@@ -204,7 +205,8 @@ def set_status(*, store: BrandStore, platform: BrandStore, member_id: str, link_
 
     A link the brand disabled (`disabledBy`) cannot be re-enabled by its member: Conflict (409).
     """
-    for _ in range(_WRITE_ATTEMPTS):
+
+    def attempt() -> Link:
         doc = store.find(CONTAINER, link_id)
         if doc is None or doc.get("memberId") != member_id:
             raise NotFound("Link not found")
@@ -221,10 +223,15 @@ def set_status(*, store: BrandStore, platform: BrandStore, member_id: str, link_
         except EtagMismatch:
             # The brand changed the link meanwhile: the code goes back to what the document says.
             _resync_code(store, platform, link)
-            continue
+            raise
         log.info("link %s link=%s member=%s", status, link.id, member_id)
         return _from_document(doc)
-    raise TransientError("The link keeps changing; try again")
+
+    return retrying(attempt, attempts=_WRITE_ATTEMPTS, exhausted=_keeps_changing())
+
+
+def _keeps_changing() -> TransientError:
+    return TransientError("The link keeps changing; try again")
 
 
 # --- The brand's view (Manager) -------------------------------------------------------------------
@@ -304,7 +311,8 @@ def set_status_by_brand(*, store: BrandStore, platform: BrandStore, link_id: str
     Re-enabling a link its member (or the member's erasure) disabled is a Conflict: that choice is
     the member's. The link document is written with its etag; the code follows it.
     """
-    for _ in range(_WRITE_ATTEMPTS):
+
+    def attempt() -> BrandLink:
         doc = store.find(CONTAINER, link_id)
         if doc is None:
             raise NotFound("Link not found")
@@ -329,12 +337,10 @@ def set_status_by_brand(*, store: BrandStore, platform: BrandStore, link_id: str
         try:
             doc = store.patch(CONTAINER, link.id, [*ops, PatchOp("set", "updatedAt", isoformat(now))],
                               etag=doc["_etag"])
-        except EtagMismatch:
-            _resync_code(store, platform, link)
-            continue
-        except Exception:
+        except Exception:  # a lost race (retried) or a failed write: the code goes back to the document
             _resync_code(store, platform, link)
             raise
         log.info("link %s by brand link=%s manager_user=%s", status, link.id, manager_user_id)
         return _brand_link(doc)
-    raise TransientError("The link keeps changing; try again")
+
+    return retrying(attempt, attempts=_WRITE_ATTEMPTS, exhausted=_keeps_changing())

@@ -9,7 +9,6 @@ side needs no lookup to know which link was clicked, and when.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 
 from shared.macs import mac_matches
+from shared.privacy.keys import derive_key
 
 QUERY_PARAMETER = "popsell_ref"
 _SIGNATURE_LENGTH = 16
@@ -35,7 +35,7 @@ class Reference:
 @lru_cache(maxsize=1024)
 def _key(master_key: str, brand_id: str) -> bytes:
     # Cached: every click signs with it, and deriving it is an HMAC of its own.
-    return hmac.new(master_key.encode(), f"attribution-ref:{brand_id}".encode(), hashlib.sha256).digest()
+    return derive_key(master_key, "attribution-ref", brand_id=brand_id)
 
 
 def _signature(master_key: str, brand_id: str, payload: str) -> str:

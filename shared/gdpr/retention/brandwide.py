@@ -33,7 +33,8 @@ from shared.gdpr.retention.rules import BRAND_RULES, PROGRAMME_SUSPENSION, SUSPE
 from shared.gdpr.retention.runner import PAGE_SIZE, RUNS, BrandRun, erase
 from shared.identity import lifecycle, manager_users, repository
 from shared.identity.models import Role
-from shared.ports.store import EtagMismatch, Filter
+from shared.ports.store import Filter
+from shared.ports.store_retry import retrying
 
 log = logging.getLogger(__name__)
 
@@ -162,20 +163,21 @@ def sweep_manager_users(run: BrandRun, rule: str) -> None:
 
 def erase_contact(run: BrandRun, doc: dict[str, Any], rule: str) -> bool:
     """The brand-wide rules' one contact erasure (journalled, etag-guarded); False when it kept changing."""
-    for _ in range(_ATTEMPTS):
-        contact, etag = contacts.from_document(doc)
-        try:
-            contact_journal.erase_and_store(store=run.store, journal=run.ctx.container.journal(run.id),
-                                            contact=contact, etag=etag, now=run.ctx.now, rule=f"retention:{rule}")
-        except EtagMismatch:
-            doc = run.store.find(contacts.CONTACTS, contact.id)
-            if doc is None:
-                return True
-            continue
+    unread = [doc]  # the first attempt erases the document the sweep read; a lost race reads it again
+
+    def attempt() -> bool:
+        current = unread.pop() if unread else run.store.find(contacts.CONTACTS, doc["id"])
+        if current is None:
+            return True  # gone meanwhile: nothing left to erase
+        contact, etag = contacts.from_document(current)
+        contact_journal.erase_and_store(store=run.store, journal=run.ctx.container.journal(run.id),
+                                        contact=contact, etag=etag, now=run.ctx.now, rule=f"retention:{rule}")
         if contact.status != "erased":
             log.info("retention: contact %s of brand %s erased (%s)", contact.id, run.id, rule)
         return True
-    return False
+
+    return retrying(attempt, attempts=_ATTEMPTS,
+                    exhausted=lambda: run.store.find(contacts.CONTACTS, doc["id"]) is None)
 
 
 def _resumable_pass(run: BrandRun, name: str, container: str, filters, visit: Callable[[dict[str, Any]], bool]) -> None:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import hmac
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -24,6 +22,7 @@ from shared.config import Settings
 from shared.crm import provider_events
 from shared.errors import InvalidInput, Unauthorized
 from shared.macs import mac_matches
+from shared.privacy.keys import derive_key
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
 
@@ -41,7 +40,7 @@ def webhook_secret(settings: Settings) -> str:
         return settings.mailjet_webhook_secret
     if settings.mailjet_api_secret:
         # A derived value, so the API secret itself never sits in Mailjet's callback URL.
-        return hmac.new(settings.mailjet_api_secret.encode(), b"popsell-mailjet-webhook", hashlib.sha256).hexdigest()
+        return derive_key(settings.mailjet_api_secret, "mailjet-webhook").hex()
     return ""
 
 
