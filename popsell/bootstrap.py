@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from popsell.event_wiring import subscriptions
 from shared.clock import Clock, SettableClock
 from shared.config import Settings, get_settings
+from shared.events.dispatcher import Dispatcher
 from shared.gdpr.journal import Journal
 from shared.identity.tokens import TokenService
 from shared.ports.blobs import BACKUP_CONTAINERS, BlobStore
@@ -113,6 +115,11 @@ class Container:
     @cached_property
     def tokens(self) -> TokenService:
         return TokenService(self.settings.signing_keys, issuer=self.settings.token_issuer)
+
+    @cached_property
+    def events(self) -> Dispatcher:
+        """The domain-event dispatcher, with every handler popsell.event_wiring subscribes."""
+        return Dispatcher(self, subscriptions())
 
     def hasher(self, brand_id: str) -> BrandHasher:
         """Keyed hashing with this brand's key."""

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from functools import cache, partial
 
+from popsell.bootstrap import Container
 from shared.backups import jobs as backup_jobs
 from shared.crm.provider_events import provider_event_handler
 from shared.emails.handler import email_handler
 from shared.gdpr import erasure, exports, timer_jobs_warehouse
 from shared.gdpr.retention import jobs as retention_jobs
 from shared.messaging.worker import BatchHandler, Handler
-from shared.ports.bus import QUEUE_EMAILS, QUEUE_PROVIDER_EVENTS, QUEUE_TRACKING_EVENTS
-from shared.ports.platform import Platform
+from shared.ports.bus import QUEUE_DOMAIN_EVENTS, QUEUE_EMAILS, QUEUE_PROVIDER_EVENTS, QUEUE_TRACKING_EVENTS
 from shared.scheduling import TimerJob
 from shared.tracking import link_eraser
 from shared.tracking.aggregator import tracking_events_handler
@@ -42,10 +42,11 @@ def timer_jobs() -> dict[str, TimerJob]:
     return jobs
 
 
-def queue_handlers(container: Platform) -> dict[str, Handler]:
+def queue_handlers(container: Container) -> dict[str, Handler]:
     """The handler of each queue, bound to this process's container (one handler per queue)."""
     return {
         QUEUE_EMAILS: partial(email_handler, container),
         QUEUE_PROVIDER_EVENTS: partial(provider_event_handler, container),
         QUEUE_TRACKING_EVENTS: BatchHandler(partial(tracking_events_handler, container)),
+        QUEUE_DOMAIN_EVENTS: container.events.deliver,
     }

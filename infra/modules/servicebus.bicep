@@ -17,6 +17,7 @@ var queues = [
   'emails'
   'tracking-events'
   'provider-events'
+  'domain-events'
 ]
 
 resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' = {

@@ -12,14 +12,14 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError
 
 from shared.brands.models import Brand
 from shared.brands.service import invalid_input
 from shared.crm import blacklist, contact_journal, service, sources
 from shared.crm.consent import ConsentEvent, transition
 from shared.crm.models import Contact, ContactAddress, ContactSource
-from shared.crm.views import ContactCreate, _Body
+from shared.crm.views import ContactCreate, MemberRef, _Body
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.gdpr.journal import Journal
 from shared.identity import repository, sso
@@ -39,21 +39,6 @@ class MemberNotActive(Conflict):
 class ExternalIdOfAnotherMember(Conflict):
     code = "external-id-of-another-member"
     title = "This external id already names a contact of another member"
-
-
-class MemberRef(BaseModel):
-    """Names the member by Popsell id or by SSO subject (exactly one)."""
-
-    model_config = ConfigDict(populate_by_name=True, extra="forbid")
-
-    member_id: str | None = Field(None, alias="memberId", min_length=1, max_length=100)
-    sso_subject: str | None = Field(None, alias="ssoSubject", min_length=1, max_length=200)
-
-    @model_validator(mode="after")
-    def _one_member(self) -> MemberRef:
-        if (self.member_id is None) == (self.sso_subject is None):
-            raise ValueError("give exactly one of memberId or ssoSubject")
-        return self
 
 
 class SyncedContact(_Body, MemberRef):

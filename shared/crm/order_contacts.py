@@ -16,24 +16,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from shared.brands.models import Brand
 from shared.brands.service import invalid_input
 from shared.crm import service, sources, vouchers
-from shared.crm.brand_sync import MemberRef, resolve_member
+from shared.crm.brand_sync import resolve_member
 from shared.crm.models import Contact, ContactSource
-from shared.crm.views import ContactCreate, _Body
+from shared.crm.views import ContactCreate, MemberRef, OrderCustomer
 from shared.errors import Conflict, NotFound
 from shared.identity import repository
 from shared.ports.store import BrandStore, DocumentNotFound
 
 ORDER_KEY = "contact_order"
 log = logging.getLogger(__name__)
-
-
-class OrderCustomer(_Body):
-    """Who placed the order, as the brand's shop knows them."""
-
-    contact_type: None = Field(None, alias="contactType", exclude=True)
-    notes: None = Field(None, exclude=True)
-    address: None = Field(None, exclude=True)
-    tags: None = Field(None, exclude=True)
 
 
 class OrderContact(MemberRef):
@@ -119,6 +110,17 @@ def from_order(*, store: BrandStore, brand: Brand, data: OrderContact, hasher: s
         return contact_won, False
     log.info("contact %s from order for member %s (created=%s)", contact.id, member.id, created)
     return contact, created
+
+
+def visible_contact(store: BrandStore, member_id: str, contact_id: str | None) -> str | None:
+    """`contact_id` when the member still sees that contact (the CRM may have moved, erased or not confirmed it)."""
+    if contact_id is None:
+        return None
+    try:
+        service.get_own(store, member_id, contact_id)
+    except NotFound:
+        return None
+    return contact_id
 
 
 def store_purchase(*, store: BrandStore, data: StorePurchase, hasher: service.Hasher, now: datetime) -> Contact:

@@ -14,6 +14,8 @@ or the replay after a crash all leave exactly one line per order.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import NamedTuple
 
 from shared.brands.models import Brand
 from shared.crm import service as contacts
@@ -26,6 +28,18 @@ from shared.ports.store_retry import retrying
 MAX_LINES = 500
 _ATTEMPTS = 10
 log = logging.getLogger(__name__)
+
+
+class OrderSale(NamedTuple):
+    """An order's line as the order stands: the contact and member it belongs to, the line itself."""
+
+    contact_id: str
+    member_id: str
+    sale: SaleRef
+
+
+# The order's line as it stands now (None: the order has no contact), as the order service reads it.
+SaleReader = Callable[[BrandStore, str], OrderSale | None]
 
 
 def with_sale(sales: list[SaleRef], sale: SaleRef) -> list[SaleRef]:
@@ -55,3 +69,20 @@ def record(*, store: BrandStore, brand: Brand, contact_id: str, member_id: str, 
         return True
 
     return retrying(attempt, attempts=_ATTEMPTS, exhausted=Conflict("The contact changed during the call; try again"))
+
+
+def follow(*, store: BrandStore, brand: Brand, order_id: str, current: SaleReader) -> None:
+    """Bring the order's line in its contact's sales history to the order's state, whoever else writes it.
+
+    Two calls on one order (a refund and a re-post, two refunds) may each write the line from what
+    they read: each one reads the order again after its write and writes again if the order moved
+    meanwhile, so the last line written is always the order's latest state.
+    """
+    for _ in range(_ATTEMPTS):
+        line = current(store, order_id)
+        if line is None:
+            return
+        record(store=store, brand=brand, contact_id=line.contact_id, member_id=line.member_id, sale=line.sale)
+        if current(store, order_id) == line:
+            return
+    raise Conflict("The order changed during the call; try again")

@@ -150,3 +150,27 @@ def to_manager_read(contact: Contact) -> ManagerContactRead:
         contact_type=contact.contact_type, address=contact.address, sales=contact.sales,
         created_by=contact.history.created_by, created_at=contact.history.created_at,
     )
+
+
+class MemberRef(BaseModel):
+    """Names the member by Popsell id or by SSO subject (exactly one)."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+
+    member_id: str | None = Field(None, alias="memberId", min_length=1, max_length=100)
+    sso_subject: str | None = Field(None, alias="ssoSubject", min_length=1, max_length=200)
+
+    @model_validator(mode="after")
+    def _one_member(self) -> MemberRef:
+        if (self.member_id is None) == (self.sso_subject is None):
+            raise ValueError("give exactly one of memberId or ssoSubject")
+        return self
+
+
+class OrderCustomer(_Body):
+    """Who placed the order, as the brand's shop knows them."""
+
+    contact_type: None = Field(None, alias="contactType", exclude=True)
+    notes: None = Field(None, exclude=True)
+    address: None = Field(None, exclude=True)
+    tags: None = Field(None, exclude=True)

@@ -25,7 +25,9 @@ from shared.json_input import MalformedJson
 QUEUE_EMAILS = "emails"
 QUEUE_TRACKING_EVENTS = "tracking-events"
 QUEUE_PROVIDER_EVENTS = "provider-events"  # email-provider events (shared/crm/provider_events.py)
-QUEUES = (QUEUE_EMAILS, QUEUE_TRACKING_EVENTS, QUEUE_PROVIDER_EVENTS)
+# Domain events for their out-of-process handlers (shared/events/dispatcher.py).
+QUEUE_DOMAIN_EVENTS = "domain-events"
+QUEUES = (QUEUE_EMAILS, QUEUE_TRACKING_EVENTS, QUEUE_PROVIDER_EVENTS, QUEUE_DOMAIN_EVENTS)
 CONTENT_TYPE_JSON = "application/json"
 
 

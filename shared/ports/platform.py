@@ -19,6 +19,7 @@ from shared.ports.store import DocumentStore
 from shared.privacy.hashing import BrandHasher
 
 if TYPE_CHECKING:  # types only: the ports import no feature at run time
+    from shared.events.model import Publisher
     from shared.gdpr.journal import Journal
     from shared.identity.tokens import TokenService
 
@@ -49,6 +50,11 @@ class Platform(Protocol):
 
     @property
     def tokens(self) -> TokenService: ...
+
+    @property
+    def events(self) -> Publisher:
+        """The dispatcher of domain events, with the handlers the composition root subscribed."""
+        ...
 
     def hasher(self, brand_id: str) -> BrandHasher:
         """Keyed hashing with this brand's key."""

@@ -10,8 +10,9 @@ import logging
 from datetime import datetime
 
 from shared.clock import isoformat
-from shared.crm.brand_sync import MemberRef, resolve_member
+from shared.crm.brand_sync import resolve_member
 from shared.crm.service import Hasher
+from shared.crm.views import MemberRef
 from shared.ports.store import BrandStore, DocumentNotFound
 from shared.tracking.visits import customer_key
 

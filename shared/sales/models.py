@@ -6,8 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.crm.brand_sync import MemberRef
-from shared.crm.order_contacts import OrderCustomer
+from shared.crm.views import MemberRef, OrderCustomer
 from shared.tracking.model import Channel
 
 # Order and refund ids end up as document ids and in paths: a conservative alphabet.

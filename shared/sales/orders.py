@@ -1,10 +1,15 @@
-"""Orders from brand platforms: recorded once, attributed with a reason, counted, commissioned.
+"""Orders from brand platforms: recorded once, attributed with a reason, commissioned; the rest by events.
+
+The order service writes the order and its ledger entries, then publishes the event of the write
+(`shared.sales.events`: OrderPlaced, OrderUpdated, OrderRefunded, OrderCancelled). Its handlers,
+subscribed in the composition root, do the rest: the counters (`shared.sales.handlers`), the
+order's contact and its line in the contact's sales history (`shared.crm.handlers`).
 
 The order id is the document id, so the same order posted twice is one document. Each write of
 the order (its create, and each update / refund / cancel winning the etag-guarded replace) also
-writes the counter changes it causes as pending on the order; they are then counted exactly once
-(`order_counts`), by this call or, after a crash, by the next call on the order (a retried change,
-a re-post). The ledger, the contact and the order's line in the contact's sales history are
+writes the counter changes it causes as pending on the order; the handler counts them exactly
+once (`order_counts`), on this call's event or, after a crash, on the event the next call on the
+order raises again (a retried change, a re-post). The ledger, the contact and the sales line are
 state-based, so a re-post of the same order repairs them. A voucher code is used by the order id
 before the order is written (shared/crm/vouchers.py), so only this order may use it again. The
 brand's customer ID and the site's temporary visitor id are keyed hashes from the first line of
@@ -27,17 +32,19 @@ from pydantic import ValidationError
 from shared.brands.models import Brand
 from shared.brands.service import invalid_input
 from shared.clock import isoformat, parse_instant
-from shared.crm import order_contacts, sales_history, vouchers
-from shared.crm import service as crm_contacts
+from shared.crm import vouchers
 from shared.crm.campaign_stats import parse_day
 from shared.crm.models import SaleRef
+from shared.crm.sales_history import OrderSale
 from shared.crm.service import Hasher
 from shared.crm.views import ContactCreate
-from shared.errors import Conflict, DomainError, InvalidInput, NotFound, TransientError
+from shared.errors import Conflict, InvalidInput, NotFound, TransientError
+from shared.events.model import Publisher
 from shared.identity import repository, sso
 from shared.ports.store import BrandStore, DocumentConflict, EtagMismatch, Filter, PatchOp, filtered_page
 from shared.ports.store_retry import retrying, update_document
 from shared.sales import commissions, ledger, order_counts
+from shared.sales import events as order_events
 from shared.sales.attribution import Attribution, OrderFacts, attribute
 from shared.sales.models import MemberOrderRead, OrderCreate, OrderLine, OrderRead, OrderUpdate, RefundCreate
 from shared.tracking import visits
@@ -140,7 +147,7 @@ def entry_ids(order: dict[str, Any]) -> list[str]:
     return ids + ([f"{order_id}:x"] if order["status"] == "cancelled" else [])
 
 
-def _count(store: BrandStore, order_id: str) -> None:
+def count_pending(store: BrandStore, order_id: str) -> None:
     """Count the order's pending counter changes once each, record them on the order, then sweep the marks."""
     order, _ = get(store, order_id)
     token = uuid.uuid4().hex
@@ -204,20 +211,10 @@ def get(store: BrandStore, order_id: str) -> tuple[dict[str, Any], str]:
     return doc, doc["_etag"]
 
 
-def _contact(store: BrandStore, brand: Brand, hasher: Hasher, order: dict[str, Any], data: OrderCreate,
-             now: datetime) -> list[PatchOp]:
-    attribution = order["attribution"]
-    # Contacts belong to a member: none for an unattributed order; a voucher's contact exists and is named already.
-    if data.customer is None or attribution["memberId"] is None or attribution["reason"] == "voucher":
-        return []
-    request = order_contacts.OrderContact(member_id=attribution["memberId"], order_id=data.order_id,
-                                          customer=data.customer, brand_opt_in=data.brand_opt_in)
-    try:
-        contact, _ = order_contacts.from_order(store=store, brand=brand, data=request, hasher=hasher, now=now)
-    except DomainError as exc:
-        log.info("order %s: contact refused (%s)", data.order_id, exc.code)
-        return [PatchOp("set", "contactRefused", exc.code)]
-    return [PatchOp("set", "contactId", contact.id)]
+def link_contact(store: BrandStore, order_id: str, *, contact_id: str | None, refused: str | None) -> None:
+    """Name the order's contact (or why it has none), as the CRM decided it on OrderPlaced."""
+    store.patch(CONTAINER, order_id, [PatchOp("set", "contactId", contact_id)] if contact_id else [
+        PatchOp("set", "contactRefused", refused)])
 
 
 def sale_of(order: dict[str, Any]) -> SaleRef:
@@ -226,39 +223,37 @@ def sale_of(order: dict[str, Any]) -> SaleRef:
                    currency=order["currency"], refunded_minor=order["refundedMinor"], status=order["status"])
 
 
-def _sale_follows(store: BrandStore, brand: Brand, order_id: str) -> None:
-    """Bring the order's line in its contact's sales history to the order's state, whoever else writes it.
-
-    Two calls on one order (a refund and a re-post, two refunds) may each write the line from what
-    they read: each one reads the order again after its write and writes again if the order moved
-    meanwhile, so the last line written is always the order's latest state.
-    """
-    order, _ = get(store, order_id)
-    for _ in range(_RETRIES):
-        member_id = order["attribution"]["memberId"]
-        if not order.get("contactId") or member_id is None:
-            return
-        sale = sale_of(order)
-        sales_history.record(store=store, brand=brand, contact_id=order["contactId"], member_id=member_id,
-                             sale=sale)
-        order, _ = get(store, order_id)
-        if sale_of(order) == sale:
-            return
-    raise Conflict("The order changed during the call; try again")
+def sale_state(store: BrandStore, order_id: str) -> OrderSale | None:
+    """The order's line in its contact's sales history as the order stands (None: no contact to credit)."""
+    order = store.find(CONTAINER, order_id)
+    if order is None or not order.get("contactId") or order["attribution"]["memberId"] is None:
+        return None
+    return OrderSale(contact_id=order["contactId"], member_id=order["attribution"]["memberId"], sale=sale_of(order))
 
 
-def _finish(store: BrandStore, brand: Brand, hasher: Hasher, order: dict[str, Any], data: OrderCreate,
+def _placed(order: dict[str, Any], data: OrderCreate, brand_id: str, now: datetime) -> order_events.OrderEvent:
+    """OrderPlaced, with the customer and the brand opt-in of the call (the CRM's contact is made from them)."""
+    return order_events.of_change(order, brand_id=brand_id, now=now, customer=data.customer,
+                                  brand_opt_in=data.brand_opt_in)
+
+
+def _finish(store: BrandStore, events: Publisher, brand_id: str, order: dict[str, Any], data: OrderCreate,
             now: datetime) -> dict[str, Any]:
+    """Settle the ledger and publish OrderPlaced; `effects` is "applied" once both are done.
+
+    A crash before the mark leaves the order "pending", and a re-post does both again (the ledger and
+    every handler are state-based, the event keeps its id).
+    """
     settled = _settle(store, order["id"], now)
+    events.publish(_placed(order, data, brand_id, now))
     # Left to another holder (perhaps a crashed one), the ledger is not known right: the next re-post repairs.
-    ops = _contact(store, brand, hasher, order, data, now) + ([PatchOp("set", "effects", "applied")] if settled else [])
-    finished = store.patch(CONTAINER, order["id"], ops) if ops else get(store, order["id"])[0]
-    _sale_follows(store, brand, order["id"])  # after a crash here, every re-post brings the line (see _replay)
-    return finished
+    if not settled:
+        return get(store, order["id"])[0]
+    return store.patch(CONTAINER, order["id"], [PatchOp("set", "effects", "applied")])
 
 
 def place(*, store: BrandStore, platform: BrandStore, brand: Brand, hasher: Hasher, master_key: str,
-          data: OrderCreate, now: datetime) -> tuple[OrderRead, bool]:
+          events: Publisher, data: OrderCreate, now: datetime) -> tuple[OrderRead, bool]:
     """Record and attribute an order; (order, False) when the same order was already posted."""
     _check_lines(data.amount_minor, data.lines)
     placed_at = _utc(data.placed_at)
@@ -271,7 +266,7 @@ def place(*, store: BrandStore, platform: BrandStore, brand: Brand, hasher: Hash
             raise invalid_input(exc) from exc
     fingerprint = _fingerprint(hasher, data)
     if (existing := store.find(CONTAINER, data.order_id)) is not None:
-        return _replay(store, brand, hasher, existing, data, fingerprint, now), False
+        return _replay(store, events, brand.id, existing, data, fingerprint, now), False
     vendor_id = _vendor_id(store, hasher, data)
     # Last of the checks: a voucher is used by this order id from here on, even if the order is never written.
     voucher = _voucher(store, hasher, data, placed_at, now)
@@ -299,31 +294,31 @@ def place(*, store: BrandStore, platform: BrandStore, brand: Brand, hasher: Hash
         created = store.create(CONTAINER, order)
     except DocumentConflict:
         # The same order posted concurrently: the other call applies the effects.
-        return _replay(store, brand, hasher, store.get(CONTAINER, data.order_id), data, fingerprint, now,
+        return _replay(store, events, brand.id, store.get(CONTAINER, data.order_id), data, fingerprint, now,
                        repair=False), False
-    _count(store, data.order_id)
     log.info("order %s attributed (%s) to %s", data.order_id, decided.reason, decided.member_id)
-    return to_read(_finish(store, brand, hasher, created, data, now)), True
+    return to_read(_finish(store, events, brand.id, created, data, now)), True
 
 
-def _replay(store: BrandStore, brand: Brand, hasher: Hasher, existing: dict[str, Any], data: OrderCreate,
+def _replay(store: BrandStore, events: Publisher, brand_id: str, existing: dict[str, Any], data: OrderCreate,
             fingerprint: str, now: datetime, repair: bool = True) -> OrderRead:
     if existing["fingerprint"] != fingerprint:
         raise OrderConflict(f"Order {data.order_id} exists with another content")
     if not repair:
         return to_read(existing)
-    _count(store, existing["id"])  # what a crashed call left pending (and any mark it left behind)
-    existing, _ = get(store, existing["id"])
     if existing.get("effects") != "applied" and existing["status"] == "placed" and existing["version"] == 0:
-        existing = _finish(store, brand, hasher, existing, data, now)
+        existing = _finish(store, events, brand_id, existing, data, now)
         if existing.get("effects") != "applied":
-            existing = _after_holder(store, brand, hasher, existing, data, now)
+            existing = _after_holder(store, events, brand_id, existing, data, now)
     else:
-        _sale_follows(store, brand, existing["id"])  # a call that crashed after its last patch left only this
+        # The event of the order's latest change again: what a crashed call left undone (its counts, its
+        # line) is done now. Without the customer: the order's contact was decided with its effects.
+        events.publish(order_events.of_change(existing, brand_id=brand_id, now=now))
+        existing, _ = get(store, existing["id"])
     return to_read(existing)
 
 
-def _after_holder(store: BrandStore, brand: Brand, hasher: Hasher, order: dict[str, Any], data: OrderCreate,
+def _after_holder(store: BrandStore, events: Publisher, brand_id: str, order: dict[str, Any], data: OrderCreate,
                   now: datetime) -> dict[str, Any]:
     """Let a live holder of the order's ledger finish (or finish after it); else OrderInProgress with Retry-After.
 
@@ -338,7 +333,7 @@ def _after_holder(store: BrandStore, brand: Brand, hasher: Hasher, order: dict[s
         if order.get("effects") == "applied":
             return order
         if not order.get("ledgerLock"):
-            order = _finish(store, brand, hasher, order, data, now)
+            order = _finish(store, events, brand_id, order, data, now)
             if order.get("effects") == "applied":
                 return order
     mark = order.get("ledgerLock") or {"at": isoformat(now)}
@@ -359,7 +354,8 @@ def _transition(store: BrandStore, order_id: str, change) -> tuple[dict[str, Any
                            exhausted=Conflict("The order changed during the call; try again"))
 
 
-def update(*, store: BrandStore, brand: Brand, order_id: str, data: OrderUpdate, now: datetime) -> OrderRead:
+def update(*, store: BrandStore, brand: Brand, events: Publisher, order_id: str, data: OrderUpdate,
+           now: datetime) -> OrderRead:
     """New amount and lines: sales and commission follow (recomputed while pending, adjusted otherwise)."""
     _check_lines(data.amount_minor, data.lines)
 
@@ -380,10 +376,11 @@ def update(*, store: BrandStore, brand: Brand, order_id: str, data: OrderUpdate,
             "version": order["version"] + 1, "updatedAt": isoformat(now), "ledgerChange": _change("update", suffix),
         }, suffix, sales=data.amount_minor - order["amountMinor"], commission=due - order["commissionMinor"])
 
-    return _after_change(store, brand, order_id, _transition(store, order_id, change), now)
+    return _after_change(store, events, brand.id, order_id, _transition(store, order_id, change), now)
 
 
-def refund(*, store: BrandStore, brand: Brand, order_id: str, data: RefundCreate, now: datetime) -> OrderRead:
+def refund(*, store: BrandStore, brand: Brand, events: Publisher, order_id: str, data: RefundCreate,
+           now: datetime) -> OrderRead:
     """Refund part or all of an order (once per refund id): the commission shrinks in proportion."""
     def change(order: dict[str, Any]) -> dict[str, Any] | None:
         known = next((item for item in order["refunds"] if item["refundId"] == data.refund_id), None)
@@ -409,10 +406,10 @@ def refund(*, store: BrandStore, brand: Brand, order_id: str, data: RefundCreate
         }, suffix, refunds=1, sales=-data.amount_minor, commission=due - order["commissionMinor"],
             orders=-1 if full_refund else 0)
 
-    return _after_change(store, brand, order_id, _transition(store, order_id, change), now)
+    return _after_change(store, events, brand.id, order_id, _transition(store, order_id, change), now)
 
 
-def cancel(*, store: BrandStore, brand: Brand, order_id: str, now: datetime) -> OrderRead:
+def cancel(*, store: BrandStore, brand: Brand, events: Publisher, order_id: str, now: datetime) -> OrderRead:
     """Cancel an order: what remains of its sales and commission is reversed (again: no change)."""
     def change(order: dict[str, Any]) -> dict[str, Any] | None:
         if order["status"] == "cancelled":
@@ -425,16 +422,16 @@ def cancel(*, store: BrandStore, brand: Brand, order_id: str, now: datetime) -> 
                                         sales=-(order["amountMinor"] - order["refundedMinor"]),
                                         commission=-order["commissionMinor"])
 
-    return _after_change(store, brand, order_id, _transition(store, order_id, change), now)
+    return _after_change(store, events, brand.id, order_id, _transition(store, order_id, change), now)
 
 
-def _after_change(store: BrandStore, brand: Brand, order_id: str,
+def _after_change(store: BrandStore, events: Publisher, brand_id: str, order_id: str,
                   result: tuple[dict[str, Any], dict[str, Any]] | None, now: datetime) -> OrderRead:
     # Also for a retried call that changed nothing: what the first one left undone is done now.
-    _count(store, order_id)
     _settle(store, order_id, now)
-    _sale_follows(store, brand, order_id)
-    return to_read(result[1] if result is not None else get(store, order_id)[0])
+    order = result[1] if result is not None else get(store, order_id)[0]
+    events.publish(order_events.of_change(order, brand_id=brand_id, now=now))
+    return to_read(order)
 
 
 # --- Listing (Manager: the brand's orders; App: a member's own) ------------------------------
@@ -472,21 +469,10 @@ def list_page(store: BrandStore, *, member_id: str | None = None, from_day: str 
     return [to_read(doc) for doc in page.items], page.continuation
 
 
-def _visible_contact(store: BrandStore, member_id: str, contact_id: str | None) -> str | None:
-    # The contact was created for this member, but the CRM may have moved, erased or not yet confirmed it since.
-    if contact_id is None:
-        return None
-    try:
-        crm_contacts.get_own(store, member_id, contact_id)
-    except NotFound:
-        return None
-    return contact_id
-
-
-def for_member(store: BrandStore, member_id: str, order: OrderRead) -> MemberOrderRead:
-    """The member's view of an order attributed to them."""
+def for_member(order: OrderRead, *, contact_id: str | None) -> MemberOrderRead:
+    """The member's view of an order attributed to them, naming `contact_id` (the contact as the member sees it)."""
     # Notes name members whose rule was skipped (and why): another member's status is not this member's business.
     explanation = {key: value for key, value in order.attribution.explanation.items() if key != "notes"}
     attribution = order.attribution.model_copy(update={"explanation": explanation})
     return MemberOrderRead.model_validate(order.model_dump(exclude={"attribution", "contact_refused"}) | {
-        "attribution": attribution, "contact_id": _visible_contact(store, member_id, order.contact_id)})
+        "attribution": attribution, "contact_id": contact_id})

@@ -51,7 +51,8 @@ def test_concurrent_duplicates_count_once(shop):
     def post():
         results.append(orders.place(store=shop.store(), platform=brand, brand=brands.get(
             store=shop.container.store, brand_id=BRAND), hasher=shop.container.hasher(BRAND),
-            master_key=shop.container.settings.hash_master_key, data=data, now=shop.now())[1])
+            master_key=shop.container.settings.hash_master_key, events=shop.container.events, data=data,
+            now=shop.now())[1])
 
     threads = [threading.Thread(target=post) for _ in range(4)]
     for thread in threads:
@@ -200,7 +201,7 @@ def test_refunds_arriving_at_the_same_moment_leave_the_ledger_equal_to_what_is_d
 
     def refund(refund_id):
         try:
-            orders.refund(store=shop.store(), brand=brand, order_id="o-1", now=shop.now(),
+            orders.refund(store=shop.store(), brand=brand, events=shop.container.events, order_id="o-1", now=shop.now(),
                           data=RefundCreate.model_validate({"refundId": refund_id, "amountMinor": 1000}))
         except Exception as exc:  # noqa: BLE001 - reported below, with the failing refund
             failures.append((refund_id, exc))

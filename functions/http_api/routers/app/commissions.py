@@ -13,6 +13,7 @@ from functions.http_api.paging import PagingQuery, ShortPagingQuery
 from functions.http_api.problems import problem_responses
 from functions.http_api.routers.common.day_range import FirstDay, LastDay
 from functions.http_api.routers.common.ledger import CommissionPage, CommissionRead, StateFilter, page_of, read_entry
+from shared.crm import order_contacts
 from shared.errors import NotFound
 from shared.sales import ledger, orders
 from shared.sales.models import MemberOrderRead
@@ -82,4 +83,6 @@ def my_orders(member: CurrentMember, container: ContainerDep, paging: ShortPagin
     store = container.store.for_brand(brand_id)
     items, token = orders.list_page(store, member_id=member.id, from_day=from_day, to_day=to_day,
                                     page_size=paging.page_size, continuation=paging.continuation)
-    return MemberOrderPage(items=[orders.for_member(store, member.id, order) for order in items], continuation=token)
+    return MemberOrderPage(items=[
+        orders.for_member(order, contact_id=order_contacts.visible_contact(store, member.id, order.contact_id))
+        for order in items], continuation=token)

@@ -11,7 +11,7 @@ from functions.http_api.access import access
 from functions.http_api.deps import ContainerDep
 from functions.http_api.integration_auth import SignedBrand
 from functions.http_api.problems import other_success, problem_responses
-from shared.crm.brand_sync import MemberRef
+from shared.crm.views import MemberRef
 from shared.sales import dedicated, orders
 from shared.sales.models import ID_PATTERN, OrderCreate, OrderRead, OrderUpdate, RefundCreate, StorePurchaseCreate
 from shared.store_schema import PLATFORM_SCOPE
@@ -35,7 +35,7 @@ def _place(data: OrderCreate, call: SignedBrand, container: ContainerDep, respon
     order, created = orders.place(store=container.store.for_brand(brand_id),
                                   platform=container.store.for_brand(PLATFORM_SCOPE), brand=call.brand,
                                   hasher=container.hasher(brand_id), master_key=container.settings.hash_master_key,
-                                  data=data, now=container.clock.now())
+                                  events=container.events, data=data, now=container.clock.now())
     if not created:
         response.status_code = status.HTTP_200_OK
     return order
@@ -80,8 +80,8 @@ def get_order(call: SignedBrand, container: ContainerDep, order_id: str = OrderI
 def update_order(data: OrderUpdate, call: SignedBrand, container: ContainerDep,
                  order_id: str = OrderId) -> OrderRead:
     """Change an order's amount and lines; sales and commission follow."""
-    return orders.update(store=container.store.for_brand(call.brand.id), brand=call.brand, order_id=order_id,
-                         data=data, now=container.clock.now())
+    return orders.update(store=container.store.for_brand(call.brand.id), brand=call.brand, events=container.events,
+                         order_id=order_id, data=data, now=container.clock.now())
 
 
 @router.post(f"{BASE}/orders/{{order_id}}/refunds", tags=_TAGS, response_model=OrderRead,
@@ -89,16 +89,16 @@ def update_order(data: OrderUpdate, call: SignedBrand, container: ContainerDep,
 def refund_order(data: RefundCreate, call: SignedBrand, container: ContainerDep,
                  order_id: str = OrderId) -> OrderRead:
     """Refund part or all of an order, once per refund id; the commission shrinks in proportion."""
-    return orders.refund(store=container.store.for_brand(call.brand.id), brand=call.brand, order_id=order_id,
-                         data=data, now=container.clock.now())
+    return orders.refund(store=container.store.for_brand(call.brand.id), brand=call.brand, events=container.events,
+                         order_id=order_id, data=data, now=container.clock.now())
 
 
 @router.post(f"{BASE}/orders/{{order_id}}/cancel", tags=_TAGS, response_model=OrderRead,
              responses=problem_responses(401, 404, 409), **access("integration"))
 def cancel_order(call: SignedBrand, container: ContainerDep, order_id: str = OrderId) -> OrderRead:
     """Cancel an order: its sales and commission are reversed (a paid commission is clawed back)."""
-    return orders.cancel(store=container.store.for_brand(call.brand.id), brand=call.brand, order_id=order_id,
-                         now=container.clock.now())
+    return orders.cancel(store=container.store.for_brand(call.brand.id), brand=call.brand, events=container.events,
+                         order_id=order_id, now=container.clock.now())
 
 
 @router.put(f"{BASE}/customers/{{customer_id}}/dedicated-member", tags=_TAGS, response_model=DedicatedMemberRead,

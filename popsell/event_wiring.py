@@ -1,0 +1,30 @@
+"""Who handles which domain event: every subscription of the process, declared in one place.
+
+The features raise their events (`shared/<feature>/events.py`) and write their handlers
+(`shared/<feature>/handlers.py`); only this module, part of the composition root, says which
+handler runs for which event, in which order, in process or through the `domain-events` queue.
+docs/events.md is the catalogue this list follows.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from shared.crm import handlers as crm
+from shared.crm.events import OrderContactLinked
+from shared.events.dispatcher import Subscription
+from shared.sales import handlers as sales
+from shared.sales import orders
+from shared.sales.events import OrderEvent, OrderPlaced
+
+
+def subscriptions() -> tuple[Subscription, ...]:
+    """Every handler, in the order each event meets them."""
+    return (
+        # An order's write: its counters first, then (on OrderPlaced) its contact, then its sales line,
+        # which needs the contact the order names.
+        Subscription(OrderEvent, "sales.count-order", sales.count_order),
+        Subscription(OrderPlaced, "crm.contact-for-order", crm.contact_for_order),
+        Subscription(OrderContactLinked, "sales.link-order-contact", sales.link_contact),
+        Subscription(OrderEvent, "crm.follow-sale", partial(crm.follow_sale, current=orders.sale_state)),
+    )
