@@ -19,7 +19,7 @@ from shared.messaging.worker import BATCH_SIZE, BatchHandler, process_once
 from shared.ports.bus import QUEUE_TRACKING_EVENTS
 from shared.store_schema import PLATFORM_SCOPE
 from shared.tracking import aggregator, counters, link_codes, reference
-from shared.tracking.events import PageViewEvent, VisitEvent, to_message
+from shared.tracking.messages import PageViewEvent, VisitEvent, to_message
 from shared.tracking.model import SOURCES
 
 EVENTS = int(os.environ.get("BENCH_TRACKING_EVENTS", "50000"))

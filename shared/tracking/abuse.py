@@ -34,7 +34,7 @@ from shared.clock import isoformat, parse_instant
 from shared.identity import activity
 from shared.ports.store import BrandStore, DocumentConflict, DocumentNotFound, EtagMismatch, Filter, PatchOp
 from shared.ports.store_retry import Retry, retrying
-from shared.tracking.events import VisitEvent
+from shared.tracking.messages import VisitEvent
 
 CONTAINER = "throttles"
 SELF_CLICK_LOOKBACK = timedelta(days=7)

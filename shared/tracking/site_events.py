@@ -29,7 +29,7 @@ from shared.identity import throttle
 from shared.ports.bus import QUEUE_TRACKING_EVENTS, MessageBus
 from shared.ports.store import BrandStore
 from shared.privacy.hashing import BrandHasher
-from shared.tracking import events, visits
+from shared.tracking import messages, visits
 
 MAX_BATCH = 20
 _MAX_PATH = 500
@@ -112,14 +112,14 @@ def event_id(brand_id: str, client_event_id: str | None) -> str:
 
 
 def to_event(brand_id: str, item: SiteEventIn, *, hasher: BrandHasher,
-             now: datetime) -> events.PageViewEvent | events.ProductPickEvent:
+             now: datetime) -> messages.PageViewEvent | messages.ProductPickEvent:
     """The queue event of one posted item: hashed keys, path without query, server time."""
     common = {"eventId": event_id(brand_id, item.event_id), "brandId": brand_id, "at": now,
               "reference": item.reference,
               "visitorKey": visitor_key(hasher, customer_id=item.customer_id, visitor_id=item.visitor_id)}
     if item.type == "page_view":
-        return events.PageViewEvent.model_validate(common | {"path": clean_path(item.path)})
-    return events.ProductPickEvent.model_validate(common | {"memberId": item.member_id, "productId": item.product_id})
+        return messages.PageViewEvent.model_validate(common | {"path": clean_path(item.path)})
+    return messages.ProductPickEvent.model_validate(common | {"memberId": item.member_id, "productId": item.product_id})
 
 
 def check_origin(brand: Brand, origin: str | None) -> None:
@@ -144,6 +144,6 @@ def accept(*, store: BrandStore, bus: MessageBus, brand: Brand, hasher: BrandHas
     check_origin(brand, origin)
     rate_limit(store, ip_hash=ip_hash, now=now)
     items = parse(body)
-    messages = [events.to_message(to_event(brand.id, item, hasher=hasher, now=now)) for item in items]
+    messages = [messages.to_message(to_event(brand.id, item, hasher=hasher, now=now)) for item in items]
     bus.send(QUEUE_TRACKING_EVENTS, messages)
     return len(messages)

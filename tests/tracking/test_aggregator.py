@@ -15,7 +15,7 @@ from shared.messaging import worker
 from shared.ports.bus import QUEUE_TRACKING_EVENTS, ReceivedMessage
 from shared.store_schema import PLATFORM_SCOPE
 from shared.tracking import aggregator, counters, link_codes, reference, visits
-from shared.tracking.events import PageViewEvent, ProductPickEvent, VisitEvent, to_message
+from shared.tracking.messages import PageViewEvent, ProductPickEvent, VisitEvent, to_message
 
 BRAND = "acme"
 CODE = "abcd1234"

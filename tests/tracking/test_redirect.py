@@ -13,7 +13,7 @@ from shared.brands import service as brands
 from shared.ports.bus import QUEUE_TRACKING_EVENTS
 from shared.ports.store import PatchOp
 from shared.store_schema import PLATFORM_SCOPE
-from shared.tracking import events, link_codes, reference
+from shared.tracking import link_codes, messages, reference
 from shared.tracking.redirect import CACHE_TTL_SECONDS
 from tests.identity.test_profile_api import add_member, app_headers
 from tests.tracking.test_links_api import BRAND, HOME, LINKS, create_link, make_brands
@@ -69,9 +69,9 @@ def test_a_click_lands_on_the_target_with_a_signed_reference_and_one_visit_event
     assert ref is not None and ref.code == link["code"] and ref.clicked_at == container.clock.now()
 
     [body] = visits(container)
-    event = events.parse(body)
-    assert isinstance(event, events.VisitEvent)
-    assert body == events.to_message(event).body  # the hot path's hand-built body is the contract's
+    event = messages.parse(body)
+    assert isinstance(event, messages.VisitEvent)
+    assert body == messages.to_message(event).body  # the hot path's hand-built body is the contract's
     assert (event.event_id, event.brand_id, event.member_id, event.link_id) == (ref.click_id, BRAND, "m1", link["id"])
     assert (event.source, event.target_kind, event.internal, event.at) == \
         ("instagram", "product", False, container.clock.now())

@@ -11,7 +11,7 @@ from shared.adapters.sqlite_bus import SqliteMessageBus
 from shared.errors import PermanentError
 from shared.messaging import worker
 from shared.ports.bus import QUEUE_TRACKING_EVENTS, OutgoingMessage, ReceivedMessage
-from shared.tracking.events import to_message
+from shared.tracking.messages import to_message
 from tests.tracking.test_aggregator import counter, store, visit  # noqa: F401 (fixture)
 
 QUEUE = QUEUE_TRACKING_EVENTS
