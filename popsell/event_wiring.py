@@ -13,6 +13,7 @@ from functools import partial
 from shared.crm import handlers as crm
 from shared.crm.events import OrderContactLinked
 from shared.events.dispatcher import Subscription
+from shared.identity.events import MemberErased
 from shared.sales import handlers as sales
 from shared.sales import orders
 from shared.sales.events import OrderEvent, OrderPlaced
@@ -27,4 +28,6 @@ def subscriptions() -> tuple[Subscription, ...]:
         Subscription(OrderPlaced, "crm.contact-for-order", crm.contact_for_order),
         Subscription(OrderContactLinked, "sales.link-order-contact", sales.link_contact),
         Subscription(OrderEvent, "crm.follow-sale", partial(crm.follow_sale, current=orders.sale_state)),
+        # A member erased (by a retention rule, their request, the brand's end): their contacts go too.
+        Subscription(MemberErased, "crm.contacts-of-erased-member", crm.contacts_of_erased_member),
     )

@@ -39,7 +39,7 @@ def replay_command(container: Container, args: argparse.Namespace) -> int:
     now = container.clock.now()
     report: dict[str, Any] = journal_replay.replay(store=container.store, blobs=container.blobs,
                                                    hasher_for=container.hasher, since=since, now=now,
-                                                   dry_run=args.dry_run)
+                                                   events=container.events, dry_run=args.dry_run)
     print(json.dumps({"since": isoformat(since), "now": isoformat(now), "dryRun": args.dry_run, "brands": report},
                      indent=2))
     return 1 if any("failed" in counts for counts in report.values()) else 0

@@ -1,14 +1,19 @@
-"""What the CRM does when an order is written (docs/events.md): the order's contact, its sales line."""
+"""What the CRM does when another feature's event arrives (docs/events.md).
+
+An order placed: the order's contact. Any write of an order: its line in the contact's sales
+history. A member erased: their contacts go with them.
+"""
 
 from __future__ import annotations
 
 import logging
 
 from shared.brands import service as brands
-from shared.crm import order_contacts, sales_history
+from shared.crm import invitations, order_contacts, sales_history
 from shared.crm.events import OrderContactLinked
 from shared.errors import DomainError
 from shared.events.model import event_id
+from shared.identity.events import MemberErased
 from shared.ports.platform import Platform
 from shared.sales.events import OrderEvent, OrderPlaced
 
@@ -43,3 +48,10 @@ def follow_sale(platform: Platform, event: OrderEvent, *, current: sales_history
     store = platform.store.for_brand(event.brand_id)
     brand = brands.get(store=platform.store, brand_id=event.brand_id)
     sales_history.follow(store=store, brand=brand, order_id=event.order_id, current=current)
+
+
+def contacts_of_erased_member(platform: Platform, event: MemberErased) -> None:
+    """The guide: a member's contacts go with them, except those with a brand opt-in (for communications);
+    when all the brand's data goes, every contact goes."""
+    invitations.on_member_erased(platform.store.for_brand(event.brand_id), platform.journal(event.brand_id),
+                                 event.member_id, event.occurred_at, keep_brand_opt_ins=not event.brand_data_goes)

@@ -27,8 +27,10 @@ from pydantic import BaseModel
 from shared.brands.models import Brand
 from shared.clock import parse_instant
 from shared.errors import Conflict, NotFound
+from shared.events.model import Publisher
 from shared.gdpr import journal
 from shared.identity import action_tokens, repository, sessions
+from shared.identity import events as member_events
 from shared.identity.activity import CONTAINER as ACTIVITY_LOG
 from shared.identity.models import Address, ExternalUser, Member, Role
 from shared.identity.sso import SSO_KEY
@@ -347,9 +349,13 @@ def _find_subject(store: BrandStore, container: str, subject_id: str, what: str)
     return doc
 
 
-def erase_member(*, store: BrandStore, blobs: BlobStore, hasher: BrandHasher, member_id: str, now: datetime,
-                 rule: str) -> Member:
-    """Erase a member as the guide's table says (idempotent); the erased member."""
+def erase_member(*, store: BrandStore, blobs: BlobStore, hasher: BrandHasher, events: Publisher, member_id: str,
+                 now: datetime, rule: str) -> Member:
+    """Erase a member as the guide's table says (idempotent), then raise MemberErased; the erased member.
+
+    The member's contacts go on that event (shared.crm.handlers): the guide's "a member's contacts go
+    with them". Every retry raises it again, so a crash after the erasure still reaches them.
+    """
     _check_rule(rule)
     doc = _find_subject(store, repository.MEMBERS, member_id, "Member")
     # Journal first: if anything below fails, the erasure is still known and a replay completes it. A
@@ -379,11 +385,8 @@ def erase_member(*, store: BrandStore, blobs: BlobStore, hasher: BrandHasher, me
     content = _erase_content(ErasureContext(store=store, blobs=blobs, hasher=hasher, subject_type="member",
                                             subject_id=member_id, now=now, rule=rule))
     _release_member_keys(store, erased, _sso_hash(store, member_id))
-    # The guide: a member's contacts go with them, except those with a brand opt-in (for communications);
-    # when all the brand's data goes, every contact goes.
-    from shared.crm.invitations import on_member_erased  # the CRM imports the identity layer this module uses
-
-    on_member_erased(store, entries, member_id, now, keep_brand_opt_ins=rule not in FULL_ERASURE_RULES)
+    events.publish(member_events.erased(store.brand_id, member_id, rule=rule,
+                                        brand_data_goes=rule in FULL_ERASURE_RULES, at=now))
     if changed:
         log.info("member %s of brand %s erased (%s); content %s", member_id, store.brand_id, rule, content)
     return erased
@@ -432,7 +435,7 @@ def erase_visitor(*, store: BrandStore, blobs: BlobStore, hasher: BrandHasher, v
 
 
 def replay_entry(entries: journal.Journal, store: BrandStore, brand: Brand, entry: dict[str, Any],
-                 dry_run: bool) -> journal.Outcome:
+                 dry_run: bool, *, events: Publisher) -> journal.Outcome:
     """Erase again a member or external user the journal names, as of the entry's time (journal replay)."""
     subject_type, subject_id = entry["subjectType"], entry["subjectId"]
     container = repository.MEMBERS if subject_type == "member" else repository.VISITORS
@@ -445,7 +448,7 @@ def replay_entry(entries: journal.Journal, store: BrandStore, brand: Brand, entr
     common = {"store": store, "blobs": entries.blobs, "hasher": entries.hasher, "now": parse_instant(entry["at"]),
               "rule": entry["rule"]}
     if subject_type == "member":
-        erase_member(member_id=subject_id, **common)
+        erase_member(member_id=subject_id, events=events, **common)
     else:
         erase_visitor(visitor_id=subject_id, **common)
     after = store.find(container, subject_id) or {}

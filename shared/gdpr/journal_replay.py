@@ -10,12 +10,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from shared.brands import service as brands
 from shared.brands.models import Brand
 from shared.clock import isoformat
 from shared.crm import blacklist, contact_journal
+from shared.events.model import Publisher
 from shared.gdpr import erasure, restriction
 from shared.gdpr.journal import COUNT_KEYS, COUNTS, Journal, Outcome
 from shared.identity import manager_users
@@ -29,17 +31,19 @@ log = logging.getLogger(__name__)
 Replayer = Callable[[Journal, BrandStore, Brand, dict[str, Any], bool], Outcome]
 
 
-def _replayers() -> dict[str, Replayer]:
-    return {"member": erasure.replay_entry, "visitor": erasure.replay_entry,
+def _replayers(events: Publisher) -> dict[str, Replayer]:
+    erase_again = partial(erasure.replay_entry, events=events)  # a member erased again: MemberErased again
+    return {"member": erase_again, "visitor": erase_again,
             "contact": contact_journal.replay_erasure, "contact_opt_out": contact_journal.replay_opt_out,
             "blacklist": blacklist.replay_entry, "restriction": restriction.replay_entry,
             "manager_user": manager_users.replay_entry}
 
 
-def _replay_brand(store: DocumentStore, journal: Journal, since: datetime, dry_run: bool) -> dict[str, int]:
+def _replay_brand(store: DocumentStore, journal: Journal, events: Publisher, since: datetime,
+                  dry_run: bool) -> dict[str, int]:
     brand_store = store.for_brand(journal.brand_id)
     brand = brands.get(store=store, brand_id=journal.brand_id)
-    replayers = _replayers()
+    replayers = _replayers(events)
     counts = dict.fromkeys(COUNTS, 0)
     for entry in journal.entries(since=since):
         counts["entries"] += 1
@@ -49,8 +53,8 @@ def _replay_brand(store: DocumentStore, journal: Journal, since: datetime, dry_r
     return counts
 
 
-def replay(*, store: DocumentStore, blobs: BlobStore, hasher_for: Callable[[str], BrandHasher], since: datetime,
-           now: datetime, dry_run: bool = False) -> dict[str, Any]:
+def replay(*, store: DocumentStore, blobs: BlobStore, hasher_for: Callable[[str], BrandHasher], events: Publisher,
+           since: datetime, now: datetime, dry_run: bool = False) -> dict[str, Any]:
     """Apply again every change journalled since `since`, in every brand; counts per brand.
 
     A dry run counts what would be applied and writes nothing. A failure stays within its brand
@@ -59,7 +63,8 @@ def replay(*, store: DocumentStore, blobs: BlobStore, hasher_for: Callable[[str]
     report: dict[str, Any] = {}
     for brand_id in brands.all_brand_ids(store=store):
         try:
-            report[brand_id] = _replay_brand(store, Journal(blobs, brand_id, hasher_for(brand_id)), since, dry_run)
+            report[brand_id] = _replay_brand(store, Journal(blobs, brand_id, hasher_for(brand_id)), events, since,
+                                             dry_run)
         except Exception as exc:
             log.exception("erasure journal replay failed for brand %s", brand_id)
             report[brand_id] = {"failed": type(exc).__name__}

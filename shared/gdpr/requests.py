@@ -26,6 +26,7 @@ from shared.brands.models import Brand
 from shared.config import Settings
 from shared.emails.address import EmailAddress
 from shared.errors import Conflict, InvalidInput, NotFound
+from shared.events.model import Publisher
 from shared.gdpr import contact_subject, erasure, register, request_emails, restriction, subject_export
 from shared.gdpr.contact_subject import ContactRectification
 from shared.gdpr.exports import EXPORT_LIFETIME
@@ -211,6 +212,7 @@ class Rights:
     blobs: BlobStore
     hasher: BrandHasher
     bus: MessageBus
+    events: Publisher
     settings: Settings
     brand: Brand
 
@@ -540,7 +542,7 @@ def confirm_erasure(rights: Rights, *, token: str, now: datetime, visitor_id: st
 
 def _erase(rights: Rights, request: GdprRequest, *, actor: str, now: datetime) -> None:
     if request.subject_kind == "member":
-        erasure.erase_member(store=rights.store, blobs=rights.blobs, hasher=rights.hasher,
+        erasure.erase_member(store=rights.store, blobs=rights.blobs, hasher=rights.hasher, events=rights.events,
                              member_id=request.subject_id, now=now, rule=ERASURE_RULE)
     elif request.subject_kind == "contact":
         contact_subject.erase(store=rights.store, journal=rights.journal, email_hash=request.subject_id, now=now,

@@ -21,7 +21,9 @@ from shared.brands.models import Brand
 from shared.config import Settings
 from shared.emails.service import enqueue_email
 from shared.errors import Conflict
+from shared.events.model import Publisher
 from shared.identity import action_tokens, repository
+from shared.identity.events import status_changed
 from shared.identity.member_retention import RETENTION_RULES
 from shared.identity.models import Member
 from shared.ports.bus import MessageBus
@@ -118,53 +120,65 @@ def _change(
     return retrying(attempt, attempts=3)  # the third lost race raises its EtagMismatch
 
 
-def _transition(store: BrandStore, member_id: str, action: Action, now: datetime, brand: Brand | None) -> Member:
-    return _change(store, member_id, action, now, brand)[0]
+def _transition(store: BrandStore, events: Publisher, member_id: str, action: Action, now: datetime,
+                brand: Brand | None) -> tuple[Member, bool]:
+    """Apply the action, then raise MemberStatusChanged while the member is where the action leads.
+
+    Also when nothing changed because the member is there already: the retry of a call that crashed
+    after its write raises the first try's event again (its id is the status and the instant written).
+    """
+    member, changed = _change(store, member_id, action, now, brand)
+    if member.status == TRANSITIONS[action].target:
+        events.publish(status_changed(store.brand_id, member, action=action, now=now))
+    return member, changed
 
 
-def block(*, store: BrandStore, member_id: str, now: datetime) -> Member:
+def block(*, store: BrandStore, events: Publisher, member_id: str, now: datetime) -> Member:
     """Block a member (Manager): no access until unblocked; nothing is scheduled for erasure."""
-    return _transition(store, member_id, "block", now, None)
+    return _transition(store, events, member_id, "block", now, None)[0]
 
 
-def unblock(*, store: BrandStore, member_id: str, now: datetime) -> Member:
+def unblock(*, store: BrandStore, events: Publisher, member_id: str, now: datetime) -> Member:
     """Give a blocked member their access back."""
-    return _transition(store, member_id, "unblock", now, None)
+    return _transition(store, events, member_id, "unblock", now, None)[0]
 
 
-def unsubscribe(*, store: BrandStore, brand: Brand, member_id: str, now: datetime) -> Member:
+def unsubscribe(*, store: BrandStore, events: Publisher, brand: Brand, member_id: str, now: datetime) -> Member:
     """The member leaves: access blocked at once, erasure due after the brand's unsubscription delay."""
-    return _transition(store, member_id, "unsubscribe", now, brand)
+    return _transition(store, events, member_id, "unsubscribe", now, brand)[0]
 
 
-def cancel_unsubscription(*, store: BrandStore, brand: Brand, member_id: str, now: datetime) -> Member:
+def cancel_unsubscription(*, store: BrandStore, events: Publisher, brand: Brand, member_id: str,
+                          now: datetime) -> Member:
     """Take an unsubscription back before its erasure (the member's link or a Manager admin)."""
-    return _transition(store, member_id, "cancel_unsubscription", now, brand)
+    return _transition(store, events, member_id, "cancel_unsubscription", now, brand)[0]
 
 
-def end_contract(*, store: BrandStore, brand: Brand, member_id: str, now: datetime, source: str) -> Member:
+def end_contract(*, store: BrandStore, events: Publisher, brand: Brand, member_id: str, now: datetime,
+                 source: str) -> Member:
     """End a member's contract (Manager, SSO or API): access blocked, erasure after the brand's delay; idempotent."""
     if source not in ("manager", "sso", "api"):
         raise ValueError(f"unknown end-of-contract source {source!r}")
-    member = _transition(store, member_id, "end_contract", now, brand)
+    member = _transition(store, events, member_id, "end_contract", now, brand)[0]
     log.info("end of contract of member %s of brand %s requested by %s", member_id, store.brand_id, source)
     return member
 
 
-def reactivate(*, store: BrandStore, brand: Brand, member_id: str, now: datetime) -> Member:
+def reactivate(*, store: BrandStore, events: Publisher, brand: Brand, member_id: str, now: datetime) -> Member:
     """Undo an end of contract within the delay: back to active, erasure no longer scheduled."""
-    return _transition(store, member_id, "reactivate", now, brand)
+    return _transition(store, events, member_id, "reactivate", now, brand)[0]
 
 
 def unsubscribe_and_notify(
-    *, store: BrandStore, bus: MessageBus, settings: Settings, brand: Brand, member_id: str, now: datetime
+    *, store: BrandStore, events: Publisher, bus: MessageBus, settings: Settings, brand: Brand, member_id: str,
+    now: datetime
 ) -> Member:
     """Unsubscribe the member and email them a single-use link to take it back before the erasure.
 
     The member has no App access from now on, so the link is the member's only way back; it
     expires when the erasure is due. Calling again changes nothing and sends nothing.
     """
-    member, changed = _change(store, member_id, "unsubscribe", now, brand)
+    member, changed = _transition(store, events, member_id, "unsubscribe", now, brand)
     if not changed or not member.email or member.erasure_due_at is None:
         return member
     token = action_tokens.create(
@@ -183,10 +197,11 @@ def unsubscribe_and_notify(
     return member
 
 
-def cancel_unsubscription_by_link(*, store: BrandStore, brand: Brand, token: str, now: datetime) -> Member:
+def cancel_unsubscription_by_link(*, store: BrandStore, events: Publisher, brand: Brand, token: str,
+                                  now: datetime) -> Member:
     """Take an unsubscription back with the emailed link: 422 unknown, 410 used or expired, 409 too late."""
     link = action_tokens.consume(store, purpose=CANCEL_UNSUBSCRIPTION, token=token, now=now)
-    return cancel_unsubscription(store=store, brand=brand, member_id=link.subject, now=now)
+    return cancel_unsubscription(store=store, events=events, brand=brand, member_id=link.subject, now=now)
 
 
 def leave_link_token(store: BrandStore, *, member_id: str, now: datetime, until: datetime) -> str:
@@ -195,7 +210,8 @@ def leave_link_token(store: BrandStore, *, member_id: str, now: datetime, until:
 
 
 def unsubscribe_by_link(
-    *, store: BrandStore, bus: MessageBus, settings: Settings, brand: Brand, token: str, now: datetime
+    *, store: BrandStore, events: Publisher, bus: MessageBus, settings: Settings, brand: Brand, token: str,
+    now: datetime
 ) -> Member:
     """Leave with the suspension notice's link: 422 unknown, 410 used or expired, 409 not active.
 
@@ -203,8 +219,8 @@ def unsubscribe_by_link(
     link that still works; two clicks at once both find the member unsubscribed.
     """
     link = action_tokens.peek(store, purpose=LEAVE_PROGRAMME, token=token, now=now)
-    member = unsubscribe_and_notify(store=store, bus=bus, settings=settings, brand=brand, member_id=link.subject,
-                                    now=now)
+    member = unsubscribe_and_notify(store=store, events=events, bus=bus, settings=settings, brand=brand,
+                                    member_id=link.subject, now=now)
     with contextlib.suppress(action_tokens.LinkGone):  # the other click of a double click used it
         action_tokens.consume(store, purpose=LEAVE_PROGRAMME, token=token, now=now)
     return member

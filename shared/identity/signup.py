@@ -31,6 +31,7 @@ from shared.identity.auth import (
     refuse_if_sso_only,
     send_auth_email,
 )
+from shared.identity.events import joined
 from shared.identity.models import CamelModel, Member, Role, TermsAcceptance
 from shared.identity.passwords import hash_password
 from shared.ports.bus import OutgoingMessage
@@ -235,6 +236,7 @@ def verify_email(ctx: AuthContext, *, token: str, now: datetime) -> Member:
                                         "last_activity_at": now})
     repository.save(ctx.store, repository.MEMBERS, updated, etag=etag)
     log.info("member %s verified its email on brand %s", member.id, ctx.brand_id)
+    ctx.container.events.publish(joined(ctx.brand_id, updated, via="signup", now=now))
     return updated
 
 

@@ -24,7 +24,9 @@ from shared.brands.service import invalid_input
 from shared.clock import isoformat
 from shared.emails.address import EmailAddress
 from shared.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from shared.events.model import Publisher
 from shared.identity import lifecycle, repository
+from shared.identity.events import joined
 from shared.identity.models import ACCESS_STATUSES, Address, CamelModel, Member, Role, TermsAcceptance
 from shared.integrations.assertions import Assertion
 from shared.ports.store import BrandStore, PatchOp
@@ -203,8 +205,9 @@ def _update(store: BrandStore, hasher: Hasher, member: Member, etag: str | None,
     return updated
 
 
-def upsert_member(*, store: BrandStore, hasher: Hasher, profile: SsoMemberSync, now: datetime) -> tuple[Member, bool]:
-    """Provision the member of this SSO subject, or update its synced fields; (member, created)."""
+def upsert_member(*, store: BrandStore, events: Publisher, hasher: Hasher, profile: SsoMemberSync,
+                  now: datetime) -> tuple[Member, bool]:
+    """Provision the member of this SSO subject (MemberJoined), or update its synced fields; (member, created)."""
     subject_hash = hasher(SSO_KEY, profile.sso_subject)
 
     def attempt() -> tuple[Member, bool]:
@@ -228,7 +231,11 @@ def upsert_member(*, store: BrandStore, hasher: Hasher, profile: SsoMemberSync, 
         member, etag = repository.from_document(Member, doc)
         return _update(store, hasher, member, etag, profile, now), False
 
-    return retrying(attempt, attempts=_ATTEMPTS, exhausted=Conflict("This member was changed concurrently; try again"))
+    member, created = retrying(attempt, attempts=_ATTEMPTS,
+                               exhausted=Conflict("This member was changed concurrently; try again"))
+    if created:
+        events.publish(joined(store.brand_id, member, via="sso", now=now))
+    return member, created
 
 
 def member_id_of(*, store: BrandStore, hasher: Hasher, sso_subject: str) -> str:
@@ -239,10 +246,12 @@ def member_id_of(*, store: BrandStore, hasher: Hasher, sso_subject: str) -> str:
     return owner
 
 
-def end_member(*, store: BrandStore, hasher: Hasher, brand: Brand, sso_subject: str, now: datetime) -> Member:
+def end_member(*, store: BrandStore, events: Publisher, hasher: Hasher, brand: Brand, sso_subject: str,
+               now: datetime) -> Member:
     """The brand deleted the account: access blocked at once, erasure after the brand's end-of-contract delay."""
     member_id = member_id_of(store=store, hasher=hasher, sso_subject=sso_subject)
-    return lifecycle.end_contract(store=store, brand=brand, member_id=member_id, now=now, source="sso")
+    return lifecycle.end_contract(store=store, events=events, brand=brand, member_id=member_id, now=now,
+                                  source="sso")
 
 
 def profile_from_assertion(assertion: Assertion) -> SsoMemberSync:
@@ -255,11 +264,12 @@ def profile_from_assertion(assertion: Assertion) -> SsoMemberSync:
         raise invalid_input(exc) from exc
 
 
-def login(*, store: BrandStore, hasher: Hasher, assertion: Assertion, now: datetime) -> tuple[Member, bool]:
+def login(*, store: BrandStore, events: Publisher, hasher: Hasher, assertion: Assertion,
+          now: datetime) -> tuple[Member, bool]:
     """Automatic login by a verified assertion: provision or update; the member must have access."""
     try:
-        member, created = upsert_member(store=store, hasher=hasher, profile=profile_from_assertion(assertion),
-                                        now=now)
+        member, created = upsert_member(store=store, events=events, hasher=hasher,
+                                        profile=profile_from_assertion(assertion), now=now)
     except AccountEnded as exc:
         raise Unauthorized("This account has no access") from exc
     if member.status not in ACCESS_STATUSES:

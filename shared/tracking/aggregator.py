@@ -2,9 +2,10 @@
 
 Per batch: malformed messages are rejected one by one (dead-lettered); per event, an event
 already in `tracking_seen` is skipped; the rest are judged (abuse rules for clicks, the signed
-reference for page views and picks), visit records are written, every event is claimed in
-`tracking_seen` (a `create`: one consumer wins, `click_verdicts`), and the increments of the
-claimed events, merged, are applied once per distinct counter. Events of a batch are judged in
+reference for page views and picks), visit records are written, the domain events of what
+counts are published (`shared.tracking.events`: LinkClicked, PageViewed, ProductPicked), every
+event is claimed in `tracking_seen` (a `create`: one consumer wins, `click_verdicts`), and the
+increments of the claimed events, merged, are applied once per distinct counter. Events of a batch are judged in
 order: a page view after its click in the same batch knows that click's verdict. A click refused
 as a self-click or a flood keeps its verdict in its claim for the brand's attribution window, and a
 page view of such a click records no visit (attribution checks the verdict too, for the page view
@@ -28,17 +29,20 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from pydantic import ValidationError
 
 from shared.brands import service as brands
 from shared.brands.models import Brand
 from shared.errors import NotFound, PermanentError
+from shared.events.model import DomainEvent, event_id
 from shared.ports.bus import ReceivedMessage
 from shared.ports.platform import Platform
 from shared.ports.store import BrandStore
 from shared.store_schema import PLATFORM_SCOPE
 from shared.tracking import abuse, click_verdicts, counters, link_codes, reference, visits
+from shared.tracking.events import LinkClicked, PageViewed, ProductPicked
 from shared.tracking.messages import PageViewEvent, ProductPickEvent, VisitEvent, parse
 from shared.tracking.model import NO_SOURCE, NO_TARGET, day_of
 
@@ -101,7 +105,19 @@ class _BrandContext:
         return ref, link
 
 
-def _visit(ctx: _BrandContext, event: VisitEvent, result: BatchResult) -> dict:
+class Judged(NamedTuple):
+    """What one tracking event comes to: its counter increments, and the domain event it raises (if counted)."""
+
+    increments: dict
+    raised: DomainEvent | None = None
+
+
+def _raised(kind: type[DomainEvent], event: Event, **fields) -> DomainEvent:
+    return kind(id=event_id(kind.name, event.brand_id, event.event_id), brand_id=event.brand_id,
+                occurred_at=event.at, **fields)
+
+
+def _visit(ctx: _BrandContext, event: VisitEvent, result: BatchResult) -> Judged:
     why = abuse.verdict(ctx.store, ctx.prints, event)
     ctx.clicks[event.event_id] = {"internal": event.internal,
                                   "rejected": why if abuse.refuses_attribution(why) else None}
@@ -109,10 +125,14 @@ def _visit(ctx: _BrandContext, event: VisitEvent, result: BatchResult) -> dict:
     if why is not None:
         result.rejected_clicks += 1
         log.info("click %s not counted: %s", event.event_id, why)
-        return counters.for_member(event.member_id, day, event.source, event.target_kind, {"rejectedClicks": 1})
+        return Judged(counters.for_member(event.member_id, day, event.source, event.target_kind,
+                                          {"rejectedClicks": 1}))
     result.counted_clicks += 1
     kind = "internalVisits" if event.internal else "externalVisits"
-    return counters.for_member(event.member_id, day, event.source, event.target_kind, {"clicks": 1, kind: 1})
+    return Judged(counters.for_member(event.member_id, day, event.source, event.target_kind, {"clicks": 1, kind: 1}),
+                  _raised(LinkClicked, event, member_id=event.member_id, source=event.source,
+                          target_kind=event.target_kind, code=event.code, link_id=event.link_id,
+                          internal=event.internal))
 
 
 def _click(ctx: _BrandContext, ref: reference.Reference) -> dict:
@@ -120,11 +140,11 @@ def _click(ctx: _BrandContext, ref: reference.Reference) -> dict:
     return ctx.clicks.get(ref.click_id) or click_verdicts.of_click(ctx.store, ref.click_id, ref.clicked_at)
 
 
-def _page_view(ctx: _BrandContext, event: PageViewEvent, result: BatchResult) -> dict:
+def _page_view(ctx: _BrandContext, event: PageViewEvent, result: BatchResult) -> Judged:
     referred = ctx.referred(event)
     if referred is None:
         result.ignored += 1
-        return {}
+        return Judged({})
     ref, link = referred
     click = _click(ctx, ref) if event.visitor_key else {}
     if click.get("rejected"):
@@ -136,23 +156,30 @@ def _page_view(ctx: _BrandContext, event: PageViewEvent, result: BatchResult) ->
                                     target_kind=link.target_kind, internal=bool(click.get("internal")))
         if visits.record(ctx.store, record, window_days=ctx.brand.attribution_window_days):
             result.visit_records += 1
-    return counters.for_member(link.member_id, day_of(event.at), link.source, link.target_kind, {"pageViews": 1})
+    return Judged(counters.for_member(link.member_id, day_of(event.at), link.source, link.target_kind,
+                                      {"pageViews": 1}),
+                  _raised(PageViewed, event, member_id=link.member_id, source=link.source,
+                          target_kind=link.target_kind, code=link.code, path=event.path))
 
 
-def _product_pick(ctx: _BrandContext, event: ProductPickEvent, result: BatchResult) -> dict:
+def _product_pick(ctx: _BrandContext, event: ProductPickEvent, result: BatchResult) -> Judged:
     referred = ctx.referred(event)
     if referred is not None:
         _, link = referred
-        return counters.for_member(link.member_id, day_of(event.at), link.source, link.target_kind,
-                                   {"productPicks": 1})
+        return Judged(counters.for_member(link.member_id, day_of(event.at), link.source, link.target_kind,
+                                          {"productPicks": 1}),
+                      _raised(ProductPicked, event, member_id=link.member_id, product_id=event.product_id,
+                              code=link.code))
     if event.member_id and ctx.active_member(event.member_id):
         # A member picking a product (e.g. importing it to share): no link, hence no source nor target.
-        return counters.for_member(event.member_id, day_of(event.at), NO_SOURCE, NO_TARGET, {"productPicks": 1})
+        return Judged(counters.for_member(event.member_id, day_of(event.at), NO_SOURCE, NO_TARGET,
+                                          {"productPicks": 1}),
+                      _raised(ProductPicked, event, member_id=event.member_id, product_id=event.product_id))
     result.ignored += 1
-    return {}
+    return Judged({})
 
 
-_JUDGES: dict[str, Callable[[_BrandContext, Event, BatchResult], dict]] = {
+_JUDGES: dict[str, Callable[[_BrandContext, Event, BatchResult], Judged]] = {
     "visit": _visit, "page_view": _page_view, "product_pick": _product_pick,  # type: ignore[dict-item]
 }
 
@@ -184,7 +211,7 @@ def aggregate(container: Platform, messages: list[ReceivedMessage]) -> BatchResu
     result = BatchResult()
     now = container.clock.now()
     contexts: dict[str, _BrandContext | None] = {}
-    judged: list[tuple[_BrandContext, Event, dict]] = []
+    judged: list[tuple[_BrandContext, Event, Judged]] = []
     for message_id, event in _parse_all(messages, result):
         result.events += 1
         if event.brand_id not in contexts:
@@ -203,10 +230,12 @@ def aggregate(container: Platform, messages: list[ReceivedMessage]) -> BatchResu
             result.duplicates += 1
             continue
         judged.append((ctx, event, _JUDGES[event.type](ctx, event, result)))
+    # Before the claims: a crash after them cannot lose an event (its handlers are idempotent by its id).
+    container.events.publish(*(judgement.raised for _, _, judgement in judged if judgement.raised is not None))
     merged: dict[str, dict] = {}
-    for ctx, event, increments in judged:
+    for ctx, event, judgement in judged:
         if _claim(ctx, event, now):
-            counters.merge(merged.setdefault(ctx.brand.id, {}), increments)
+            counters.merge(merged.setdefault(ctx.brand.id, {}), judgement.increments)
         else:
             result.duplicates += 1
     for brand_id, increments in merged.items():

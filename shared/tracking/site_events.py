@@ -144,6 +144,6 @@ def accept(*, store: BrandStore, bus: MessageBus, brand: Brand, hasher: BrandHas
     check_origin(brand, origin)
     rate_limit(store, ip_hash=ip_hash, now=now)
     items = parse(body)
-    messages = [messages.to_message(to_event(brand.id, item, hasher=hasher, now=now)) for item in items]
-    bus.send(QUEUE_TRACKING_EVENTS, messages)
-    return len(messages)
+    outgoing = [messages.to_message(to_event(brand.id, item, hasher=hasher, now=now)) for item in items]
+    bus.send(QUEUE_TRACKING_EVENTS, outgoing)
+    return len(outgoing)

@@ -86,7 +86,7 @@ def test_erasures_after_the_snapshot_come_back_until_the_journal_replay_erases_t
     snapshot = _take(container)
     container.clock.advance(timedelta(minutes=10))
     erasure.erase_member(store=acme, blobs=container.blobs, hasher=container.hasher("acme"), member_id=OWNER,
-                         now=container.clock.now(), rule="data_subject_request")
+                         events=container.events, now=container.clock.now(), rule="data_subject_request")
     entry = gdpr_register.record(acme, actor="system", action="erased", subject_hash="a" * 64, reason=None,
                                  now=container.clock.now())
     journalled = container.journal("acme").entries(since=snapshot_time(container, snapshot))
@@ -103,7 +103,8 @@ def test_erasures_after_the_snapshot_come_back_until_the_journal_replay_erases_t
     assert report["containers"]["gdpr_register"] == {"restored": 0, "kept": in_snapshot, "expired": 0, "removed": 0}
 
     replayed = journal_replay.replay(store=container.store, blobs=container.blobs, hasher_for=container.hasher,
-                              since=parse_instant(report["replaySince"]), now=container.clock.now())
+                                     events=container.events, since=parse_instant(report["replaySince"]),
+                                     now=container.clock.now())
 
     # The member, and the contacts that went with them (each journalled).
     assert [entry["subjectType"] for entry in journalled].count("member") == 1
@@ -115,7 +116,7 @@ def test_the_journal_is_not_in_a_snapshot_and_a_restore_leaves_it_as_it_is(seede
     container = seeded.container
     acme = container.store.for_brand("acme")
     erasure.erase_member(store=acme, blobs=container.blobs, hasher=container.hasher("acme"), member_id=OWNER,
-                         now=container.clock.now(), rule="data_subject_request")
+                         events=container.events, now=container.clock.now(), rule="data_subject_request")
     snapshot = _take(container)
     manifest = snapshots.read_manifest(container.backup_blobs, snapshot)
     since = parse_instant(manifest["takenAt"]) - timedelta(days=1)

@@ -51,7 +51,7 @@ def test_a_crash_after_the_journal_leaves_an_erasure_a_retry_or_a_replay_complet
     assert store.get("contacts", contact_id)["status"] == "active"  # the write never happened
     [entry] = entries(container)  # but the erasure is known
     report = journal_replay.replay(store=container.store, blobs=container.blobs, hasher_for=container.hasher, since=T0,
-                            now=container.clock.now())
+                            events=container.events, now=container.clock.now())
     assert report[BRAND]["erasedAgain"] == 1
     erased = store.get("contacts", contact_id)
     assert erased["status"] == "erased" and erased["notes"] is None and erased["firstName"] is None

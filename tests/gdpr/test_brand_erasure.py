@@ -477,7 +477,7 @@ def _seed_world(container):
                                                                      created_at=clock.now()))
         store.create(contacts.CONTACTS, contacts.to_document(contact, brand))
     erasure.erase_member(store=store, blobs=container.blobs, hasher=hasher, member_id="gone", now=clock.now(),
-                         rule="member_unsubscribed")
+                         events=container.events, rule="member_unsubscribed")
     data = visitors.VisitorCreate.model_validate({"acceptWidgetPolicy": True, "widgetPolicyVersion": "v1",
                                                   "acceptServiceTerms": True, "serviceTermsVersion": "v1",
                                                   "firstName": "Zoe", "emailTmp": "zoe@example.com"})
@@ -557,9 +557,9 @@ def test_the_brands_manager_users_are_journalled_and_a_restored_copy_loses_them_
     programme.store.upsert(repository.MANAGER_USERS, {k: v for k, v in admin.items() if not k.startswith("_")})
     assert programme.client.get(f"{MANAGER}/users", headers=programme.operator).json()["items"] != []
     replayed = journal_replay.replay(store=container.store, blobs=container.blobs, hasher_for=container.hasher,
-                              since=CONTRACT_END_DUE - timedelta(days=1), now=clock.now())
+                              events=container.events, since=CONTRACT_END_DUE - timedelta(days=1), now=clock.now())
     assert replayed[BRAND]["erasedAgain"] == 1
     assert programme.store.get(repository.MANAGER_USERS, admin["id"])["email"] is None
     again = journal_replay.replay(store=container.store, blobs=container.blobs, hasher_for=container.hasher,
-                           since=CONTRACT_END_DUE - timedelta(days=1), now=clock.now())
+                           events=container.events, since=CONTRACT_END_DUE - timedelta(days=1), now=clock.now())
     assert again[BRAND]["erasedAgain"] == 0

@@ -93,7 +93,7 @@ def add_member(container, store, hasher, *, role=Role.AMBASSADOR, member_id="m1"
 
 def erase(container, store, hasher, member_id="m1", rule="member_unsubscribed") -> Member:
     return erasure.erase_member(store=store, blobs=container.blobs, hasher=hasher, member_id=member_id,
-                                now=container.clock.now(), rule=rule)
+                                events=container.events, now=container.clock.now(), rule=rule)
 
 
 # The guide's member table, per role group: what each field holds once the member is erased.
@@ -287,7 +287,7 @@ def test_a_concurrent_writer_makes_the_erasure_reload_and_redo(container, store,
             return self._inner.replace(container_name, doc, etag=etag)
 
     racing = RacingStore(store)
-    erasure.erase_member(store=racing, blobs=container.blobs, hasher=hasher, member_id="m1",
+    erasure.erase_member(store=racing, blobs=container.blobs, events=container.events, hasher=hasher, member_id="m1",
                          now=container.clock.now(), rule="member_unsubscribed")
     assert racing.raced
     assert repository.get_member(store, "m1")[0].self_presentation is None
@@ -298,7 +298,7 @@ def test_an_unknown_or_other_brands_member_is_not_found(container, store, hasher
     other = container.store.for_brand("globex")
     with pytest.raises(NotFound):
         erasure.erase_member(store=other, blobs=container.blobs, hasher=container.hasher("globex"), member_id="m1",
-                             now=container.clock.now(), rule="x")
+                             events=container.events, now=container.clock.now(), rule="x")
     with pytest.raises(NotFound):
         erase(container, store, hasher, member_id="nobody")
     assert journalled(container) == []
@@ -432,7 +432,7 @@ def test_a_members_contacts_go_with_them_except_brand_opt_ins_unless_the_brand_e
     _contact(container, store, hasher, "c-brand", BrandOptIn.BRAND_DATABASE)
     _contact(container, store, hasher, "c-storage", BrandOptIn.STORAGE_ONLY)
     _contact(container, store, hasher, "c-none", BrandOptIn.NO_OPT_IN)
-    erasure.erase_member(store=store, blobs=container.blobs, hasher=hasher, member_id="m1",
+    erasure.erase_member(store=store, blobs=container.blobs, events=container.events, hasher=hasher, member_id="m1",
                          now=container.clock.now(), rule=rule)
     remaining = {doc["id"] for doc in store.query_all("contacts") if doc.get("email")}
     assert remaining == kept

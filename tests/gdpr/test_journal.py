@@ -49,7 +49,7 @@ def counts(**changed):
 
 def replay(container, *, since=T0, dry_run=False):
     return journal_replay.replay(store=container.store, blobs=container.blobs, hasher_for=container.hasher,
-                                 since=since, now=container.clock.now(), dry_run=dry_run)
+                                 events=container.events, since=since, now=container.clock.now(), dry_run=dry_run)
 
 
 @pytest.fixture
@@ -73,7 +73,7 @@ def test_a_restored_member_is_erased_again_and_a_second_replay_changes_nothing(c
     saved = backup(acme, repository.MEMBERS, "m1")
     container.clock.advance(timedelta(hours=2))
     erasure.erase_member(store=acme, blobs=container.blobs, hasher=container.hasher("acme"), member_id="m1",
-                         now=container.clock.now(), rule="member_unsubscribed")
+                         events=container.events, now=container.clock.now(), rule="member_unsubscribed")
     erased = backup(acme, repository.MEMBERS, "m1")
 
     restore(container, acme, repository.MEMBERS, saved)
@@ -108,10 +108,10 @@ def test_replay_reads_only_entries_since_the_date_in_every_brand(container, acme
     add_member(container, acme)
     add_member(container, globex, member_id="g1")
     erasure.erase_member(store=acme, blobs=container.blobs, hasher=container.hasher("acme"), member_id="m1",
-                         now=container.clock.now(), rule="inactivity")
+                         events=container.events, now=container.clock.now(), rule="inactivity")
     container.clock.advance(timedelta(days=3))
     erasure.erase_member(store=globex, blobs=container.blobs, hasher=container.hasher("globex"), member_id="g1",
-                         now=container.clock.now(), rule="inactivity")
+                         events=container.events, now=container.clock.now(), rule="inactivity")
     report = replay(container, since=T0 + timedelta(days=1))
     assert report["acme"]["entries"] == 0 and report["globex"]["entries"] == 1
 
@@ -119,7 +119,7 @@ def test_replay_reads_only_entries_since_the_date_in_every_brand(container, acme
 def test_a_subject_missing_from_the_restored_data_is_counted(container, acme):
     add_member(container, acme)
     erasure.erase_member(store=acme, blobs=container.blobs, hasher=container.hasher("acme"), member_id="m1",
-                         now=container.clock.now(), rule="inactivity")
+                         events=container.events, now=container.clock.now(), rule="inactivity")
     acme.delete(repository.MEMBERS, "m1")  # the backup predates the member
     assert replay(container)["acme"] == counts(entries=1, missing=1)
 
@@ -128,7 +128,7 @@ def test_a_dry_run_counts_and_changes_nothing(container, acme):
     add_member(container, acme)
     saved = backup(acme, repository.MEMBERS, "m1")
     erasure.erase_member(store=acme, blobs=container.blobs, hasher=container.hasher("acme"), member_id="m1",
-                         now=container.clock.now(), rule="inactivity")
+                         events=container.events, now=container.clock.now(), rule="inactivity")
     restore(container, acme, repository.MEMBERS, saved)
     assert replay(container, dry_run=True)["acme"]["erasedAgain"] == 1
     assert acme.get(repository.MEMBERS, "m1")["firstName"] == "Ana"
@@ -142,7 +142,7 @@ def test_the_cli_replays(container, acme, monkeypatch, capsys):
     add_member(container, acme)
     saved = backup(acme, repository.MEMBERS, "m1")
     erasure.erase_member(store=acme, blobs=container.blobs, hasher=container.hasher("acme"), member_id="m1",
-                         now=container.clock.now(), rule="inactivity")
+                         events=container.events, now=container.clock.now(), rule="inactivity")
     restore(container, acme, repository.MEMBERS, saved)
 
     monkeypatch.setenv("POPSELL_DATA_DIR", str(container.settings.data_dir))

@@ -52,14 +52,14 @@ def test_an_unsubscribed_member_can_come_back_on_day_6_and_is_erased_on_day_7(co
     brand = make_brand(container)
     for member_id in ("stays", "goes"):
         add_member(container, member_id)
-        lifecycle.unsubscribe(store=container.store.for_brand(BRAND), brand=brand, member_id=member_id,
-                              now=clock.now())
+        lifecycle.unsubscribe(events=container.events, store=container.store.for_brand(BRAND), brand=brand,
+                              member_id=member_id, now=clock.now())
     for _ in range(6):
         clock.advance(DAY)
         run(container, "members")
     assert stored(container, "goes")["status"] == "unsubscribed"
-    lifecycle.cancel_unsubscription(store=container.store.for_brand(BRAND), brand=brand, member_id="stays",
-                                    now=clock.now())
+    lifecycle.cancel_unsubscription(events=container.events, store=container.store.for_brand(BRAND), brand=brand,
+                                    member_id="stays", now=clock.now())
     clock.advance(DAY)
     report = run(container, "members")
     assert stored(container, "goes")["status"] == "erased" and stored(container, "goes").get("email") is None

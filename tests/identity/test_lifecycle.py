@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from popsell.bootstrap import get_container
 from shared.brands.models import Brand, RetentionSettings
 from shared.errors import Conflict
 from shared.identity import lifecycle, repository
@@ -41,6 +42,11 @@ TABLE = [
 ]
 
 
+def events():
+    """The process's dispatcher (the test's container), with the product's subscriptions."""
+    return get_container().events
+
+
 @pytest.fixture
 def store(container):
     return container.store.for_brand(BRAND)
@@ -61,12 +67,13 @@ def add_member(store, clock, status="active", member_id="m1", **extra) -> Member
 def run(action, *, store, brand, clock, member_id="m1"):
     now = clock.now()
     if action == "block":
-        return lifecycle.block(store=store, member_id=member_id, now=now)
+        return lifecycle.block(store=store, events=events(), member_id=member_id, now=now)
     if action == "unblock":
-        return lifecycle.unblock(store=store, member_id=member_id, now=now)
+        return lifecycle.unblock(store=store, events=events(), member_id=member_id, now=now)
     if action == "end_contract":
-        return lifecycle.end_contract(store=store, brand=brand, member_id=member_id, now=now, source="manager")
-    return getattr(lifecycle, action)(store=store, brand=brand, member_id=member_id, now=now)
+        return lifecycle.end_contract(store=store, events=events(), brand=brand, member_id=member_id, now=now,
+                                      source="manager")
+    return getattr(lifecycle, action)(store=store, events=events(), brand=brand, member_id=member_id, now=now)
 
 
 @pytest.mark.parametrize(("before", "action", "after"), TABLE, ids=[f"{b}-{a}" for b, a, _ in TABLE])
@@ -90,7 +97,7 @@ def doc(store, member_id="m1"):
 
 def test_unsubscribing_schedules_the_erasure_after_the_brands_delay(store, brand, clock):
     add_member(store, clock)
-    member = lifecycle.unsubscribe(store=store, brand=brand, member_id="m1", now=clock.now())
+    member = lifecycle.unsubscribe(store=store, events=events(), brand=brand, member_id="m1", now=clock.now())
     assert member.erasure_due_at == clock.now() + timedelta(days=3)
     stored = doc(store)
     assert stored["statusChangedAt"] == "2030-01-01T09:00:00Z"
@@ -100,27 +107,30 @@ def test_unsubscribing_schedules_the_erasure_after_the_brands_delay(store, brand
 
 def test_ending_a_contract_twice_does_not_move_the_deadline(store, brand, clock):
     add_member(store, clock)
-    first = lifecycle.end_contract(store=store, brand=brand, member_id="m1", now=clock.now(), source="sso")
+    first = lifecycle.end_contract(store=store, events=events(), brand=brand, member_id="m1", now=clock.now(),
+                                   source="sso")
     clock.advance(timedelta(days=2))
-    again = lifecycle.end_contract(store=store, brand=brand, member_id="m1", now=clock.now(), source="api")
+    again = lifecycle.end_contract(store=store, events=events(), brand=brand, member_id="m1", now=clock.now(),
+                                   source="api")
     assert again.erasure_due_at == first.erasure_due_at == first.status_changed_at + timedelta(days=5)
     assert doc(store)["retention"] == {"dueAt": "2030-01-06T09:00:00Z", "rule": "member_contract_ended"}
 
 
 def test_an_unsubscribed_member_whose_contract_ends_keeps_the_earlier_deadline(store, brand, clock):
     add_member(store, clock)
-    left = lifecycle.unsubscribe(store=store, brand=brand, member_id="m1", now=clock.now())
+    left = lifecycle.unsubscribe(store=store, events=events(), brand=brand, member_id="m1", now=clock.now())
     clock.advance(timedelta(days=1))
-    ended = lifecycle.end_contract(store=store, brand=brand, member_id="m1", now=clock.now(), source="sso")
+    ended = lifecycle.end_contract(store=store, events=events(), brand=brand, member_id="m1", now=clock.now(),
+                                   source="sso")
     assert ended.status == "contract_ended"
     assert ended.erasure_due_at == left.erasure_due_at
 
 
 def test_reactivation_works_until_the_erasure_is_due_and_clears_it(store, brand, clock):
     add_member(store, clock)
-    lifecycle.end_contract(store=store, brand=brand, member_id="m1", now=clock.now(), source="manager")
+    lifecycle.end_contract(store=store, events=events(), brand=brand, member_id="m1", now=clock.now(), source="manager")
     clock.advance(timedelta(days=5) - timedelta(seconds=1))
-    member = lifecycle.reactivate(store=store, brand=brand, member_id="m1", now=clock.now())
+    member = lifecycle.reactivate(store=store, events=events(), brand=brand, member_id="m1", now=clock.now())
     assert member.status == "active" and member.erasure_due_at is None
     # No erasure scheduled: only the 3-year inactivity clock runs again.
     assert doc(store)["retention"]["rule"] == "member_inactive"
@@ -128,24 +138,24 @@ def test_reactivation_works_until_the_erasure_is_due_and_clears_it(store, brand,
 
 def test_reactivation_after_the_deadline_is_too_late(store, brand, clock):
     add_member(store, clock)
-    lifecycle.end_contract(store=store, brand=brand, member_id="m1", now=clock.now(), source="manager")
+    lifecycle.end_contract(store=store, events=events(), brand=brand, member_id="m1", now=clock.now(), source="manager")
     clock.advance(timedelta(days=5))
     with pytest.raises(Conflict, match="Too late"):
-        lifecycle.reactivate(store=store, brand=brand, member_id="m1", now=clock.now())
+        lifecycle.reactivate(store=store, events=events(), brand=brand, member_id="m1", now=clock.now())
     assert doc(store)["status"] == "contract_ended"
 
 
 def test_cancelling_an_unsubscription_is_too_late_once_due(store, brand, clock):
     add_member(store, clock)
-    lifecycle.unsubscribe(store=store, brand=brand, member_id="m1", now=clock.now())
+    lifecycle.unsubscribe(store=store, events=events(), brand=brand, member_id="m1", now=clock.now())
     clock.advance(timedelta(days=3, minutes=1))
     with pytest.raises(Conflict, match="Too late"):
-        lifecycle.cancel_unsubscription(store=store, brand=brand, member_id="m1", now=clock.now())
+        lifecycle.cancel_unsubscription(store=store, events=events(), brand=brand, member_id="m1", now=clock.now())
 
 
 def test_blocking_schedules_nothing_and_goes_offline(store, brand, clock):
     add_member(store, clock, availability="online", availability_until=clock.now() + timedelta(minutes=10))
-    member = lifecycle.block(store=store, member_id="m1", now=clock.now())
+    member = lifecycle.block(store=store, events=events(), member_id="m1", now=clock.now())
     assert member.availability == "offline" and member.erasure_due_at is None
     assert doc(store)["retention"]["rule"] == "member_inactive"
 
@@ -153,4 +163,5 @@ def test_blocking_schedules_nothing_and_goes_offline(store, brand, clock):
 def test_an_unknown_end_of_contract_source_is_a_programming_error(store, brand, clock):
     add_member(store, clock)
     with pytest.raises(ValueError):
-        lifecycle.end_contract(store=store, brand=brand, member_id="m1", now=clock.now(), source="cron")
+        lifecycle.end_contract(store=store, events=events(), brand=brand, member_id="m1", now=clock.now(),
+                               source="cron")

@@ -221,7 +221,7 @@ def test_a_brand_disabled_link_of_an_erased_member_stays_disabled(links_client, 
 
     link, editor = shared_links[0], manager_token("editor", BRAND)
     links_client.patch(f"{MANAGER}/{link['id']}", headers=editor, json={"status": "disabled"})
-    erasure.erase_member(store=container.store.for_brand(BRAND), blobs=container.blobs,
+    erasure.erase_member(store=container.store.for_brand(BRAND), blobs=container.blobs, events=container.events,
                          hasher=container.hasher(BRAND), member_id="m1", now=container.clock.now(),
                          rule="member_unsubscribed")
     refused = links_client.patch(f"{MANAGER}/{link['id']}", headers=editor, json={"status": "active"})

@@ -189,7 +189,7 @@ def test_a_failed_enqueue_still_redirects_and_logs_ids_only(web, container, link
 def test_an_erased_members_links_lead_to_the_brands_home_page(web, container, link, clock):
     from shared.gdpr import erasure
 
-    erasure.erase_member(store=container.store.for_brand(BRAND), blobs=container.blobs,
+    erasure.erase_member(store=container.store.for_brand(BRAND), blobs=container.blobs, events=container.events,
                          hasher=container.hasher(BRAND), member_id="m1", now=clock.now(), rule="member_unsubscribed")
     clock.advance(timedelta(seconds=CACHE_TTL_SECONDS + 1))  # other instances' caches expire
 

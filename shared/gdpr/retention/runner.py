@@ -151,7 +151,7 @@ def erase(run: BrandRun, container: str, doc: Document, rule: str) -> str:
               "now": ctx.now, "rule": rule}
     try:
         if container == repository.MEMBERS:
-            erase_member(member_id=doc["id"], **common)
+            erase_member(member_id=doc["id"], events=ctx.container.events, **common)
         else:
             erase_visitor(visitor_id=doc["id"], **common)
     except Exception as exc:

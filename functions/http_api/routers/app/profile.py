@@ -133,7 +133,8 @@ def unsubscribe(
     """
     brand = brands.get(store=container.store, brand_id=brand_id)
     left = lifecycle.unsubscribe_and_notify(
-        store=container.store.for_brand(brand_id), bus=container.bus, settings=container.settings, brand=brand,
+        events=container.events, store=container.store.for_brand(brand_id), bus=container.bus,
+        settings=container.settings, brand=brand,
         member_id=member.id, now=container.clock.now(),
     )
     return UnsubscriptionRead(status=left.status, erasureDueAt=left.erasure_due_at)
@@ -147,7 +148,8 @@ def cancel_unsubscription(brand_id: str, body: CancelUnsubscription, container: 
     """Take an unsubscription back with the emailed link's token (works once, until the erasure)."""
     brand = brands.get(store=container.store, brand_id=brand_id)
     member = lifecycle.cancel_unsubscription_by_link(
-        store=container.store.for_brand(brand_id), brand=brand, token=body.token, now=container.clock.now()
+        events=container.events, store=container.store.for_brand(brand_id), brand=brand, token=body.token,
+        now=container.clock.now(),
     )
     return StatusRead(status=member.status)
 
@@ -163,7 +165,8 @@ def unsubscribe_by_link(brand_id: str, body: UnsubscribeByLink, container: Conta
     """
     brand = brands.get(store=container.store, brand_id=brand_id)
     left = lifecycle.unsubscribe_by_link(
-        store=container.store.for_brand(brand_id), bus=container.bus, settings=container.settings, brand=brand,
+        events=container.events, store=container.store.for_brand(brand_id), bus=container.bus,
+        settings=container.settings, brand=brand,
         token=body.token, now=container.clock.now(),
     )
     return UnsubscriptionRead(status=left.status, erasureDueAt=left.erasure_due_at)

@@ -37,7 +37,8 @@ def sso_login(brand_id: str, body: SsoAssertionLogin, container: ContainerDep) -
     brand = open_brand(store=container.store, brand_id=brand_id)
     assertion = calls.accept_assertion(store=container.store, brand=brand, token=body.assertion, now=now)
     store = container.store.for_brand(brand.id)
-    member, created = sso.login(store=store, hasher=container.hasher(brand.id), assertion=assertion, now=now)
+    member, created = sso.login(store=store, events=container.events, hasher=container.hasher(brand.id),
+                                assertion=assertion, now=now)
     pair = member_sessions.open_app_session(store=store, tokens=container.tokens, member=member, brand_id=brand.id,
                                             now=now)
     return SsoSessionRead(**TokenPairRead.of(pair).model_dump(), created=created)

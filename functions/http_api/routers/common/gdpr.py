@@ -21,5 +21,5 @@ class ErasureConfirmation(BaseModel):
 def rights_of(container: Container, brand_id: str) -> Rights:
     """What processing a request of this brand needs, from the composition root."""
     return Rights(store=container.store.for_brand(brand_id), blobs=container.blobs, hasher=container.hasher(brand_id),
-                  bus=container.bus, settings=container.settings,
+                  bus=container.bus, events=container.events, settings=container.settings,
                   brand=brands.get(store=container.store, brand_id=brand_id))

@@ -42,7 +42,8 @@ def _read(member: Member) -> SsoMemberRead:
 def sync_member(data: SsoMemberSync, call: SignedBrand, container: ContainerDep, response: Response) -> SsoMemberRead:
     """Provision a member by its SSO subject (201), or update only the synced fields given (200)."""
     brand_id = call.brand.id
-    member, created = sso.upsert_member(store=container.store.for_brand(brand_id), hasher=container.hasher(brand_id),
+    member, created = sso.upsert_member(store=container.store.for_brand(brand_id), events=container.events,
+                                        hasher=container.hasher(brand_id),
                                         profile=data, now=container.clock.now())
     if created:
         response.status_code = status.HTTP_201_CREATED
@@ -54,6 +55,7 @@ def sync_member(data: SsoMemberSync, call: SignedBrand, container: ContainerDep,
 def end_member(sso_subject: str, call: SignedBrand, container: ContainerDep) -> SsoMemberRead:
     """The account was deleted on the brand's side: access blocked now, erasure after the brand's delay."""
     brand_id = call.brand.id
-    member = sso.end_member(store=container.store.for_brand(brand_id), hasher=container.hasher(brand_id),
-                            brand=call.brand, sso_subject=sso_subject, now=container.clock.now())
+    member = sso.end_member(events=container.events, store=container.store.for_brand(brand_id),
+                            hasher=container.hasher(brand_id), brand=call.brand, sso_subject=sso_subject,
+                            now=container.clock.now())
     return _read(member)

@@ -78,7 +78,8 @@ def update_member(
 def block_member(brand: ManagedBrand, member_id: str, container: ContainerDep) -> ManagerMemberRead:
     """Block an active member: no access until unblocked (blocking twice changes nothing)."""
     restriction.member_for_brand(container.store.for_brand(brand.id), member_id)
-    member = lifecycle.block(store=container.store.for_brand(brand.id), member_id=member_id, now=container.clock.now())
+    member = lifecycle.block(events=container.events, store=container.store.for_brand(brand.id), member_id=member_id,
+                             now=container.clock.now())
     return _read(container, member)
 
 
@@ -89,7 +90,7 @@ def block_member(brand: ManagedBrand, member_id: str, container: ContainerDep) -
 def unblock_member(brand: ManagedBrand, member_id: str, container: ContainerDep) -> ManagerMemberRead:
     """Give a blocked member their access back."""
     restriction.member_for_brand(container.store.for_brand(brand.id), member_id)
-    member = lifecycle.unblock(store=container.store.for_brand(brand.id), member_id=member_id,
+    member = lifecycle.unblock(events=container.events, store=container.store.for_brand(brand.id), member_id=member_id,
                                now=container.clock.now())
     return _read(container, member)
 
@@ -101,8 +102,8 @@ def unblock_member(brand: ManagedBrand, member_id: str, container: ContainerDep)
 def end_member_contract(brand: ManagedBrand, member_id: str, container: ContainerDep) -> ManagerMemberRead:
     """End a member's contract: access closes now, erasure after the brand's delay (idempotent)."""
     restriction.member_for_brand(container.store.for_brand(brand.id), member_id)
-    member = lifecycle.end_contract(store=container.store.for_brand(brand.id), brand=brand, member_id=member_id,
-                                    now=container.clock.now(), source="manager")
+    member = lifecycle.end_contract(events=container.events, store=container.store.for_brand(brand.id), brand=brand,
+                                    member_id=member_id, now=container.clock.now(), source="manager")
     return _read(container, member)
 
 
@@ -113,8 +114,8 @@ def end_member_contract(brand: ManagedBrand, member_id: str, container: Containe
 def reactivate_member(brand: ManagedBrand, member_id: str, container: ContainerDep) -> ManagerMemberRead:
     """Undo an end of contract before the erasure: back to active (409 once the delay has passed)."""
     restriction.member_for_brand(container.store.for_brand(brand.id), member_id)
-    member = lifecycle.reactivate(store=container.store.for_brand(brand.id), brand=brand, member_id=member_id,
-                                  now=container.clock.now())
+    member = lifecycle.reactivate(events=container.events, store=container.store.for_brand(brand.id), brand=brand,
+                                  member_id=member_id, now=container.clock.now())
     return _read(container, member)
 
 
@@ -125,6 +126,6 @@ def reactivate_member(brand: ManagedBrand, member_id: str, container: ContainerD
 def cancel_member_unsubscription(brand: ManagedBrand, member_id: str, container: ContainerDep) -> ManagerMemberRead:
     """Take a member's unsubscription back before the erasure (409 once the delay has passed)."""
     restriction.member_for_brand(container.store.for_brand(brand.id), member_id)
-    member = lifecycle.cancel_unsubscription(store=container.store.for_brand(brand.id), brand=brand,
-                                             member_id=member_id, now=container.clock.now())
+    member = lifecycle.cancel_unsubscription(events=container.events, store=container.store.for_brand(brand.id),
+                                             brand=brand, member_id=member_id, now=container.clock.now())
     return _read(container, member)
