@@ -44,6 +44,8 @@ run: $(VENV)/.installed
 
 lint: $(VENV)/.installed $(TOOLS)/.installed
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
+	$(PY) -m scripts.import_cycles
 	$(TOOLS)/bin/checkov -d infra --framework bicep --quiet --compact --skip-download --external-checks-dir infra/checkov
 
 test: install lint

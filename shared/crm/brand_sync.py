@@ -18,9 +18,11 @@ from shared.brands.models import Brand
 from shared.brands.service import invalid_input
 from shared.crm import blacklist, contact_journal, service, sources
 from shared.crm.consent import ConsentEvent, transition
+from shared.crm.events import consent_changed
 from shared.crm.models import Contact, ContactAddress, ContactSource
 from shared.crm.views import ContactCreate, MemberRef, _Body
 from shared.errors import Conflict, InvalidInput, NotFound
+from shared.events.model import Publisher
 from shared.gdpr.journal import Journal
 from shared.identity import repository, sso
 from shared.identity.models import Member
@@ -113,8 +115,8 @@ def _with_fields(contact: Contact, data: SyncedContact, hasher: service.Hasher, 
     return Contact.model_validate(changed.model_copy(update={"history": history}).model_dump())
 
 
-def _update(*, store: BrandStore, brand: Brand, contact: Contact, etag: str | None, data: SyncedContact,
-            hasher: service.Hasher, now: datetime) -> Contact:
+def _update(*, store: BrandStore, events: Publisher, brand: Brand, contact: Contact, etag: str | None,
+            data: SyncedContact, hasher: service.Hasher, now: datetime) -> Contact:
     updated = _with_fields(contact, data, hasher, now)
     if updated.email_hash != contact.email_hash and blacklist.is_blocked(store, updated.email_hash):
         raise service.ContactBlacklisted("This address cannot be added to any member's contacts")
@@ -124,6 +126,7 @@ def _update(*, store: BrandStore, brand: Brand, contact: Contact, etag: str | No
                            errors=[{"field": "body", "message": "empty contact"}])
     if updated != contact:
         store.replace(service.CONTACTS, service.to_document(updated, brand), etag=etag)
+        events.publish(*consent_changed(brand.id, contact, updated, cause=ConsentEvent.BRAND_SYNC_OPT_IN, now=now))
     return updated
 
 
@@ -131,8 +134,8 @@ def _same_email_contact(store: BrandStore, member_id: str, email_hash: str | Non
     return service.by_address(store, member_id, email_hash) if email_hash else None
 
 
-def upsert(*, store: BrandStore, brand: Brand, external_id: str, data: SyncedContact, hasher: service.Hasher,
-           now: datetime) -> tuple[Contact, bool]:
+def upsert(*, store: BrandStore, events: Publisher, brand: Brand, external_id: str, data: SyncedContact,
+           hasher: service.Hasher, now: datetime) -> tuple[Contact, bool]:
     """Create or update the contact of the brand's record `external_id`; True when it was created."""
     member = resolve_member(store=store, hasher=hasher, ref=data)
     # Checked before anything is read or written, whatever the call would do.
@@ -143,7 +146,8 @@ def upsert(*, store: BrandStore, brand: Brand, external_id: str, data: SyncedCon
         contact, etag = found
         if contact.member_id != member.id:
             raise ExternalIdOfAnotherMember("This external id names a contact of another member")
-        return _update(store=store, brand=brand, contact=contact, etag=etag, data=data, hasher=hasher, now=now), False
+        return _update(store=store, events=events, brand=brand, contact=contact, etag=etag, data=data, hasher=hasher,
+                       now=now), False
     contact_data = data.contact_data()
     email_hash = hasher("email", contact_data.email) if contact_data.email else None
     if blacklist.is_blocked(store, email_hash):
@@ -163,8 +167,8 @@ def upsert(*, store: BrandStore, brand: Brand, external_id: str, data: SyncedCon
                 raise
     if contact is None and existing is not None:
         # The member already has this person (another source): the record now names that contact.
-        contact = _update(store=store, brand=brand, contact=existing[0], etag=existing[1], data=data, hasher=hasher,
-                          now=now)
+        contact = _update(store=store, events=events, brand=brand, contact=existing[0], etag=existing[1], data=data,
+                          hasher=hasher, now=now)
     if found:
         # The brand deleted the record, then sent it again: a new contact, the key re-pointed.
         repository.release_key(store, EXTERNAL_KEY, key, found[0].id)

@@ -34,11 +34,14 @@ from shared.brands.service import invalid_input
 from shared.clock import isoformat
 from shared.crm import blacklist, contact_footer, contact_schedule, sources
 from shared.crm import service as contacts
+from shared.crm.consent import ConsentEvent
+from shared.crm.events import consent_changed
 from shared.crm.models import Capture, Contact, ContactSource, EmailStatus
 from shared.crm.views import ContactCreate
 from shared.emails.address import EmailAddress
 from shared.emails.service import prepare_email, send_prepared
 from shared.errors import Conflict, InvalidInput, NotFound
+from shared.events.model import Publisher
 from shared.identity import action_tokens, repository, throttle
 from shared.identity.models import CamelModel, Member
 from shared.ports.store import BrandStore
@@ -191,7 +194,7 @@ def _confirmed(contact: Contact, capture: Capture, now: datetime) -> Contact:
         "history": history})
 
 
-def confirm(*, store: BrandStore, brand: Brand, token: str, now: datetime) -> ContactSource:
+def confirm(*, store: BrandStore, events: Publisher, brand: Brand, token: str, now: datetime) -> ContactSource:
     """Confirm an address by its link (a second link of the same address changes nothing); the form confirmed.
 
     Unknown link: 422; used or expired, or its contact gone (erased, blacklisted since): 410.
@@ -207,7 +210,9 @@ def confirm(*, store: BrandStore, brand: Brand, token: str, now: datetime) -> Co
         contact, etag = found
         if not contacts.pending_confirmation(contact):
             return  # confirmed already (another link, a second click): nothing more changes
-        store.replace(contacts.CONTACTS, contacts.to_document(_confirmed(contact, capture, now), brand), etag=etag)
+        confirmed = _confirmed(contact, capture, now)
+        store.replace(contacts.CONTACTS, contacts.to_document(confirmed, brand), etag=etag)
+        events.publish(*consent_changed(brand.id, contact, confirmed, cause=ConsentEvent.EMAIL_VERIFIED, now=now))
         log.info("contact %s confirmed its address (%s, brand %s)", contact.id, capture.form.value, brand.id)
 
     retrying(attempt, attempts=_CONFIRM_ATTEMPTS,

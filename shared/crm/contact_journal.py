@@ -24,7 +24,9 @@ from shared.clock import parse_instant
 from shared.crm import blacklist, consent
 from shared.crm import service as contacts
 from shared.crm.consent import BrandOptIn, ConsentEvent, Meaning, MemberOptIn
+from shared.crm.events import consent_changed
 from shared.crm.models import Contact
+from shared.events.model import Publisher
 from shared.gdpr.journal import Journal, Outcome
 from shared.identity.models import Member
 from shared.ports.store import BrandStore, Document
@@ -116,8 +118,8 @@ def delete_own(*, store: BrandStore, journal: Journal, member: Member, contact_i
     log.info("contact %s erased by member %s", contact.id, member.id)
 
 
-def global_opt_out(*, store: BrandStore, journal: Journal, brand: Brand, contact_id: str, now: datetime,
-                   brand_too: bool = False) -> Contact:
+def global_opt_out(*, store: BrandStore, journal: Journal, events: Publisher, brand: Brand, contact_id: str,
+                   now: datetime, brand_too: bool = False) -> Contact:
     """The contact opts out of all members of the brand: this contact marked, the hash blacklisted.
 
     `brand_too`: out of the brand's communications as well (an objection, GDPR article 21).
@@ -131,4 +133,5 @@ def global_opt_out(*, store: BrandStore, journal: Journal, brand: Brand, contact
     if updated != contact:
         record_opt_outs(journal, contact, updated, now)
         store.replace(contacts.CONTACTS, contacts.to_document(updated, brand), etag=etag)
+        events.publish(*consent_changed(brand.id, contact, updated, cause=ConsentEvent.GLOBAL_OPT_OUT, now=now))
     return updated

@@ -19,6 +19,7 @@ from shared.brands.models import Brand
 from shared.crm import consent, contact_footer, contact_journal
 from shared.crm import service as contacts
 from shared.crm.consent import ConsentEvent, MemberOptIn
+from shared.crm.events import consent_changed
 from shared.crm.models import Contact, Invitation
 from shared.emails.service import enqueue_email
 from shared.errors import Conflict, NotFound
@@ -102,6 +103,7 @@ def invite(*, container: Platform, brand: Brand, member: Member, contact_id: str
     updated = updated.model_copy(update={"invitation": Invitation(sent_at=now)})
     # Recorded first (etag-guarded: two clicks invite once), then sent under a fixed message id.
     store.replace(contacts.CONTACTS, contacts.to_document(updated, brand), etag=etag)
+    container.events.publish(*consent_changed(brand.id, contact, updated, cause=ConsentEvent.INVITATION_SENT, now=now))
     send(container=container, store=store, brand=brand, contact=updated, now=now)
     return updated
 
@@ -121,6 +123,7 @@ def answer(*, container: Platform, brand: Brand, token: str, choice: Answer, now
     updated = updated.model_copy(update={"invitation": invitation.model_copy(update={"answered_at": now})})
     contact_journal.record_opt_outs(container.journal(brand.id), contact, updated, now)  # a decline
     store.replace(contacts.CONTACTS, contacts.to_document(updated, brand), etag=etag)
+    container.events.publish(*consent_changed(brand.id, contact, updated, cause=EVENTS[choice], now=now))
     log.info("invitation of contact %s answered: %s (brand %s)", contact.id, choice, brand.id)
     return updated
 

@@ -24,10 +24,12 @@ from shared.clock import Clock
 from shared.crm import blacklist, campaign_stats, contact_journal, email_status
 from shared.crm import service as contacts
 from shared.crm.consent import ConsentEvent, InvalidTransition, transition
+from shared.crm.events import consent_changed
 from shared.crm.models import Contact, EmailStatus
 from shared.emails.models import EMAILS_CONTAINER
 from shared.emails.service import email_record_id
 from shared.errors import InvalidInput, NotFound, PermanentError
+from shared.events.model import Publisher
 from shared.gdpr.journal import Journal
 from shared.json_input import MalformedJson
 from shared.ports.bus import QUEUE_PROVIDER_EVENTS, MessageBus, OutgoingMessage, ReceivedMessage
@@ -231,7 +233,7 @@ def _later(current: datetime | None, at: datetime) -> datetime:
 
 
 def process(event: ProviderEvent, message_id: str, *, store: DocumentStore, journal_for: Callable[[str], Journal],
-            clock: Clock) -> str:
+            events: Publisher, clock: Clock) -> str:
     """Apply one event once; returns "applied" | "duplicate" | "unresolved" (no brand or contact found)."""
     if not event.brand_id:
         log.info("provider event %s carries no brand: ignored", message_id)
@@ -251,7 +253,7 @@ def process(event: ProviderEvent, message_id: str, *, store: DocumentStore, jour
         log.info("provider event %s already processed", message_id)
         return "duplicate"
     try:
-        outcome = _apply_to_brand(brand_store, journal_for(brand.id), brand, event, now)
+        outcome = _apply_to_brand(brand_store, journal_for(brand.id), events, brand, event, now)
     except Exception:
         # Not applied: free the marker so the redelivery applies it.
         brand_store.delete(NONCES, marker["id"])
@@ -260,7 +262,8 @@ def process(event: ProviderEvent, message_id: str, *, store: DocumentStore, jour
     return outcome
 
 
-def _apply_to_brand(store: BrandStore, journal: Journal, brand: Brand, event: ProviderEvent, now: datetime) -> str:
+def _apply_to_brand(store: BrandStore, journal: Journal, events: Publisher, brand: Brand, event: ProviderEvent,
+                    now: datetime) -> str:
     contact_id = _contact_id(store, event)
     contact, etag = None, None
     if contact_id:
@@ -285,21 +288,23 @@ def _apply_to_brand(store: BrandStore, journal: Journal, brand: Brand, event: Pr
     if updated != contact:
         contact_journal.record_opt_outs(journal, contact, updated, now)
         store.replace(contacts.CONTACTS, contacts.to_document(updated, brand), etag=etag)
+        events.publish(*consent_changed(brand.id, contact, updated, cause=ConsentEvent.OPT_OUT_FROM_EMAIL, now=now))
     return "applied"
 
 
 def handle_message(message: ReceivedMessage, *, store: DocumentStore, journal_for: Callable[[str], Journal],
-                   clock: Clock) -> str:
+                   events: Publisher, clock: Clock) -> str:
     """Parse one "provider-events" message and process it once (malformed: PermanentError)."""
     try:
         event = ProviderEvent.model_validate(message.body)
     except ValidationError as exc:
         fields = ", ".join(".".join(str(p) for p in err["loc"]) for err in exc.errors())
         raise PermanentError(f"malformed provider event: {fields}") from exc
-    return process(event, message.message_id, store=store, journal_for=journal_for, clock=clock)
+    return process(event, message.message_id, store=store, journal_for=journal_for, events=events, clock=clock)
 
 
 def provider_event_handler(container: Platform, message: ReceivedMessage) -> None:
     """The handler both the Service Bus trigger and the local worker call."""
-    handle_message(message, store=container.store, journal_for=container.journal, clock=container.clock)
+    handle_message(message, store=container.store, journal_for=container.journal, events=container.events,
+                   clock=container.clock)
 

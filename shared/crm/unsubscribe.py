@@ -20,7 +20,9 @@ from shared.config import Settings
 from shared.crm import blacklist, consent, contact_journal
 from shared.crm import service as contacts
 from shared.crm.consent import ConsentEvent, InvalidTransition, MemberOptIn
+from shared.crm.events import consent_changed
 from shared.errors import NotFound
+from shared.events.model import Publisher
 from shared.gdpr.journal import Journal
 from shared.macs import mac_matches
 from shared.ports.store import BrandStore, DocumentNotFound
@@ -69,8 +71,8 @@ def link(settings: Settings, brand_id: str, token: str) -> str:
     return f"{settings.public_base_url.rstrip('/')}/api/v1/app/{brand_id}/unsubscribe/{token}"
 
 
-def unsubscribe(*, store: BrandStore, journal: Journal, brand: Brand, settings: Settings, token: str, scope: Scope,
-                now: datetime) -> Scope:
+def unsubscribe(*, store: BrandStore, journal: Journal, events: Publisher, brand: Brand, settings: Settings,
+                token: str, scope: Scope, now: datetime) -> Scope:
     """Apply the link's choice once; a repeated use is a no-op. Returns the scope applied."""
     contact_id, member_id = read_token(settings, brand.id, token)
     try:
@@ -85,7 +87,8 @@ def unsubscribe(*, store: BrandStore, journal: Journal, brand: Brand, settings: 
                 blacklist.add(store, contact.email_hash, blacklist.BlacklistReason.GLOBAL_OPT_OUT, now,
                               journal=journal)
         else:
-            contact_journal.global_opt_out(store=store, journal=journal, brand=brand, contact_id=contact_id, now=now)
+            contact_journal.global_opt_out(store=store, journal=journal, events=events, brand=brand,
+                                           contact_id=contact_id, now=now)
     elif contact.member_opt_in not in (MemberOptIn.OPT_OUT_EMAIL, MemberOptIn.GLOBAL_OPT_OUT):
         try:
             updated = contact.with_consent(consent.transition(contact.consent, ConsentEvent.OPT_OUT_FROM_EMAIL, now))
@@ -93,5 +96,6 @@ def unsubscribe(*, store: BrandStore, journal: Journal, brand: Brand, settings: 
             return scope
         contact_journal.record_opt_outs(journal, contact, updated, now)
         store.replace(contacts.CONTACTS, contacts.to_document(updated, brand), etag=etag)
+        events.publish(*consent_changed(brand.id, contact, updated, cause=ConsentEvent.OPT_OUT_FROM_EMAIL, now=now))
     log.info("contact %s unsubscribed (%s) from member %s, brand %s", contact_id, scope, member_id, brand.id)
     return scope

@@ -30,6 +30,7 @@ from shared.crm import blacklist, contact_journal
 from shared.crm import service as contacts
 from shared.crm.models import Contact
 from shared.errors import Conflict
+from shared.events.model import Publisher
 from shared.gdpr import restriction
 from shared.gdpr.journal import Journal
 from shared.identity import repository
@@ -157,13 +158,13 @@ def erase(*, store: BrandStore, journal: Journal, email_hash: str, now: datetime
     return erased
 
 
-def object_to_processing(*, store: BrandStore, journal: Journal, brand: Brand, email_hash: str,
+def object_to_processing(*, store: BrandStore, journal: Journal, events: Publisher, brand: Brand, email_hash: str,
                          now: datetime) -> int:
     """Opt the person out of every member and of the brand's communications; how many records there were."""
     count = 0
     for contact in list(_active(store, email_hash)):
-        contact_journal.global_opt_out(store=store, journal=journal, brand=brand, contact_id=contact.id, now=now,
-                                brand_too=True)
+        contact_journal.global_opt_out(store=store, journal=journal, events=events, brand=brand,
+                                       contact_id=contact.id, now=now, brand_too=True)
         count += 1
     # Blacklisted even without an active record left: no member can enter the address again.
     blacklist.add(store, email_hash, blacklist.BlacklistReason.GLOBAL_OPT_OUT, now, journal=journal)

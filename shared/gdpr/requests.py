@@ -602,7 +602,8 @@ def _object(rights: Rights, request: GdprRequest, *, actor: str, now: datetime) 
         turned = ",".join(sorted(communication.model_dump(by_alias=True, exclude_unset=True)))
         reason = f"communication:{turned}"
     elif request.subject_kind == "contact":
-        contact_subject.object_to_processing(store=rights.store, journal=rights.journal, brand=rights.brand,
+        contact_subject.object_to_processing(store=rights.store, journal=rights.journal, events=rights.events,
+                                             brand=rights.brand,
                                              email_hash=request.subject_id, now=now)
         reason = "opt_out:members,brand"
     else:

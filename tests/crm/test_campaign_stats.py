@@ -43,8 +43,8 @@ def event(container, kind, campaign_id, contact_id, n=1):
         event=kind, at=container.clock.now(), provider_message_id=f"{kind}-{campaign_id}-{contact_id}-{n}",
         brand_id=BRAND, contact_id=contact_id, campaign_id=campaign_id)
     return provider_events.process(provider_event, f"evt-{kind}-{campaign_id}-{contact_id}-{n}",
-                                   store=container.store, journal_for=container.journal, clock=container.clock)
-
+                                   store=container.store, journal_for=container.journal, events=container.events,
+                                   clock=container.clock)
 
 def counters(body):
     return {name: body[name] for name in ZERO}

@@ -154,7 +154,7 @@ def test_a_click_on_a_campaign_email_counts_as_activity(cp_client, container, me
         event = provider_events.ProviderEvent(event=kind, at=at, provider_message_id="7", custom_id=mail["messageId"],
                                               brand_id=BRAND)
         assert provider_events.process(event, f"evt-{kind}", store=container.store, journal_for=container.journal,
-                                       clock=container.clock) == "applied"
+                                       events=container.events, clock=container.clock) == "applied"
     stored = service.from_document(container.store.for_brand(BRAND).get("contacts", zoe.id))[0]
     assert stored.interactions.views == 1 and stored.interactions.clicks == 1
     assert stored.last_activity_at is not None and int(stored.last_activity_at.timestamp()) == 1_893_488_500

@@ -189,7 +189,7 @@ def test_a_contact_whose_invitation_bounced_is_not_invited_again_and_the_report_
     bounce = provider_events.ProviderEvent(event="bounce", at=clock.now(), provider_message_id="42",
                                            brand_id=BRAND, contact_id=contact.id, hard_bounce=True)
     assert provider_events.process(bounce, bounce.message_id, store=container.store, journal_for=container.journal,
-                                   clock=clock) == "applied"
+                                   events=container.events, clock=clock) == "applied"
     assert stored(container, contact.id)["emailStatus"] == "hard_bounce"
 
     clock.advance(15 * DAY)  # the day of the second invitation

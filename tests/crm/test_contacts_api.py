@@ -118,6 +118,7 @@ def test_a_blacklisted_address_cannot_be_created_by_any_member_of_the_brand(crm_
     created = crm_client.post(CONTACTS, headers=members["m1"], json={"email": "zoe@example.com"}).json()
     # Zoe opts out of all the brand's members from one of m1's emails.
     contact_journal.global_opt_out(store=container.store.for_brand(BRAND), journal=container.journal(BRAND),
+                                   events=container.events,
                            brand=brands.get(store=container.store, brand_id=BRAND), contact_id=created["id"],
                            now=container.clock.now())
     for headers in members.values():
@@ -157,6 +158,7 @@ def test_a_provider_outcome_blocks_creation_and_sending(crm_client, container, m
 def test_a_member_never_sees_the_email_of_an_opted_out_contact(crm_client, container, members):
     created = crm_client.post(CONTACTS, headers=members["m1"], json={"email": "zoe@example.com"}).json()
     contact_journal.global_opt_out(store=container.store.for_brand(BRAND), journal=container.journal(BRAND),
+                                   events=container.events,
                            brand=brands.get(store=container.store, brand_id=BRAND), contact_id=created["id"],
                            now=container.clock.now())
     read = crm_client.get(f"{CONTACTS}/{created['id']}", headers=members["m1"]).json()

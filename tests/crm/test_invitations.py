@@ -154,5 +154,6 @@ def test_a_bounce_of_an_invitation_finds_its_contact(inv_client, container, memb
                                           custom_id=mail["messageId"], brand_id=BRAND, hard_bounce=True)
     provider_events.handle_message(ReceivedMessage(body=event.model_dump(mode="json", by_alias=True),
                                                    message_id=event.message_id, delivery_count=1),
-                                   store=container.store, journal_for=container.journal, clock=container.clock)
+                                   store=container.store, journal_for=container.journal, events=container.events,
+                                   clock=container.clock)
     assert stored(container, contact.id)["emailStatus"] == "hard_bounce"

@@ -58,7 +58,7 @@ def _drain(container) -> list[str]:
     outcomes = []
     for message in container.bus.receive(provider_events.QUEUE_PROVIDER_EVENTS):
         outcomes.append(provider_events.handle_message(message, store=container.store, journal_for=container.journal,
-                                                       clock=container.clock))
+                                                       events=container.events, clock=container.clock))
         container.bus.complete(provider_events.QUEUE_PROVIDER_EVENTS, message)
     return outcomes
 
@@ -126,7 +126,7 @@ def test_a_replayed_event_changes_nothing(hook_client, container, contact):
                               delivery_count=2)
     container.clock.advance(timedelta(days=1))
     assert provider_events.handle_message(message, store=container.store, journal_for=container.journal,
-                                                       clock=container.clock) == "duplicate"
+                                                       events=container.events, clock=container.clock) == "duplicate"
     again = container.store.for_brand(BRAND).get("contacts", contact.id)
     assert again["interactions"] == first["interactions"] and again["interactions"]["clicks"] == 1
 

@@ -3,7 +3,9 @@ the `domain-events` queue, each at least once and once per event id as far as th
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import ClassVar
 
 import pytest
@@ -13,12 +15,16 @@ from functions.queues.domain_events import domain_events_queue
 from popsell.event_wiring import subscriptions
 from popsell.registry import queue_handlers
 from shared.adapters.servicebus_bus import to_servicebus_message
+from shared.crm import events as crm_events
 from shared.crm.views import OrderCustomer
 from shared.events.dispatcher import Dispatcher, Subscription
 from shared.events.model import DomainEvent, event_id
+from shared.identity import events as identity_events
 from shared.messaging import worker
 from shared.ports.bus import QUEUE_DOMAIN_EVENTS, OutgoingMessage, ReceivedMessage
+from shared.sales import events as sales_events
 from shared.sales.events import OrderPlaced, OrderRefunded
+from shared.tracking import events as tracking_events
 from tests.test_servicebus_mapping import received_by_trigger
 
 AT = datetime(2030, 1, 1, 9, tzinfo=UTC)
@@ -171,3 +177,31 @@ def test_the_product_subscribes_every_handler_once_by_name():
     refunded = OrderRefunded(id="e", brand_id="acme", occurred_at=AT, order_id="o", member_id="m", change="r:1")
     dispatcher = Dispatcher(None, subscriptions())  # type: ignore[arg-type]  # never publishes here
     assert [sub.name for sub in dispatcher.handlers_of(refunded)] == ["sales.count-order", "crm.follow-sale"]
+
+
+def _catalogue() -> dict[str, list[str]]:
+    """docs/events.md's catalogue: each event and the handlers it lists (none yet: [])."""
+    text = (Path(__file__).parents[2] / "docs" / "events.md").read_text()
+    table = text.split("## The catalogue", 1)[1].split("###", 1)[0]
+    rows = {}
+    for line in table.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and cells[0].startswith("`"):
+            rows[cells[0].strip("`")] = re.findall(r"`([a-z]+\.[a-z-]+)`", cells[3])
+    return rows
+
+
+def test_the_event_catalogue_lists_every_event_and_its_handlers_in_order():
+    for module in (crm_events, identity_events, sales_events, tracking_events):
+        assert module  # imported: every feature's events are declared
+    kinds = {kind.name: kind for kind in _all_kinds(DomainEvent) if kind.name}
+    subs = subscriptions()
+    wired = {name: [sub.name for sub in subs if issubclass(kind, sub.event)] for name, kind in kinds.items()}
+    assert _catalogue() == wired
+
+
+def _all_kinds(base):
+    for kind in base.__subclasses__():
+        if kind.__module__.startswith("shared."):
+            yield kind
+            yield from _all_kinds(kind)

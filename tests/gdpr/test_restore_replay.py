@@ -88,7 +88,7 @@ class World:
         """The queue handler on every queued provider event, as the Functions trigger runs it."""
         for message in self.container.bus.receive(provider_events.QUEUE_PROVIDER_EVENTS):
             provider_events.handle_message(message, store=self.container.store, journal_for=self.container.journal,
-                                           clock=self.container.clock)
+                                           events=self.container.events, clock=self.container.clock)
             self.container.bus.complete(provider_events.QUEUE_PROVIDER_EVENTS, message)
 
     def retention(self):

@@ -13,6 +13,7 @@ from shared.crm import consent, contact_journal, invitations
 from shared.crm import service as contacts
 from shared.crm.consent import ConsentEvent
 from shared.crm.contact_schedule import CONTAINER, home_block
+from shared.crm.events import consent_changed
 from shared.gdpr.retention.framework import Document, Plan, RetentionRule
 from shared.ports.store import EtagMismatch
 
@@ -53,6 +54,8 @@ def act(run: Any, rule: RetentionRule, doc: Document, step_plan: Plan) -> tuple[
         fresh = run.store.replace(CONTAINER, stored, etag=etag)
     except EtagMismatch:
         return "lost", doc
+    run.ctx.container.events.publish(*consent_changed(brand.id, contact, updated,
+                                                      cause=ConsentEvent.INVITATION_UNANSWERED, now=now))
     log.info("retention: contact %s of brand %s: %s (%s)", contact.id, brand.id, outcome, rule.name)
     # Any step but the erasure goes on to plan what comes next (a wait).
     return "moved", fresh

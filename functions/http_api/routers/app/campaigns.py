@@ -63,6 +63,7 @@ def unsubscribe_now(brand_id: str, token: str, container: ContainerDep,
     """Unsubscribe with an emailed link (RFC 8058 one-click: this member; `scope=brand`: every member)."""
     brand = brands.get(store=container.store, brand_id=brand_id)
     applied = unsubscribe.unsubscribe(store=container.store.for_brand(brand_id), journal=container.journal(brand_id),
+                                      events=container.events,
                                       brand=brand,
                                       settings=container.settings, token=token, scope=scope,
                                       now=container.clock.now())

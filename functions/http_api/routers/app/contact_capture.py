@@ -36,5 +36,5 @@ def confirm_capture(brand_id: str, body: CaptureToken, container: ContainerDep) 
     """
     brand = brands.get_public(store=container.store, brand_id=brand_id)
     form = capture.confirm(store=container.store.for_brand(brand_id), brand=brand, token=body.token,
-                           now=container.clock.now())
+                           events=container.events, now=container.clock.now())
     return CaptureConfirmed(form=form.value)

@@ -46,7 +46,8 @@ def sync_contact(external_id: str, data: brand_sync.SyncedContact, call: SignedB
                  response: Response) -> IntegrationContactRead:
     """Create (201) or update (200) the member's contact for the brand database record `external_id`."""
     brand_id = call.brand.id
-    contact, created = brand_sync.upsert(store=container.store.for_brand(brand_id), brand=call.brand,
+    contact, created = brand_sync.upsert(store=container.store.for_brand(brand_id), events=container.events,
+                                         brand=call.brand,
                                          external_id=external_id, data=data, hasher=container.hasher(brand_id),
                                          now=container.clock.now())
     if created:
