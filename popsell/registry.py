@@ -14,20 +14,21 @@ from popsell.bootstrap import Container
 from shared.backups import jobs as backup_jobs
 from shared.crm.provider_events import provider_event_handler
 from shared.emails.handler import email_handler
-from shared.gdpr import erasure, exports, timer_jobs_warehouse
+from shared.gdpr import erasure, exports, purge_jobs
 from shared.gdpr.retention import jobs as retention_jobs
 from shared.messaging.worker import BatchHandler, Handler
 from shared.ports.bus import QUEUE_DOMAIN_EVENTS, QUEUE_EMAILS, QUEUE_PROVIDER_EVENTS, QUEUE_TRACKING_EVENTS
 from shared.scheduling import TimerJob
 from shared.tracking import link_eraser
 from shared.tracking.aggregator import tracking_events_handler
+from shared.warehouse import jobs as warehouse_jobs
 
 # The content every erasure of a subject also erases, beyond its own documents.
 CONTENT_ERASERS = (link_eraser.ERASER,)
 for _eraser in CONTENT_ERASERS:
     erasure.register_eraser(_eraser)
 
-_TIMER_JOBS: tuple[TimerJob, ...] = (*exports.JOBS, *timer_jobs_warehouse.JOBS, *retention_jobs.JOBS,
+_TIMER_JOBS: tuple[TimerJob, ...] = (*exports.JOBS, *purge_jobs.JOBS, *warehouse_jobs.JOBS, *retention_jobs.JOBS,
                                      *backup_jobs.JOBS)
 
 

@@ -1,22 +1,16 @@
-"""Timer jobs of the data-warehouse export, the access-log retention and document expiry (NCRONTAB, UTC)."""
+"""Timer jobs of the access-log retention and of document expiry (NCRONTAB, UTC)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 from shared.brands import service as brands
-from shared.gdpr import access_logs, warehouse
+from shared.gdpr import access_logs
 from shared.scheduling import TimerJob
 from shared.store_schema import PLATFORM_SCOPE
 
 if TYPE_CHECKING:
     from shared.ports.platform import Platform
-
-
-def _warehouse_export(container: Platform, dry_run: bool) -> dict[str, Any]:
-    brand_ids = brands.all_brand_ids(store=container.store)
-    return warehouse.export_all(store=container.store, blobs=container.blobs, now=container.clock.now(),
-                                brand_ids=brand_ids, hasher=container.hasher, dry_run=dry_run)
 
 
 def _purge_access_logs(container: Platform, dry_run: bool) -> dict[str, Any]:
@@ -35,8 +29,6 @@ def _purge_expired_documents(container: Platform, dry_run: bool) -> dict[str, An
 
 
 JOBS = [
-    # Off-peak, early in the UTC day: the snapshot is dated the day it is taken.
-    TimerJob("warehouse_export", "0 30 1 * * *", _warehouse_export),
     TimerJob("purge_access_logs", "0 45 3 * * *", _purge_access_logs),
     TimerJob("purge_expired_documents", "0 5 * * * *", _purge_expired_documents),
 ]

@@ -11,7 +11,7 @@ from shared.errors import NotFound
 
 CONTAINER_UGC = "ugc"
 CONTAINER_EXPORTS = "exports"
-CONTAINER_WAREHOUSE = "warehouse"  # the daily anonymised snapshot (shared/gdpr/warehouse.py)
+CONTAINER_WAREHOUSE = "warehouse"  # the daily anonymised snapshot (shared/warehouse/export.py)
 # Append-only (write once, then immutable in production): the erasure journal, kept apart from the
 # database so a restored backup of the database never takes it back (shared/gdpr/journal.py).
 CONTAINER_JOURNAL = "erasure-journal"

@@ -3,7 +3,7 @@
 A column names the paths it reads (`Read.paths`; "a.*" is every key of the map at "a", "a[].b" the
 field b of each item of the list at "a"), so a test can hold every path of every exported document
 against the allow-list: each path is read by a column or withheld with a reason
-(`shared.gdpr.warehouse_tables`). Readers return plain JSON values, coarsened where the guide asks
+(`shared.warehouse.tables`). Readers return plain JSON values, coarsened where the guide asks
 (days instead of instants, a year instead of a birth date, a city-level geocode).
 """
 

@@ -3,10 +3,10 @@
 Data Protection Guide v4, "Data exported": the warehouse feeds data marts, dashboards and
 reports; erased or hashed data shows erased, and "there is no historical record of the data
 stored in the data warehouse": each day's snapshot replaces the previous one. What leaves is
-the allow-list of `shared.gdpr.warehouse_tables`, one table per entity.
+the allow-list of `shared.warehouse.tables`, one table per entity.
 
 Each run writes its own folder of blob container `warehouse`, one file per table and the manifest
-last, then deletes the brand's other folders (`shared.gdpr.warehouse_folders`): a crash at any
+last, then deletes the brand's other folders (`shared.warehouse.folders`): a crash at any
 step leaves a complete snapshot to load, the previous one until the new manifest is written, the
 new one after.
 """
@@ -22,14 +22,14 @@ from functools import lru_cache
 from typing import Any
 
 from shared.clock import isoformat
-from shared.gdpr import warehouse_folders as folders
-from shared.gdpr.warehouse_columns import Context, anonymise
-from shared.gdpr.warehouse_tables import DATASETS, Dataset, columns_of
 from shared.ports.blobs import CONTAINER_WAREHOUSE, BlobStore
 from shared.ports.store import BrandStore, Document, DocumentStore
 from shared.privacy.hashing import BrandHasher
 from shared.store_schema import PLATFORM_SCOPE
 from shared.tracking import link_codes
+from shared.warehouse import folders
+from shared.warehouse.columns import Context, anonymise
+from shared.warehouse.tables import DATASETS, Dataset, columns_of
 
 log = logging.getLogger("popsell.gdpr.warehouse")
 

@@ -4,7 +4,7 @@ Data Protection Guide v4, "Data exported": everything exported is anonymous exce
 last name and alias of Members; email addresses, phone numbers and complete postal addresses are
 never exported; city, postal code, or a geocode no finer than the city, are. Each table names its
 columns (everything else is dropped) and, path by path, what it withholds and why:
-`tests/gdpr/test_warehouse_allow_list.py` holds both against the models and the stored documents
+`tests/warehouse/test_warehouse_allow_list.py` holds both against the models and the stored documents
 (a path a column reads is that path exactly; a withheld path is withheld with everything under it),
 so a field a later issue adds is refused by the tests until someone classifies it here.
 
@@ -19,7 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shared.crm.campaign_stats import CAMPAIGN_KIND, COUNTERS, MARK_KIND, MEMBER_DAY_KIND
-from shared.gdpr.warehouse_columns import (
+from shared.identity.models import Role
+from shared.ports.store import Document
+from shared.tracking.counters import COUNT_FIELDS, MONEY_FIELDS
+from shared.warehouse.columns import (
     Column,
     Context,
     Read,
@@ -35,9 +38,6 @@ from shared.gdpr.warehouse_columns import (
     tally,
     text,
 )
-from shared.identity.models import Role
-from shared.ports.store import Document
-from shared.tracking.counters import COUNT_FIELDS, MONEY_FIELDS
 
 ANY_KIND = "*"
 

@@ -10,7 +10,7 @@ import pytest
 from shared.brands import service as brands
 from shared.brands.models import BrandCreate
 from shared.gdpr import access_logs
-from shared.gdpr.timer_jobs_warehouse import JOBS
+from shared.gdpr.purge_jobs import JOBS
 from shared.identity import activity, repository
 from shared.scheduling import next_fire
 from tests.identity.test_auth_support import (

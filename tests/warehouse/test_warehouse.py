@@ -11,13 +11,14 @@ import pytest
 from popsell import registry
 from shared.brands import service as brands
 from shared.brands.models import BrandCreate
-from shared.gdpr import warehouse, warehouse_folders
-from shared.gdpr.timer_jobs_warehouse import JOBS
-from shared.gdpr.warehouse_tables import DATASETS, MEMBER_COLUMNS, VISITOR_COLUMNS
 from shared.identity import repository
 from shared.identity.models import Address, ExternalUser, GeoPoint, Member, Role, TermsAcceptance
 from shared.ports.blobs import CONTAINER_WAREHOUSE
 from shared.scheduling import next_fire
+from shared.warehouse import export as warehouse
+from shared.warehouse import folders as warehouse_folders
+from shared.warehouse.jobs import JOBS
+from shared.warehouse.tables import DATASETS, MEMBER_COLUMNS, VISITOR_COLUMNS
 from tests.races import in_parallel
 
 BRAND, OTHER = "acme", "globex"

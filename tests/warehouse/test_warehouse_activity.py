@@ -15,12 +15,13 @@ from datetime import date
 import pytest
 from fastapi.testclient import TestClient
 
-from shared.gdpr import warehouse, warehouse_folders
 from shared.ports.blobs import CONTAINER_WAREHOUSE
 from shared.tracking.counters import BRAND_ROLLUP
-from tests.gdpr import warehouse_mart as mart
-from tests.gdpr import warehouse_world as world
-from tests.gdpr.warehouse_world import BRAND, ok
+from shared.warehouse import export as warehouse
+from shared.warehouse import folders as warehouse_folders
+from tests.warehouse import warehouse_mart as mart
+from tests.warehouse import warehouse_world as world
+from tests.warehouse.warehouse_world import BRAND, ok
 
 EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 # A phone number: nine digits or more, spaces and dots allowed between, not inside an id or a hash.

@@ -2,7 +2,7 @@
 
 Every field of every model behind an exported table, and every path of every document the API
 stores in an exported container, is read by a column or withheld with a reason
-(`shared.gdpr.warehouse_tables`). A field a later issue adds fails here until someone decides.
+(`shared.warehouse.tables`). A field a later issue adds fails here until someone decides.
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
 from shared.crm.models import Contact
-from shared.gdpr.warehouse_tables import DATASETS, NOT_EXPORTED_KINDS, Dataset, columns_of
 from shared.identity.models import ExternalUser, Member
 from shared.sales.ledger import CommissionEntry
 from shared.tracking.links import BrandLink
-from tests.gdpr import warehouse_world as world
-from tests.gdpr.test_warehouse import _member, _visitor
-from tests.gdpr.test_warehouse_activity import settings  # noqa: F401 - the activity world's settings
+from shared.warehouse.tables import DATASETS, NOT_EXPORTED_KINDS, Dataset, columns_of
+from tests.warehouse import warehouse_world as world
+from tests.warehouse.test_warehouse import _member, _visitor
+from tests.warehouse.test_warehouse_activity import settings  # noqa: F401 - the activity world's settings
 
 TABLES = {dataset.name: dataset for dataset in DATASETS}
 MODELS = {"members": Member, "visitors": ExternalUser, "contacts": Contact, "ledger": CommissionEntry,

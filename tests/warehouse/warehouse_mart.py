@@ -11,9 +11,9 @@ import json
 from collections import defaultdict
 from typing import Any
 
-from shared.gdpr import warehouse_folders
 from shared.ports.blobs import CONTAINER_WAREHOUSE
 from shared.tracking.counters import ALL, BRAND_ROLLUP, COUNT_FIELDS, MONEY_FIELDS
+from shared.warehouse import folders as warehouse_folders
 
 Tables = dict[str, list[dict[str, Any]]]
 CAMPAIGN_COUNTERS = ("sent", "delivered", "opened", "clicked", "bounced", "complaints", "unsubscribed")
