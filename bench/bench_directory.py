@@ -25,7 +25,8 @@ from shared.adapters.folder_blobs import FolderBlobStore
 from shared.adapters.sqlite_store import SqliteDocumentStore
 from shared.brands.models import Brand
 from shared.clock import SettableClock
-from shared.identity import directory, repository
+from shared.directory import service as directory
+from shared.identity import repository
 from shared.identity.models import Member, Role
 
 MEMBERS = 10_000

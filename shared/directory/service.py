@@ -18,13 +18,22 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import islice
-from typing import Any, Literal
-
-from pydantic import Field
+from typing import Any
 
 from shared import json_input
 from shared.brands.models import Brand
 from shared.clock import isoformat
+from shared.directory.models import (
+    DirectoryMap,
+    MapCluster,
+    MatchMode,
+    MemberDirectoryEntry,
+    MemberDirectoryPage,
+    SortOrder,
+    View,
+    VisitorDirectoryEntry,
+    VisitorDirectoryPage,
+)
 from shared.errors import InvalidInput
 from shared.identity.directory_index import (
     Rings,
@@ -33,14 +42,10 @@ from shared.identity.directory_index import (
     name_forms,
     sort_key,
 )
-from shared.identity.models import CamelModel, GeoPoint
+from shared.identity.models import GeoPoint
 from shared.json_input import MalformedJson
 from shared.ports.blobs import CONTAINER_UGC, BlobStore
 from shared.ports.store import BrandStore, Document, Filter
-
-View = Literal["member", "visitor"]
-SortOrder = Literal["name", "availability", "distance"]
-MatchMode = Literal["prefix", "contains"]
 
 MEMBERS = "members"
 MAX_PAGE_SIZE = 100
@@ -50,61 +55,6 @@ WIDGET_MAX_ZOOM = 12
 MAX_ZOOM = 20
 _CHUNK = 1000
 _PRESENCE_RANK = {"online": 0, "away": 1, "offline": 2}
-
-
-class MemberDirectoryEntry(CamelModel):
-    """A member as other members see them in the App."""
-
-    id: str
-    display_name: str | None
-    city: str | None = None
-    postal_code: str | None = None  # only when the city is unknown: the guide shows one or the other
-    home_shop_id: str | None = None
-    location: GeoPoint | None = None
-    photo_url: str | None = None
-    availability: str
-    distance_km: float | None = None
-
-
-class VisitorDirectoryEntry(CamelModel):
-    """A member as a website visitor sees them in the widget: no position, distance to the km."""
-
-    id: str
-    display_name: str | None
-    city: str | None = None
-    postal_code: str | None = None
-    home_shop_id: str | None = None
-    photo_url: str | None = None
-    availability: str
-    distance_km: int | None = None
-
-
-class MemberDirectoryPage(CamelModel):
-    items: list[MemberDirectoryEntry]
-    continuation: str | None = None  # None: last page
-
-
-class VisitorDirectoryPage(CamelModel):
-    items: list[VisitorDirectoryEntry]
-    continuation: str | None = None
-
-
-class MapCluster(CamelModel):
-    """Members grouped in one grid cell of the zoom level; a lone member is named."""
-
-    lat: float
-    lon: float
-    count: int
-    member_id: str | None = None
-    display_name: str | None = None
-
-
-class DirectoryMap(CamelModel):
-    zoom: int
-    cell_degrees: float
-    clusters: list[MapCluster] = Field(default_factory=list)
-    # True: the box holds more members than one map reads (MAP_READ_LIMIT); counts are partial, zoom in.
-    truncated: bool = False
 
 
 @dataclass(frozen=True)

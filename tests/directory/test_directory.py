@@ -10,7 +10,8 @@ import pytest
 
 from shared.brands import service as brands
 from shared.brands.models import BrandCreate
-from shared.identity import directory, repository
+from shared.directory import service as directory
+from shared.identity import repository
 from shared.identity.directory_index import haversine_km
 from shared.identity.models import Member, Role
 from shared.ports.store import PatchOp

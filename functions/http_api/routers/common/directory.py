@@ -10,9 +10,9 @@ from functions.http_api.paging import paging_query
 from popsell.bootstrap import Container
 from shared.brands import service as brands
 from shared.brands.models import Brand
+from shared.directory import service as directory
+from shared.directory.models import DirectoryMap, MatchMode, SortOrder, View
 from shared.errors import NotFound
-from shared.identity import directory
-from shared.identity.directory import DirectoryMap, MatchMode, SortOrder, View
 
 Text = Annotated[str | None, Query(alias="q", max_length=80, description="Name search (accent-insensitive)")]
 Match = Annotated[MatchMode, Query(description="prefix (default) or contains")]

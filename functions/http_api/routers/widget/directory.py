@@ -8,7 +8,7 @@ from functions.http_api.access import access
 from functions.http_api.deps import ContainerDep
 from functions.http_api.problems import problem_responses
 from functions.http_api.routers.common.directory import Bbox, SearchParameters, Zoom, members_map, search
-from shared.identity.directory import DirectoryMap, VisitorDirectoryPage
+from shared.directory.models import DirectoryMap, VisitorDirectoryPage
 
 router = APIRouter(tags=["directory"])
 
