@@ -29,7 +29,7 @@ from shared.brands.models import BrandCreate
 from shared.identity import repository
 from shared.identity.models import ManagerUser, Member, Role
 from shared.tracking import counters
-from shared.tracking.model import SOURCES, TARGET_KINDS
+from shared.tracking.models import SOURCES, TARGET_KINDS
 
 BRAND = "bench"
 EVENTS = 1_000_000

@@ -20,7 +20,7 @@ from shared.ports.bus import QUEUE_TRACKING_EVENTS
 from shared.store_schema import PLATFORM_SCOPE
 from shared.tracking import aggregator, counters, link_codes, reference
 from shared.tracking.messages import PageViewEvent, VisitEvent, to_message
-from shared.tracking.model import SOURCES
+from shared.tracking.models import SOURCES
 
 EVENTS = int(os.environ.get("BENCH_TRACKING_EVENTS", "50000"))
 MEMBERS = 50

@@ -32,7 +32,7 @@ from shared.identity import repository
 from shared.ports.store import BrandStore
 from shared.sales import conversations, dedicated
 from shared.tracking import click_verdicts, link_codes, reference, visits
-from shared.tracking.model import NO_SOURCE, NO_TARGET, AttributionReason
+from shared.tracking.models import NO_SOURCE, NO_TARGET, AttributionReason
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from pydantic import Field
 
 from shared.crm.views import OrderCustomer
 from shared.events.model import DomainEvent, event_id
-from shared.tracking.model import AttributionReason
+from shared.tracking.models import AttributionReason
 
 
 class OrderEvent(DomainEvent):

@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.crm.views import MemberRef, OrderCustomer
-from shared.tracking.model import Channel
+from shared.tracking.models import Channel
 
 # Order and refund ids end up as document ids and in paths: a conservative alphabet.
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"

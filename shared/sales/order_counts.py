@@ -21,7 +21,7 @@ from shared.clock import parse_instant
 from shared.ports.store import BrandStore
 from shared.tracking import counted_once, counters
 from shared.tracking.counters import CounterKey, Deltas
-from shared.tracking.model import day_of
+from shared.tracking.models import day_of
 
 FIELD = "counts"
 

@@ -48,7 +48,7 @@ from shared.sales import events as order_events
 from shared.sales.attribution import Attribution, OrderFacts, attribute
 from shared.sales.models import MemberOrderRead, OrderCreate, OrderLine, OrderRead, OrderUpdate, RefundCreate
 from shared.tracking import visits
-from shared.tracking.model import AttributionReason
+from shared.tracking.models import AttributionReason
 
 CONTAINER = "orders"
 # An order "placed" in the future would stretch the attribution window forward.

@@ -44,7 +44,7 @@ from shared.store_schema import PLATFORM_SCOPE
 from shared.tracking import abuse, click_verdicts, counters, link_codes, reference, visits
 from shared.tracking.events import LinkClicked, PageViewed, ProductPicked
 from shared.tracking.messages import PageViewEvent, ProductPickEvent, VisitEvent, parse
-from shared.tracking.model import NO_SOURCE, NO_TARGET, day_of
+from shared.tracking.models import NO_SOURCE, NO_TARGET, day_of
 
 log = logging.getLogger(__name__)
 

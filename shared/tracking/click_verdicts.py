@@ -16,7 +16,7 @@ from typing import Any
 
 from shared.clock import isoformat
 from shared.ports.store import BrandStore, DocumentConflict
-from shared.tracking.model import day_of
+from shared.tracking.models import day_of
 
 CONTAINER = "tracking_seen"
 SEEN_TTL = timedelta(days=7)

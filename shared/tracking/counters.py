@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from shared.ports.store import BrandStore, DocumentConflict, DocumentNotFound, PatchOp
-from shared.tracking.model import month_of
+from shared.tracking.models import month_of
 
 CONTAINER = "tracking_counters"
 BRAND_ROLLUP = "*"

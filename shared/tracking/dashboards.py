@@ -22,7 +22,7 @@ from shared.identity.models import CamelModel
 from shared.ports.store import BrandStore, Filter
 from shared.tracking import counters
 from shared.tracking.counters import BRAND_ROLLUP
-from shared.tracking.model import NO_SOURCE, NO_TARGET, SOURCES, TARGET_KINDS
+from shared.tracking.models import NO_SOURCE, NO_TARGET, SOURCES, TARGET_KINDS
 
 PAGE = 1000  # the store's largest page: fewer round trips
 MAX_MEMBERS_PAGE = 100

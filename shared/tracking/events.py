@@ -13,7 +13,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from shared.events.model import DomainEvent
-from shared.tracking.model import Source, TargetKind
+from shared.tracking.models import Source, TargetKind
 
 
 class _Counted(DomainEvent):

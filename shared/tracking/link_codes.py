@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.ports.store import BrandStore
 from shared.store_schema import PLATFORM_SCOPE
-from shared.tracking.model import Source, TargetKind
+from shared.tracking.models import Source, TargetKind
 
 CONTAINER = "link_codes"
 

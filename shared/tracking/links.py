@@ -38,7 +38,7 @@ from shared.ports.store import (
 from shared.ports.store_retry import retrying
 from shared.tracking import link_codes
 from shared.tracking.link_codes import LinkCode
-from shared.tracking.model import Source, TargetKind
+from shared.tracking.models import Source, TargetKind
 from shared.urls import https_url
 
 log = logging.getLogger(__name__)

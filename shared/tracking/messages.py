@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from shared.ports.bus import OutgoingMessage
-from shared.tracking.model import Source, TargetKind
+from shared.tracking.models import Source, TargetKind
 
 _HASH = r"^[0-9a-f]{16,64}$"
 _ID = r"^[A-Za-z0-9_.:|-]{1,128}$"

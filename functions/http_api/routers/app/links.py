@@ -18,7 +18,7 @@ from shared.errors import NotFound
 from shared.store_schema import PLATFORM_SCOPE
 from shared.tracking import links, qr, redirect
 from shared.tracking.links import Link, LinkCreate, LinkStatus, Target
-from shared.tracking.model import Source
+from shared.tracking.models import Source
 
 router = APIRouter(prefix="/api/v1/app/{brand_id}/links", tags=["app: links"])
 

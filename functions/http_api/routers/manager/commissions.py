@@ -16,7 +16,7 @@ from functions.http_api.routers.common.day_range import FirstDay, LastDay
 from functions.http_api.routers.common.ledger import CommissionPage, StateFilter, page_of, read_entry
 from shared.sales import ledger, orders
 from shared.sales.models import OrderRead
-from shared.tracking.model import AttributionReason
+from shared.tracking.models import AttributionReason
 
 router = APIRouter()
 _MANAGER_TAGS: list[str | Enum] = ["manager: commissions"]

@@ -16,7 +16,7 @@ from popsell.bootstrap import Container
 from shared.store_schema import PLATFORM_SCOPE
 from shared.tracking import links, redirect
 from shared.tracking.links import BrandLink, DisabledBy, LinkStatus, Target
-from shared.tracking.model import Source
+from shared.tracking.models import Source
 
 router = APIRouter(prefix="/api/v1/manager/brands/{brand_id}/links", tags=["manager: links"])
 
