@@ -89,7 +89,7 @@ def run() -> list[str]:
         data_dir = Path(container.settings.data_dir)
         baseline = _baseline(data_dir / "store.sqlite3", data_dir / "baseline")
 
-        snapshot = snapshots.find(container.backup_blobs, f"hourly/{report['period']}")
+        snapshot = snapshots.find(blobs=container.backup_blobs, reference=f"hourly/{report['period']}")
         started = time.perf_counter()
         restored = restore.restore(store=container.store, blobs=container.backup_blobs, snapshot=snapshot,
                                    now=container.clock.now())

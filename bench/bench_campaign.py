@@ -41,7 +41,7 @@ def _run(container) -> list[str]:
     store = container.store.for_brand(BRAND)
     member = Member(id="m1", role=Role.VENDOR, created_at=NOW, status="active", first_name="Ana", last_name="Lopes",
                     email="m1@example.com")
-    repository.save(store, repository.MEMBERS, member, etag=None)
+    repository.save(store=store, container=repository.MEMBERS, model=member, etag=None)
     started = time.perf_counter()
     for index in range(CONTACTS):
         contacts.create(store=store, brand=brand, member=member,

@@ -135,10 +135,10 @@ def _run(container) -> list[str]:
     store = container.store.for_brand(BRAND)
     member = Member(id="m0000", role=Role.VENDOR, created_at=NOW, status="active", first_name="Ana",
                     last_name="Lopes", email="m0000@example.com")
-    repository.save(store, repository.MEMBERS, member, etag=None)
+    repository.save(store=store, container=repository.MEMBERS, model=member, etag=None)
     manager = ManagerUser(id="mu-bench", level="viewer", status="active", email="mu@example.com",
                           email_hash=container.hasher(BRAND)("email", "mu@example.com"), created_at=NOW)
-    repository.save(store, repository.MANAGER_USERS, manager, etag=None)
+    repository.save(store=store, container=repository.MANAGER_USERS, model=manager, etag=None)
 
     started = time.perf_counter()
     increments = _events(random.Random(20300101))

@@ -84,7 +84,7 @@ def run() -> list[str]:
         blobs = FolderBlobStore(Path(folder) / "blobs", base_url="http://localhost", signing_key="bench", clock=clock)
         started = time.perf_counter()
         for index in range(MEMBERS):
-            repository.save(members, repository.MEMBERS, _member(rng, index), etag=None)
+            repository.save(store=members, container=repository.MEMBERS, model=_member(rng, index), etag=None)
         load_seconds = time.perf_counter() - started
         points = [f"{rng.gauss(lat, spread):.5f},{rng.gauss(lon, spread):.5f}" if rng.random() < 0.7
                   else f"{rng.uniform(42.5, 51):.5f},{rng.uniform(-4.5, 8):.5f}" for lat, lon, spread in

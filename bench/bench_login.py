@@ -54,8 +54,8 @@ def _member_login(folder: Path):
     member = Member(id="m1", role=0, status="active", created_at=now, email=EMAIL, email_hash=email_hash,
                     email_verified_at=now, password_hash=hash_password(PASSWORD),
                     popsell_terms=TermsAcceptance(version="v1", accepted_at=now))
-    repository.save(store, repository.MEMBERS, member, etag=None)
-    repository.claim_key(store, "email", email_hash, "m1", "member")
+    repository.save(store=store, container=repository.MEMBERS, model=member, etag=None)
+    repository.claim_key(store=store, kind="email", hashed=email_hash, owner_id="m1", owner_type="member")
     client = TestClient(create_app(settings))
 
     def login() -> None:

@@ -54,7 +54,7 @@ def _seed(container) -> str:  # noqa: ANN001 - the composition root
         {"id": BRAND, "name": "Bench", "allowedDomains": ["bench-brand.com"], "homeUrl": "https://bench-brand.com"}))
     member = Member(id="m1", role=Role.VENDOR, status="active", created_at=container.clock.now(),
                     first_name="Ana", last_name="Lopes", email="m1@example.com")
-    repository.save(container.store.for_brand(BRAND), repository.MEMBERS, member, etag=None)
+    repository.save(store=container.store.for_brand(BRAND), container=repository.MEMBERS, model=member, etag=None)
     link = links.create(store=container.store.for_brand(BRAND), platform=container.store.for_brand(PLATFORM_SCOPE),
                         brand=brand, member=member, now=container.clock.now(), app_base_url="https://app.example",
                         data=links.LinkCreate.model_validate({"source": "facebook",

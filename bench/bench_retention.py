@@ -89,7 +89,7 @@ def _case(total: int) -> tuple[int, int, float, float]:
         SqliteBrandStore.query = counting
         try:
             started = time.perf_counter()
-            report = nightly.run(container, family="members")
+            report = nightly.run(container=container, family="members")
             elapsed = time.perf_counter() - started
         finally:
             SqliteBrandStore.query = original

@@ -77,7 +77,7 @@ def run() -> list[str]:
         results: list[aggregator.BatchResult] = []
 
         def handle(messages):
-            result = aggregator.aggregate(container, messages)
+            result = aggregator.aggregate(container=container, messages=messages)
             results.append(result)
             return result.rejected
 

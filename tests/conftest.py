@@ -67,7 +67,7 @@ def manager_token(container):
             user = ManagerUser(id=subject, level=level, status="active", email=f"{subject}@example.com",
                                email_hash=container.hasher(scope)("email", f"{subject}@example.com"),
                                created_at=container.clock.now())
-            repository.save(store, repository.MANAGER_USERS, user, etag=None)
+            repository.save(store=store, container=repository.MANAGER_USERS, model=user, etag=None)
         token = container.tokens.issue(
             subject=subject, audience="manager", brand_id=brand_id, level=level,
             now=container.clock.now(), ttl=timedelta(hours=1),

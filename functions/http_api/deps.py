@@ -51,7 +51,7 @@ def manager_principal(
     principal = container.tokens.verify(credentials.credentials, audience="manager", now=container.clock.now())
     scope = principal.brand_id if principal.level != "operator" else PLATFORM_SCOPE
     level = manager_users.check_active(
-        container.store.for_brand(scope or PLATFORM_SCOPE), user_id=principal.subject, token_level=principal.level
+        store=container.store.for_brand(scope or PLATFORM_SCOPE), user_id=principal.subject, token_level=principal.level
     )
     return replace(principal, level=level)
 

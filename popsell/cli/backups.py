@@ -20,7 +20,7 @@ def _print(data: Any) -> None:
 
 def _list(container: Container, args: argparse.Namespace) -> int:
     kinds = [snapshots.KINDS[args.kind]] if args.kind else list(snapshots.KINDS.values())
-    _print([snapshot.id for kind in kinds for snapshot in snapshots.taken(container.backup_blobs, kind)])
+    _print([snapshot.id for kind in kinds for snapshot in snapshots.taken(blobs=container.backup_blobs, kind=kind)])
     return 0
 
 
@@ -38,7 +38,7 @@ def _restore(container: Container, args: argparse.Namespace) -> int:
     if not (args.dry_run or args.yes):
         raise InvalidInput("a restore replaces the store's documents: stop the app, then add --yes "
                            "(or look first with --dry-run)", field="yes")
-    snapshot = snapshots.find(container.backup_blobs, args.snapshot)
+    snapshot = snapshots.find(blobs=container.backup_blobs, reference=args.snapshot)
     report = restore.restore(store=container.store, blobs=container.backup_blobs, snapshot=snapshot,
                              now=container.clock.now(), dry_run=args.dry_run)
     # The snapshot brings back whoever was erased after it: the journal replay must follow.

@@ -71,7 +71,7 @@ def _manager_user_create(container: Container, args: argparse.Namespace) -> int:
 
 def _token(container: Container, args: argparse.Namespace) -> int:
     scope = args.brand or PLATFORM_SCOPE
-    user, _ = repository.get_manager_user(container.store.for_brand(scope), args.user)
+    user, _ = repository.get_manager_user(store=container.store.for_brand(scope), user_id=args.user)
     if user.status != "active":
         raise DomainError("this Manager user is not active")
     token = container.tokens.issue(

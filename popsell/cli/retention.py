@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 
 def _run(container: Container, args: argparse.Namespace) -> int:
-    report = nightly.run(container, family=args.family, dry_run=args.dry_run)
+    report = nightly.run(container=container, family=args.family, dry_run=args.dry_run)
     print(json.dumps(report, indent=2, default=str))
     return 1 if report["failedBrands"] else 0
 

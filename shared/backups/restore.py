@@ -48,7 +48,8 @@ def _as_restored(stored: StoredDocument, now: float) -> Document:
 def restore(*, store: DocumentStore, blobs: BlobStore, snapshot: Snapshot, now: datetime,
             dry_run: bool = False) -> dict[str, Any]:
     """Make the store equal to the snapshot; counts per container and the instant to replay the journal from."""
-    manifest = snapshots.read_manifest(blobs, snapshot)  # refuses an incomplete snapshot before any write
+    manifest = snapshots.read_manifest(blobs=blobs,
+                                       snapshot=snapshot)  # refuses an incomplete snapshot before any write
     containers = {name: _restore_container(store, blobs, snapshot, manifest, name, now.timestamp(), dry_run)
                   for name in CONTAINERS}
     totals = {count: sum(entry[count] for entry in containers.values()) for count in COUNTS}
@@ -62,7 +63,7 @@ def _restore_container(store: DocumentStore, blobs: BlobStore, snapshot: Snapsho
     counts = dict.fromkeys(COUNTS, 0)
     merged = container in MERGED_ON_RESTORE
     held: set[_Key] = set()
-    for stored in snapshots.documents(blobs, snapshot, manifest, container):
+    for stored in snapshots.documents(blobs=blobs, snapshot=snapshot, manifest=manifest, container=container):
         if stored.expires_at is not None and stored.expires_at <= now:
             counts["expired"] += 1
             continue

@@ -92,7 +92,7 @@ class Snapshot:
         return f"{self.id}/{container}/{index:05d}.jsonl.gz"
 
 
-def taken(blobs: BlobStore, kind: Kind, period: str | None = None) -> list[Snapshot]:
+def taken(*, blobs: BlobStore, kind: Kind, period: str | None = None) -> list[Snapshot]:
     """The finished snapshots of a kind (of one period), oldest first."""
     prefix = f"manifests/{kind.name}/" + (f"{period}/" if period else "")
     found = []
@@ -103,14 +103,14 @@ def taken(blobs: BlobStore, kind: Kind, period: str | None = None) -> list[Snaps
     return sorted(found, key=lambda snapshot: (snapshot.period, snapshot.attempt))
 
 
-def find(blobs: BlobStore, reference: str) -> Snapshot:
+def find(*, blobs: BlobStore, reference: str) -> Snapshot:
     """The snapshot `<kind>/<period>/<attempt>`, or the one of `<kind>/<period>`; NotFound otherwise."""
     parts = reference.strip().split("/")
     kind = KINDS.get(parts[0])
     if kind is None or len(parts) not in (2, 3) or not kind.is_period(parts[1]):
         raise InvalidInput(f"a snapshot is <kind>/<period>[/<attempt>], kind one of {', '.join(KINDS)}",
                            field="snapshot")
-    for snapshot in taken(blobs, kind, parts[1]):
+    for snapshot in taken(blobs=blobs, kind=kind, period=parts[1]):
         if len(parts) == 2 or snapshot.attempt == parts[2]:
             return snapshot
     raise NotFound(f"no finished snapshot {reference}")
@@ -126,7 +126,7 @@ def take(*, store: DocumentStore, blobs: BlobStore, kind: Kind, clock: Clock, as
     started = clock.now()
     period = kind.period(started)
     report: dict[str, Any] = {"kind": kind.name, "period": period}
-    existing = taken(blobs, kind, period)
+    existing = taken(blobs=blobs, kind=kind, period=period)
     if existing:
         return {**report, "taken": False, "snapshot": existing[0].id}
     if dry_run:
@@ -170,7 +170,7 @@ def _write_container(store: DocumentStore, blobs: BlobStore, snapshot: Snapshot,
     return {"documents": documents, "parts": parts}
 
 
-def read_manifest(blobs: BlobStore, snapshot: Snapshot) -> dict[str, Any]:
+def read_manifest(*, blobs: BlobStore, snapshot: Snapshot) -> dict[str, Any]:
     """A finished snapshot's manifest, every part it lists checked present (before anything is restored)."""
     try:
         manifest = json.loads(blobs.get(snapshot.kind.container, snapshot.manifest_name))
@@ -186,7 +186,7 @@ def read_manifest(blobs: BlobStore, snapshot: Snapshot) -> dict[str, Any]:
     return manifest
 
 
-def documents(blobs: BlobStore, snapshot: Snapshot, manifest: dict[str, Any], container: str
+def documents(*, blobs: BlobStore, snapshot: Snapshot, manifest: dict[str, Any], container: str
               ) -> Iterator[StoredDocument]:
     """The documents a snapshot holds for one container (none when the snapshot predates the container)."""
     for name in manifest["containers"].get(container, {}).get("parts", []):

@@ -31,7 +31,7 @@ def _doc_id(email_hash: str) -> str:
     return f"email:{email_hash}"
 
 
-def add(store: BrandStore, email_hash: str, reason: BlacklistReason, now: datetime, *, journal: Journal) -> None:
+def add(*, store: BrandStore, email_hash: str, reason: BlacklistReason, now: datetime, journal: Journal) -> None:
     """Blacklist an email hash for `reason`, journalled first (a reason already there changes nothing)."""
     existing = store.find(BLACKLIST, _doc_id(email_hash))
     reasons = sorted(set((existing or {}).get("reasons", [])) | {reason.value})
@@ -46,12 +46,12 @@ def add(store: BrandStore, email_hash: str, reason: BlacklistReason, now: dateti
     })
 
 
-def is_blocked(store: BrandStore, email_hash: str | None) -> bool:
+def is_blocked(*, store: BrandStore, email_hash: str | None) -> bool:
     """Whether this email hash is on the brand's black list (no hash: nothing to block)."""
     return bool(email_hash) and store.find(BLACKLIST, _doc_id(email_hash)) is not None
 
 
-def reasons(store: BrandStore, email_hash: str) -> list[str]:
+def reasons(*, store: BrandStore, email_hash: str) -> list[str]:
     """Why a hash is blacklisted (empty when it is not)."""
     doc = store.find(BLACKLIST, _doc_id(email_hash))
     return list(doc.get("reasons", [])) if doc else []
@@ -59,8 +59,9 @@ def reasons(store: BrandStore, email_hash: str) -> list[str]:
 
 def replay_entry(journal: Journal, store: BrandStore, brand: Brand, entry: dict, dry_run: bool) -> Outcome:
     """Add again a hash the journal says was blacklisted for a reason, as of the entry's time (journal replay)."""
-    if entry["rule"] in reasons(store, entry["subjectId"]):
+    if entry["rule"] in reasons(store=store, email_hash=entry["subjectId"]):
         return "already"
     if not dry_run:
-        add(store, entry["subjectId"], BlacklistReason(entry["rule"]), parse_instant(entry["at"]), journal=journal)
+        add(store=store, email_hash=entry["subjectId"], reason=BlacklistReason(entry["rule"]),
+            now=parse_instant(entry["at"]), journal=journal)
     return "again"

@@ -65,7 +65,7 @@ class SyncedContact(_Body, MemberRef):
 def resolve_member(*, store: BrandStore, hasher: service.Hasher, ref: MemberRef) -> Member:
     """The active member the call names (by id or SSO subject); 404 if unknown, 409 if not active."""
     member_id = ref.member_id or sso.member_id_of(store=store, hasher=hasher, sso_subject=ref.sso_subject or "")
-    member, _ = repository.get_member(store, member_id)
+    member, _ = repository.get_member(store=store, member_id=member_id)
     if member.status != "active":
         raise MemberNotActive("This member cannot receive contacts now")
     return member
@@ -85,7 +85,7 @@ def _load(store: BrandStore, contact_id: str) -> tuple[Contact, str | None] | No
 
 def mapped_contact(*, store: BrandStore, hasher: service.Hasher, external_id: str) -> tuple[Contact, str | None] | None:
     """The contact the brand's external id names, if any (erased ones included)."""
-    contact_id = repository.owner_of(store, EXTERNAL_KEY, _external_hash(hasher, external_id))
+    contact_id = repository.owner_of(store=store, kind=EXTERNAL_KEY, hashed=_external_hash(hasher, external_id))
     return _load(store, contact_id) if contact_id else None
 
 
@@ -118,7 +118,7 @@ def _with_fields(contact: Contact, data: SyncedContact, hasher: service.Hasher, 
 def _update(*, store: BrandStore, events: Publisher, brand: Brand, contact: Contact, etag: str | None,
             data: SyncedContact, hasher: service.Hasher, now: datetime) -> Contact:
     updated = _with_fields(contact, data, hasher, now)
-    if updated.email_hash != contact.email_hash and blacklist.is_blocked(store, updated.email_hash):
+    if updated.email_hash != contact.email_hash and blacklist.is_blocked(store=store, email_hash=updated.email_hash):
         raise service.ContactBlacklisted("This address cannot be added to any member's contacts")
     if not any([updated.first_name, updated.last_name, updated.email, updated.customer_id, updated.tags,
                 updated.address.city, updated.address.postal_code, updated.address.country]):
@@ -131,7 +131,7 @@ def _update(*, store: BrandStore, events: Publisher, brand: Brand, contact: Cont
 
 
 def _same_email_contact(store: BrandStore, member_id: str, email_hash: str | None) -> tuple[Contact, str | None] | None:
-    return service.by_address(store, member_id, email_hash) if email_hash else None
+    return service.by_address(store=store, member_id=member_id, email_hash=email_hash) if email_hash else None
 
 
 def upsert(*, store: BrandStore, events: Publisher, brand: Brand, external_id: str, data: SyncedContact,
@@ -150,7 +150,7 @@ def upsert(*, store: BrandStore, events: Publisher, brand: Brand, external_id: s
                        now=now), False
     contact_data = data.contact_data()
     email_hash = hasher("email", contact_data.email) if contact_data.email else None
-    if blacklist.is_blocked(store, email_hash):
+    if blacklist.is_blocked(store=store, email_hash=email_hash):
         raise service.ContactBlacklisted("This address cannot be added to any member's contacts")
     contact, created = None, False
     existing = _same_email_contact(store, member.id, email_hash)
@@ -171,8 +171,8 @@ def upsert(*, store: BrandStore, events: Publisher, brand: Brand, external_id: s
                           hasher=hasher, now=now)
     if found:
         # The brand deleted the record, then sent it again: a new contact, the key re-pointed.
-        repository.release_key(store, EXTERNAL_KEY, key, found[0].id)
-    if not repository.claim_key(store, EXTERNAL_KEY, key, contact.id, "contact"):
+        repository.release_key(store=store, kind=EXTERNAL_KEY, hashed=key, owner_id=found[0].id)
+    if not repository.claim_key(store=store, kind=EXTERNAL_KEY, hashed=key, owner_id=contact.id, owner_type="contact"):
         # Two calls raced: the first one's contact stands, ours is withdrawn.
         if created:
             store.delete(service.CONTACTS, contact.id)

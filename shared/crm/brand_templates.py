@@ -148,7 +148,7 @@ def to_member_template(doc: dict[str, Any]) -> MemberTemplate:
     return MemberTemplate.model_validate(doc)
 
 
-def create(store: BrandStore, *, brand: Brand, data: TemplateCreate, author_id: str, now: datetime) -> Template:
+def create(*, store: BrandStore, brand: Brand, data: TemplateCreate, author_id: str, now: datetime) -> Template:
     """Store a new template (version 1)."""
     _validate(brand, data.model_dump())
     doc = {"id": f"et-{uuid.uuid4().hex}", **data.model_dump(by_alias=True), "version": 1,
@@ -159,7 +159,7 @@ def create(store: BrandStore, *, brand: Brand, data: TemplateCreate, author_id: 
     return to_template(stored)
 
 
-def get(store: BrandStore, template_id: str) -> tuple[Template, dict[str, Any]]:
+def get(*, store: BrandStore, template_id: str) -> tuple[Template, dict[str, Any]]:
     """One template of this brand (and its stored document); any other id raises NotFound."""
     doc = store.find(EMAIL_TEMPLATES, template_id)
     if doc is None:
@@ -167,7 +167,7 @@ def get(store: BrandStore, template_id: str) -> tuple[Template, dict[str, Any]]:
     return to_template(doc), doc
 
 
-def list_page(store: BrandStore, *, status: TemplateStatus | None, page_size: int,
+def list_page(*, store: BrandStore, status: TemplateStatus | None, page_size: int,
               continuation: str | None) -> tuple[list[Template], str | None]:
     """Templates of this brand, newest first, optionally of one status."""
     filters = [Filter("status", "=", status)] if status else []
@@ -194,7 +194,7 @@ def etag(template: Template) -> str:
     return f'"{template.version}"'
 
 
-def update(store: BrandStore, *, brand: Brand, template_id: str, changes: TemplateUpdate,
+def update(*, store: BrandStore, brand: Brand, template_id: str, changes: TemplateUpdate,
            if_match: int | None | Literal["*"], author_id: str, now: datetime) -> Template:
     """Apply changes made from a known version; another version raises 412, no version 428, archived 409."""
     expected = changes.version if changes.version is not None else if_match
@@ -203,7 +203,7 @@ def update(store: BrandStore, *, brand: Brand, template_id: str, changes: Templa
     if changes.version is not None and if_match not in (None, "*", changes.version):
         raise InvalidInput("version and If-Match disagree",
                            errors=[{"field": "version", "message": "differs from the If-Match header"}])
-    current, doc = get(store, template_id)
+    current, doc = get(store=store, template_id=template_id)
     if expected != "*" and expected != current.version:
         raise PreconditionFailed(f"The template is at version {current.version}")
     if current.status == "archived":
@@ -221,11 +221,11 @@ def update(store: BrandStore, *, brand: Brand, template_id: str, changes: Templa
     return to_template(stored)
 
 
-def archive(store: BrandStore, *, brand_id: str, template_id: str, author_id: str, now: datetime) -> Template:
+def archive(*, store: BrandStore, brand_id: str, template_id: str, author_id: str, now: datetime) -> Template:
     """Archive for good (idempotent): members no longer see or send it; sent campaigns keep their counts."""
 
     def attempt() -> Template:
-        current, doc = get(store, template_id)
+        current, doc = get(store=store, template_id=template_id)
         if current.status == "archived":
             return current
         new = {**doc, "status": "archived", "version": current.version + 1, "updatedAt": now.isoformat(),
@@ -238,9 +238,9 @@ def archive(store: BrandStore, *, brand_id: str, template_id: str, author_id: st
     return retrying(attempt, attempts=5, exhausted=Conflict("The template keeps changing; try again"))
 
 
-def published(store: BrandStore, template_id: str) -> Template:
+def published(*, store: BrandStore, template_id: str) -> Template:
     """A template a member may send: unknown, another brand's or draft → 404; archived → 422 naming templateId."""
-    template, _ = get(store, template_id)
+    template, _ = get(store=store, template_id=template_id)
     if template.status == "draft":
         raise NotFound("Template not found")
     if template.status == "archived":
@@ -249,7 +249,7 @@ def published(store: BrandStore, template_id: str) -> Template:
     return template
 
 
-def list_published(store: BrandStore, *, page_size: int, continuation: str | None) -> tuple[list[MemberTemplate],
+def list_published(*, store: BrandStore, page_size: int, continuation: str | None) -> tuple[list[MemberTemplate],
                                                                                              str | None]:
     """Published templates of this brand, newest first (what members may send)."""
     page = store.query(EMAIL_TEMPLATES, filters=[Filter("status", "=", "published")], order_by="createdAt",

@@ -127,13 +127,13 @@ def _incr(store: BrandStore, *, campaign_id: str, member_id: str, day: str, coun
     store.patch(CAMPAIGNS, member_day_id(member_id, day), [PatchOp("incr", counter, count)])
 
 
-def record_sent(store: BrandStore, *, campaign_id: str, member_id: str, sent_at: datetime, count: int) -> None:
+def record_sent(*, store: BrandStore, campaign_id: str, member_id: str, sent_at: datetime, count: int) -> None:
     """Count the recipients a new campaign was enqueued for (call once, when the campaign is first recorded)."""
     _incr(store, campaign_id=campaign_id, member_id=member_id, day=sent_at.date().isoformat(), counter="sent",
           count=count)
 
 
-def record_event(store: BrandStore, *, event: str, campaign_id: str, contact_id: str) -> bool:
+def record_event(*, store: BrandStore, event: str, campaign_id: str, contact_id: str) -> bool:
     """Count one provider event of a campaign recipient, once per contact and counter; True when counted."""
     counter = EVENT_COUNTERS.get(event)
     if counter is None:
@@ -155,7 +155,7 @@ def record_event(store: BrandStore, *, event: str, campaign_id: str, contact_id:
     return True
 
 
-def for_campaign(store: BrandStore, *, member_id: str, campaign_id: str) -> CampaignStats:
+def for_campaign(*, store: BrandStore, member_id: str, campaign_id: str) -> CampaignStats:
     """One of the member's campaigns; another member's (or unknown) campaign raises NotFound."""
     campaign = store.find(CAMPAIGNS, campaign_id)
     if campaign is None or campaign.get("memberId") != member_id or "kind" in campaign:
@@ -207,12 +207,12 @@ def _sum(docs: list[dict[str, Any]]) -> dict[str, int]:
     return {name: sum(int(doc.get(name, 0) or 0) for doc in docs) for name in COUNTERS}
 
 
-def for_member(store: BrandStore, *, member_id: str, start: str, end: str) -> RangeStats:
+def for_member(*, store: BrandStore, member_id: str, start: str, end: str) -> RangeStats:
     """A member's totals over the campaigns they sent between two UTC days (inclusive)."""
     return RangeStats(from_day=start, to_day=end, **_with_rates(_sum(_day_docs(store, start, end, member_id))))
 
 
-def for_brand(store: BrandStore, *, start: str, end: str) -> BrandRangeStats:
+def for_brand(*, store: BrandStore, start: str, end: str) -> BrandRangeStats:
     """The brand's totals and each member's over the campaigns sent between two UTC days (inclusive)."""
     docs = _day_docs(store, start, end, None)
     by_member: dict[str, list[dict[str, Any]]] = {}

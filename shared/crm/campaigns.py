@@ -109,13 +109,13 @@ def check_form(data: CampaignCreate) -> None:
                 {"field": name, "message": "required unless templateId is given"} for name in missing])
 
 
-def resolve_content(store: BrandStore, brand: Brand, data: CampaignCreate) -> Content:
+def resolve_content(*, store: BrandStore, brand: Brand, data: CampaignCreate) -> Content:
     """The campaign's content: the member's own, or a published template of this brand (404 / 422 otherwise)."""
     if data.template_id is None:
         assert data.title and data.text and data.link  # check_form ran
         content = Content(title=data.title, text=data.text, link=data.link, locale=brand.default_locale)
     else:
-        template = brand_templates.published(store, data.template_id)
+        template = brand_templates.published(store=store, template_id=data.template_id)
         content = Content(title=template.title, text=template.text, link=template.link, locale=template.locale,
                           template_id=template.id, template_version=template.version)
     # Checked again at send time: the brand's domains may have changed since the template was written.
@@ -123,22 +123,22 @@ def resolve_content(store: BrandStore, brand: Brand, data: CampaignCreate) -> Co
     return content
 
 
-def skip_reason(store: BrandStore, contact: Contact) -> str | None:
+def skip_reason(*, store: BrandStore, contact: Contact) -> str | None:
     """Why this contact gets no publication (None: it may be sent)."""
-    if contacts.may_send(store, contact, "member_publication"):
+    if contacts.may_send(store=store, contact=contact, purpose="member_publication"):
         return None
     if not contacts.has_address(contact):
         return "no_email"
-    if blacklist.is_blocked(store, contact.email_hash):
+    if blacklist.is_blocked(store=store, email_hash=contact.email_hash):
         return "blacklisted"
-    if restriction.contact_restricted(store, contact.email_hash):
+    if restriction.contact_restricted(store=store, email_hash=contact.email_hash):
         return "restricted"
     if contact.email_status in BLOCKING_EMAIL_STATUSES:
         return "email_blocked"
     return "not_opted_in"
 
 
-def select(store: BrandStore, member_id: str, data: CampaignCreate) -> tuple[list[Contact], Counter[str]]:
+def select(*, store: BrandStore, member_id: str, data: CampaignCreate) -> tuple[list[Contact], Counter[str]]:
     """The member's contacts chosen by tags or ids that may receive it, and the skipped ones by reason."""
     wanted_ids, wanted_tags = set(data.contact_ids), set(data.tags)
     recipients: list[Contact] = []
@@ -156,7 +156,7 @@ def select(store: BrandStore, member_id: str, data: CampaignCreate) -> tuple[lis
             if contact.status != "active" or contacts.pending_confirmation(contact):
                 skipped["not_found"] += 1
                 continue
-            reason = skip_reason(store, contact)
+            reason = skip_reason(store=store, contact=contact)
             if reason:
                 skipped[reason] += 1
             else:
@@ -179,7 +179,7 @@ def _quota_ids(brand_id: str, member_id: str, now: datetime) -> list[tuple[str, 
             (f"campaign-quota:brand:{brand_id}:{day}", BRAND_DAILY_RECIPIENTS)]
 
 
-def take_quota(store: BrandStore, *, brand_id: str, member_id: str, count: int, now: datetime) -> None:
+def take_quota(*, store: BrandStore, brand_id: str, member_id: str, count: int, now: datetime) -> None:
     """Count `count` recipients against today's member and brand quotas, or raise RateLimited (nothing counted)."""
     quotas = _quota_ids(brand_id, member_id, now)
     for doc_id, limit in quotas:
@@ -213,10 +213,10 @@ def send(*, container: Platform, brand: Brand, member: Member, data: CampaignCre
             raise Conflict("This campaign id is already used")
         if existing.get("status") == "sent":
             return _result(existing)
-    content = resolve_content(store, brand, data)
-    recipients, skipped = select(store, member.id, data)
+    content = resolve_content(store=store, brand=brand, data=data)
+    recipients, skipped = select(store=store, member_id=member.id, data=data)
     if not existing:
-        take_quota(store, brand_id=brand.id, member_id=member.id, count=len(recipients), now=now)
+        take_quota(store=store, brand_id=brand.id, member_id=member.id, count=len(recipients), now=now)
     doc = {"id": campaign_id, "memberId": member.id, "createdAt": now.isoformat(), "title": content.title,
            "link": content.link, "status": "sending", "selected": len(recipients) + sum(skipped.values()),
            "sent": len(recipients), "skipped": dict(skipped)}
@@ -227,7 +227,7 @@ def send(*, container: Platform, brand: Brand, member: Member, data: CampaignCre
     else:
         store.create(CAMPAIGNS, doc)
         # Dashboards: counted once, when the campaign is first recorded (a re-post re-sends nothing new).
-        campaign_stats.record_sent(store, campaign_id=campaign_id, member_id=member.id, sent_at=now,
+        campaign_stats.record_sent(store=store, campaign_id=campaign_id, member_id=member.id, sent_at=now,
                                    count=len(recipients))
     _fan_out(container, brand, member, data, content, campaign_id, recipients)
     store.patch(CAMPAIGNS, campaign_id, [_set("status", "sent")])

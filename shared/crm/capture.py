@@ -84,7 +84,7 @@ class CaptureSubmission(CamelModel):
 
 
 def _form_owner(store: BrandStore, member_id: str) -> Member:
-    member, _ = repository.get_member(store, member_id)
+    member, _ = repository.get_member(store=store, member_id=member_id)
     if member.status != "active" or member.visibility.hide_from_community:
         raise NotFound("Member not found")
     return member
@@ -98,7 +98,7 @@ def _person(form: CaptureSubmission) -> ContactCreate:
         raise invalid_input(exc) from exc
 
 
-def message_id(container: Platform, brand_id: str, member_id: str, email_hash: str, now: datetime) -> str:
+def message_id(*, container: Platform, brand_id: str, member_id: str, email_hash: str, now: datetime) -> str:
     """The confirmation email's id: one per member, address and UTC day, whoever submits and however often."""
     key = container.hasher(brand_id)("member", f"capture:{member_id}:{email_hash}")[:32]
     # The day as 20300101: a dashed date reads as a phone number to the log scrubber.
@@ -120,16 +120,16 @@ def submit(*, container: Platform, brand: Brand, member_id: str, form: CaptureSu
         raise InvalidInput("The form must link the brand's current privacy policy", errors=[
             {"field": "privacyPolicyUrl", "message": "not the brand's privacy policy: load the widget configuration"}])
     if ip_hash:
-        throttle.count(store, limits=[throttle.Limit(f"capture:ip:{ip_hash}", throttle.IP_POLICY)], now=now)
+        throttle.count(store=store, limits=[throttle.Limit(f"capture:ip:{ip_hash}", throttle.IP_POLICY)], now=now)
     if form.website or is_bot(user_agent):
         log.info("capture for member %s dropped: a bot or a filled honeypot", member.id)
         return
     email_hash = hasher("email", person.email or "")
-    throttle.count(store, limits=[throttle.Limit(f"capture:email:{email_hash}", ADDRESS_POLICY)], now=now)
-    if blacklist.is_blocked(store, email_hash):
+    throttle.count(store=store, limits=[throttle.Limit(f"capture:email:{email_hash}", ADDRESS_POLICY)], now=now)
+    if blacklist.is_blocked(store=store, email_hash=email_hash):
         log.info("capture for member %s: blacklisted address, nothing sent", member.id)
         return
-    known = contacts.by_address(store, member.id, email_hash)
+    known = contacts.by_address(store=store, member_id=member.id, email_hash=email_hash)
     if known is not None and not contacts.pending_confirmation(known[0]):
         log.info("capture for member %s: already contact %s, nothing sent", member.id, known[0].id)
         return
@@ -154,16 +154,17 @@ def _send_confirmation(container: Platform, brand: Brand, member: Member, person
     name = " ".join(part for part in (person.first_name, person.last_name) if part) or None
     # The footer links the rights page; no unsubscribe link: nothing is sent again unless the person confirms.
     data: dict[str, Any] = {**brands.email_data(brand), **contact_footer.data(container.settings, brand_id=brand.id),
-                            "member_name": repository.member_name(store, member.id) or "",
+                            "member_name": repository.member_name(store=store, member_id=member.id) or "",
                             "confirm_url": _link(container, brand.id, token), "delete_on": isoformat(expires),
                             "member_opt_in": capture.member_opt_in_asked, "brand_opt_in": capture.brand_opt_in_asked}
     # Rendered first: a refusal leaves nothing stored.
     email = prepare_email(brand_id=brand.id, template=TEMPLATE, to_email=person.email or "", to_name=name,
                           locale=brand.default_locale, data=data, settings=container.settings,
-                          message_id=message_id(container, brand.id, member.id, email_hash, now))
-    action_tokens.create(store, purpose=PURPOSE, subject=member.id, now=now, ttl=expires - now, token=token,
+                          message_id=message_id(container=container, brand_id=brand.id, member_id=member.id,
+                                                email_hash=email_hash, now=now))
+    action_tokens.create(store=store, purpose=PURPOSE, subject=member.id, now=now, ttl=expires - now, token=token,
                          data={"emailHash": email_hash, "capture": capture.model_dump(mode="json", by_alias=True)})
-    send_prepared(container.bus, email)
+    send_prepared(bus=container.bus, message=email)
     log.info("capture for member %s: confirmation email %s enqueued", member.id, Id(email.message_id))
     return True
 
@@ -199,13 +200,13 @@ def confirm(*, store: BrandStore, events: Publisher, brand: Brand, token: str, n
 
     Unknown link: 422; used or expired, or its contact gone (erased, blacklisted since): 410.
     """
-    link = action_tokens.peek(store, purpose=PURPOSE, token=token, now=now)
+    link = action_tokens.peek(store=store, purpose=PURPOSE, token=token, now=now)
     email_hash = str(link.data.get("emailHash"))
     capture = Capture.model_validate(link.data.get("capture") or {})
 
     def attempt() -> None:  # changed meanwhile (a parallel click): read it again
-        found = contacts.by_address(store, link.subject, email_hash)
-        if found is None or blacklist.is_blocked(store, email_hash):
+        found = contacts.by_address(store=store, member_id=link.subject, email_hash=email_hash)
+        if found is None or blacklist.is_blocked(store=store, email_hash=email_hash):
             raise action_tokens.LinkGone("This address is no longer waiting for a confirmation")
         contact, etag = found
         if not contacts.pending_confirmation(contact):
@@ -217,5 +218,5 @@ def confirm(*, store: BrandStore, events: Publisher, brand: Brand, token: str, n
 
     retrying(attempt, attempts=_CONFIRM_ATTEMPTS,
              exhausted=Conflict("The contact changed during the confirmation; try again"))
-    action_tokens.consume(store, purpose=PURPOSE, token=token, now=now)
+    action_tokens.consume(store=store, purpose=PURPOSE, token=token, now=now)
     return capture.form

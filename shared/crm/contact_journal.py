@@ -63,7 +63,7 @@ def _opt_outs(before: Contact, after: Contact) -> list[tuple[str, str, datetime 
     return found
 
 
-def record_opt_outs(journal: Journal, before: Contact, after: Contact, now: datetime) -> None:
+def record_opt_outs(*, journal: Journal, before: Contact, after: Contact, now: datetime) -> None:
     """Journal the opt-outs of a change of consent, before `after` is written (nothing when there is none)."""
     for side, value, effective in _opt_outs(before, after):
         # The time is part of the id: a brand opt-out can come again after a new brand opt-in.
@@ -112,7 +112,7 @@ def replay_opt_out(journal: Journal, store: BrandStore, brand: Brand, entry: dic
 
 def delete_own(*, store: BrandStore, journal: Journal, member: Member, contact_id: str, now: datetime) -> None:
     """The member deletes their contact: erased, its hashes kept for opt-out checks and statistics."""
-    contact, etag = contacts.get_own(store, member.id, contact_id)
+    contact, etag = contacts.get_own(store=store, member_id=member.id, contact_id=contact_id)
     erase_and_store(store=store, journal=journal, contact=contact, etag=etag, now=now,
                                     rule=DELETED_BY_MEMBER)
     log.info("contact %s erased by member %s", contact.id, member.id)
@@ -124,14 +124,15 @@ def global_opt_out(*, store: BrandStore, journal: Journal, events: Publisher, br
 
     `brand_too`: out of the brand's communications as well (an objection, GDPR article 21).
     """
-    contact, etag = contacts.load(store, contact_id)
+    contact, etag = contacts.load(store=store, contact_id=contact_id)
     updated = contact.with_consent(consent.transition(contact.consent, ConsentEvent.GLOBAL_OPT_OUT, now))
     if brand_too:
         updated = updated.with_consent(consent.transition(updated.consent, ConsentEvent.BRAND_OPT_OUT, now))
     if contact.email_hash:
-        blacklist.add(store, contact.email_hash, blacklist.BlacklistReason.GLOBAL_OPT_OUT, now, journal=journal)
+        blacklist.add(store=store, email_hash=contact.email_hash, reason=blacklist.BlacklistReason.GLOBAL_OPT_OUT,
+                      now=now, journal=journal)
     if updated != contact:
-        record_opt_outs(journal, contact, updated, now)
+        record_opt_outs(journal=journal, before=contact, after=updated, now=now)
         store.replace(contacts.CONTACTS, contacts.to_document(updated, brand), etag=etag)
         events.publish(*consent_changed(brand.id, contact, updated, cause=ConsentEvent.GLOBAL_OPT_OUT, now=now))
     return updated

@@ -58,7 +58,7 @@ def after_provider(current: EmailStatus, reported: EmailStatus) -> EmailStatus:
 
 def release(*, store: BrandStore, brand: Brand, member: Member, contact_id: str, now: datetime) -> Contact:
     """The member releases a soft bounce of their own contact (back to valid); any other status: 409."""
-    contact, etag = contacts.get_own(store, member.id, contact_id)
+    contact, etag = contacts.get_own(store=store, member_id=member.id, contact_id=contact_id)
     if not EMAIL_STATUS_TABLE[contact.email_status].member_releasable:
         raise NotReleasable(f"The email status is {contact.email_status.value}: only a soft bounce can be released")
     updated = contact.model_copy(update={

@@ -53,5 +53,6 @@ def follow_sale(platform: Platform, event: OrderEvent, *, current: sales_history
 def contacts_of_erased_member(platform: Platform, event: MemberErased) -> None:
     """The guide: a member's contacts go with them, except those with a brand opt-in (for communications);
     when all the brand's data goes, every contact goes."""
-    invitations.on_member_erased(platform.store.for_brand(event.brand_id), platform.journal(event.brand_id),
-                                 event.member_id, event.occurred_at, keep_brand_opt_ins=not event.brand_data_goes)
+    invitations.on_member_erased(store=platform.store.for_brand(event.brand_id),
+                                 journal=platform.journal(event.brand_id), member_id=event.member_id,
+                                 now=event.occurred_at, keep_brand_opt_ins=not event.brand_data_goes)

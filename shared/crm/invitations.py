@@ -71,13 +71,13 @@ def send(*, container: Platform, store: BrandStore, brand: Brand, contact: Conta
     """Create the accept and decline links and enqueue the invitation email; the message id (no state change)."""
     ttl = link_ttl(brand)
     links = {answer: _link(container, brand.id, answer,
-                           action_tokens.create(store, purpose=purpose, subject=contact.id, now=now, ttl=ttl,
+                           action_tokens.create(store=store, purpose=purpose, subject=contact.id, now=now, ttl=ttl,
                                                 data={"ordinal": ordinal}))
              for answer, purpose in PURPOSES.items()}
     footer = contact_footer.data(container.settings, brand_id=brand.id, contact_id=contact.id,
                                  member_id=contact.member_id)
     data: dict[str, Any] = {**brands.email_data(brand),
-                            "member_name": repository.member_name(store, contact.member_id) or "",
+                            "member_name": repository.member_name(store=store, member_id=contact.member_id) or "",
                             "accept_url": links["accept"], "decline_url": links["decline"],
                             "expires_in_days": ttl.days, "reminder": ordinal > 1, **footer}
     name = " ".join(p for p in (contact.first_name, contact.last_name) if p) or None
@@ -94,10 +94,10 @@ def send(*, container: Platform, store: BrandStore, brand: Brand, contact: Conta
 def invite(*, container: Platform, brand: Brand, member: Member, contact_id: str, now: datetime) -> Contact:
     """The member invites their own contact: email enqueued, consent "invitation sent", pending schedule started."""
     store = container.store.for_brand(brand.id)
-    contact, etag = contacts.get_own(store, member.id, contact_id)
+    contact, etag = contacts.get_own(store=store, member_id=member.id, contact_id=contact_id)
     if contact.member_opt_in == MemberOptIn.INVITATION_SENT:
         raise InvitationAlreadySent("An invitation is already pending for this contact")
-    if not contacts.may_send(store, contact, "invitation"):
+    if not contacts.may_send(store=store, contact=contact, purpose="invitation"):
         raise InvitationNotAllowed("This contact's consent, address or email status does not allow an invitation")
     updated = contact.with_consent(consent.transition(contact.consent, ConsentEvent.INVITATION_SENT, now))
     updated = updated.model_copy(update={"invitation": Invitation(sent_at=now)})
@@ -111,7 +111,7 @@ def invite(*, container: Platform, brand: Brand, member: Member, contact_id: str
 def answer(*, container: Platform, brand: Brand, token: str, choice: Answer, now: datetime) -> Contact:
     """The contact accepts or declines by their link: used once, consent moved, schedule follows the new state."""
     store = container.store.for_brand(brand.id)
-    used = action_tokens.consume(store, purpose=PURPOSES[choice], token=token, now=now)
+    used = action_tokens.consume(store=store, purpose=PURPOSES[choice], token=token, now=now)
     try:
         contact, etag = contacts.from_document(store.get(contacts.CONTACTS, used.subject))
     except DocumentNotFound as exc:
@@ -121,14 +121,15 @@ def answer(*, container: Platform, brand: Brand, token: str, choice: Answer, now
     updated = contact.with_consent(consent.transition(contact.consent, EVENTS[choice], now))
     invitation = contact.invitation or Invitation(sent_at=now)
     updated = updated.model_copy(update={"invitation": invitation.model_copy(update={"answered_at": now})})
-    contact_journal.record_opt_outs(container.journal(brand.id), contact, updated, now)  # a decline
+    contact_journal.record_opt_outs(journal=container.journal(brand.id), before=contact, after=updated,
+                                    now=now)  # a decline
     store.replace(contacts.CONTACTS, contacts.to_document(updated, brand), etag=etag)
     container.events.publish(*consent_changed(brand.id, contact, updated, cause=EVENTS[choice], now=now))
     log.info("invitation of contact %s answered: %s (brand %s)", contact.id, choice, brand.id)
     return updated
 
 
-def on_member_erased(store: BrandStore, journal: Journal, member_id: str, now: datetime, *,
+def on_member_erased(*, store: BrandStore, journal: Journal, member_id: str, now: datetime,
                      keep_brand_opt_ins: bool = True) -> int:
     """A member left: their contacts are erased, except those the brand keeps (`consent.kept_for_brand`: an
     opt-in for communications; "storage only" and "no opt-in" go); how many.

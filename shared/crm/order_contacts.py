@@ -65,7 +65,7 @@ def _load(store: BrandStore, contact_id: str) -> Contact | None:
 
 
 def _member_contact_by_email(store: BrandStore, member_id: str, email_hash: str | None) -> Contact | None:
-    found = service.by_address(store, member_id, email_hash) if email_hash else None
+    found = service.by_address(store=store, member_id=member_id, email_hash=email_hash) if email_hash else None
     return found[0] if found else None
 
 
@@ -74,7 +74,7 @@ def from_order(*, store: BrandStore, brand: Brand, data: OrderContact, hasher: s
     """The member's contact for this order: created with the order rule, or the one already there (False)."""
     member = resolve_member(store=store, hasher=hasher, ref=data)
     key = _order_hash(hasher, data.order_id)
-    known = repository.owner_of(store, ORDER_KEY, key)
+    known = repository.owner_of(store=store, kind=ORDER_KEY, hashed=key)
     if known and (contact := _load(store, known)) is not None:
         return contact, False
     try:
@@ -99,11 +99,11 @@ def from_order(*, store: BrandStore, brand: Brand, data: OrderContact, hasher: s
             if (contact := _member_contact_by_email(store, member.id, email_hash)) is None:
                 raise
             created = False
-    if not repository.claim_key(store, ORDER_KEY, key, contact.id, "contact"):
+    if not repository.claim_key(store=store, kind=ORDER_KEY, hashed=key, owner_id=contact.id, owner_type="contact"):
         # The same order arrived twice at once: the first call's contact stands.
         if created:
             store.delete(service.CONTACTS, contact.id)
-        winner = repository.owner_of(store, ORDER_KEY, key)
+        winner = repository.owner_of(store=store, kind=ORDER_KEY, hashed=key)
         contact_won = _load(store, winner) if winner else None
         if contact_won is None:
             raise Conflict("The order changed during the call; try again")
@@ -112,12 +112,12 @@ def from_order(*, store: BrandStore, brand: Brand, data: OrderContact, hasher: s
     return contact, created
 
 
-def visible_contact(store: BrandStore, member_id: str, contact_id: str | None) -> str | None:
+def visible_contact(*, store: BrandStore, member_id: str, contact_id: str | None) -> str | None:
     """`contact_id` when the member still sees that contact (the CRM may have moved, erased or not confirmed it)."""
     if contact_id is None:
         return None
     try:
-        service.get_own(store, member_id, contact_id)
+        service.get_own(store=store, member_id=member_id, contact_id=contact_id)
     except NotFound:
         return None
     return contact_id
@@ -130,8 +130,8 @@ def store_purchase(*, store: BrandStore, data: StorePurchase, hasher: service.Ha
     purchase 409, expired 410 (shared.crm.vouchers.check).
     """
     if data.voucher_code is not None:
-        voucher, _ = vouchers.find(store, hasher, data.voucher_code)
-        return vouchers.check(store, voucher, reference=data.purchase_id, placed_at=now)
+        voucher, _ = vouchers.find(store=store, hasher=hasher, code=data.voucher_code)
+        return vouchers.check(store=store, voucher=voucher, reference=data.purchase_id, placed_at=now)
     contact = _load(store, data.contact_id or "")
     if contact is None or contact.status != "active":
         raise NotFound("No contact has this id")

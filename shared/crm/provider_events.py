@@ -165,7 +165,7 @@ def parse_mailjet(raw: Any, hasher_for: Callable[[str], Callable[[str, str], str
     return events
 
 
-def enqueue(bus: MessageBus, events: list[ProviderEvent]) -> int:
+def enqueue(*, bus: MessageBus, events: list[ProviderEvent]) -> int:
     """Put the events on "provider-events" (the message id makes a repeated callback a no-op); returns the count."""
     if events:
         bus.send(QUEUE_PROVIDER_EVENTS, [
@@ -274,19 +274,19 @@ def _apply_to_brand(store: BrandStore, journal: Journal, events: Publisher, bran
     campaign_id = _campaign_id(event)
     if campaign_id and contact_id:
         # Dashboards: process() runs once per event; record_event counts each recipient once per counter.
-        campaign_stats.record_event(store, event=event.event, campaign_id=campaign_id, contact_id=contact_id)
+        campaign_stats.record_event(store=store, event=event.event, campaign_id=campaign_id, contact_id=contact_id)
     reported = _reported_status(event)
     reason = email_status.EMAIL_STATUS_TABLE[reported].blacklist_reason if reported else None
     email_hash = (contact.email_hash if contact else None) or event.email_hash
     if reason is not None and email_hash:
-        blacklist.add(store, email_hash, reason, now, journal=journal)
+        blacklist.add(store=store, email_hash=email_hash, reason=reason, now=now, journal=journal)
     if contact is None:
         return "unresolved" if reason is None or not email_hash else "applied"
     if contact.status != "active":
         return "applied"
     updated = apply(contact, event)
     if updated != contact:
-        contact_journal.record_opt_outs(journal, contact, updated, now)
+        contact_journal.record_opt_outs(journal=journal, before=contact, after=updated, now=now)
         store.replace(contacts.CONTACTS, contacts.to_document(updated, brand), etag=etag)
         events.publish(*consent_changed(brand.id, contact, updated, cause=ConsentEvent.OPT_OUT_FROM_EMAIL, now=now))
     return "applied"

@@ -113,7 +113,7 @@ def create(
     state = consent_state or sources.initial_consent(source, brand=brand, member_role=member.role,
                                                      params=params or sources.SourceInput(), now=now)
     email_hash = hasher("email", data.email) if data.email else None
-    if blacklist.is_blocked(store, email_hash):
+    if blacklist.is_blocked(store=store, email_hash=email_hash):
         raise ContactBlacklisted("This address cannot be added to any member's contacts")
     # Contacts stored before keyed ids (random ids), and those whose email was edited, are found by query.
     if email_hash and any(holds_address(doc) for doc in store.query(
@@ -176,30 +176,30 @@ def holds_address(doc: dict[str, Any]) -> bool:
     return not (doc.get("status") == "erased" and doc.get("memberOptIn") == MemberOptIn.OPT_IN_BLOG_PENDING.value)
 
 
-def load(store: BrandStore, contact_id: str) -> tuple[Contact, str | None]:
+def load(*, store: BrandStore, contact_id: str) -> tuple[Contact, str | None]:
     try:
         return from_document(store.get(CONTACTS, contact_id))
     except DocumentNotFound as exc:
         raise NotFound("Contact not found") from exc
 
 
-def by_address(store: BrandStore, member_id: str, email_hash: str) -> tuple[Contact, str | None] | None:
+def by_address(*, store: BrandStore, member_id: str, email_hash: str) -> tuple[Contact, str | None] | None:
     """The member's active contact with this address (pending confirmation or not) and its etag, or None."""
     page = store.query(CONTACTS, filters=[Filter("memberId", "=", member_id), Filter("emailHash", "=", email_hash)],
                        page_size=_EMAIL_SLOTS)
     return next((from_document(doc) for doc in page.items if doc.get("status") == "active"), None)
 
 
-def get_own(store: BrandStore, member_id: str, contact_id: str) -> tuple[Contact, str | None]:
+def get_own(*, store: BrandStore, member_id: str, contact_id: str) -> tuple[Contact, str | None]:
     """A contact of this member that the member may see; another member's, erased or pending answers 404."""
-    contact, etag = load(store, contact_id)
+    contact, etag = load(store=store, contact_id=contact_id)
     if contact.member_id != member_id or contact.status != "active" or pending_confirmation(contact):
         raise NotFound("Contact not found")
     return contact, etag
 
 
 def list_own(
-    store: BrandStore, member_id: str, *, page_size: int, continuation: str | None
+    *, store: BrandStore, member_id: str, page_size: int, continuation: str | None
 ) -> tuple[list[Contact], str | None]:
     """One page of the member's visible contacts (a page may hold fewer after hiding pending ones)."""
     page: Page = store.query(CONTACTS, filters=[Filter("memberId", "=", member_id)], page_size=page_size,
@@ -213,8 +213,8 @@ def update(
     now: datetime,
 ) -> Contact:
     """Edit the member's own contact (opt-ins are never edited here); a new email is checked like a creation."""
-    contact, etag = get_own(store, member.id, contact_id)
-    if restriction.contact_restricted(store, contact.email_hash):
+    contact, etag = get_own(store=store, member_id=member.id, contact_id=contact_id)
+    if restriction.contact_restricted(store=store, email_hash=contact.email_hash):
         raise ContactRestricted("This contact asked that their data be kept unchanged and unused")
     fields = changes.model_dump(exclude_unset=True)
     _check_fields(brand, fields.get("contact_type"))
@@ -225,7 +225,7 @@ def update(
         update_fields["address"] = type(contact.address).model_validate(address)
     if "email" in fields:
         email_hash = hasher("email", changes.email) if changes.email else None
-        if email_hash != contact.email_hash and blacklist.is_blocked(store, email_hash):
+        if email_hash != contact.email_hash and blacklist.is_blocked(store=store, email_hash=email_hash):
             raise ContactBlacklisted("This address cannot be added to any member's contacts")
         update_fields["email_hash"] = email_hash
     if "customer_id" in fields:
@@ -266,14 +266,15 @@ def has_address(contact: Contact) -> bool:
     return contact.email is not None and checked_email(contact.email) is not None
 
 
-def may_send(store: BrandStore, contact: Contact, purpose: Purpose) -> bool:
+def may_send(*, store: BrandStore, contact: Contact, purpose: Purpose) -> bool:
     """Whether an email of `purpose` may go to this contact now: an address, consent, email status, black list
     and no restriction of processing (GDPR article 18)."""
     if contact.status != "active" or not has_address(contact) or pending_confirmation(contact):
         return False
-    if restriction.contact_restricted(store, contact.email_hash):
+    if restriction.contact_restricted(store=store, email_hash=contact.email_hash):
         return False
-    blocked = contact.email_status in BLOCKING_EMAIL_STATUSES or blacklist.is_blocked(store, contact.email_hash)
+    blocked = contact.email_status in BLOCKING_EMAIL_STATUSES or blacklist.is_blocked(store=store,
+                                                                                      email_hash=contact.email_hash)
     if purpose != "invitation" and contact.email_status == EmailStatus.NOT_VERIFIED:
         blocked = True
     return consent.may_send(contact.consent, purpose, email_blocked=blocked)
@@ -288,19 +289,19 @@ def visible_to_brand(contact: Contact) -> bool:
         contact)
 
 
-def brand_get(store: BrandStore, contact_id: str) -> Contact:
+def brand_get(*, store: BrandStore, contact_id: str) -> Contact:
     """A contact the brand may read; without brand opt-in, or restricted, it does not exist for the brand (404)."""
-    contact, _ = load(store, contact_id)
-    if not visible_to_brand(contact) or restriction.contact_restricted(store, contact.email_hash):
+    contact, _ = load(store=store, contact_id=contact_id)
+    if not visible_to_brand(contact) or restriction.contact_restricted(store=store, email_hash=contact.email_hash):
         raise NotFound("Contact not found")
     return contact
 
 
-def brand_list(store: BrandStore, *, page_size: int, continuation: str | None) -> tuple[list[Contact], str | None]:
+def brand_list(*, store: BrandStore, page_size: int, continuation: str | None) -> tuple[list[Contact], str | None]:
     """One page of the brand's contacts it may see (a brand opt-in shown to it, active, confirmed, not restricted)."""
     page = store.query(CONTACTS, filters=[Filter("brandVisible", "=", True)], page_size=page_size,
                        continuation=continuation)
     contacts = [from_document(doc)[0] for doc in page.items]
-    restricted = restriction.restricted_email_hashes(store)
+    restricted = restriction.restricted_email_hashes(store=store)
     # The stored flag is written with every change; the check here keeps a stale document out regardless.
     return [c for c in contacts if visible_to_brand(c) and c.email_hash not in restricted], page.continuation

@@ -84,7 +84,8 @@ def unsubscribe(*, store: BrandStore, journal: Journal, events: Publisher, brand
     if scope == "brand":
         if contact.member_opt_in == MemberOptIn.GLOBAL_OPT_OUT:
             if contact.email_hash:  # already out: make sure the hash is (still) blacklisted
-                blacklist.add(store, contact.email_hash, blacklist.BlacklistReason.GLOBAL_OPT_OUT, now,
+                blacklist.add(store=store, email_hash=contact.email_hash,
+                              reason=blacklist.BlacklistReason.GLOBAL_OPT_OUT, now=now,
                               journal=journal)
         else:
             contact_journal.global_opt_out(store=store, journal=journal, events=events, brand=brand,
@@ -94,7 +95,7 @@ def unsubscribe(*, store: BrandStore, journal: Journal, events: Publisher, brand
             updated = contact.with_consent(consent.transition(contact.consent, ConsentEvent.OPT_OUT_FROM_EMAIL, now))
         except InvalidTransition:
             return scope
-        contact_journal.record_opt_outs(journal, contact, updated, now)
+        contact_journal.record_opt_outs(journal=journal, before=contact, after=updated, now=now)
         store.replace(contacts.CONTACTS, contacts.to_document(updated, brand), etag=etag)
         events.publish(*consent_changed(brand.id, contact, updated, cause=ConsentEvent.OPT_OUT_FROM_EMAIL, now=now))
     log.info("contact %s unsubscribed (%s) from member %s, brand %s", contact_id, scope, member_id, brand.id)

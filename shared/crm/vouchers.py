@@ -117,11 +117,11 @@ def _from_document(doc: dict) -> Voucher:
                                    and key != "brandId"})
 
 
-def may_have_voucher(store: BrandStore, contact: Contact) -> None:
+def may_have_voucher(*, store: BrandStore, contact: Contact) -> None:
     """Raise ContactNotOptedIn unless the contact is opted in with its member and can receive the voucher's email."""
     sources.store_purchase(contact.consent)
     # The same check as any member's email to a contact: an address, its email status, the black list.
-    if not contacts.may_send(store, contact, "member_publication"):
+    if not contacts.may_send(store=store, contact=contact, purpose="member_publication"):
         raise sources.ContactNotOptedIn("This contact's address cannot receive the voucher's email "
                                         "(email status or black list)")
 
@@ -137,8 +137,8 @@ def issue(*, store: BrandStore, brand: Brand, member: Member, contact_id: str, h
 
     Another member's contact is 404; one not opted in, or whose address cannot receive email, 409.
     """
-    contact, _ = contacts.get_own(store, member.id, contact_id)
-    may_have_voucher(store, contact)
+    contact, _ = contacts.get_own(store=store, member_id=member.id, contact_id=contact_id)
+    may_have_voucher(store=store, contact=contact)
     latest = _latest(store, contact.id)
     if latest is not None and latest.state(now) == "open":
         return latest, code_of(hasher, contact, latest.rank), contact, False
@@ -156,7 +156,7 @@ def issue(*, store: BrandStore, brand: Brand, member: Member, contact_id: str, h
     return voucher, code, contact, True
 
 
-def page(store: BrandStore, *, member_id: str, contact_id: str | None = None, page_size: int = 50,
+def page(*, store: BrandStore, member_id: str, contact_id: str | None = None, page_size: int = 50,
          continuation: str | None = None) -> tuple[list[Voucher], str | None]:
     """The member's vouchers (of one contact, if given), newest first."""
     filters = [Filter("memberId", "=", member_id)]
@@ -167,7 +167,7 @@ def page(store: BrandStore, *, member_id: str, contact_id: str | None = None, pa
     return [_from_document(doc) for doc in result.items], result.continuation
 
 
-def find(store: BrandStore, hasher: Hasher, code: str) -> tuple[Voucher, str]:
+def find(*, store: BrandStore, hasher: Hasher, code: str) -> tuple[Voucher, str]:
     """The voucher of a code and its etag; VoucherNotFound (404) for a code nobody was given."""
     doc = store.find(CONTAINER, voucher_id(hasher, code))
     if doc is None:
@@ -175,7 +175,7 @@ def find(store: BrandStore, hasher: Hasher, code: str) -> tuple[Voucher, str]:
     return _from_document(doc), doc["_etag"]
 
 
-def check(store: BrandStore, voucher: Voucher, *, reference: str | None, placed_at: datetime) -> Contact:
+def check(*, store: BrandStore, voucher: Voucher, reference: str | None, placed_at: datetime) -> Contact:
     """The voucher's contact if a purchase `reference` placed at `placed_at` may use it; else the problem.
 
     Used by another purchase: 409 `voucher-used` (the same purchase again is fine). Placed after its
@@ -205,8 +205,8 @@ def redeem(*, store: BrandStore, hasher: Hasher, code: str, reference: str, plac
 
     # A lost race: another purchase (or this one, posted twice) came first; read the voucher again.
     def attempt() -> Voucher:
-        voucher, etag = find(store, hasher, code)
-        check(store, voucher, reference=reference, placed_at=placed_at)
+        voucher, etag = find(store=store, hasher=hasher, code=code)
+        check(store=store, voucher=voucher, reference=reference, placed_at=placed_at)
         if voucher.used_by == reference:
             return voucher
         used = voucher.model_copy(update={"used_by": reference, "used_at": now})

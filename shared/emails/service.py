@@ -117,7 +117,7 @@ def prepare_email(
     return OutgoingMessage(body=body, message_id=message_id, scheduled_for=send_at, subject=f"email:{template}")
 
 
-def send_prepared(bus: MessageBus, message: OutgoingMessage) -> str:
+def send_prepared(*, bus: MessageBus, message: OutgoingMessage) -> str:
     """Put a prepared email on the `emails` queue; returns its message id."""
     bus.send(QUEUE_EMAILS, [message])
     log.info("enqueued email %s (template %s) for brand %s", message.message_id, message.body["template"],
@@ -127,7 +127,7 @@ def send_prepared(bus: MessageBus, message: OutgoingMessage) -> str:
 
 def enqueue_email(*, bus: MessageBus, **email: Any) -> str:
     """Check the email renders, put it on the `emails` queue and return its message id (see `prepare_email`)."""
-    return send_prepared(bus, prepare_email(**email))
+    return send_prepared(bus=bus, message=prepare_email(**email))
 
 
 def handle_email_message(
@@ -150,7 +150,7 @@ def handle_email_message(
         log.info("email %s already sent; duplicate delivery %d ignored", message.message_id, message.delivery_count)
         return "duplicate"
     # Checked here, when the email leaves, so that no path that enqueues one can forget it.
-    if restriction.suppresses(brand, BrandHasher(settings.hash_master_key, request.brand_id),
+    if restriction.suppresses(store=brand, hasher=BrandHasher(settings.hash_master_key, request.brand_id),
                               template=request.template, to_email=request.to_email):
         _mark(brand, record_id, "suppressed", now)
         log.info("email %s (template %s) not sent: its recipient restricted processing", message.message_id,

@@ -60,15 +60,15 @@ def request_proof(*, container: Platform, brand: Brand, email: str, ip_hash: str
     store = container.store.for_brand(brand.id)
     if ip_hash:
         # Counted before anything is looked up: the limit says nothing about the address.
-        throttle.count(store, limits=[throttle.Limit(f"rights-proof-ip:{ip_hash}", IP_POLICY)], now=now)
+        throttle.count(store=store, limits=[throttle.Limit(f"rights-proof-ip:{ip_hash}", IP_POLICY)], now=now)
     email_hash = container.hasher(brand.id)("email", email)
-    if not contact_subject.exists(store, email_hash):
+    if not contact_subject.exists(store=store, email_hash=email_hash):
         return
     try:
-        throttle.count(store, limits=[throttle.Limit(f"rights-proof:{email_hash}", PROOF_MAIL_POLICY)], now=now)
+        throttle.count(store=store, limits=[throttle.Limit(f"rights-proof:{email_hash}", PROOF_MAIL_POLICY)], now=now)
     except RateLimited:
         return  # a link sent less than PROOF_TTL ago still works: same answer, no second email
-    token = action_tokens.create(store, purpose=PROOF_PURPOSE, subject=email_hash, now=now, ttl=PROOF_TTL)
+    token = action_tokens.create(store=store, purpose=PROOF_PURPOSE, subject=email_hash, now=now, ttl=PROOF_TTL)
     data = {**brands.email_data(brand), **contact_footer.data(container.settings, brand_id=brand.id),
             "proof_url": _proof_url(container, brand.id, token),
             "expires_in_minutes": int(PROOF_TTL.total_seconds() // 60)}
@@ -82,7 +82,7 @@ def open_session(*, container: Platform, brand_id: str, token: str, now: datetim
     """Use a proof link once and open a rights session on its address: 404 unknown (or another brand's), 410 used."""
     store = container.store.for_brand(brand_id)
     try:
-        used = action_tokens.consume(store, purpose=PROOF_PURPOSE, token=token, now=now)
+        used = action_tokens.consume(store=store, purpose=PROOF_PURPOSE, token=token, now=now)
     except InvalidInput as exc:
         # Another brand's link is unknown here: the same answer as a forged one.
         raise NotFound("This link is not valid") from exc
@@ -94,5 +94,5 @@ def open_session(*, container: Platform, brand_id: str, token: str, now: datetim
 
 def restricted_since(*, container: Platform, brand_id: str, email_hash: str) -> datetime | None:
     """Since when the person's processing is restricted (None: it is not), for the page to offer the other."""
-    held = restriction.contact_restriction(container.store.for_brand(brand_id), email_hash)
+    held = restriction.contact_restriction(store=container.store.for_brand(brand_id), email_hash=email_hash)
     return held.since if held else None

@@ -83,12 +83,12 @@ def _active(store: BrandStore, email_hash: str) -> Iterator[Contact]:
             yield contact
 
 
-def exists(store: BrandStore, email_hash: str) -> bool:
+def exists(*, store: BrandStore, email_hash: str) -> bool:
     """Whether any member of the brand holds an active contact with this address."""
     return next(_active(store, email_hash), None) is not None
 
 
-def address(store: BrandStore, email_hash: str) -> str | None:
+def address(*, store: BrandStore, email_hash: str) -> str | None:
     """An address to write to about the person's own request (any active record's), or None."""
     return next((contact.email for contact in _active(store, email_hash) if contacts.has_address(contact)), None)
 
@@ -99,16 +99,16 @@ def export(*, store: BrandStore, email_hash: str, requests: list[dict[str, Any]]
     for doc in _records(store, email_hash):
         record = {key: value for key, value in doc.items() if key not in _INTERNAL and not key.startswith("_")}
         held_by = doc.get("memberId", "")
-        record["heldBy"] = {"memberId": held_by, "name": repository.member_name(store, held_by)}
+        record["heldBy"] = {"memberId": held_by, "name": repository.member_name(store=store, member_id=held_by)}
         records.append(record)
-    held = restriction.contact_restriction(store, email_hash)
+    held = restriction.contact_restriction(store=store, email_hash=email_hash)
     return {
         "format": FORMAT,
         "generatedAt": isoformat(now),
         "brandId": store.brand_id,
         "subject": {"kind": "contact", "emailHash": email_hash},
         "contacts": records,
-        "blacklist": blacklist.reasons(store, email_hash),
+        "blacklist": blacklist.reasons(store=store, email_hash=email_hash),
         "restriction": held.model_dump(mode="json", by_alias=True) if held else None,
         "gdprRequests": requests,
     }
@@ -153,7 +153,8 @@ def erase(*, store: BrandStore, journal: Journal, email_hash: str, now: datetime
         return True
 
     erased = _rewrite(store, email_hash, apply)
-    restriction.lift(store, journal=journal, subject_kind="contact", subject_id=email_hash, now=now)  # nothing to keep
+    restriction.lift(store=store, journal=journal, subject_kind="contact", subject_id=email_hash,
+                     now=now)  # nothing to keep
     log.info("contact erasure on brand %s: %d records erased", store.brand_id, erased)
     return erased
 
@@ -167,5 +168,6 @@ def object_to_processing(*, store: BrandStore, journal: Journal, events: Publish
                                        contact_id=contact.id, now=now, brand_too=True)
         count += 1
     # Blacklisted even without an active record left: no member can enter the address again.
-    blacklist.add(store, email_hash, blacklist.BlacklistReason.GLOBAL_OPT_OUT, now, journal=journal)
+    blacklist.add(store=store, email_hash=email_hash, reason=blacklist.BlacklistReason.GLOBAL_OPT_OUT, now=now,
+                  journal=journal)
     return count

@@ -337,7 +337,7 @@ def _delete_all(store: BrandStore, container: str, filters: list[Filter], *, pk:
 
 def _forget_access(store: BrandStore, subject_id: str, now: datetime) -> None:
     """No session, no pending link, no activity record of the subject survives."""
-    sessions.revoke_subject(store, subject=subject_id, now=now, reason="erased")
+    sessions.revoke_subject(store=store, subject=subject_id, now=now, reason="erased")
     _delete_all(store, action_tokens.CONTAINER, [Filter("subject", "=", subject_id)])
     _delete_all(store, ACTIVITY_LOG, [Filter("subject", "=", subject_id)], pk=f"{store.brand_id}|{subject_id}")
 
@@ -365,7 +365,7 @@ def erase_member(*, store: BrandStore, blobs: BlobStore, hasher: BrandHasher, ev
     if full or doc.get("status") != "erased":  # an erased member was journalled when erased
         entries.record(subject_type="member", subject_id=member_id, rule=rule, now=now,
                        qualifier="full" if full else None)
-    sessions.revoke_subject(store, subject=member_id, now=now, reason="erased")
+    sessions.revoke_subject(store=store, subject=member_id, now=now, reason="erased")
 
     def erase(member: Member, current: dict[str, Any]) -> tuple[Member, dict[str, Any]]:
         erased, sso_hash = erased_member(member, hasher=hasher, now=now, rule=rule)
@@ -407,7 +407,7 @@ def _release_member_keys(store: BrandStore, member: Member, sso_hash: str | None
     keys += [("social_id", hashed) for hashed in member.social_id_hashes.values()]
     for kind, hashed in keys:
         if hashed:
-            repository.release_key(store, kind, hashed, member.id)
+            repository.release_key(store=store, kind=kind, hashed=hashed, owner_id=member.id)
 
 
 def erase_visitor(*, store: BrandStore, blobs: BlobStore, hasher: BrandHasher, visitor_id: str, now: datetime,
@@ -418,7 +418,7 @@ def erase_visitor(*, store: BrandStore, blobs: BlobStore, hasher: BrandHasher, v
     if doc.get("status") != "erased":  # journal first (an erased visitor was journalled when erased)
         journal.Journal(blobs, store.brand_id, hasher).record(subject_type="visitor", subject_id=visitor_id,
                                                               rule=rule, now=now)
-    sessions.revoke_subject(store, subject=visitor_id, now=now, reason="erased")
+    sessions.revoke_subject(store=store, subject=visitor_id, now=now, reason="erased")
 
     def erase(visitor: ExternalUser, current: dict[str, Any]) -> tuple[ExternalUser, dict[str, Any]]:
         return erased_visitor(visitor, hasher=hasher), {}
@@ -428,7 +428,7 @@ def erase_visitor(*, store: BrandStore, blobs: BlobStore, hasher: BrandHasher, v
     content = _erase_content(ErasureContext(store=store, blobs=None, hasher=hasher, subject_type="visitor",
                                             subject_id=visitor_id, now=now, rule=rule))
     if erased.customer_id_hash:
-        repository.release_key(store, CLIENT_KEY, erased.customer_id_hash, visitor_id)
+        repository.release_key(store=store, kind=CLIENT_KEY, hashed=erased.customer_id_hash, owner_id=visitor_id)
     if changed:
         log.info("visitor %s of brand %s erased (%s); content %s", visitor_id, store.brand_id, rule, content)
     return erased

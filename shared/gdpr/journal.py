@@ -119,10 +119,10 @@ class Journal:
 
     def entries(self, *, since: datetime) -> list[dict[str, Any]]:
         """This brand's entries at or after `since`, oldest first."""
-        return entries_since(self.blobs, self.brand_id, since=since)
+        return entries_since(blobs=self.blobs, brand_id=self.brand_id, since=since)
 
 
-def entries_since(blobs: BlobStore, brand_id: str, *, since: datetime) -> list[dict[str, Any]]:
+def entries_since(*, blobs: BlobStore, brand_id: str, since: datetime) -> list[dict[str, Any]]:
     """A brand's journal entries at or after `since`, oldest first (only the days since are read)."""
     start = isoformat(since)
     found = []

@@ -70,9 +70,7 @@ def _code(name: str, value: str | None) -> str | None:
 
 
 def record(
-    store: BrandStore,
-    *,
-    actor: str,
+    *, store: BrandStore, actor: str,
     action: str,
     subject_hash: str,
     reason: str | None,
@@ -106,9 +104,7 @@ def record(
 
 
 def list_entries(
-    store: BrandStore,
-    *,
-    subject_hash: str | None = None,
+    *, store: BrandStore, subject_hash: str | None = None,
     page_size: int = 50,
     continuation: str | None = None,
 ) -> Page:

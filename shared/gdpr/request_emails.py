@@ -34,16 +34,16 @@ class Recipient:
     data: dict[str, Any]
 
 
-def recipient(store: BrandStore, settings: Settings, brand: Brand, subject_kind: str,
+def recipient(*, store: BrandStore, settings: Settings, brand: Brand, subject_kind: str,
               subject_id: str) -> Recipient | None:
     """The person to write to about their request, or None (a visitor, or no address to write to)."""
     if subject_kind == "member":
-        member, _ = repository.get_member(store, subject_id)
+        member, _ = repository.get_member(store=store, member_id=subject_id)
         if not member.email or not checked_email(member.email):
             return None
         return Recipient(member.email, member.first_name, member.preferred_language or brand.default_locale, {})
     if subject_kind == "contact":
-        address = contact_subject.address(store, subject_id)
+        address = contact_subject.address(store=store, email_hash=subject_id)
         if address is None:
             return None
         return Recipient(address, None, brand.default_locale, contact_footer.data(settings, brand_id=brand.id))
@@ -53,7 +53,7 @@ def recipient(store: BrandStore, settings: Settings, brand: Brand, subject_kind:
 def send(*, store: BrandStore, bus: MessageBus, settings: Settings, brand: Brand, subject_kind: str,
          subject_id: str, template: str, data: dict[str, Any], message_id: str) -> bool:
     """Email the request's person under a fixed message id; False when there is no one to write to."""
-    to = recipient(store, settings, brand, subject_kind, subject_id)
+    to = recipient(store=store, settings=settings, brand=brand, subject_kind=subject_kind, subject_id=subject_id)
     if to is None:
         return False
     enqueue_email(bus=bus, brand_id=brand.id, template=template, to_email=to.email, to_name=to.name,

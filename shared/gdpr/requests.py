@@ -188,18 +188,18 @@ def _read_fields(blobs: BlobStore, request: GdprRequest, now: datetime) -> dict[
     return {
         **request.model_dump(),
         "export_expires_at": request.export.expires_at if request.export else None,
-        "download_url": download_url(blobs, request, now=now),
+        "download_url": download_url(blobs=blobs, request=request, now=now),
         "awaiting_confirmation": (request.kind == "erasure" and request.confirmation_sent_at is not None
                                   and request.state == "identity_verified"),
     }
 
 
-def to_read(blobs: BlobStore, request: GdprRequest, *, now: datetime) -> RequestRead:
+def to_read(*, blobs: BlobStore, request: GdprRequest, now: datetime) -> RequestRead:
     """The person's view of a request."""
     return RequestRead.model_validate(_read_fields(blobs, request, now))
 
 
-def to_manager_read(blobs: BlobStore, request: GdprRequest, *, now: datetime) -> ManagerRequestRead:
+def to_manager_read(*, blobs: BlobStore, request: GdprRequest, now: datetime) -> ManagerRequestRead:
     """A Manager admin's view of a request."""
     return ManagerRequestRead.model_validate(_read_fields(blobs, request, now))
 
@@ -266,12 +266,12 @@ def _actor_tag(actor: str) -> str:
 
 def _save(store: BrandStore, request: GdprRequest, etag: str | None) -> str:
     try:
-        return repository.save(store, CONTAINER, request, etag=etag)
+        return repository.save(store=store, container=CONTAINER, model=request, etag=etag)
     except EtagMismatch as exc:
         raise Conflict("This request changed at the same time; try again") from exc
 
 
-def get(store: BrandStore, request_id: str) -> tuple[GdprRequest, str | None]:
+def get(*, store: BrandStore, request_id: str) -> tuple[GdprRequest, str | None]:
     """A request of this brand and its etag; NotFound otherwise."""
     doc = store.find(CONTAINER, request_id)
     if doc is None:
@@ -279,16 +279,16 @@ def get(store: BrandStore, request_id: str) -> tuple[GdprRequest, str | None]:
     return repository.from_document(GdprRequest, doc)
 
 
-def get_own(store: BrandStore, request_id: str, subject_hash: str) -> GdprRequest:
+def get_own(*, store: BrandStore, request_id: str, subject_hash: str) -> GdprRequest:
     """A request of the calling person; another person's request is the same 404 as a missing one."""
-    request, _ = get(store, request_id)
+    request, _ = get(store=store, request_id=request_id)
     if request.subject_hash != subject_hash:
         raise NotFound("Request not found")
     return request
 
 
 def list_requests(
-    store: BrandStore, *, subject_hash: str | None = None, state: State | None = None, page_size: int = 50,
+    *, store: BrandStore, subject_hash: str | None = None, state: State | None = None, page_size: int = 50,
     continuation: str | None = None,
 ) -> tuple[list[GdprRequest], str | None]:
     """Requests of the brand (or one person), newest first, optionally in one state."""
@@ -314,7 +314,7 @@ def _move(
         "history": [*request.history, StateChange(state=state, at=now, by=_actor_tag(actor))],
     })
     etag = _save(rights.store, moved, etag)
-    register.record(rights.store, actor=actor, action=f"request_{state}", subject_hash=request.subject_hash,
+    register.record(store=rights.store, actor=actor, action=f"request_{state}", subject_hash=request.subject_hash,
                     reason=reason or ARTICLE[request.kind], now=now, request_id=request.id, hasher=rights.hasher,
                     entry_id=f"{request.id}:{state}")
     log.info("gdpr request %s (%s) of brand %s: %s -> %s", request.id, request.kind, rights.store.brand_id,
@@ -324,10 +324,10 @@ def _move(
 
 def _subject_exists(rights: Rights, subject_kind: SubjectKind, subject_id: str) -> None:
     if subject_kind == "member":
-        repository.get_member(rights.store, subject_id)
+        repository.get_member(store=rights.store, member_id=subject_id)
     elif subject_kind == "visitor":
-        repository.get_visitor(rights.store, subject_id)
-    elif not contact_subject.exists(rights.store, subject_id):
+        repository.get_visitor(store=rights.store, visitor_id=subject_id)
+    elif not contact_subject.exists(store=rights.store, email_hash=subject_id):
         raise NotFound("Contact not found")
 
 
@@ -336,7 +336,7 @@ def _dump(model: Any) -> dict[str, Any] | None:
 
 
 def create(
-    rights: Rights, *, subject_kind: SubjectKind, subject_id: str, kind: Kind, details: RequestDetails,
+    *, rights: Rights, subject_kind: SubjectKind, subject_id: str, kind: Kind, details: RequestDetails,
     channel: Channel, actor: str, now: datetime,
 ) -> tuple[GdprRequest, str]:
     """Record a new request (state received) for a member, visitor or contact of this brand."""
@@ -360,14 +360,14 @@ def _record(
         history=[StateChange(state="received", at=now, by=_actor_tag(actor))],
     )
     etag = _save(rights.store, request, None)
-    register.record(rights.store, actor=actor, action="request_received", subject_hash=subject_hash,
+    register.record(store=rights.store, actor=actor, action="request_received", subject_hash=subject_hash,
                     reason=ARTICLE[kind], now=now, request_id=request.id, hasher=rights.hasher,
                     entry_id=f"{request.id}:received")
     return request, etag
 
 
 def submit_own(
-    rights: Rights, *, subject_kind: SubjectKind, subject_id: str, kind: Kind, details: RequestDetails,
+    *, rights: Rights, subject_kind: SubjectKind, subject_id: str, kind: Kind, details: RequestDetails,
     now: datetime,
 ) -> Outcome:
     """A request by the authenticated person: identity verified by their session, then handled as far as it can go.
@@ -377,7 +377,7 @@ def submit_own(
     """
     channel: Channel = "app" if subject_kind == "member" else "widget"
     actor = f"{subject_kind}:{subject_id}"
-    request, etag = create(rights, subject_kind=subject_kind, subject_id=subject_id, kind=kind, details=details,
+    request, etag = create(rights=rights, subject_kind=subject_kind, subject_id=subject_id, kind=kind, details=details,
                            channel=channel, actor=actor, now=now)
     request, etag = _move(rights, request, etag, "identity_verified", actor=actor, now=now, reason="authenticated")
     if kind == "erasure":
@@ -389,7 +389,7 @@ def submit_own(
     return Outcome(_run(rights, request, etag, actor=actor, now=now))
 
 
-def submit_contact(rights: Rights, *, email_hash: str, body: ContactRequestCreate, now: datetime) -> GdprRequest:
+def submit_contact(*, rights: Rights, email_hash: str, body: ContactRequestCreate, now: datetime) -> GdprRequest:
     """A contact's request from their rights session: control of the address is proven, so it runs at once.
 
     Every kind completes at once, erasure included: the one-time link that opened the session, sent
@@ -405,27 +405,27 @@ def submit_contact(rights: Rights, *, email_hash: str, body: ContactRequestCreat
     return _run(rights, request, etag, actor=actor, now=now)
 
 
-def verify_identity(rights: Rights, *, request_id: str, actor: str, now: datetime) -> GdprRequest:
+def verify_identity(*, rights: Rights, request_id: str, actor: str, now: datetime) -> GdprRequest:
     """A Manager admin confirms who the person is (idempotent once verified)."""
-    request, etag = get(rights.store, request_id)
+    request, etag = get(store=rights.store, request_id=request_id)
     if request.state == "identity_verified":
         return request
     return _move(rights, request, etag, "identity_verified", actor=actor, now=now, reason="verified_by_manager")[0]
 
 
 def refuse(
-    rights: Rights, *, request_id: str, code: RefusalCode, detail: str | None, actor: str, now: datetime
+    *, rights: Rights, request_id: str, code: RefusalCode, detail: str | None, actor: str, now: datetime
 ) -> GdprRequest:
     """Refuse an open request with a reason (the register keeps the code; the request keeps the explanation)."""
-    request, etag = get(rights.store, request_id)
+    request, etag = get(store=rights.store, request_id=request_id)
     refusal = Refusal(code=code, detail=detail)
     return _move(rights, request, etag, "refused", actor=actor, now=now, reason=code, refusal=refusal)[0]
 
 
-def process(rights: Rights, *, request_id: str, actor: str, now: datetime) -> GdprRequest:
+def process(*, rights: Rights, request_id: str, actor: str, now: datetime) -> GdprRequest:
     """Run a verified request on the person's behalf: export, erasure, rectification, objection, restriction or
     its lifting; then done."""
-    request, etag = get(rights.store, request_id)
+    request, etag = get(store=rights.store, request_id=request_id)
     if request.state == "received":
         raise Conflict("Verify the person's identity before processing the request")
     if request.state not in ("identity_verified", "in_progress"):
@@ -452,7 +452,7 @@ def _run(rights: Rights, request: GdprRequest, etag: str | None, *, actor: str, 
         _lift(rights, request, actor=actor, now=now)
     if request.kind == "erasure":
         # The erasure scrubbed this document's free text: read it again before the last step.
-        request, etag = get(rights.store, request.id)
+        request, etag = get(store=rights.store, request_id=request.id)
     done, _ = _move(rights, request, etag, "done", actor=actor, now=now, **changes)
     if request.kind in ("access", "portability"):
         _email_export(rights, done, now=now)
@@ -469,20 +469,20 @@ def _export(rights: Rights, request: GdprRequest, *, actor: str, now: datetime) 
     elif request.subject_kind == "contact":
         content = contact_subject.export(
             store=rights.store, email_hash=request.subject_id, now=now,
-            requests=subject_export.gdpr_requests(rights.store, request.subject_hash))
+            requests=subject_export.gdpr_requests(store=rights.store, subject_hash=request.subject_hash))
     else:
         content = subject_export.visitor_export(store=rights.store, visitor_id=request.subject_id,
                                                 subject_hash=request.subject_hash, now=now)
     content["request"] = {"id": request.id, "kind": request.kind}
-    name = subject_export.write_export(rights.blobs, brand_id=rights.store.brand_id, request_id=request.id,
+    name = subject_export.write_export(blobs=rights.blobs, brand_id=rights.store.brand_id, request_id=request.id,
                                        content=content)
-    register.record(rights.store, actor=actor, action="export_created", subject_hash=request.subject_hash,
+    register.record(store=rights.store, actor=actor, action="export_created", subject_hash=request.subject_hash,
                     reason=ARTICLE[request.kind], now=now, request_id=request.id, hasher=rights.hasher,
                     entry_id=f"{request.id}:export")
     return ExportInfo(blob=name, expires_at=now + EXPORT_LIFETIME)
 
 
-def download_url(blobs: BlobStore, request: GdprRequest, *, now: datetime) -> str | None:
+def download_url(*, blobs: BlobStore, request: GdprRequest, now: datetime) -> str | None:
     """A signed link to the request's export, valid until 48 hours after it was made; None after."""
     if request.export is None or now >= request.export.expires_at:
         return None
@@ -497,7 +497,7 @@ def _email(rights: Rights, request: GdprRequest, *, template: str, data: dict[st
 
 
 def _email_export(rights: Rights, request: GdprRequest, *, now: datetime) -> None:
-    url = download_url(rights.blobs, request, now=now)
+    url = download_url(blobs=rights.blobs, request=request, now=now)
     if url is None or request.export is None:
         return
     _email(rights, request, template=request_emails.export_template(request.subject_kind),
@@ -510,7 +510,7 @@ def _email_export(rights: Rights, request: GdprRequest, *, now: datetime) -> Non
 
 def _ask_erasure_confirmation(rights: Rights, request: GdprRequest, etag: str | None, *, now: datetime) -> Outcome:
     """Send (members) or hand back (visitors) the single-use link that confirms an erasure."""
-    token = action_tokens.create(rights.store, purpose=ERASURE_CONFIRM, subject=request.id, now=now,
+    token = action_tokens.create(store=rights.store, purpose=ERASURE_CONFIRM, subject=request.id, now=now,
                                  ttl=ERASURE_CONFIRM_TTL)
     sent = request.model_copy(update={"confirmation_sent_at": now, "updated_at": now})
     _save(rights.store, sent, etag)
@@ -522,19 +522,19 @@ def _ask_erasure_confirmation(rights: Rights, request: GdprRequest, etag: str | 
            data={"confirm_url": f"{base}/app/{rights.brand.id}/gdpr/erasure/confirm#token={token}",
                  "expires_on": (now + ERASURE_CONFIRM_TTL).isoformat()},
            message_id=f"gdpr-erasure:{request.id}:{action_tokens.token_hash(token)[:16]}")
-    register.record(rights.store, actor="system", action="erasure_confirmation_requested",
+    register.record(store=rights.store, actor="system", action="erasure_confirmation_requested",
                     subject_hash=request.subject_hash, reason=ARTICLE["erasure"], now=now, request_id=request.id,
                     entry_id=f"{request.id}:confirmation:{action_tokens.token_hash(token)[:16]}")
     return Outcome(sent)
 
 
-def confirm_erasure(rights: Rights, *, token: str, now: datetime, visitor_id: str | None = None) -> GdprRequest:
+def confirm_erasure(*, rights: Rights, token: str, now: datetime, visitor_id: str | None = None) -> GdprRequest:
     """Erase at once on the confirmation link: 422 unknown link, 410 used or expired (single use)."""
-    link = action_tokens.peek(rights.store, purpose=ERASURE_CONFIRM, token=token, now=now)
-    request, etag = get(rights.store, link.subject)
+    link = action_tokens.peek(store=rights.store, purpose=ERASURE_CONFIRM, token=token, now=now)
+    request, etag = get(store=rights.store, request_id=link.subject)
     if visitor_id is not None and request.subject_id != visitor_id:
         raise _invalid("token", "unknown or malformed")
-    action_tokens.consume(rights.store, purpose=ERASURE_CONFIRM, token=token, now=now)
+    action_tokens.consume(store=rights.store, purpose=ERASURE_CONFIRM, token=token, now=now)
     if request.state not in ("identity_verified", "in_progress"):
         raise Conflict(f"This request is already {request.state}")
     return _run(rights, request, etag, actor=f"{request.subject_kind}:{request.subject_id}", now=now)
@@ -551,7 +551,7 @@ def _erase(rights: Rights, request: GdprRequest, *, actor: str, now: datetime) -
         erasure.erase_visitor(store=rights.store, blobs=rights.blobs, hasher=rights.hasher,
                               visitor_id=request.subject_id, now=now, rule=ERASURE_RULE)
     _scrub_requests(rights.store, request.subject_hash)
-    register.record(rights.store, actor=actor, action="erasure_done", subject_hash=request.subject_hash,
+    register.record(store=rights.store, actor=actor, action="erasure_done", subject_hash=request.subject_hash,
                     reason=ERASURE_RULE, now=now, request_id=request.id, hasher=rights.hasher,
                     entry_id=f"{request.id}:erasure")
 
@@ -575,18 +575,18 @@ def _rectify(rights: Rights, request: GdprRequest, *, actor: str, now: datetime)
         contact_subject.rectify(store=rights.store, brand=rights.brand, email_hash=request.subject_id,
                                 changes=corrections, now=now)
         fields = ",".join(sorted(corrections.model_dump(by_alias=True, exclude_unset=True)))
-        register.record(rights.store, actor=actor, action="rectified", subject_hash=request.subject_hash,
+        register.record(store=rights.store, actor=actor, action="rectified", subject_hash=request.subject_hash,
                         reason=f"fields:{fields}", now=now, request_id=request.id, hasher=rights.hasher,
                         entry_id=f"{request.id}:rectified")
     if request.subject_kind == "member" and request.changes:
         changes = ProfileUpdate.model_validate(request.changes)
         profiles.update(store=rights.store, member_id=request.subject_id, changes=changes, now=now)
         fields = ",".join(sorted(changes.model_dump(by_alias=True, exclude_unset=True)))
-        register.record(rights.store, actor=actor, action="rectified", subject_hash=request.subject_hash,
+        register.record(store=rights.store, actor=actor, action="rectified", subject_hash=request.subject_hash,
                         reason=f"fields:{fields}", now=now, request_id=request.id, hasher=rights.hasher,
                         entry_id=f"{request.id}:rectified")
     if request.fields and actor.startswith(("manager:", "operator:")):
-        register.record(rights.store, actor=actor, action="rectified", subject_hash=request.subject_hash,
+        register.record(store=rights.store, actor=actor, action="rectified", subject_hash=request.subject_hash,
                         reason="fields:" + ",".join(sorted(request.fields)), now=now, request_id=request.id,
                         entry_id=f"{request.id}:rectified-manual")
 
@@ -608,7 +608,7 @@ def _object(rights: Rights, request: GdprRequest, *, actor: str, now: datetime) 
         reason = "opt_out:members,brand"
     else:
         reason = ARTICLE["objection"]
-    register.record(rights.store, actor=actor, action="objection_recorded", subject_hash=request.subject_hash,
+    register.record(store=rights.store, actor=actor, action="objection_recorded", subject_hash=request.subject_hash,
                     reason=reason, now=now, request_id=request.id, hasher=rights.hasher,
                     entry_id=f"{request.id}:objection")
 
@@ -617,22 +617,25 @@ def _object(rights: Rights, request: GdprRequest, *, actor: str, now: datetime) 
 
 
 def _restrict(rights: Rights, request: GdprRequest, *, actor: str, now: datetime) -> None:
-    changed = restriction.restrict(rights.store, journal=rights.journal, subject_kind=request.subject_kind,
+    changed = restriction.restrict(store=rights.store, journal=rights.journal, subject_kind=request.subject_kind,
                                    subject_id=request.subject_id, request_id=request.id, now=now)
-    register.record(rights.store, actor=actor, action="restriction_applied" if changed else "restriction_unchanged",
+    register.record(store=rights.store, actor=actor,
+                    action="restriction_applied" if changed else "restriction_unchanged",
                     subject_hash=request.subject_hash, reason=ARTICLE["restriction"], now=now, request_id=request.id,
                     hasher=rights.hasher, entry_id=f"{request.id}:restriction")
 
 
 def _lift(rights: Rights, request: GdprRequest, *, actor: str, now: datetime) -> None:
     staff = actor.split(":", 1)[0] not in register.SUBJECT_KINDS
-    if staff and restriction.current(rights.store, request.subject_kind, request.subject_id) is not None:
+    if staff and restriction.current(store=rights.store, subject_kind=request.subject_kind,
+                                     subject_id=request.subject_id) is not None:
         # Article 18(3): a person whose restriction someone else lifts is told before it is lifted.
         _email(rights, request, template="gdpr_restriction_lifted", data={"lifted_on": now.isoformat()},
                message_id=f"gdpr-restriction-lifted:{request.id}")
-    changed = restriction.lift(rights.store, journal=rights.journal, subject_kind=request.subject_kind,
+    changed = restriction.lift(store=rights.store, journal=rights.journal, subject_kind=request.subject_kind,
                                subject_id=request.subject_id, now=now)
-    register.record(rights.store, actor=actor, action="restriction_lifted" if changed else "restriction_unchanged",
+    register.record(store=rights.store, actor=actor,
+                    action="restriction_lifted" if changed else "restriction_unchanged",
                     subject_hash=request.subject_hash, reason=ARTICLE["restriction_lift"], now=now,
                     request_id=request.id, hasher=rights.hasher, entry_id=f"{request.id}:restriction")
 
@@ -642,10 +645,10 @@ def own_page(
     continuation: str | None,
 ) -> tuple[list[RequestRead], str | None]:
     """The calling person's requests as they see them, a page at a time (members, visitors and contacts alike)."""
-    items, token = list_requests(store, subject_hash=subject_hash, page_size=page_size, continuation=continuation)
-    return [to_read(blobs, item, now=now) for item in items], token
+    items, token = list_requests(store=store, subject_hash=subject_hash, page_size=page_size, continuation=continuation)
+    return [to_read(blobs=blobs, request=item, now=now) for item in items], token
 
 
 def own_read(*, store: BrandStore, blobs: BlobStore, subject_hash: str, request_id: str, now: datetime) -> RequestRead:
     """One of the calling person's requests as they see it; anyone else's is a 404."""
-    return to_read(blobs, get_own(store, request_id, subject_hash), now=now)
+    return to_read(blobs=blobs, request=get_own(store=store, request_id=request_id, subject_hash=subject_hash), now=now)

@@ -54,72 +54,72 @@ def carried(doc: dict[str, Any] | None) -> bool:
     return bool(doc and doc.get("restriction"))
 
 
-def contact_restriction(store: BrandStore, email_hash: str | None) -> Restriction | None:
+def contact_restriction(*, store: BrandStore, email_hash: str | None) -> Restriction | None:
     """The restriction of the person behind an email hash, if any (no hash: no restriction)."""
     doc = store.find(CONTAINER, email_hash) if email_hash else None
     return Restriction.model_validate(doc) if doc else None
 
 
-def contact_restricted(store: BrandStore, email_hash: str | None) -> bool:
+def contact_restricted(*, store: BrandStore, email_hash: str | None) -> bool:
     """Whether the contacts with this email hash are restricted."""
     return bool(email_hash) and store.find(CONTAINER, email_hash) is not None
 
 
-def restricted_email_hashes(store: BrandStore) -> frozenset[str]:
+def restricted_email_hashes(*, store: BrandStore) -> frozenset[str]:
     """Every restricted contact address of the brand, as keyed hashes (a handful: read whole)."""
     return frozenset(doc["id"] for doc in store.query_all(CONTAINER, fields=("id",), page_size=500))
 
 
-def restricted_member_ids(store: BrandStore) -> frozenset[str]:
+def restricted_member_ids(*, store: BrandStore) -> frozenset[str]:
     """Every restricted member of the brand (an indexed query: `restriction.since` is set only when restricted)."""
     docs = store.query_all(repository.MEMBERS, filters=[Filter("restriction.since", ">", "")], fields=("id",),
                            page_size=500)
     return frozenset(doc["id"] for doc in docs)
 
 
-def member_for_brand(store: BrandStore, member_id: str) -> Member:
+def member_for_brand(*, store: BrandStore, member_id: str) -> Member:
     """A member as the brand's Manager sees them: a restricted member does not exist for it (404)."""
-    member, _ = repository.get_member(store, member_id)
+    member, _ = repository.get_member(store=store, member_id=member_id)
     if member.restriction is not None:
         raise NotFound("Member not found")
     return member
 
 
-def restricted_document(store: BrandStore, container: str, doc: dict[str, Any]) -> bool:
+def restricted_document(*, store: BrandStore, container: str, doc: dict[str, Any]) -> bool:
     """Whether a stored member, external user or contact belongs to a restricted person."""
     if container == _CONTACTS:
-        return contact_restricted(store, doc.get("emailHash"))
+        return contact_restricted(store=store, email_hash=doc.get("emailHash"))
     return carried(doc)
 
 
-def address_restricted(store: BrandStore, hasher: BrandHasher, email: str) -> bool:
+def address_restricted(*, store: BrandStore, hasher: BrandHasher, email: str) -> bool:
     """Whether an address belongs to a restricted contact or member of the brand.
 
     External users are never emailed by this service (their email_tmp serves one conversation
     notification, outside it), so their restriction needs no address lookup.
     """
     email_hash = hasher("email", email)
-    if contact_restricted(store, email_hash):
+    if contact_restricted(store=store, email_hash=email_hash):
         return True
-    owner = repository.owner_of(store, "email", email_hash)
+    owner = repository.owner_of(store=store, kind="email", hashed=email_hash)
     return owner is not None and carried(store.find(repository.MEMBERS, owner))
 
 
-def suppresses(store: BrandStore, hasher: BrandHasher, *, template: str, to_email: str) -> bool:
+def suppresses(*, store: BrandStore, hasher: BrandHasher, template: str, to_email: str) -> bool:
     """Whether the email pipeline must not send this email: its recipient restricted processing."""
-    return template not in PERSON_REQUESTED_TEMPLATES and address_restricted(store, hasher, to_email)
+    return template not in PERSON_REQUESTED_TEMPLATES and address_restricted(store=store, hasher=hasher, email=to_email)
 
 
 # --- writes ---------------------------------------------------------------------------------------
 
 
-def current(store: BrandStore, subject_kind: SubjectKind, subject_id: str) -> Restriction | None:
+def current(*, store: BrandStore, subject_kind: SubjectKind, subject_id: str) -> Restriction | None:
     """The person's restriction now (a contact's `subject_id` is their email hash)."""
     if subject_kind == "contact":
-        return contact_restriction(store, subject_id)
+        return contact_restriction(store=store, email_hash=subject_id)
     if subject_kind == "member":
-        return repository.get_member(store, subject_id)[0].restriction
-    return repository.get_visitor(store, subject_id)[0].restriction
+        return repository.get_member(store=store, member_id=subject_id)[0].restriction
+    return repository.get_visitor(store=store, visitor_id=subject_id)[0].restriction
 
 
 def _set_on_person(store: BrandStore, subject_kind: SubjectKind, subject_id: str,
@@ -130,13 +130,14 @@ def _set_on_person(store: BrandStore, subject_kind: SubjectKind, subject_id: str
     def attempt() -> bool:
         person: Member | ExternalUser
         if subject_kind == "member":
-            person, etag = repository.get_member(store, subject_id)
+            person, etag = repository.get_member(store=store, member_id=subject_id)
         else:
-            person, etag = repository.get_visitor(store, subject_id)
+            person, etag = repository.get_visitor(store=store, visitor_id=subject_id)
         if (person.restriction is None) == (restriction is None):
             return False  # already restricted (the first request's date stays) or already lifted
         # A whole save, not a patch: a member's directory projection must drop them too.
-        repository.save(store, container, person.model_copy(update={"restriction": restriction}), etag=etag)
+        repository.save(store=store, container=container,
+                        model=person.model_copy(update={"restriction": restriction}), etag=etag)
         return True
 
     return retrying(attempt, attempts=_ATTEMPTS,
@@ -158,10 +159,10 @@ def _contact_document(email_hash: str, since: datetime, request_id: str) -> dict
     return {"id": email_hash, "subjectKind": "contact", "since": isoformat(since), "requestId": request_id}
 
 
-def restrict(store: BrandStore, *, journal: Journal, subject_kind: SubjectKind, subject_id: str, request_id: str,
+def restrict(*, store: BrandStore, journal: Journal, subject_kind: SubjectKind, subject_id: str, request_id: str,
              now: datetime) -> bool:
     """Restrict processing of the person's data from now, journalled first; False when it already was."""
-    if current(store, subject_kind, subject_id) is not None:
+    if current(store=store, subject_kind=subject_kind, subject_id=subject_id) is not None:
         return False  # the first request's date stays; nothing to journal
     _journal(journal, "restrict", subject_kind, subject_id, now, request_id)
     restriction = Restriction(since=now, request_id=request_id)
@@ -178,9 +179,9 @@ def restrict(store: BrandStore, *, journal: Journal, subject_kind: SubjectKind, 
     return changed
 
 
-def lift(store: BrandStore, *, journal: Journal, subject_kind: SubjectKind, subject_id: str, now: datetime) -> bool:
+def lift(*, store: BrandStore, journal: Journal, subject_kind: SubjectKind, subject_id: str, now: datetime) -> bool:
     """Lift the person's restriction, journalled first; False when there was none."""
-    if current(store, subject_kind, subject_id) is None:
+    if current(store=store, subject_kind=subject_kind, subject_id=subject_id) is None:
         return False
     _journal(journal, "lift", subject_kind, subject_id, now)
     return _lift(store, subject_kind, subject_id)
@@ -202,7 +203,7 @@ def replay_entry(journal: Journal, store: BrandStore, brand: Any, entry: dict[st
     kind: SubjectKind = subject_kind  # type: ignore[assignment]
     subject_id = entry["subjectId"]
     try:
-        held = current(store, kind, subject_id)
+        held = current(store=store, subject_kind=kind, subject_id=subject_id)
     except NotFound:
         return "missing"  # the backup predates the member or visitor
     if (held is not None) == (action == "restrict"):

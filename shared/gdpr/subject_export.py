@@ -58,7 +58,7 @@ def _sessions(store: BrandStore, subject_id: str) -> dict[str, Any]:
     }
 
 
-def gdpr_requests(store: BrandStore, subject_hash: str) -> list[dict[str, Any]]:
+def gdpr_requests(*, store: BrandStore, subject_hash: str) -> list[dict[str, Any]]:
     """The person's own GDPR requests as an export lists them (kinds, states, dates: no content)."""
     docs = store.query_all(_REQUESTS, filters=[Filter("subjectHash", "=", subject_hash)], order_by="createdAt",
                            page_size=200)
@@ -81,7 +81,7 @@ def member_export(
     *, store: BrandStore, blobs: BlobStore, member_id: str, subject_hash: str, now: datetime
 ) -> dict[str, Any]:
     """Everything stored about one member of this brand, as a JSON-ready dict."""
-    member, _ = repository.get_member(store, member_id)
+    member, _ = repository.get_member(store=store, member_id=member_id)
     doc = repository.to_document(member)
     own = [Filter("memberId", "=", member_id)]
     contacts = store.query_all(_CONTACTS, filters=own, fields=("memberId",), page_size=500)
@@ -99,7 +99,7 @@ def member_export(
         "contactsCount": len(contacts),
         "shareLinks": [_clean(link) for link in store.query_all(_LINKS, filters=own, page_size=500)],
         "commissions": [_clean(entry) for entry in store.query_all(_COMMISSIONS, filters=own, page_size=500)],
-        "gdprRequests": gdpr_requests(store, subject_hash),
+        "gdprRequests": gdpr_requests(store=store, subject_hash=subject_hash),
     }
 
 
@@ -114,7 +114,7 @@ def _member_consents(member: Member) -> dict[str, Any]:
 
 def visitor_export(*, store: BrandStore, visitor_id: str, subject_hash: str, now: datetime) -> dict[str, Any]:
     """Everything stored about one external user of this brand, as a JSON-ready dict."""
-    visitor, _ = repository.get_visitor(store, visitor_id)
+    visitor, _ = repository.get_visitor(store=store, visitor_id=visitor_id)
     return {
         "format": FORMAT,
         "generatedAt": isoformat(now),
@@ -124,7 +124,7 @@ def visitor_export(*, store: BrandStore, visitor_id: str, subject_hash: str, now
         "consents": _visitor_consents(visitor),
         "activity": _activity(store, visitor_id),
         "sessions": _sessions(store, visitor_id),
-        "gdprRequests": gdpr_requests(store, subject_hash),
+        "gdprRequests": gdpr_requests(store=store, subject_hash=subject_hash),
     }
 
 
@@ -136,7 +136,7 @@ def _visitor_consents(visitor: ExternalUser) -> dict[str, Any]:
     }
 
 
-def write_export(blobs: BlobStore, *, brand_id: str, request_id: str, content: dict[str, Any]) -> str:
+def write_export(*, blobs: BlobStore, brand_id: str, request_id: str, content: dict[str, Any]) -> str:
     """Write an export to the `exports` container; returns the blob name (purged after 48 hours)."""
     name = export_blob_name(brand_id, request_id)
     data = json.dumps(content, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")

@@ -52,9 +52,7 @@ def new_token() -> str:
 
 
 def create(
-    store: BrandStore,
-    *,
-    purpose: str,
+    *, store: BrandStore, purpose: str,
     subject: str,
     now: datetime,
     ttl: timedelta,
@@ -79,13 +77,13 @@ def create(
     return token
 
 
-def peek(store: BrandStore, *, purpose: str, token: str, now: datetime) -> ActionToken:
+def peek(*, store: BrandStore, purpose: str, token: str, now: datetime) -> ActionToken:
     """Check a token is valid for `purpose` without using it up."""
     doc = _valid(store, purpose, token, now)
     return ActionToken(purpose=purpose, subject=doc["subject"], data=doc.get("data") or {})
 
 
-def consume(store: BrandStore, *, purpose: str, token: str, now: datetime) -> ActionToken:
+def consume(*, store: BrandStore, purpose: str, token: str, now: datetime) -> ActionToken:
     """Use a token once: LinkGone when used or expired, InvalidInput (field `token`) when unknown."""
     doc = _valid(store, purpose, token, now)
     try:
@@ -95,7 +93,7 @@ def consume(store: BrandStore, *, purpose: str, token: str, now: datetime) -> Ac
     return ActionToken(purpose=purpose, subject=doc["subject"], data=doc.get("data") or {})
 
 
-def discard(store: BrandStore, *, token: str) -> None:
+def discard(*, store: BrandStore, token: str) -> None:
     """Remove a stored token whose email never left (the write it belonged to was undone)."""
     with contextlib.suppress(DocumentNotFound):
         store.delete(CONTAINER, token_hash(token))

@@ -24,9 +24,7 @@ def client_hashes(hasher: BrandHasher, *, ip: str | None, user_agent: str | None
 
 
 def record(
-    store: BrandStore,
-    *,
-    subject: str,
+    *, store: BrandStore, subject: str,
     kind: str,
     now: datetime,
     ip_hash: str | None,

@@ -75,7 +75,7 @@ class AuthContext:
         return self.brand.id
 
 
-def auth_context(container: Platform, brand_id: str, *, ip: str | None = None,
+def auth_context(*, container: Platform, brand_id: str, ip: str | None = None,
                  user_agent: str | None = None) -> AuthContext:
     """Load the brand (404 when unknown) and hash the client's IP and user agent at once."""
     brand = brands.get(store=container.store, brand_id=brand_id)
@@ -92,29 +92,29 @@ def auth_context(container: Platform, brand_id: str, *, ip: str | None = None,
     )
 
 
-def refuse_if_sso_only(ctx: AuthContext) -> None:
+def refuse_if_sso_only(*, ctx: AuthContext) -> None:
     """Signup, password login and social login are closed on an SSO-exclusive programme."""
     if ctx.brand.registration.sso_exclusive:
         raise SsoOnly("Sign in through the brand's website")
 
 
-def app_link(ctx: AuthContext, page: str, token: str) -> str:
+def app_link(*, ctx: AuthContext, page: str, token: str) -> str:
     """A link into the App. The token rides in the fragment, which browsers never send to servers or in Referer."""
     base = ctx.container.settings.public_base_url.rstrip("/")
     return f"{base}/app/{ctx.brand_id}/{page}#token={token}"
 
 
-def mail_allowed(ctx: AuthContext, *, key: str, policy: throttle.ThrottlePolicy, now: datetime) -> bool:
+def mail_allowed(*, ctx: AuthContext, key: str, policy: throttle.ThrottlePolicy, now: datetime) -> bool:
     """Count one email to an address against its limit; False past it (send nothing, answer as usual)."""
     try:
-        throttle.count(ctx.store, limits=[throttle.Limit(key, policy)], now=now)
+        throttle.count(store=ctx.store, limits=[throttle.Limit(key, policy)], now=now)
     except RateLimited:
         # The caller's answer stays the same 202, so the limit reveals nothing about the address.
         return False
     return True
 
 
-def auth_email(ctx: AuthContext, *, template: str, member: Member, to_email: str, data: dict[str, Any],
+def auth_email(*, ctx: AuthContext, template: str, member: Member, to_email: str, data: dict[str, Any],
                message_id: str) -> OutgoingMessage:
     """One account email in the member's language, with the brand's name and privacy policy, checked and rendered."""
     return prepare_email(
@@ -129,8 +129,9 @@ def auth_email(ctx: AuthContext, *, template: str, member: Member, to_email: str
     )
 
 
-def send_auth_email(ctx: AuthContext, *, template: str, member: Member, to_email: str, data: dict[str, Any],
+def send_auth_email(*, ctx: AuthContext, template: str, member: Member, to_email: str, data: dict[str, Any],
                     message_id: str) -> None:
     """Queue one account email (see `auth_email`)."""
-    send_prepared(ctx.container.bus, auth_email(ctx, template=template, member=member, to_email=to_email, data=data,
+    send_prepared(bus=ctx.container.bus, message=auth_email(ctx=ctx, template=template, member=member,
+                                                            to_email=to_email, data=data,
                                                 message_id=message_id))

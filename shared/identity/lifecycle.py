@@ -97,9 +97,9 @@ def apply(member: Member, action: Action, *, now: datetime, brand: Brand | None 
     return member.model_copy(update=changes)
 
 
-def save_member(store: BrandStore, member: Member, *, etag: str | None) -> str:
+def save_member(*, store: BrandStore, member: Member, etag: str | None) -> str:
     """Save a member (repository.to_document writes its `retention` block); the new etag."""
-    return repository.save(store, repository.MEMBERS, member, etag=etag)
+    return repository.save(store=store, container=repository.MEMBERS, model=member, etag=etag)
 
 
 def _change(
@@ -108,11 +108,11 @@ def _change(
     """Apply one action to the stored member; the result and whether anything changed."""
     # A concurrent writer (a profile edit, a login) makes the replace lose: read again and retry.
     def attempt() -> tuple[Member, bool]:
-        member, etag = repository.get_member(store, member_id)
+        member, etag = repository.get_member(store=store, member_id=member_id)
         updated = apply(member, action, now=now, brand=brand)
         if updated is member:
             return member, False
-        save_member(store, updated, etag=etag)
+        save_member(store=store, member=updated, etag=etag)
         log.info("member %s of brand %s: %s -> %s (%s)", member_id, store.brand_id, member.status, updated.status,
                  action)
         return updated, True
@@ -182,7 +182,7 @@ def unsubscribe_and_notify(
     if not changed or not member.email or member.erasure_due_at is None:
         return member
     token = action_tokens.create(
-        store, purpose=CANCEL_UNSUBSCRIPTION, subject=member.id, now=now, ttl=member.erasure_due_at - now
+        store=store, purpose=CANCEL_UNSUBSCRIPTION, subject=member.id, now=now, ttl=member.erasure_due_at - now
     )
     data: dict[str, Any] = {
         **brands.email_data(brand),
@@ -200,13 +200,13 @@ def unsubscribe_and_notify(
 def cancel_unsubscription_by_link(*, store: BrandStore, events: Publisher, brand: Brand, token: str,
                                   now: datetime) -> Member:
     """Take an unsubscription back with the emailed link: 422 unknown, 410 used or expired, 409 too late."""
-    link = action_tokens.consume(store, purpose=CANCEL_UNSUBSCRIPTION, token=token, now=now)
+    link = action_tokens.consume(store=store, purpose=CANCEL_UNSUBSCRIPTION, token=token, now=now)
     return cancel_unsubscription(store=store, events=events, brand=brand, member_id=link.subject, now=now)
 
 
-def leave_link_token(store: BrandStore, *, member_id: str, now: datetime, until: datetime) -> str:
+def leave_link_token(*, store: BrandStore, member_id: str, now: datetime, until: datetime) -> str:
     """A single-use token for the suspension notice: the member leaves without signing in, until `until`."""
-    return action_tokens.create(store, purpose=LEAVE_PROGRAMME, subject=member_id, now=now, ttl=until - now)
+    return action_tokens.create(store=store, purpose=LEAVE_PROGRAMME, subject=member_id, now=now, ttl=until - now)
 
 
 def unsubscribe_by_link(
@@ -218,9 +218,9 @@ def unsubscribe_by_link(
     The unsubscription (idempotent) comes before the link is used up, so a crash in between leaves a
     link that still works; two clicks at once both find the member unsubscribed.
     """
-    link = action_tokens.peek(store, purpose=LEAVE_PROGRAMME, token=token, now=now)
+    link = action_tokens.peek(store=store, purpose=LEAVE_PROGRAMME, token=token, now=now)
     member = unsubscribe_and_notify(store=store, events=events, bus=bus, settings=settings, brand=brand,
                                     member_id=link.subject, now=now)
     with contextlib.suppress(action_tokens.LinkGone):  # the other click of a double click used it
-        action_tokens.consume(store, purpose=LEAVE_PROGRAMME, token=token, now=now)
+        action_tokens.consume(store=store, purpose=LEAVE_PROGRAMME, token=token, now=now)
     return member

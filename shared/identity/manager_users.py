@@ -89,23 +89,24 @@ def invite(
     _check_grant(store.brand_id, inviter_level, level)
     address = normalise_email(email)
     email_hash = hasher("email", address)
-    user_id = repository.owner_of(store, EMAIL_KEY, email_hash)
+    user_id = repository.owner_of(store=store, kind=EMAIL_KEY, hashed=email_hash)
     if user_id is not None:
-        user, etag = repository.get_manager_user(store, user_id)
+        user, etag = repository.get_manager_user(store=store, user_id=user_id)
         if user.status != "invited":
             raise Conflict("This person already has access to this Manager")
         user = user.model_copy(update={"level": level, "first_name": first_name or user.first_name,
                                        "last_name": last_name or user.last_name, "invited_by": inviter_id})
-        repository.save(store, repository.MANAGER_USERS, user, etag=etag)
+        repository.save(store=store, container=repository.MANAGER_USERS, model=user, etag=etag)
         _revoke_invitations(store, user.id)
     else:
         user = ManagerUser(id=f"mu-{uuid.uuid4().hex}", level=level, status="invited", email=address,
                            email_hash=email_hash, first_name=first_name, last_name=last_name,
                            invited_by=inviter_id, created_at=now)
-        if not repository.claim_key(store, EMAIL_KEY, email_hash, user.id, "manager_user"):
+        if not repository.claim_key(store=store, kind=EMAIL_KEY, hashed=email_hash, owner_id=user.id,
+                                    owner_type="manager_user"):
             raise Conflict("This person already has access to this Manager")
-        repository.save(store, repository.MANAGER_USERS, user, etag=None)
-    token = action_tokens.create(store, purpose=INVITATION, subject=user.id, now=now, ttl=INVITATION_TTL)
+        repository.save(store=store, container=repository.MANAGER_USERS, model=user, etag=None)
+    token = action_tokens.create(store=store, purpose=INVITATION, subject=user.id, now=now, ttl=INVITATION_TTL)
     data: dict[str, Any] = {
         "brand_name": brand_name,
         "role": level,
@@ -131,12 +132,12 @@ def _revoke_invitations(store: BrandStore, user_id: str) -> None:
 def accept_invitation(*, store: BrandStore, token: str, password: str, now: datetime) -> ManagerUser:
     """Accept an invitation with a new password: the user becomes active; the link works once."""
     validate_password(password)  # before using the link up, so a short password can be retried
-    link = action_tokens.consume(store, purpose=INVITATION, token=token, now=now)
-    user, etag = repository.get_manager_user(store, link.subject)
+    link = action_tokens.consume(store=store, purpose=INVITATION, token=token, now=now)
+    user, etag = repository.get_manager_user(store=store, user_id=link.subject)
     if user.status != "invited":
         raise Conflict("This invitation was already accepted or withdrawn")
     user = user.model_copy(update={"status": "active", "password_hash": hash_password(password)})
-    repository.save(store, repository.MANAGER_USERS, user, etag=etag)
+    repository.save(store=store, container=repository.MANAGER_USERS, model=user, etag=etag)
     log.info("manager user %s of %s accepted the invitation", user.id, store.brand_id)
     return user
 
@@ -156,9 +157,9 @@ def login(
     account_key = f"manager-login:email:{email_hash}"
     ip_key = f"manager-login:ip:{hasher('ip', ip)}" if ip else None
     # Reserved before the password is checked, so parallel guesses cannot outrun the lockout.
-    attempt = throttle.reserve(store, limits=throttle.login_limits(account=account_key, ip=ip_key), now=now)
-    user_id = repository.owner_of(store, EMAIL_KEY, email_hash)
-    user = repository.get_manager_user(store, user_id)[0] if user_id else None
+    attempt = throttle.reserve(store=store, limits=throttle.login_limits(account=account_key, ip=ip_key), now=now)
+    user_id = repository.owner_of(store=store, kind=EMAIL_KEY, hashed=email_hash)
+    user = repository.get_manager_user(store=store, user_id=user_id)[0] if user_id else None
     # One bcrypt check whatever happens, so timing tells nothing about which emails exist.
     valid = check_password(password, user.password_hash if user else None)
     if not valid or user is None or user.status != "active":
@@ -177,9 +178,9 @@ def login(
 def _touch_login(store: BrandStore, user: ManagerUser, now: datetime) -> ManagerUser:
     touched = user.model_copy(update={"last_login_at": now})
     try:
-        current, etag = repository.get_manager_user(store, user.id)
+        current, etag = repository.get_manager_user(store=store, user_id=user.id)
         touched = current.model_copy(update={"last_login_at": now})
-        repository.save(store, repository.MANAGER_USERS, touched, etag=etag)
+        repository.save(store=store, container=repository.MANAGER_USERS, model=touched, etag=etag)
     except EtagMismatch:
         pass  # another sign-in wrote it at the same moment: either time is right
     return touched
@@ -192,7 +193,7 @@ def get_all(*, store: BrandStore, page_size: int, continuation: str | None) -> P
 
 
 def _get_live(store: BrandStore, user_id: str) -> tuple[ManagerUser, str | None]:
-    user, etag = repository.get_manager_user(store, user_id)
+    user, etag = repository.get_manager_user(store=store, user_id=user_id)
     if user.status == "erased":
         raise NotFound("Manager user not found")
     return user, etag
@@ -205,13 +206,13 @@ def erase(*, store: BrandStore, journal: Journal, user_id: str, now: datetime, r
     keyed hash, the level and the dates stay. Their tokens stop working (`check_active`).
     """
     def attempt() -> tuple[ManagerUser, bool]:
-        user, etag = repository.get_manager_user(store, user_id)
+        user, etag = repository.get_manager_user(store=store, user_id=user_id)
         if user.status == "erased":
             return user, False
         journal.record(subject_type="manager_user", subject_id=user_id, rule=rule, now=now)
         erased = user.model_copy(update={"status": "erased", "email": None, "first_name": None, "last_name": None,
                                          "password_hash": None})
-        repository.save(store, repository.MANAGER_USERS, erased, etag=etag)
+        repository.save(store=store, container=repository.MANAGER_USERS, model=erased, etag=etag)
         return user, True
 
     user, erased_now = retrying(attempt, attempts=3,
@@ -219,7 +220,7 @@ def erase(*, store: BrandStore, journal: Journal, user_id: str, now: datetime, r
     if not erased_now:
         return False
     _revoke_invitations(store, user_id)
-    repository.release_key(store, EMAIL_KEY, user.email_hash, user_id)
+    repository.release_key(store=store, kind=EMAIL_KEY, hashed=user.email_hash, owner_id=user_id)
     log.info("manager user %s of %s erased (%s)", user_id, store.brand_id, rule)
     return True
 
@@ -244,7 +245,7 @@ def _modify(store: BrandStore, user_id: str, actor_id: str, changes: dict[str, A
     user, etag = _get_live(store, user_id)
     updated = user.model_copy(update=changes)
     if updated != user:
-        repository.save(store, repository.MANAGER_USERS, updated, etag=etag)
+        repository.save(store=store, container=repository.MANAGER_USERS, model=updated, etag=etag)
         log.info("manager user %s of %s changed by %s", user_id, store.brand_id, actor_id)
     return updated
 
@@ -264,14 +265,14 @@ def set_status(*, store: BrandStore, user_id: str, status: str, actor_id: str) -
     return _modify(store, user_id, actor_id, {"status": status})
 
 
-def check_active(store: BrandStore, *, user_id: str, token_level: str | None) -> str:
+def check_active(*, store: BrandStore, user_id: str, token_level: str | None) -> str:
     """The level a Manager token may act with now: Unauthorized when the user is gone or disabled.
 
     For deps.manager_principal: a token carries the level it was issued with; the stored user
     decides (a lowered level applies at once, a raised one at the next sign-in).
     """
     try:
-        user, _ = repository.get_manager_user(store, user_id)
+        user, _ = repository.get_manager_user(store=store, user_id=user_id)
     except NotFound as exc:
         raise Unauthorized("This Manager account no longer exists") from exc
     if user.status != "active":
@@ -293,7 +294,8 @@ def create_active(
     user = ManagerUser(id=user_id or f"mu-{uuid.uuid4().hex}", level=level, status="active", email=address,
                        email_hash=email_hash, password_hash=hash_password(password) if password else None,
                        created_at=now)
-    if not repository.claim_key(store, EMAIL_KEY, email_hash, user.id, "manager_user"):
+    if not repository.claim_key(store=store, kind=EMAIL_KEY, hashed=email_hash, owner_id=user.id,
+                                owner_type="manager_user"):
         raise Conflict("This person already has access to this Manager")
-    repository.save(store, repository.MANAGER_USERS, user, etag=None)
+    repository.save(store=store, container=repository.MANAGER_USERS, model=user, etag=None)
     return user

@@ -30,7 +30,8 @@ def open_app_session(*, store: BrandStore, tokens: TokenService, member: Member,
                      now: datetime) -> TokenPair:
     """An App session for a member, its access token stamped with the member's role and session epoch."""
     grant = member_grant(member)
-    return sessions.issue_session(store, tokens, subject=member.id, audience="app", brand_id=brand_id, now=now,
+    return sessions.issue_session(store=store, tokens=tokens, subject=member.id, audience="app", brand_id=brand_id,
+                                  now=now,
                                   role=grant.role, session_epoch=grant.session_epoch)
 
 
@@ -42,7 +43,7 @@ def with_sessions_ended(member: Member) -> Member:
 def calling_member(*, store: BrandStore, principal: Principal) -> Member:
     """The member behind an App access token, read now; 401 when gone, without access, or its session ended."""
     try:
-        member, _ = repository.get_member(store, principal.subject)
+        member, _ = repository.get_member(store=store, member_id=principal.subject)
     except NotFound as exc:
         raise Unauthorized("This account no longer exists") from exc
     if member.status not in ACCESS_STATUSES:

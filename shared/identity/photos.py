@@ -70,7 +70,7 @@ def check_photo(data: bytes, content_type: str | None) -> str:
     return media
 
 
-def photo_url(blobs: BlobStore, member: Member) -> str | None:
+def photo_url(*, blobs: BlobStore, member: Member) -> str | None:
     """A short-lived signed URL of the member's photo, or None."""
     if not member.photo_blob:
         return None
@@ -82,11 +82,11 @@ def replace_photo(
 ) -> Member:
     """Store a new profile photo for a member, then delete the previous file."""
     media = check_photo(data, content_type)
-    member, etag = repository.get_member(store, member_id)
+    member, etag = repository.get_member(store=store, member_id=member_id)
     name = f"{store.brand_id}/members/{member.id}/photo-{uuid.uuid4().hex}"
     blobs.put(CONTAINER_UGC, name, data, content_type=media)
     try:
-        save_member(store, member.model_copy(update={"photo_blob": name}), etag=etag)
+        save_member(store=store, member=member.model_copy(update={"photo_blob": name}), etag=etag)
     except Exception:
         # The member still points at the old photo: do not leave an orphan file behind.
         blobs.delete(CONTAINER_UGC, name)
@@ -99,11 +99,11 @@ def replace_photo(
 
 def delete_photo(*, store: BrandStore, blobs: BlobStore, member_id: str) -> Member:
     """Remove a member's profile photo (the file and the reference); nothing to remove is fine."""
-    member, etag = repository.get_member(store, member_id)
+    member, etag = repository.get_member(store=store, member_id=member_id)
     if not member.photo_blob:
         return member
     updated = member.model_copy(update={"photo_blob": None})
-    save_member(store, updated, etag=etag)
+    save_member(store=store, member=updated, etag=etag)
     blobs.delete(CONTAINER_UGC, member.photo_blob)
     log.info("member %s of brand %s: profile photo removed", member.id, store.brand_id)
     return updated

@@ -203,11 +203,11 @@ def _save_changed(store: BrandStore, member_id: str, change: Callable[[Member], 
     """Load, change and save a member with its etag; a concurrent writer makes us reload and retry."""
 
     def attempt() -> Member:
-        member, etag = repository.get_member(store, member_id)
+        member, etag = repository.get_member(store=store, member_id=member_id)
         updated = change(member)
         if updated == member:
             return member
-        save_member(store, updated, etag=etag)
+        save_member(store=store, member=updated, etag=etag)
         return updated
 
     return retrying(attempt, attempts=3)  # the third lost race raises its EtagMismatch

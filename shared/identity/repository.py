@@ -50,28 +50,28 @@ def _get(store: BrandStore, container: str, model_type: type[Model], id: str, wh
         raise NotFound(f"{what} not found") from exc
 
 
-def get_member(store: BrandStore, member_id: str) -> tuple[Member, str | None]:
+def get_member(*, store: BrandStore, member_id: str) -> tuple[Member, str | None]:
     """A member of this brand and its etag; NotFound otherwise (another brand's member included)."""
     return _get(store, MEMBERS, Member, member_id, "Member")
 
 
-def get_visitor(store: BrandStore, visitor_id: str) -> tuple[ExternalUser, str | None]:
+def get_visitor(*, store: BrandStore, visitor_id: str) -> tuple[ExternalUser, str | None]:
     """An external user of this brand and its etag."""
     return _get(store, VISITORS, ExternalUser, visitor_id, "Visitor")
 
 
-def get_manager_user(store: BrandStore, user_id: str) -> tuple[ManagerUser, str | None]:
+def get_manager_user(*, store: BrandStore, user_id: str) -> tuple[ManagerUser, str | None]:
     """A Manager user of this brand (or of the platform scope) and its etag."""
     return _get(store, MANAGER_USERS, ManagerUser, user_id, "Manager user")
 
 
-def member_name(store: BrandStore, member_id: str) -> str | None:
+def member_name(*, store: BrandStore, member_id: str) -> str | None:
     """The name a member's contacts know them by (first and last name), or None (erased, unknown)."""
     doc = store.find(MEMBERS, member_id) or {}
     return " ".join(part for part in (doc.get("firstName"), doc.get("lastName")) if part) or None
 
 
-def save(store: BrandStore, container: str, model: BaseModel, *, etag: str | None) -> str:
+def save(*, store: BrandStore, container: str, model: BaseModel, etag: str | None) -> str:
     """Replace with the etag read (Conflict when another writer won), or create when etag is None."""
     doc = to_document(model)
     if etag is None:
@@ -87,7 +87,7 @@ def key_id(kind: str, hashed: str) -> str:
     return f"{kind}:{hashed}"
 
 
-def claim_key(store: BrandStore, kind: str, hashed: str, owner_id: str, owner_type: str) -> bool:
+def claim_key(*, store: BrandStore, kind: str, hashed: str, owner_id: str, owner_type: str) -> bool:
     """Reserve a unique identifier for an owner; False when someone else holds it (race-free by create)."""
     try:
         store.create(IDENTITY_KEYS, {"id": key_id(kind, hashed), "ownerId": owner_id, "ownerType": owner_type})
@@ -97,13 +97,13 @@ def claim_key(store: BrandStore, kind: str, hashed: str, owner_id: str, owner_ty
         return existing["ownerId"] == owner_id
 
 
-def owner_of(store: BrandStore, kind: str, hashed: str) -> str | None:
+def owner_of(*, store: BrandStore, kind: str, hashed: str) -> str | None:
     """Who holds a unique identifier, if anyone."""
     doc = store.find(IDENTITY_KEYS, key_id(kind, hashed))
     return doc["ownerId"] if doc else None
 
 
-def release_key(store: BrandStore, kind: str, hashed: str, owner_id: str) -> None:
+def release_key(*, store: BrandStore, kind: str, hashed: str, owner_id: str) -> None:
     """Give an identifier back (e.g. a changed email); only its owner can."""
     doc = store.find(IDENTITY_KEYS, key_id(kind, hashed))
     if doc and doc["ownerId"] == owner_id:

@@ -103,10 +103,7 @@ def _new_pair(
 
 
 def issue_session(
-    store: BrandStore,
-    tokens: TokenService,
-    *,
-    subject: str,
+    *, store: BrandStore, tokens: TokenService, subject: str,
     audience: Audience,
     brand_id: str | None,
     now: datetime,
@@ -133,10 +130,7 @@ def issue_session(
 
 
 def refresh_session(
-    store: BrandStore,
-    tokens: TokenService,
-    *,
-    refresh_token: str,
+    *, store: BrandStore, tokens: TokenService, refresh_token: str,
     audience: Audience,
     brand_id: str | None,
     now: datetime,
@@ -154,7 +148,7 @@ def refresh_session(
     if family is None or family.get("revokedAt"):
         raise Unauthorized("This session has ended")
     if doc.get("usedAt"):
-        revoke_family(store, family_id=doc["familyId"], now=now, reason="reuse")
+        revoke_family(store=store, family_id=doc["familyId"], now=now, reason="reuse")
         raise Unauthorized("This session has ended")
     if parse_instant(doc["expiresAt"]) <= now:
         raise Unauthorized("This session has expired")
@@ -163,13 +157,13 @@ def refresh_session(
         store.patch(CONTAINER, doc["id"], [PatchOp("set", "usedAt", isoformat(now))], etag=doc["_etag"])
     except EtagMismatch as exc:
         # Two refreshes with one token raced: the loser is a reuse like any other.
-        revoke_family(store, family_id=doc["familyId"], now=now, reason="reuse")
+        revoke_family(store=store, family_id=doc["familyId"], now=now, reason="reuse")
         raise Unauthorized("This session has ended") from exc
     return _new_pair(store, tokens, family_id=doc["familyId"], subject=doc["subject"], audience=audience,
                      brand_id=brand_id, grant=grant, now=now)
 
 
-def revoke_family(store: BrandStore, *, family_id: str, now: datetime, reason: str = "logout") -> None:
+def revoke_family(*, store: BrandStore, family_id: str, now: datetime, reason: str = "logout") -> None:
     """End one session family: none of its refresh tokens works any more."""
     try:
         store.patch(CONTAINER, _FAMILY_PREFIX + family_id, [PatchOp("set", "revokedAt", isoformat(now)),
@@ -179,24 +173,24 @@ def revoke_family(store: BrandStore, *, family_id: str, now: datetime, reason: s
     log.info("session family %s revoked (%s)", family_id, reason)
 
 
-def family_of(store: BrandStore, *, refresh_token: str) -> str | None:
+def family_of(*, store: BrandStore, refresh_token: str) -> str | None:
     """The family a refresh token belongs to (logout by refresh token), or None."""
     doc = store.find(CONTAINER, _hash(refresh_token)) if refresh_token else None
     return doc.get("familyId") if doc else None
 
 
-def revoke_subject(store: BrandStore, *, subject: str, now: datetime, reason: str = "password-reset") -> int:
+def revoke_subject(*, store: BrandStore, subject: str, now: datetime, reason: str = "password-reset") -> int:
     """End every session of one subject (password reset, account closed); returns how many families."""
     families: dict[str, Any] = {}
     for doc in store.query_all(CONTAINER, filters=[Filter("subject", "=", subject)], page_size=200):
         if doc["id"].startswith(_FAMILY_PREFIX) and not doc.get("revokedAt"):
             families[doc["familyId"]] = doc
     for family_id in families:
-        revoke_family(store, family_id=family_id, now=now, reason=reason)
+        revoke_family(store=store, family_id=family_id, now=now, reason=reason)
     return len(families)
 
 
-def is_family_revoked(store: BrandStore, *, family_id: str) -> bool:
+def is_family_revoked(*, store: BrandStore, family_id: str) -> bool:
     """For surfaces that want to refuse access tokens of a revoked family at once (one read)."""
     family = store.find(CONTAINER, _FAMILY_PREFIX + family_id)
     return family is None or bool(family.get("revokedAt"))

@@ -87,11 +87,11 @@ def _required_names(ctx: AuthContext, data: MemberSignup) -> None:
         raise InvalidInput("Missing: " + ", ".join(f["field"] for f in fields), errors=fields)
 
 
-def allowed_role(ctx: AuthContext, *, email_hash: str, customer_id_hash: str | None) -> Role:
+def allowed_role(*, ctx: AuthContext, email_hash: str, customer_id_hash: str | None) -> Role:
     """The role a newcomer gets; RegistrationNotAllowed when the brand's whitelist does not hold them."""
     if not ctx.brand.registration.whitelist_enabled:
         return Role.AMBASSADOR
-    entry = whitelist.match(ctx.store, email_hash=email_hash, customer_id_hash=customer_id_hash)
+    entry = whitelist.match(store=ctx.store, email_hash=email_hash, customer_id_hash=customer_id_hash)
     if entry is None:
         raise RegistrationNotAllowed("Your email address or customer ID is not on this programme's list")
     return Role(entry["role"]) if entry.get("role") else Role.AMBASSADOR
@@ -99,7 +99,7 @@ def allowed_role(ctx: AuthContext, *, email_hash: str, customer_id_hash: str | N
 
 def _new_member(ctx: AuthContext, data: MemberSignup, *, password_hash: str, email_hash: str,
                 customer_id_hash: str | None, now: datetime) -> Member:
-    role = allowed_role(ctx, email_hash=email_hash, customer_id_hash=customer_id_hash)
+    role = allowed_role(ctx=ctx, email_hash=email_hash, customer_id_hash=customer_id_hash)
     return Member(
         id=uuid.uuid4().hex,
         role=role,
@@ -119,14 +119,14 @@ def _new_member(ctx: AuthContext, data: MemberSignup, *, password_hash: str, ema
     )
 
 
-def signup(ctx: AuthContext, data: MemberSignup, *, now: datetime) -> None:
+def signup(*, ctx: AuthContext, data: MemberSignup, now: datetime) -> None:
     """Create a pending member and send the verification link (or the right email to a known address).
 
     The member and its first email succeed or fail together: the email is checked and rendered
     before anything is written, and if a later step fails (the queue is down) every write of
     this signup is undone, so the same address can simply sign up again.
     """
-    refuse_if_sso_only(ctx)
+    refuse_if_sso_only(ctx=ctx)
     _required_names(ctx, data)
     # Hash first, whatever happens next: a known address then costs the same time as a new one.
     password_hash = hash_password(data.password)
@@ -137,15 +137,17 @@ def signup(ctx: AuthContext, data: MemberSignup, *, now: datetime) -> None:
     token = action_tokens.new_token()
     first_email = _verification_email(ctx, member, token)
 
-    if not repository.claim_key(ctx.store, "email", email_hash, member.id, "member"):
+    if not repository.claim_key(store=ctx.store, kind="email", hashed=email_hash, owner_id=member.id,
+                                owner_type="member"):
         _known_address(ctx, email_hash=email_hash, email=data.email, now=now)
         return
     try:
-        if customer_id_hash and not repository.claim_key(ctx.store, "customer_id", customer_id_hash, member.id,
-                                                         "member"):
+        if customer_id_hash and not repository.claim_key(store=ctx.store, kind="customer_id", hashed=customer_id_hash,
+                                                         owner_id=member.id,
+                                                         owner_type="member"):
             raise Conflict("This customer ID is already used by another account",
                            errors=[{"field": "customerId", "message": "already used"}])
-        repository.save(ctx.store, repository.MEMBERS, member, etag=None)
+        repository.save(store=ctx.store, container=repository.MEMBERS, model=member, etag=None)
         _store_and_send(ctx, member, token, first_email, now=now)
     except Exception:
         _undo_signup(ctx, member, token)
@@ -156,18 +158,18 @@ def signup(ctx: AuthContext, data: MemberSignup, *, now: datetime) -> None:
 
 def _undo_signup(ctx: AuthContext, member: Member, token: str) -> None:
     """Nothing half-written: the link, the member and the claimed identifiers go (each only if it was written)."""
-    action_tokens.discard(ctx.store, token=token)
+    action_tokens.discard(store=ctx.store, token=token)
     with contextlib.suppress(DocumentNotFound):
         ctx.store.delete(repository.MEMBERS, member.id)
-    repository.release_key(ctx.store, "email", member.email_hash or "", member.id)
+    repository.release_key(store=ctx.store, kind="email", hashed=member.email_hash or "", owner_id=member.id)
     if member.customer_id_hash:
-        repository.release_key(ctx.store, "customer_id", member.customer_id_hash, member.id)
+        repository.release_key(store=ctx.store, kind="customer_id", hashed=member.customer_id_hash, owner_id=member.id)
 
 
 def _verification_email(ctx: AuthContext, member: Member, token: str) -> OutgoingMessage:
     return auth_email(
-        ctx, template="email_verification", member=member, to_email=member.email or "",
-        data={"verify_url": app_link(ctx, "verify-email", token),
+        ctx=ctx, template="email_verification", member=member, to_email=member.email or "",
+        data={"verify_url": app_link(ctx=ctx, page="verify-email", token=token),
               "expires_in_hours": int(VERIFICATION_TTL.total_seconds() // 3600)},
         message_id=f"verify:{member.id}:{action_tokens.token_hash(token)[:16]}",
     )
@@ -175,12 +177,12 @@ def _verification_email(ctx: AuthContext, member: Member, token: str) -> Outgoin
 
 def _store_and_send(ctx: AuthContext, member: Member, token: str, message: OutgoingMessage, *,
                     now: datetime) -> None:
-    action_tokens.create(ctx.store, purpose=PURPOSE_VERIFY, subject=member.id, now=now, ttl=VERIFICATION_TTL,
+    action_tokens.create(store=ctx.store, purpose=PURPOSE_VERIFY, subject=member.id, now=now, ttl=VERIFICATION_TTL,
                          token=token)
-    send_prepared(ctx.container.bus, message)
+    send_prepared(bus=ctx.container.bus, message=message)
 
 
-def send_verification(ctx: AuthContext, member: Member, *, now: datetime) -> None:
+def send_verification(*, ctx: AuthContext, member: Member, now: datetime) -> None:
     """Email a fresh single-use verification link to a pending member."""
     token = action_tokens.new_token()
     _store_and_send(ctx, member, token, _verification_email(ctx, member, token), now=now)
@@ -188,14 +190,14 @@ def send_verification(ctx: AuthContext, member: Member, *, now: datetime) -> Non
 
 def _verification_again(ctx: AuthContext, member: Member, *, email_hash: str, now: datetime) -> None:
     """The link again to a pending member, at most once per VERIFY_AGAIN_POLICY window (silently otherwise)."""
-    if mail_allowed(ctx, key=f"verify-mail:{email_hash}", policy=VERIFY_AGAIN_POLICY, now=now):
-        send_verification(ctx, member, now=now)
+    if mail_allowed(ctx=ctx, key=f"verify-mail:{email_hash}", policy=VERIFY_AGAIN_POLICY, now=now):
+        send_verification(ctx=ctx, member=member, now=now)
 
 
 def _known_address(ctx: AuthContext, *, email_hash: str, email: str, now: datetime) -> None:
-    owner = repository.owner_of(ctx.store, "email", email_hash)
+    owner = repository.owner_of(store=ctx.store, kind="email", hashed=email_hash)
     try:
-        member, _ = repository.get_member(ctx.store, owner or "")
+        member, _ = repository.get_member(store=ctx.store, member_id=owner or "")
     except NotFound:
         return
     if member.status == "pending_verification":
@@ -203,7 +205,7 @@ def _known_address(ctx: AuthContext, *, email_hash: str, email: str, now: dateti
     elif member.status == "active":
         # Minute precision: a burst of attempts sends one notice per minute at most.
         minute = now.strftime("%Y%m%d%H%M")
-        send_auth_email(ctx, template="signup_attempt", member=member, to_email=member.email or email,
+        send_auth_email(ctx=ctx, template="signup_attempt", member=member, to_email=member.email or email,
                         data={"login_url": f"{ctx.container.settings.public_base_url.rstrip('/')}"
                                            f"/app/{ctx.brand_id}/login"},
                         message_id=f"signup-attempt:{member.id}:{minute}")
@@ -211,35 +213,35 @@ def _known_address(ctx: AuthContext, *, email_hash: str, email: str, now: dateti
              ctx.brand_id)
 
 
-def resend_verification(ctx: AuthContext, *, email: str, now: datetime) -> None:
+def resend_verification(*, ctx: AuthContext, email: str, now: datetime) -> None:
     """Send the verification link again to a pending member (limited per address); silent for any other address."""
-    refuse_if_sso_only(ctx)
+    refuse_if_sso_only(ctx=ctx)
     email_hash = ctx.hasher("email", email)
-    owner = repository.owner_of(ctx.store, "email", email_hash)
+    owner = repository.owner_of(store=ctx.store, kind="email", hashed=email_hash)
     if owner is None:
         return
     try:
-        member, _ = repository.get_member(ctx.store, owner)
+        member, _ = repository.get_member(store=ctx.store, member_id=owner)
     except NotFound:
         return
     if member.status == "pending_verification":
         _verification_again(ctx, member, email_hash=email_hash, now=now)
 
 
-def verify_email(ctx: AuthContext, *, token: str, now: datetime) -> Member:
+def verify_email(*, ctx: AuthContext, token: str, now: datetime) -> Member:
     """Follow a verification link: the pending member becomes active, its email verified."""
-    used = action_tokens.consume(ctx.store, purpose=PURPOSE_VERIFY, token=token, now=now)
-    member, etag = repository.get_member(ctx.store, used.subject)
+    used = action_tokens.consume(store=ctx.store, purpose=PURPOSE_VERIFY, token=token, now=now)
+    member, etag = repository.get_member(store=ctx.store, member_id=used.subject)
     if member.status != "pending_verification":
         return member
     updated = member.model_copy(update={"status": "active", "email_verified_at": now, "status_changed_at": now,
                                         "last_activity_at": now})
-    repository.save(ctx.store, repository.MEMBERS, updated, etag=etag)
+    repository.save(store=ctx.store, container=repository.MEMBERS, model=updated, etag=etag)
     log.info("member %s verified its email on brand %s", member.id, ctx.brand_id)
     ctx.container.events.publish(joined(ctx.brand_id, updated, via="signup", now=now))
     return updated
 
 
-def touch_activity(ctx: AuthContext, member_id: str, now: datetime) -> None:
+def touch_activity(*, ctx: AuthContext, member_id: str, now: datetime) -> None:
     """Record that a member used the App now (what the 3-year inactivity rule reads)."""
     ctx.store.patch(repository.MEMBERS, member_id, [PatchOp("set", "lastActivityAt", isoformat(now))])

@@ -42,7 +42,7 @@ class SocialIdentity:
     family_name: str | None = None
 
 
-def provider_config(store: DocumentStore, *, brand_id: str, provider: str) -> dict[str, Any] | None:
+def provider_config(*, store: DocumentStore, brand_id: str, provider: str) -> dict[str, Any] | None:
     """The brand's settings for one provider (`clientId`, `jwks`), or None when not configured."""
     try:
         doc = store.for_brand(PLATFORM_SCOPE).get("brands", brand_id)

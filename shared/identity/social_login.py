@@ -38,26 +38,26 @@ class SocialSignupDetails:
 
 
 def social_login(
-    ctx: AuthContext, *, provider: Provider, id_token: str, details: SocialSignupDetails, now: datetime
+    *, ctx: AuthContext, provider: Provider, id_token: str, details: SocialSignupDetails, now: datetime
 ) -> tuple[TokenPair, bool]:
     """Log a member in with a provider's ID token, creating the account on first use; (tokens, created)."""
-    refuse_if_sso_only(ctx)
-    config = provider_config(ctx.container.store, brand_id=ctx.brand_id, provider=provider)
+    refuse_if_sso_only(ctx=ctx)
+    config = provider_config(store=ctx.container.store, brand_id=ctx.brand_id, provider=provider)
     if config is None:
         raise InvalidInput("This programme does not offer this login",
                            errors=[{"field": "provider", "message": "not configured for this programme"}])
     identity = verify_id_token(config, provider=provider, id_token=id_token, now=now)
     social_hash = ctx.hasher("social_id", f"{provider}:{identity.subject}")
 
-    owner = repository.owner_of(ctx.store, "social_id", social_hash)
+    owner = repository.owner_of(store=ctx.store, kind="social_id", hashed=social_hash)
     if owner is not None:
-        member, _ = repository.get_member(ctx.store, owner)
+        member, _ = repository.get_member(store=ctx.store, member_id=owner)
         return _session(ctx, member, now), False
     if not identity.email:
         raise InvalidInput("The provider did not share a verified email address",
                            errors=[{"field": "idToken", "message": "no verified email"}])
     email_hash = ctx.hasher("email", identity.email)
-    existing = repository.owner_of(ctx.store, "email", email_hash)
+    existing = repository.owner_of(store=ctx.store, kind="email", hashed=email_hash)
     if existing is not None:
         member = _link(ctx, existing, identity, social_hash, now)
         return _session(ctx, member, now), False
@@ -68,12 +68,12 @@ def social_login(
 def _session(ctx: AuthContext, member: Member, now: datetime) -> TokenPair:
     if member.status not in ACCESS_STATUSES:
         raise InvalidCredentials("This account has no access")
-    return start_session(ctx, member, now=now, method="social")
+    return start_session(ctx=ctx, member=member, now=now, method="social")
 
 
 def _link(ctx: AuthContext, member_id: str, identity: SocialIdentity, social_hash: str, now: datetime) -> Member:
     """Attach the provider to the account holding the same verified email."""
-    member, etag = repository.get_member(ctx.store, member_id)
+    member, etag = repository.get_member(store=ctx.store, member_id=member_id)
     if member.status not in ACCESS_STATUSES | {"pending_verification"}:
         raise InvalidCredentials("This account has no access")
     changes: dict = {
@@ -84,9 +84,10 @@ def _link(ctx: AuthContext, member_id: str, identity: SocialIdentity, social_has
         # The provider proved the address. The password was set by whoever filled the form, who may
         # not own the address (pre-account takeover): it is dropped; the owner can set one by reset.
         changes.update(status="active", email_verified_at=now, status_changed_at=now, password_hash=None)
-    if not repository.claim_key(ctx.store, "social_id", social_hash, member.id, "member"):
+    if not repository.claim_key(store=ctx.store, kind="social_id", hashed=social_hash, owner_id=member.id,
+                                owner_type="member"):
         raise InvalidCredentials("This social account belongs to another member")
-    repository.save(ctx.store, repository.MEMBERS, member.model_copy(update=changes), etag=etag)
+    repository.save(store=ctx.store, container=repository.MEMBERS, model=member.model_copy(update=changes), etag=etag)
     log.info("member %s linked a %s login on brand %s", member.id, identity.provider, ctx.brand_id)
     return member.model_copy(update=changes)
 
@@ -104,12 +105,13 @@ def _create(ctx: AuthContext, identity: SocialIdentity, details: SocialSignupDet
         errors.append({"field": "alias", "message": "required by this programme"})
     if errors:
         raise InvalidInput("Missing: " + ", ".join(e["field"] for e in errors), errors=errors)
-    role = allowed_role(ctx, email_hash=email_hash, customer_id_hash=None)
+    role = allowed_role(ctx=ctx, email_hash=email_hash, customer_id_hash=None)
     member_id = uuid.uuid4().hex
     claimed: list[tuple[str, str]] = []
     try:
         for kind, hashed in (("email", email_hash), ("social_id", social_hash)):
-            if not repository.claim_key(ctx.store, kind, hashed, member_id, "member"):
+            if not repository.claim_key(store=ctx.store, kind=kind, hashed=hashed, owner_id=member_id,
+                                        owner_type="member"):
                 raise InvalidCredentials("This account is being created; try again")
             claimed.append((kind, hashed))
         member = Member(
@@ -121,10 +123,10 @@ def _create(ctx: AuthContext, identity: SocialIdentity, details: SocialSignupDet
             popsell_terms=TermsAcceptance(version=details.terms_version or "", accepted_at=now),
             status_changed_at=now, last_activity_at=now,
         )
-        repository.save(ctx.store, repository.MEMBERS, member, etag=None)
+        repository.save(store=ctx.store, container=repository.MEMBERS, model=member, etag=None)
     except Exception:
         for kind, hashed in claimed:
-            repository.release_key(ctx.store, kind, hashed, member_id)
+            repository.release_key(store=ctx.store, kind=kind, hashed=hashed, owner_id=member_id)
         raise
     log.info("member %s signed up with %s on brand %s (role %d)", member_id, identity.provider, ctx.brand_id, role)
     return member

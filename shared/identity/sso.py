@@ -117,7 +117,7 @@ def _require_provisioning_fields(profile: SsoMemberSync) -> None:
 
 
 def _claim(store: BrandStore, kind: str, hashed: str, member_id: str, field: str) -> None:
-    if not repository.claim_key(store, kind, hashed, member_id, "member"):
+    if not repository.claim_key(store=store, kind=kind, hashed=hashed, owner_id=member_id, owner_type="member"):
         raise Conflict(f"This {_alias(field)} belongs to another member",
                        errors=[{"field": _alias(field), "message": "already used by another member"}])
 
@@ -136,7 +136,7 @@ def _provision(store: BrandStore, hasher: Hasher, member_id: str, profile: SsoMe
             claimed.append(("customer_id", customer_id_hash))
     except Conflict:
         for kind, hashed in claimed:
-            repository.release_key(store, kind, hashed, member_id)
+            repository.release_key(store=store, kind=kind, hashed=hashed, owner_id=member_id)
         raise
     member = Member(
         id=member_id, role=profile.role, status="active", created_at=now, status_changed_at=now,
@@ -149,7 +149,7 @@ def _provision(store: BrandStore, hasher: Hasher, member_id: str, profile: SsoMe
     )
     # A concurrent first call for the same subject creates the same id: Conflict, and the caller retries
     # as an update (the keys it claimed are the same member's, so nothing is released).
-    repository.save(store, repository.MEMBERS, member, etag=None)
+    repository.save(store=store, container=repository.MEMBERS, model=member, etag=None)
     log.info("SSO provisioned member %s on brand %s", member_id, store.brand_id)
     return member
 
@@ -199,9 +199,9 @@ def _update(store: BrandStore, hasher: Hasher, member: Member, etag: str | None,
         Member.model_validate(updated.model_dump())
     except ValidationError as exc:
         raise invalid_input(exc) from exc
-    lifecycle.save_member(store, updated, etag=etag)
+    lifecycle.save_member(store=store, member=updated, etag=etag)
     for kind, hashed in released:
-        repository.release_key(store, kind, hashed, member.id)
+        repository.release_key(store=store, kind=kind, hashed=hashed, owner_id=member.id)
     return updated
 
 
@@ -211,21 +211,22 @@ def upsert_member(*, store: BrandStore, events: Publisher, hasher: Hasher, profi
     subject_hash = hasher(SSO_KEY, profile.sso_subject)
 
     def attempt() -> tuple[Member, bool]:
-        owner = repository.owner_of(store, SSO_KEY, subject_hash)
+        owner = repository.owner_of(store=store, kind=SSO_KEY, hashed=subject_hash)
         doc = store.find(repository.MEMBERS, owner) if owner else None
         if doc is None:
             # New subject (or a claim whose member was never written): check everything before writing.
             _require_provisioning_fields(profile)
             _check_terms(profile, profile.model_fields_set, now)
             member_id = owner or uuid.uuid4().hex
-            if owner is None and not repository.claim_key(store, SSO_KEY, subject_hash, member_id, "member"):
+            if owner is None and not repository.claim_key(store=store, kind=SSO_KEY, hashed=subject_hash,
+                                                          owner_id=member_id, owner_type="member"):
                 raise Retry
             try:
                 return _provision(store, hasher, member_id, profile, now), True
             except Conflict as exc:
                 if exc.extra.get("errors"):
                     if owner is None:
-                        repository.release_key(store, SSO_KEY, subject_hash, member_id)
+                        repository.release_key(store=store, kind=SSO_KEY, hashed=subject_hash, owner_id=member_id)
                     raise
                 raise Retry from exc
         member, etag = repository.from_document(Member, doc)
@@ -240,7 +241,7 @@ def upsert_member(*, store: BrandStore, events: Publisher, hasher: Hasher, profi
 
 def member_id_of(*, store: BrandStore, hasher: Hasher, sso_subject: str) -> str:
     """The member provisioned for an SSO subject; NotFound otherwise."""
-    owner = repository.owner_of(store, SSO_KEY, hasher(SSO_KEY, sso_subject))
+    owner = repository.owner_of(store=store, kind=SSO_KEY, hashed=hasher(SSO_KEY, sso_subject))
     if owner is None or store.find(repository.MEMBERS, owner) is None:
         raise NotFound("No member for this SSO subject")
     return owner

@@ -191,19 +191,19 @@ def _reserve(store: BrandStore, limits: Sequence[Limit], now: datetime, *, faili
     return docs
 
 
-def reserve(store: BrandStore, *, limits: Sequence[Limit], now: datetime) -> Attempt:
+def reserve(*, store: BrandStore, limits: Sequence[Limit], now: datetime) -> Attempt:
     """Reserve one attempt on each key before doing the work; RateLimited (nothing reserved) past a limit."""
     _reserve(store, limits, now, failing=False)
     return Attempt(store=store, limits=tuple(limits), now=now)
 
 
-def count(store: BrandStore, *, limits: Sequence[Limit], now: datetime) -> None:
+def count(*, store: BrandStore, limits: Sequence[Limit], now: datetime) -> None:
     """Count one use on each key (a rate limit: every use counts, one write each); RateLimited past a limit."""
     for limit, doc in zip(limits, _reserve(store, limits, now, failing=True), strict=True):
         _lock_when_full(store, limit, doc, now)
 
 
-def reset(store: BrandStore, *, keys: Sequence[str]) -> None:
+def reset(*, store: BrandStore, keys: Sequence[str]) -> None:
     """Forget the attempts of these keys (after a password reset)."""
     for key in keys:
         with contextlib.suppress(DocumentNotFound):

@@ -127,14 +127,14 @@ def create_temporary_account(*, store: BrandStore, hasher: Hasher, data: Visitor
         widget_policy=TermsAcceptance(version=data.widget_policy_version, accepted_at=now),
     )
     visitor = _apply_personal_data(visitor, data, hasher, now)
-    repository.save(store, repository.VISITORS, visitor, etag=None)
+    repository.save(store=store, container=repository.VISITORS, model=visitor, etag=None)
     log.info("temporary account %s opened on brand %s", visitor.id, store.brand_id)
     return visitor
 
 
 def _active(store: BrandStore, visitor_id: str) -> tuple[ExternalUser, str | None]:
     try:
-        visitor, etag = repository.get_visitor(store, visitor_id)
+        visitor, etag = repository.get_visitor(store=store, visitor_id=visitor_id)
     except NotFound as exc:
         raise Unauthorized("This visitor account no longer exists") from exc
     if visitor.status != "active":
@@ -156,7 +156,7 @@ def update(*, store: BrandStore, hasher: Hasher, visitor_id: str, data: VisitorU
     def attempt() -> ExternalUser:
         visitor, etag = _active(store, visitor_id)
         updated = _apply_personal_data(visitor, data, hasher, now).model_copy(update={"last_interaction_at": now})
-        repository.save(store, repository.VISITORS, updated, etag=etag)
+        repository.save(store=store, container=repository.VISITORS, model=updated, etag=etag)
         return updated
 
     return retrying(attempt, attempts=_ATTEMPTS, exhausted=_changed_concurrently())
@@ -217,25 +217,26 @@ def recognise_client(
         visitor, etag = _active(store, visitor_id)
         if visitor.role == Role.CLIENT and visitor.customer_id_hash != customer_hash:
             raise Conflict("This widget session belongs to another client: open a new visitor session")
-        owner = repository.owner_of(store, CLIENT_KEY, customer_hash)
-        if owner is None and not repository.claim_key(store, CLIENT_KEY, customer_hash, visitor.id, "visitor"):
+        owner = repository.owner_of(store=store, kind=CLIENT_KEY, hashed=customer_hash)
+        if owner is None and not repository.claim_key(store=store, kind=CLIENT_KEY, hashed=customer_hash,
+                                                      owner_id=visitor.id, owner_type="visitor"):
             raise Retry
         if owner is None or owner == visitor.id:
             client = visitor.model_copy(update={"role": Role.CLIENT, "customer_id_hash": customer_hash,
                                                 "last_interaction_at": now})
             client = _brand_profile(client, assertion.claims, hasher)
-            repository.save(store, repository.VISITORS, client, etag=etag)
+            repository.save(store=store, container=repository.VISITORS, model=client, etag=etag)
             log.info("visitor %s recognised as a client on brand %s", visitor.id, store.brand_id)
             return client
         doc = store.find(repository.VISITORS, owner)
         if doc is None or doc.get("status") != "active":
             # The key outlived its client (erased after 3 years without interaction): this visitor takes it.
-            repository.release_key(store, CLIENT_KEY, customer_hash, owner)
+            repository.release_key(store=store, kind=CLIENT_KEY, hashed=customer_hash, owner_id=owner)
             raise Retry
         existing, client_etag = repository.from_document(ExternalUser, doc)
         client = _brand_profile(_merge_into(existing, visitor, now), assertion.claims, hasher)
-        repository.save(store, repository.VISITORS, client, etag=client_etag)
-        repository.save(store, repository.VISITORS, _merged(visitor, client.id, now), etag=etag)
+        repository.save(store=store, container=repository.VISITORS, model=client, etag=client_etag)
+        repository.save(store=store, container=repository.VISITORS, model=_merged(visitor, client.id, now), etag=etag)
         log.info("temporary account %s merged into client %s on brand %s", visitor.id, client.id, store.brand_id)
         return client
 

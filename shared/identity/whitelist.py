@@ -33,7 +33,7 @@ def _check_role(role: int | None) -> int | None:
 
 
 def add(
-    store: BrandStore, hasher: BrandHasher, *, emails: list[str], customer_ids: list[str], role: int | None = None
+    *, store: BrandStore, hasher: BrandHasher, emails: list[str], customer_ids: list[str], role: int | None = None
 ) -> int:
     """Allow these emails and customer IDs to sign up (idempotent); returns how many entries were written."""
     role = _check_role(role)
@@ -48,7 +48,7 @@ def add(
     return written
 
 
-def remove(store: BrandStore, hasher: BrandHasher, *, emails: list[str], customer_ids: list[str]) -> int:
+def remove(*, store: BrandStore, hasher: BrandHasher, emails: list[str], customer_ids: list[str]) -> int:
     """Take these emails and customer IDs off the list; returns how many entries existed."""
     removed = 0
     for kind, values in (("email", emails), ("customer_id", customer_ids)):
@@ -61,7 +61,7 @@ def remove(store: BrandStore, hasher: BrandHasher, *, emails: list[str], custome
     return removed
 
 
-def count(store: BrandStore) -> dict[str, int]:
+def count(*, store: BrandStore) -> dict[str, int]:
     """How many entries of each kind (paged: the store has no COUNT across pages)."""
     totals: dict[str, int] = {}
     for kind in KINDS:
@@ -77,7 +77,7 @@ def count(store: BrandStore) -> dict[str, int]:
     return totals
 
 
-def match(store: BrandStore, *, email_hash: str | None, customer_id_hash: str | None) -> dict | None:
+def match(*, store: BrandStore, email_hash: str | None, customer_id_hash: str | None) -> dict | None:
     """The entry allowing this email or customer ID hash, if any (the email's entry first)."""
     for kind, hashed in (("email", email_hash), ("customer_id", customer_id_hash)):
         if hashed:

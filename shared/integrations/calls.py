@@ -50,7 +50,7 @@ def integration_brand(*, store: DocumentStore, brand_id: str) -> Brand:
 
 
 def use_once(
-    store: BrandStore, *, nonce_id: str, now: datetime, until: datetime, replay_error: type[IntegrationAuthError]
+    *, store: BrandStore, nonce_id: str, now: datetime, until: datetime, replay_error: type[IntegrationAuthError]
 ) -> None:
     """Remember a nonce until it could no longer be valid; raise `replay_error` if it was seen already."""
     # Kept until the signed item leaves its validity window (plus a minute), never less than a minute.
@@ -83,7 +83,8 @@ def authenticate_request(
     # `verify` accepted only the exact signature, so this is the value that was checked, byte for byte.
     digest = hashlib.sha256(f"{kid}.{signature}".encode()).hexdigest()
     until = datetime.fromtimestamp(signed_at, now.tzinfo) + signing.REPLAY_WINDOW
-    use_once(store.for_brand(brand.id), nonce_id=f"sig:{digest}", now=now, until=until, replay_error=ReplayedRequest)
+    use_once(store=store.for_brand(brand.id), nonce_id=f"sig:{digest}", now=now, until=until,
+             replay_error=ReplayedRequest)
     return AuthenticatedCall(brand=brand, kid=kid or "")
 
 
@@ -91,6 +92,6 @@ def accept_assertion(*, store: DocumentStore, brand: Brand, token: str, now: dat
     """Verify a brand-signed assertion for this brand and use its `jti` up."""
     assertion = assertions.verify_assertion(token, keys=brand_keys(brand), brand_id=brand.id, now=now)
     digest = hashlib.sha256(f"{assertion.kid}.{assertion.token_id}".encode()).hexdigest()
-    use_once(store.for_brand(brand.id), nonce_id=f"jti:{digest}", now=now, until=assertion.expires_at,
+    use_once(store=store.for_brand(brand.id), nonce_id=f"jti:{digest}", now=now, until=assertion.expires_at,
              replay_error=ReplayedAssertion)
     return assertion

@@ -71,7 +71,7 @@ class _Run:
 
     def active(self, member_id: str, reason: str) -> bool:
         try:
-            member, _ = repository.get_member(self.store, member_id)
+            member, _ = repository.get_member(store=self.store, member_id=member_id)
         except NotFound:
             member = None
         if member is not None and member.status == "active":
@@ -81,7 +81,7 @@ class _Run:
 
     def genuine(self, click_id: str, clicked_at: datetime) -> bool:
         """False (and noted once) when the tracking queue refused this click in a way that does not earn."""
-        why = click_verdicts.rejected(self.store, click_id, clicked_at)
+        why = click_verdicts.rejected(store=self.store, click_id=click_id, clicked_at=clicked_at)
         if why is None:
             return True
         note = {"rule": "last_click", "skipped": "click-rejected", "why": why, "clickId": click_id}
@@ -106,7 +106,7 @@ def _by_reference(run: _Run, platform: BrandStore, brand_id: str, master_key: st
     if not run.facts.attribution_ref:
         return None
     ref = reference.verify(master_key, brand_id, run.facts.attribution_ref)
-    link = link_codes.find(platform, ref.code) if ref else None
+    link = link_codes.find(platform=platform, code=ref.code) if ref else None
     if ref is None or link is None or link.brand != brand_id:
         run.notes.append({"rule": "last_click", "skipped": "attribution-ref-invalid"})
         return None
@@ -126,7 +126,8 @@ def _by_visit(run: _Run) -> Attribution | None:
         return run.genuine(visit.click_id, visit.at)
 
     found = [visit for key in (run.facts.customer_key, run.facts.visitor_key) if key
-             and (visit := visits.last_visit(run.store, key, since=run.since, until=run.facts.placed_at,
+             and (visit := visits.last_visit(store=run.store, visitor_key=key, since=run.since,
+                                             until=run.facts.placed_at,
                                              keep=genuine))]
     if not found:
         return None
@@ -141,7 +142,7 @@ def _by_visit(run: _Run) -> Attribution | None:
 
 def _by_conversation(run: _Run) -> Attribution | None:
     keys = [key for key in (run.facts.customer_key, run.facts.visitor_key) if key]
-    hit = conversations.latest(run.store, keys, run.since, run.facts.placed_at) if keys else None
+    hit = conversations.latest(store=run.store, keys=keys, since=run.since, until=run.facts.placed_at) if keys else None
     if hit is None or not run.active(hit.member_id, "conversation"):
         return None
     return run.decide(hit.member_id, "conversation", conversationId=hit.conversation_id,
@@ -161,7 +162,7 @@ def attribute(*, store: BrandStore, platform: BrandStore, brand: Brand, master_k
                  lambda: _by_conversation(run)):
         if (decided := rule()) is not None:
             return decided
-    if facts.customer_key and (member_id := dedicated.member_of(store, facts.customer_key)):
+    if facts.customer_key and (member_id := dedicated.member_of(store=store, key=facts.customer_key)):
         if run.active(member_id, "dedicated_member"):
             return run.decide(member_id, "dedicated_member")
     explanation: dict[str, Any] = {"windowDays": window, "placedAt": isoformat(facts.placed_at)}

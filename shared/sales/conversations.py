@@ -37,7 +37,7 @@ def unregister(name: str) -> None:
     _lookups.pop(name, None)
 
 
-def latest(store: BrandStore, keys: Sequence[str], since: datetime, until: datetime) -> ConversationHit | None:
+def latest(*, store: BrandStore, keys: Sequence[str], since: datetime, until: datetime) -> ConversationHit | None:
     """The latest conversation any registered lookup finds within [since, until]."""
     hits = [hit for lookup in list(_lookups.values()) if (hit := lookup(store, keys, since, until))]
     hits = [hit for hit in hits if since <= hit.at <= until]

@@ -37,7 +37,7 @@ def clear(*, store: BrandStore, hasher: Hasher, customer_id: str) -> None:
         pass
 
 
-def member_of(store: BrandStore, key: str) -> str | None:
+def member_of(*, store: BrandStore, key: str) -> str | None:
     """The dedicated member of a customer key, or None."""
     doc = store.find(CONTAINER, key)
     return doc["memberId"] if doc else None

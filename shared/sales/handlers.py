@@ -10,10 +10,11 @@ from shared.sales.events import OrderEvent
 
 def count_order(platform: Platform, event: OrderEvent) -> None:
     """The member's and the brand's counters take the order's pending changes, each exactly once."""
-    orders.count_pending(platform.store.for_brand(event.brand_id), event.order_id)
+    orders.count_pending(store=platform.store.for_brand(event.brand_id), order_id=event.order_id)
 
 
 def link_contact(platform: Platform, event: OrderContactLinked) -> None:
     """The order names the contact the CRM made or matched for it (or why it made none)."""
-    orders.link_contact(platform.store.for_brand(event.brand_id), event.order_id, contact_id=event.contact_id,
+    orders.link_contact(store=platform.store.for_brand(event.brand_id), order_id=event.order_id,
+                        contact_id=event.contact_id,
                         refused=event.refused)

@@ -64,7 +64,7 @@ def _load(doc: dict[str, Any]) -> tuple[CommissionEntry, str]:
     return CommissionEntry.model_validate(doc), doc["_etag"]
 
 
-def get(store: BrandStore, entry_id: str) -> tuple[CommissionEntry, str]:
+def get(*, store: BrandStore, entry_id: str) -> tuple[CommissionEntry, str]:
     """One entry and its etag; 404 when missing."""
     doc = store.find(CONTAINER, entry_id)
     if doc is None:
@@ -88,7 +88,7 @@ def _create(store: BrandStore, entry: CommissionEntry) -> None:
         pass  # the same cause applied already (a retry): one entry stands
 
 
-def settle(store: BrandStore, *, order: dict[str, Any], entry_ids: list[str], due_minor: int, cause: str,
+def settle(*, store: BrandStore, order: dict[str, Any], entry_ids: list[str], due_minor: int, cause: str,
            entry_suffix: str, now: datetime) -> None:
     """Bring the order's ledger to `due_minor`; `entry_ids` are the ids its past events may have written."""
     member_id = order["attribution"]["memberId"]
@@ -109,7 +109,7 @@ def settle(store: BrandStore, *, order: dict[str, Any], entry_ids: list[str], du
 
 def _settle_existing(store: BrandStore, ids: list[str], base: dict[str, Any], due: int, cause: str, suffix: str,
                      now: datetime) -> None:
-    entries = [get(store, entry_id) for entry_id in ids]
+    entries = [get(store=store, entry_id=entry_id) for entry_id in ids]
     live = [(entry, etag) for entry, etag in entries if entry.state != "reversed"]
     current = sum(entry.amount_minor for entry, _ in live)
     if due == current:
@@ -135,11 +135,11 @@ def _settle_existing(store: BrandStore, ids: list[str], base: dict[str, Any], du
                                    **base))
 
 
-def transition(store: BrandStore, *, entry_ids: list[str], action: Action, now: datetime, by: str,
+def transition(*, store: BrandStore, entry_ids: list[str], action: Action, now: datetime, by: str,
                etags: dict[str, str] | None = None) -> list[CommissionEntry]:
     """Approve or mark paid: every entry is checked first (409 and nothing written if one may not move)."""
     allowed_from, to_state = TRANSITIONS[action]
-    loaded = [get(store, entry_id) for entry_id in dict.fromkeys(entry_ids)]
+    loaded = [get(store=store, entry_id=entry_id) for entry_id in dict.fromkeys(entry_ids)]
     for entry, etag in loaded:
         if entry.state not in allowed_from:
             raise IllegalTransition(f"Entry {entry.id} is {entry.state}")
@@ -155,7 +155,7 @@ def transition(store: BrandStore, *, entry_ids: list[str], action: Action, now: 
     return done
 
 
-def page(store: BrandStore, *, member_id: str | None = None, state: str | None = None, page_size: int = 50,
+def page(*, store: BrandStore, member_id: str | None = None, state: str | None = None, page_size: int = 50,
          continuation: str | None = None) -> tuple[list[tuple[CommissionEntry, str]], str | None]:
     """Entries newest first, optionally of one member and/or one state."""
     filters = [Filter("memberId", "=", member_id)] if member_id else []
@@ -183,7 +183,7 @@ def total_line(entry: dict[str, Any]) -> str | None:
     return None if entry["state"] == "reversed" else "clawedBack"
 
 
-def totals(store: BrandStore, member_id: str) -> dict[str, dict[str, int]]:
+def totals(*, store: BrandStore, member_id: str) -> dict[str, dict[str, int]]:
     """A member's amounts per line and currency: {"pending": {"EUR": 1200}, ..., "clawedBack": {"EUR": 399}}."""
     docs = store.query_all(CONTAINER, filters=[Filter("memberId", "=", member_id)],
                            fields=("kind", "state", "amountMinor", "currency"))

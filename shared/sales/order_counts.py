@@ -56,9 +56,10 @@ def pending(order: dict[str, Any]) -> list[dict[str, Any]]:
     return list((order.get(FIELD) or {}).get("pending", []))
 
 
-def count(store: BrandStore, order: dict[str, Any], entry: dict[str, Any], *, token: str) -> dict[str, str]:
+def count(*, store: BrandStore, order: dict[str, Any], entry: dict[str, Any], token: str) -> dict[str, str]:
     """Apply one pending change to each counter not yet marked with it; counter id -> token of the mark that counted."""
-    return {key.id: counted_once.add_once(store, key, owner=_owner(order), change=entry["change"], token=token,
+    return {key.id: counted_once.add_once(store=store, key=key, owner=_owner(order), change=entry["change"],
+                                          token=token,
                                           deltas=entry["deltas"])
             for key in keys(order)}
 
@@ -74,7 +75,7 @@ def recorded(order: dict[str, Any], change: str, marks: dict[str, str]) -> dict[
                                                                               "marks": marks}}}}
 
 
-def sweep(store: BrandStore, order: dict[str, Any]) -> None:
+def sweep(*, store: BrandStore, order: dict[str, Any]) -> None:
     """Remove the marks of the order's counted changes from its counters (undoing any second count first)."""
     counted: dict[str, Any] = (order.get(FIELD) or {}).get("counted", {})
     if not counted:
@@ -82,4 +83,4 @@ def sweep(store: BrandStore, order: dict[str, Any]) -> None:
     for key in keys(order):
         per_change: dict[str, tuple[str, Deltas]] = {
             change: (record["marks"].get(key.id, ""), record["deltas"]) for change, record in counted.items()}
-        counted_once.sweep(store, key, owner=_owner(order), counted=per_change)
+        counted_once.sweep(store=store, key=key, owner=_owner(order), counted=per_change)

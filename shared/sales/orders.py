@@ -105,7 +105,7 @@ def _vendor_id(store: BrandStore, hasher: Hasher, data: OrderCreate) -> str | No
     try:
         member_id = data.vendor.member_id or sso.member_id_of(store=store, hasher=hasher,
                                                              sso_subject=data.vendor.sso_subject or "")
-        repository.get_member(store, member_id)
+        repository.get_member(store=store, member_id=member_id)
     except NotFound as exc:
         raise _field_error("vendor", "no member of this brand has this id or SSO subject") from exc
     return member_id
@@ -147,14 +147,14 @@ def entry_ids(order: dict[str, Any]) -> list[str]:
     return ids + ([f"{order_id}:x"] if order["status"] == "cancelled" else [])
 
 
-def count_pending(store: BrandStore, order_id: str) -> None:
+def count_pending(*, store: BrandStore, order_id: str) -> None:
     """Count the order's pending counter changes once each, record them on the order, then sweep the marks."""
-    order, _ = get(store, order_id)
+    order, _ = get(store=store, order_id=order_id)
     token = uuid.uuid4().hex
     for entry in order_counts.pending(order):
-        marks = order_counts.count(store, order, entry, token=token)
+        marks = order_counts.count(store=store, order=order, entry=entry, token=token)
         _transition(store, order_id, partial(order_counts.recorded, change=entry["change"], marks=marks))
-    order_counts.sweep(store, get(store, order_id)[0])
+    order_counts.sweep(store=store, order=get(store=store, order_id=order_id)[0])
 
 
 def _change(cause: str, suffix: str) -> dict[str, str]:
@@ -175,7 +175,7 @@ def _settle(store: BrandStore, order_id: str, now: datetime) -> bool:
     token = uuid.uuid4().hex
 
     def take_mark() -> dict[str, Any] | None:
-        order, etag = get(store, order_id)
+        order, etag = get(store=store, order_id=order_id)
         mark = order.get("ledgerLock")
         if mark and mark["token"] != token and parse_instant(mark["at"]) > now - _LOCK_STALE:
             return None
@@ -186,14 +186,14 @@ def _settle(store: BrandStore, order_id: str, now: datetime) -> bool:
         return False
     while True:
         change = order.get("ledgerChange") or _change("order", "commission")
-        ledger.settle(store, order=order, entry_ids=entry_ids(order), due_minor=order["commissionMinor"],
+        ledger.settle(store=store, order=order, entry_ids=entry_ids(order), due_minor=order["commissionMinor"],
                       cause=change["cause"], entry_suffix=change["suffix"], now=now)
         released = {key: value for key, value in order.items() if key != "ledgerLock"}
         try:
             store.replace(CONTAINER, released, etag=order["_etag"])
             return True
         except EtagMismatch:
-            order, _ = get(store, order_id)  # the order changed while we settled: settle its new state
+            order, _ = get(store=store, order_id=order_id)  # the order changed while we settled: settle its new state
             if (order.get("ledgerLock") or {}).get("token") != token:
                 return False  # taken over as stale: the new holder settles
 
@@ -203,7 +203,7 @@ def to_read(doc: dict[str, Any]) -> OrderRead:
     return OrderRead.model_validate(doc)
 
 
-def get(store: BrandStore, order_id: str) -> tuple[dict[str, Any], str]:
+def get(*, store: BrandStore, order_id: str) -> tuple[dict[str, Any], str]:
     """The stored order and its etag; 404 when unknown."""
     doc = store.find(CONTAINER, order_id)
     if doc is None:
@@ -211,7 +211,7 @@ def get(store: BrandStore, order_id: str) -> tuple[dict[str, Any], str]:
     return doc, doc["_etag"]
 
 
-def link_contact(store: BrandStore, order_id: str, *, contact_id: str | None, refused: str | None) -> None:
+def link_contact(*, store: BrandStore, order_id: str, contact_id: str | None, refused: str | None) -> None:
     """Name the order's contact (or why it has none), as the CRM decided it on OrderPlaced."""
     store.patch(CONTAINER, order_id, [PatchOp("set", "contactId", contact_id)] if contact_id else [
         PatchOp("set", "contactRefused", refused)])
@@ -248,7 +248,7 @@ def _finish(store: BrandStore, events: Publisher, brand_id: str, order: dict[str
     events.publish(_placed(order, data, brand_id, now))
     # Left to another holder (perhaps a crashed one), the ledger is not known right: the next re-post repairs.
     if not settled:
-        return get(store, order["id"])[0]
+        return get(store=store, order_id=order["id"])[0]
     return store.patch(CONTAINER, order["id"], [PatchOp("set", "effects", "applied")])
 
 
@@ -314,7 +314,7 @@ def _replay(store: BrandStore, events: Publisher, brand_id: str, existing: dict[
         # The event of the order's latest change again: what a crashed call left undone (its counts, its
         # line) is done now. Without the customer: the order's contact was decided with its effects.
         events.publish(order_events.of_change(existing, brand_id=brand_id, now=now))
-        existing, _ = get(store, existing["id"])
+        existing, _ = get(store=store, order_id=existing["id"])
     return to_read(existing)
 
 
@@ -329,7 +329,7 @@ def _after_holder(store: BrandStore, events: Publisher, brand_id: str, order: di
     deadline = time.monotonic() + _HOLDER_WAIT_SECONDS
     while time.monotonic() < deadline:
         time.sleep(_HOLDER_POLL_SECONDS)
-        order, _ = get(store, order["id"])
+        order, _ = get(store=store, order_id=order["id"])
         if order.get("effects") == "applied":
             return order
         if not order.get("ledgerLock"):
@@ -429,7 +429,7 @@ def _after_change(store: BrandStore, events: Publisher, brand_id: str, order_id:
                   result: tuple[dict[str, Any], dict[str, Any]] | None, now: datetime) -> OrderRead:
     # Also for a retried call that changed nothing: what the first one left undone is done now.
     _settle(store, order_id, now)
-    order = result[1] if result is not None else get(store, order_id)[0]
+    order = result[1] if result is not None else get(store=store, order_id=order_id)[0]
     events.publish(order_events.of_change(order, brand_id=brand_id, now=now))
     return to_read(order)
 
@@ -441,7 +441,7 @@ ORDER_STATUSES = ("placed", "refunded", "cancelled")
 _LIST_MAX_READS = 10
 
 
-def list_page(store: BrandStore, *, member_id: str | None = None, from_day: str | None = None,
+def list_page(*, store: BrandStore, member_id: str | None = None, from_day: str | None = None,
               to_day: str | None = None, reason: str | None = None, status: str | None = None,
               page_size: int = 50, continuation: str | None = None) -> tuple[list[OrderRead], str | None]:
     """Orders newest `placedAt` first; UTC days inclusive; 422 names the field. Short pages may continue."""

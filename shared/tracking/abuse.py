@@ -122,7 +122,7 @@ def _within_hourly_cap(store: BrandStore, visit: VisitEvent) -> bool:
         return int(doc["count"]) <= MAX_CLICKS_PER_IP_HOUR
 
 
-def verdict(store: BrandStore, prints: LoginPrints, visit: VisitEvent) -> str | None:
+def verdict(*, store: BrandStore, prints: LoginPrints, visit: VisitEvent) -> str | None:
     """Why the click is not counted (SELF_CLICK, DUPLICATE, FLOOD), or None when it counts."""
     if visit.ip_hash is None:
         return None  # no hashed IP (the redirect could not see one): nothing to compare

@@ -82,7 +82,7 @@ class _BrandContext:
 
     def link(self, code: str) -> link_codes.LinkCode | None:
         if code not in self._links:
-            found = link_codes.find(self.platform, code)
+            found = link_codes.find(platform=self.platform, code=code)
             self._links[code] = found if found is not None and found.brand == self.brand.id else None
         return self._links[code]
 
@@ -118,7 +118,7 @@ def _raised(kind: type[DomainEvent], event: Event, **fields) -> DomainEvent:
 
 
 def _visit(ctx: _BrandContext, event: VisitEvent, result: BatchResult) -> Judged:
-    why = abuse.verdict(ctx.store, ctx.prints, event)
+    why = abuse.verdict(store=ctx.store, prints=ctx.prints, visit=event)
     ctx.clicks[event.event_id] = {"internal": event.internal,
                                   "rejected": why if abuse.refuses_attribution(why) else None}
     day = day_of(event.at)
@@ -137,7 +137,8 @@ def _visit(ctx: _BrandContext, event: VisitEvent, result: BatchResult) -> Judged
 
 def _click(ctx: _BrandContext, ref: reference.Reference) -> dict:
     """What is known of the referenced click: judged earlier in this batch, else its idempotency record."""
-    return ctx.clicks.get(ref.click_id) or click_verdicts.of_click(ctx.store, ref.click_id, ref.clicked_at)
+    return ctx.clicks.get(ref.click_id) or click_verdicts.of_click(store=ctx.store, click_id=ref.click_id,
+                                                                   clicked_at=ref.clicked_at)
 
 
 def _page_view(ctx: _BrandContext, event: PageViewEvent, result: BatchResult) -> Judged:
@@ -154,7 +155,7 @@ def _page_view(ctx: _BrandContext, event: PageViewEvent, result: BatchResult) ->
         record = visits.VisitRecord(click_id=ref.click_id, visitor_key=event.visitor_key, at=ref.clicked_at,
                                     member_id=link.member_id, code=link.code, source=link.source,
                                     target_kind=link.target_kind, internal=bool(click.get("internal")))
-        if visits.record(ctx.store, record, window_days=ctx.brand.attribution_window_days):
+        if visits.record(store=ctx.store, visit=record, window_days=ctx.brand.attribution_window_days):
             result.visit_records += 1
     return Judged(counters.for_member(link.member_id, day_of(event.at), link.source, link.target_kind,
                                       {"pageViews": 1}),
@@ -187,12 +188,13 @@ _JUDGES: dict[str, Callable[[_BrandContext, Event, BatchResult], Judged]] = {
 def _claim(ctx: _BrandContext, event: Event, now: datetime) -> bool:
     """Record the event as applied; False when another delivery claimed it first."""
     if not isinstance(event, VisitEvent):
-        return click_verdicts.claim(ctx.store, kind=event.type, event_id=event.event_id, at=event.at, now=now)
+        return click_verdicts.claim(store=ctx.store, kind=event.type, event_id=event.event_id, at=event.at, now=now)
     # Read back by page views and orders of this click; a refusal as long as its reference could attribute.
     why = ctx.clicks[event.event_id]["rejected"]
     facts = {"internal": event.internal} | ({"rejected": why} if why else {})
     ttl = timedelta(days=ctx.brand.attribution_window_days) if why else click_verdicts.SEEN_TTL
-    return click_verdicts.claim(ctx.store, kind=event.type, event_id=event.event_id, at=event.at, now=now, ttl=ttl,
+    return click_verdicts.claim(store=ctx.store, kind=event.type, event_id=event.event_id, at=event.at, now=now,
+                                ttl=ttl,
                                 **facts)
 
 
@@ -206,7 +208,7 @@ def _parse_all(messages: list[ReceivedMessage], result: BatchResult) -> list[tup
     return parsed
 
 
-def aggregate(container: Platform, messages: list[ReceivedMessage]) -> BatchResult:
+def aggregate(*, container: Platform, messages: list[ReceivedMessage]) -> BatchResult:
     """Apply one batch of tracking messages (see the module text for the order of writes)."""
     result = BatchResult()
     now = container.clock.now()
@@ -226,7 +228,7 @@ def aggregate(container: Platform, messages: list[ReceivedMessage]) -> BatchResu
         if ctx is None:
             result.rejected[message_id] = PermanentError("unknown brand")
             continue
-        if click_verdicts.seen(ctx.store, event.type, event.event_id, event.at):
+        if click_verdicts.seen(store=ctx.store, kind=event.type, event_id=event.event_id, at=event.at):
             result.duplicates += 1
             continue
         judged.append((ctx, event, _JUDGES[event.type](ctx, event, result)))
@@ -240,13 +242,13 @@ def aggregate(container: Platform, messages: list[ReceivedMessage]) -> BatchResu
             result.duplicates += 1
     for brand_id, increments in merged.items():
         result.distinct_counters += len(increments)
-        result.counter_writes += counters.apply(contexts[brand_id].store, increments)  # type: ignore[union-attr]
+        result.counter_writes += counters.apply(store=contexts[brand_id].store, increments=increments)  # type: ignore[union-attr]
     return result
 
 
 def tracking_events_handler(container: Platform, messages: list[ReceivedMessage]) -> dict[str, Exception]:
     """The batch handler of `tracking-events` (worker and Functions trigger); returns the rejected messages."""
-    result = aggregate(container, messages)
+    result = aggregate(container=container, messages=messages)
     log.info("tracking batch: %d events, %d duplicates, %d counters in %d writes", result.events,
              result.duplicates, result.distinct_counters, result.counter_writes)
     return result.rejected

@@ -32,12 +32,12 @@ def partition(brand_id: str, at: datetime) -> str:
     return f"{brand_id}|{day_of(at)}"
 
 
-def seen(store: BrandStore, kind: str, event_id: str, at: datetime) -> bool:
+def seen(*, store: BrandStore, kind: str, event_id: str, at: datetime) -> bool:
     """Whether the event was already applied (claimed)."""
     return store.find(CONTAINER, record_id(kind, event_id), pk=partition(store.brand_id, at)) is not None
 
 
-def claim(store: BrandStore, *, kind: str, event_id: str, at: datetime, now: datetime, ttl: timedelta = SEEN_TTL,
+def claim(*, store: BrandStore, kind: str, event_id: str, at: datetime, now: datetime, ttl: timedelta = SEEN_TTL,
           **facts: Any) -> bool:
     """Record the event as applied, with `facts` for later readers; False when another delivery claimed it first."""
     doc = {"id": record_id(kind, event_id), "pk": partition(store.brand_id, at), "at": isoformat(now),
@@ -49,7 +49,7 @@ def claim(store: BrandStore, *, kind: str, event_id: str, at: datetime, now: dat
     return True
 
 
-def of_click(store: BrandStore, click_id: str, clicked_at: datetime) -> dict[str, Any]:
+def of_click(*, store: BrandStore, click_id: str, clicked_at: datetime) -> dict[str, Any]:
     """What the queue recorded of a click: {"internal": bool, "rejected": why} as known; {} when not judged."""
     doc = store.find(CONTAINER, record_id("visit", click_id), pk=partition(store.brand_id, clicked_at))
     if doc is None:
@@ -57,6 +57,6 @@ def of_click(store: BrandStore, click_id: str, clicked_at: datetime) -> dict[str
     return {"internal": bool(doc.get("internal")), "rejected": doc.get("rejected")}
 
 
-def rejected(store: BrandStore, click_id: str, clicked_at: datetime) -> str | None:
+def rejected(*, store: BrandStore, click_id: str, clicked_at: datetime) -> str | None:
     """Why the click was refused in a way that must not attribute (self_click, flood), or None."""
-    return of_click(store, click_id, clicked_at).get("rejected")
+    return of_click(store=store, click_id=click_id, clicked_at=clicked_at).get("rejected")

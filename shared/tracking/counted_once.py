@@ -54,7 +54,7 @@ def _increments(deltas: Mapping[str, int]) -> list[PatchOp]:
     return ops
 
 
-def add_once(store: BrandStore, key: CounterKey, *, owner: str, change: str, token: str, deltas: Deltas) -> str:
+def add_once(*, store: BrandStore, key: CounterKey, owner: str, change: str, token: str, deltas: Deltas) -> str:
     """Add `deltas` unless the counter carries the mark of (owner, change); the token of the mark that counted."""
     ops = _increments(deltas)
 
@@ -72,7 +72,7 @@ def add_once(store: BrandStore, key: CounterKey, *, owner: str, change: str, tok
     return retrying(attempt, attempts=_RETRIES, exhausted=CounterBusy(f"counter {key.id} kept changing"))
 
 
-def sweep(store: BrandStore, key: CounterKey, *, owner: str, counted: Mapping[str, tuple[str, Deltas]]) -> None:
+def sweep(*, store: BrandStore, key: CounterKey, owner: str, counted: Mapping[str, tuple[str, Deltas]]) -> None:
     """Remove the owner's marks of counted changes; a mark of another token than the recorded one is undone first.
 
     `counted` maps each change the owner recorded as counted to (the token that counted on this

@@ -126,7 +126,7 @@ def _patch(store: BrandStore, key: CounterKey, ops: list[PatchOp]) -> None:
         store.patch(CONTAINER, key.id, ops, pk=pk)
 
 
-def apply(store: BrandStore, increments: Mapping[CounterKey, Deltas]) -> int:
+def apply(*, store: BrandStore, increments: Mapping[CounterKey, Deltas]) -> int:
     """Apply increments by patch; returns the number of patch calls made (one per counter, per 10 fields)."""
     writes = 0
     for key, deltas in increments.items():

@@ -136,7 +136,7 @@ def _days(start: str, end: str) -> list[str]:
     return [(first + timedelta(days=offset)).isoformat() for offset in range((last - first).days + 1)]
 
 
-def read_counters(store: BrandStore, *, start: str, end: str, member_id: str | None,
+def read_counters(*, store: BrandStore, start: str, end: str, member_id: str | None,
                   fields: tuple[str, ...] | None, totals: bool = False) -> Iterator[dict[str, Any]]:
     """Counter documents of one member (or "*": the roll-ups; None: every member) between two days:
     by source and target, or with `totals` the day totals (one document per member and day)."""
@@ -159,7 +159,7 @@ def read_counters(store: BrandStore, *, start: str, end: str, member_id: str | N
                 break
 
 
-def dashboard(store: BrandStore, *, member_id: str, start: str, end: str) -> Dashboard:
+def dashboard(*, store: BrandStore, member_id: str, start: str, end: str) -> Dashboard:
     """A member's dashboard (or the brand's with member_id "*": its roll-ups) between two UTC days."""
     days = _days(start, end)
     by_day = {day: counters.blank() for day in days}
@@ -167,9 +167,9 @@ def dashboard(store: BrandStore, *, member_id: str, start: str, end: str) -> Das
     by_target = {kind: counters.blank() for kind in ALL_TARGET_KINDS}
     # Whole documents: they are small, and a 13-field projection costs the embedded store twice the time.
     # Days from the day totals (one document a day); sources and targets from the detailed counters.
-    for doc in read_counters(store, start=start, end=end, member_id=member_id, fields=None, totals=True):
+    for doc in read_counters(store=store, start=start, end=end, member_id=member_id, fields=None, totals=True):
         counters.add(by_day.setdefault(doc["day"], counters.blank()), doc)
-    for doc in read_counters(store, start=start, end=end, member_id=member_id, fields=None):
+    for doc in read_counters(store=store, start=start, end=end, member_id=member_id, fields=None):
         counters.add(by_source.setdefault(doc.get("source") or NO_SOURCE, counters.blank()), doc)
         counters.add(by_target.setdefault(doc.get("targetKind") or NO_TARGET, counters.blank()), doc)
     totals = counters.blank()
@@ -184,12 +184,12 @@ def dashboard(store: BrandStore, *, member_id: str, start: str, end: str) -> Das
     )
 
 
-def member_dashboard(store: BrandStore, *, member_id: str, start: str, end: str) -> Dashboard:
+def member_dashboard(*, store: BrandStore, member_id: str, start: str, end: str) -> Dashboard:
     """A member's dashboard for the Manager's drill-down; an unknown or restricted member raises NotFound."""
     doc = None if member_id == BRAND_ROLLUP else store.find(repository.MEMBERS, member_id)
     if doc is None or restriction.carried(doc):
         raise NotFound("Member not found")
-    return dashboard(store, member_id=member_id, start=start, end=end)
+    return dashboard(store=store, member_id=member_id, start=start, end=end)
 
 
 def _check_choice(value: str | None, allowed: tuple[str, ...], field: str) -> None:
@@ -216,7 +216,7 @@ def _sort_currency(ranking: dict[str, dict[str, int]], currency: str | None) -> 
     return min(overall, key=lambda code: (-overall[code], code)) if overall else None
 
 
-def members_totals(store: BrandStore, *, start: str, end: str, sort_by: str = "clicks", source: str | None = None,
+def members_totals(*, store: BrandStore, start: str, end: str, sort_by: str = "clicks", source: str | None = None,
                    currency: str | None = None, limit: int = 50, continuation: str | None = None) -> MemberTotalsPage:
     """Each member's totals between two days (optionally of one source), sorted best first, one page."""
     _check_choice(sort_by, SORT_KEYS, "sortBy")
@@ -234,7 +234,7 @@ def members_totals(store: BrandStore, *, start: str, end: str, sort_by: str = "c
     fields = None if source is None else ("memberId", "day", "source", sort_field)
     ranking: dict[str, Any] = {}
     whole: dict[str, Sums] = {}
-    for doc in read_counters(store, start=start, end=end, member_id=None, fields=fields, totals=source is None):
+    for doc in read_counters(store=store, start=start, end=end, member_id=None, fields=fields, totals=source is None):
         if source is not None and (doc.get("source") or NO_SOURCE) != source:
             continue
         member_id = doc["memberId"]
@@ -247,7 +247,7 @@ def members_totals(store: BrandStore, *, start: str, end: str, sort_by: str = "c
         else:
             ranking[member_id] = ranking.get(member_id, 0) + int(doc.get(sort_field) or 0)
     # Restricted members (GDPR article 18) leave the personal ranking; the brand's roll-ups still count them.
-    for member_id in restriction.restricted_member_ids(store):
+    for member_id in restriction.restricted_member_ids(store=store):
         ranking.pop(member_id, None)
     sort_currency = _sort_currency(ranking, currency) if money_field else None
 
@@ -268,7 +268,7 @@ def _member_totals(store: BrandStore, member_id: str, *, start: str, end: str, s
                    sums: Sums | None) -> MemberTotals:
     if sums is None:
         sums = counters.blank()
-        for doc in read_counters(store, start=start, end=end, member_id=member_id, fields=None):
+        for doc in read_counters(store=store, start=start, end=end, member_id=member_id, fields=None):
             if source is None or (doc.get("source") or NO_SOURCE) == source:
                 counters.add(sums, doc)
     return MemberTotals.model_validate({**sums, "memberId": member_id, **_names(store, member_id),

@@ -45,7 +45,7 @@ def to_document(link_code: LinkCode) -> dict:
     return link_code.model_dump(mode="json", by_alias=True) | {"pk": partition(link_code.code)}
 
 
-def find(platform: BrandStore, code: str) -> LinkCode | None:
+def find(*, platform: BrandStore, code: str) -> LinkCode | None:
     """The code's link, or None; `platform` is `store.for_brand(PLATFORM_SCOPE)`."""
     doc = platform.find(CONTAINER, code, pk=partition(code))
     return LinkCode.model_validate(doc) if doc else None

@@ -183,7 +183,7 @@ def create(*, store: BrandStore, platform: BrandStore, brand: Brand, member: Mem
     return link
 
 
-def get_own(store: BrandStore, member_id: str, link_id: str) -> Link:
+def get_own(*, store: BrandStore, member_id: str, link_id: str) -> Link:
     """One of the member's links; another member's (or an unknown id) is NotFound."""
     doc = store.find(CONTAINER, link_id)
     if doc is None or doc.get("memberId") != member_id:
@@ -191,7 +191,7 @@ def get_own(store: BrandStore, member_id: str, link_id: str) -> Link:
     return _from_document(doc)
 
 
-def list_own(store: BrandStore, member_id: str, *, page_size: int = 50,
+def list_own(*, store: BrandStore, member_id: str, page_size: int = 50,
              continuation: str | None = None) -> tuple[list[Link], str | None]:
     """The member's links, newest first, a page at a time."""
     page = store.query(CONTAINER, filters=[Filter("memberId", "=", member_id)], order_by="createdAt",
@@ -276,7 +276,7 @@ def _resync_code(store: BrandStore, platform: BrandStore, link: Link) -> None:
     _set_code_status(platform, link, (current or {}).get("status", "disabled"))
 
 
-def get_for_brand(store: BrandStore, link_id: str) -> BrandLink:
+def get_for_brand(*, store: BrandStore, link_id: str) -> BrandLink:
     """One link of the brand (`store` is the brand's: another brand's link is NotFound)."""
     doc = store.find(CONTAINER, link_id)
     if doc is None:
@@ -284,7 +284,7 @@ def get_for_brand(store: BrandStore, link_id: str) -> BrandLink:
     return _brand_link(doc)
 
 
-def list_for_brand(store: BrandStore, *, member_id: str | None = None, status: LinkStatus | None = None,
+def list_for_brand(*, store: BrandStore, member_id: str | None = None, status: LinkStatus | None = None,
                    page_size: int = 50, continuation: str | None = None) -> tuple[list[BrandLink], str | None]:
     """The brand's links, newest first, optionally of one member and/or one status, a page at a time.
 

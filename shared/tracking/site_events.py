@@ -128,12 +128,12 @@ def check_origin(brand: Brand, origin: str | None) -> None:
         raise Forbidden("This site is not among the brand's widget origins")
 
 
-def rate_limit(store: BrandStore, *, ip_hash: str | None, now: datetime) -> None:
+def rate_limit(*, store: BrandStore, ip_hash: str | None, now: datetime) -> None:
     """Count this request against the hashed IP (same throttle as the external form); 429 past the limit."""
     if ip_hash is None:
         return
     try:
-        throttle.count(store, limits=[throttle.Limit(f"site-events-ip:{ip_hash}", RATE_POLICY)], now=now)
+        throttle.count(store=store, limits=[throttle.Limit(f"site-events-ip:{ip_hash}", RATE_POLICY)], now=now)
     except RateLimited as exc:
         raise RateLimited("Too many events from this address; try again later", **exc.extra) from None
 
@@ -142,7 +142,7 @@ def accept(*, store: BrandStore, bus: MessageBus, brand: Brand, hasher: BrandHas
            ip_hash: str | None, now: datetime) -> int:
     """Check origin, rate and body, then enqueue the events; returns how many were enqueued."""
     check_origin(brand, origin)
-    rate_limit(store, ip_hash=ip_hash, now=now)
+    rate_limit(store=store, ip_hash=ip_hash, now=now)
     items = parse(body)
     outgoing = [messages.to_message(to_event(brand.id, item, hasher=hasher, now=now)) for item in items]
     bus.send(QUEUE_TRACKING_EVENTS, outgoing)

@@ -52,7 +52,7 @@ def partition(brand_id: str, visitor_key: str) -> str:
     return f"{brand_id}|{visitor_key}"
 
 
-def record(store: BrandStore, visit: VisitRecord, *, window_days: int) -> bool:
+def record(*, store: BrandStore, visit: VisitRecord, window_days: int) -> bool:
     """Keep a visit for attribution (once per click and visitor); False when it was already kept."""
     doc = visit.model_dump(mode="json", by_alias=True) | {
         "id": f"{visit.click_id}:{visit.visitor_key[:16]}",
@@ -67,7 +67,7 @@ def record(store: BrandStore, visit: VisitRecord, *, window_days: int) -> bool:
     return True
 
 
-def last_visit(store: BrandStore, visitor_key: str, *, since: datetime, until: datetime,
+def last_visit(*, store: BrandStore, visitor_key: str, since: datetime, until: datetime,
                keep: Callable[[VisitRecord], bool] | None = None) -> VisitRecord | None:
     """The visitor's latest visit clicked within [since, until] that `keep` accepts, or None.
 

@@ -41,7 +41,7 @@ MAX_STALE_SNAPSHOT = timedelta(days=1)
 JSONL = "application/x-ndjson"
 
 
-def context(store: DocumentStore, brand_id: str, day: date, hasher: BrandHasher) -> Context:
+def context(*, store: DocumentStore, brand_id: str, day: date, hasher: BrandHasher) -> Context:
     """What the columns of one brand's snapshot of one day read besides their documents."""
     platform = store.for_brand(PLATFORM_SCOPE)
 
@@ -52,7 +52,7 @@ def context(store: DocumentStore, brand_id: str, day: date, hasher: BrandHasher)
 
     @lru_cache(maxsize=4096)  # many orders come through the same few links
     def link_id(code: str) -> str | None:
-        found = link_codes.find(platform, code)
+        found = link_codes.find(platform=platform, code=code)
         return found.link_id if found is not None and found.brand == brand_id else None
 
     return Context(reference=reference, link_id=link_id)
@@ -69,7 +69,7 @@ def _documents(store: BrandStore, container: str) -> Iterator[Document]:
             return
 
 
-def render(store: BrandStore, dataset: Dataset, context: Context) -> tuple[bytes, int]:
+def render(*, store: BrandStore, dataset: Dataset, context: Context) -> tuple[bytes, int]:
     """The JSON Lines of one dataset and its row count.
 
     Only the anonymised lines are buffered (a few hundred bytes a row): the blob port takes bytes.
@@ -96,10 +96,10 @@ def export_brand(*, store: DocumentStore, blobs: BlobStore, brand_id: str, now: 
     """
     folder = folder or folders.new_folder(brand_id, now)
     brand_store = store.for_brand(brand_id)
-    columns = context(store, brand_id, now.date(), hasher)
+    columns = context(store=store, brand_id=brand_id, day=now.date(), hasher=hasher)
     counts: dict[str, int] = {}
     for dataset in DATASETS:
-        data, rows = render(brand_store, dataset, columns)
+        data, rows = render(store=brand_store, dataset=dataset, context=columns)
         if not dry_run:
             blobs.put(CONTAINER_WAREHOUSE, folder + dataset.file, data, content_type=JSONL)
         counts[dataset.name] = rows
@@ -114,7 +114,8 @@ def export_brand(*, store: DocumentStore, blobs: BlobStore, brand_id: str, now: 
     if not dry_run:
         blobs.put(CONTAINER_WAREHOUSE, folder + folders.MANIFEST, json.dumps(manifest, indent=2).encode(),
                   content_type="application/json")
-    counts["filesDeleted"] = folders.prune(blobs, brand_id, mine=folder, written_at=manifest["generatedAt"],
+    counts["filesDeleted"] = folders.prune(blobs=blobs, brand_id=brand_id, mine=folder,
+                                           written_at=manifest["generatedAt"],
                                            oldest_kept=now.date(), dry_run=dry_run)
     return counts
 
@@ -122,7 +123,7 @@ def export_brand(*, store: DocumentStore, blobs: BlobStore, brand_id: str, now: 
 def _drop_stale(blobs: BlobStore, brand_id: str, failed: str, now: datetime, dry_run: bool) -> int:
     """After a failed export: the previous snapshot may stay one more day; the failed run's folder and older go."""
     try:
-        return folders.prune(blobs, brand_id, mine=failed, written_at=None,
+        return folders.prune(blobs=blobs, brand_id=brand_id, mine=failed, written_at=None,
                              oldest_kept=now.date() - MAX_STALE_SNAPSHOT, dry_run=dry_run)
     except Exception as exc:
         log.error("warehouse clean-up of brand %s failed (%s)", brand_id, type(exc).__name__)
@@ -147,7 +148,7 @@ def export_all(*, store: DocumentStore, blobs: BlobStore, now: datetime, brand_i
         report["exported"] += 1
         for name, count in counts.items():
             report[name] += count
-    report["filesDeleted"] += folders.drop_orphan_brands(blobs, set(brand_ids), dry_run=dry_run)
+    report["filesDeleted"] += folders.drop_orphan_brands(blobs=blobs, brand_ids=set(brand_ids), dry_run=dry_run)
     log.info("warehouse export: %d brands, %d failed, %d members, %d orders%s", report["brands"],
              report["failed"], report["members"], report["orders"], " (dry run)" if dry_run else "")
     return report

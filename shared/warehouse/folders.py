@@ -71,7 +71,7 @@ def _newest(complete: dict[str, str]) -> str | None:
     return max(complete, key=lambda folder: (complete[folder], folder), default=None)
 
 
-def current_snapshot(blobs: BlobStore, brand_id: str) -> str | None:
+def current_snapshot(*, blobs: BlobStore, brand_id: str) -> str | None:
     """The folder a loader reads: the newest complete one (None when the brand has no snapshot)."""
     return _newest(_complete(blobs, _folders(blobs, f"{brand_id}/")))
 
@@ -87,7 +87,7 @@ def _delete(blobs: BlobStore, folders: dict[str, set[str]], dry_run: bool) -> in
     return count
 
 
-def prune(blobs: BlobStore, brand_id: str, *, mine: str, written_at: str | None, oldest_kept: date,
+def prune(*, blobs: BlobStore, brand_id: str, mine: str, written_at: str | None, oldest_kept: date,
           dry_run: bool = False) -> int:
     """Delete the brand's folders but the newest complete one and later runs of the day still writing.
 
@@ -110,7 +110,7 @@ def prune(blobs: BlobStore, brand_id: str, *, mine: str, written_at: str | None,
     return _delete(blobs, {folder: names for folder, names in folders.items() if not spared(folder)}, dry_run)
 
 
-def drop_orphan_brands(blobs: BlobStore, brand_ids: set[str], *, dry_run: bool = False) -> int:
+def drop_orphan_brands(*, blobs: BlobStore, brand_ids: set[str], dry_run: bool = False) -> int:
     """Delete the warehouse files of brands that no longer exist; the number of files."""
     doomed = {folder: names for folder, names in _folders(blobs).items() if folder.split("/", 1)[0] not in brand_ids}
     return _delete(blobs, doomed, dry_run)

@@ -33,12 +33,13 @@ def test_a_snapshot_in_blob_storage_restores_the_store(azure_container, monkeypa
 
     store.delete("members", "m1")
     store.create("members", {"id": "m9", "role": 2})
-    snapshot = snapshots.find(azure_container.backup_blobs, "monthly/2030-01")
+    snapshot = snapshots.find(blobs=azure_container.backup_blobs, reference="monthly/2030-01")
     restore.restore(store=azure_container.store, blobs=azure_container.backup_blobs, snapshot=snapshot,
                     now=azure_container.clock.now())
 
     assert [report["taken"] for report in reports] == [True, True]
     assert store_state(azure_container.store) == before
-    assert [s.id for s in snapshots.taken(azure_container.backup_blobs, snapshots.HOURLY)] == [reports[0]["snapshot"]]
+    assert [s.id for s in snapshots.taken(blobs=azure_container.backup_blobs,
+                                          kind=snapshots.HOURLY)] == [reports[0]["snapshot"]]
     assert {info.name.split("/")[0] for info in azure_container.backup_blobs.list("backups-monthly")} == {
         "manifests", "monthly"}

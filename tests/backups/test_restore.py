@@ -29,7 +29,7 @@ def _without_etag(doc: dict) -> dict:
 
 
 def _take(container) -> snapshots.Snapshot:
-    return snapshots.find(container.backup_blobs, HOURLY.run(container, False)["snapshot"])
+    return snapshots.find(blobs=container.backup_blobs, reference=HOURLY.run(container, False)["snapshot"])
 
 
 def _restore(container, snapshot, **options) -> dict:
@@ -38,7 +38,7 @@ def _restore(container, snapshot, **options) -> dict:
 
 
 def snapshot_time(container, snapshot):
-    return parse_instant(snapshots.read_manifest(container.backup_blobs, snapshot)["takenAt"])
+    return parse_instant(snapshots.read_manifest(blobs=container.backup_blobs, snapshot=snapshot)["takenAt"])
 
 
 def _seen_by_the_brand(seeded, member: str) -> dict:
@@ -77,7 +77,7 @@ def test_a_restored_store_is_the_snapshot_again_whatever_happened_since(seeded):
     # The replay nonces of the world's signed calls last minutes: all ran out in those 20 minutes, so
     # none is written back, and the copies the embedded store had not purged yet go.
     assert report["containers"]["nonces"] == {"restored": 0, "kept": 0, "expired": 8, "removed": 8}
-    assert report["replaySince"] == snapshots.read_manifest(container.backup_blobs, snapshot)["takenAt"]
+    assert report["replaySince"] == snapshots.read_manifest(blobs=container.backup_blobs, snapshot=snapshot)["takenAt"]
 
 
 def test_erasures_after_the_snapshot_come_back_until_the_journal_replay_erases_them_again(seeded):
@@ -87,7 +87,7 @@ def test_erasures_after_the_snapshot_come_back_until_the_journal_replay_erases_t
     container.clock.advance(timedelta(minutes=10))
     erasure.erase_member(store=acme, blobs=container.blobs, hasher=container.hasher("acme"), member_id=OWNER,
                          events=container.events, now=container.clock.now(), rule="data_subject_request")
-    entry = gdpr_register.record(acme, actor="system", action="erased", subject_hash="a" * 64, reason=None,
+    entry = gdpr_register.record(store=acme, actor="system", action="erased", subject_hash="a" * 64, reason=None,
                                  now=container.clock.now())
     journalled = container.journal("acme").entries(since=snapshot_time(container, snapshot))
     assert _seen_by_the_brand(seeded, OWNER)["email"] is None
@@ -118,7 +118,7 @@ def test_the_journal_is_not_in_a_snapshot_and_a_restore_leaves_it_as_it_is(seede
     erasure.erase_member(store=acme, blobs=container.blobs, hasher=container.hasher("acme"), member_id=OWNER,
                          events=container.events, now=container.clock.now(), rule="data_subject_request")
     snapshot = _take(container)
-    manifest = snapshots.read_manifest(container.backup_blobs, snapshot)
+    manifest = snapshots.read_manifest(blobs=container.backup_blobs, snapshot=snapshot)
     since = parse_instant(manifest["takenAt"]) - timedelta(days=1)
     entries = container.journal("acme").entries(since=since)
     assert OWNER in {entry["subjectId"] for entry in entries}
@@ -174,7 +174,7 @@ def test_two_restores_at_once_end_in_the_snapshot(seeded):
 def test_an_incomplete_snapshot_is_refused_before_anything_is_written(seeded):
     container = seeded.container
     snapshot = _take(container)
-    manifest = snapshots.read_manifest(container.backup_blobs, snapshot)
+    manifest = snapshots.read_manifest(blobs=container.backup_blobs, snapshot=snapshot)
     container.backup_blobs.delete(snapshot.kind.container, manifest["containers"]["members"]["parts"][0])
     _change_everything(container)
     changed = store_state(container.store)

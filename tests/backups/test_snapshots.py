@@ -32,8 +32,9 @@ def _seed(container, brand: str = "acme") -> None:
 
 def _snapshot_documents(container, snapshot) -> dict[str, list[dict]]:
     blobs = container.backup_blobs
-    manifest = snapshots.read_manifest(blobs, snapshot)
-    return {name: [stored.doc for stored in snapshots.documents(blobs, snapshot, manifest, name)]
+    manifest = snapshots.read_manifest(blobs=blobs, snapshot=snapshot)
+    return {name: [stored.doc for stored in snapshots.documents(blobs=blobs, snapshot=snapshot, manifest=manifest,
+                                                                container=name)]
             for name in CONTAINERS}
 
 
@@ -44,7 +45,8 @@ def test_the_hourly_snapshot_holds_every_document_of_every_container(container):
     report = _run(container, "backup_hourly")
 
     assert report["taken"] is True and report["period"] == "2030-01-01T09" and report["documents"] == 5
-    held = _snapshot_documents(container, snapshots.find(container.backup_blobs, "hourly/2030-01-01T09"))
+    held = _snapshot_documents(container, snapshots.find(blobs=container.backup_blobs,
+                                                         reference="hourly/2030-01-01T09"))
     assert sorted((doc["brandId"], doc["firstName"] if "firstName" in doc else None) for doc in held["members"]) == [
         ("acme", "Ada"), ("globex", None)]
     assert held["tracking_counters"] == [{"id": "k1", "pk": "acme|2030-01", "clicks": 4, "brandId": "acme"}]
@@ -61,7 +63,7 @@ def test_one_hourly_snapshot_per_hour_whatever_the_runs(container, clock):
 
     assert again == {"kind": "hourly", "period": "2030-01-01T09", "taken": False, "snapshot": first["snapshot"]}
     assert next_hour["taken"] is True and next_hour["period"] == "2030-01-01T10"
-    assert [s.id for s in snapshots.taken(container.backup_blobs, snapshots.HOURLY)] == [
+    assert [s.id for s in snapshots.taken(blobs=container.backup_blobs, kind=snapshots.HOURLY)] == [
         first["snapshot"], next_hour["snapshot"]]
 
 
@@ -77,7 +79,7 @@ def test_the_month_gets_one_snapshot_from_its_first_run_on(container, clock):
     assert [report["taken"] for report in taken] == [True, False, False, False]
     assert {report["snapshot"] for report in taken} == {taken[0]["snapshot"]}
     assert february["taken"] is True and february["period"] == "2030-02"
-    months = snapshots.taken(container.backup_blobs, snapshots.MONTHLY)
+    months = snapshots.taken(blobs=container.backup_blobs, kind=snapshots.MONTHLY)
     assert [s.period for s in months] == ["2030-01", "2030-02"]
     assert {s.kind.container for s in months} == {"backups-monthly"}
 
@@ -89,9 +91,9 @@ def test_the_local_schedule_takes_an_hourly_snapshot_every_hour(container, clock
         clock.advance(timedelta(hours=1))
         for job in schedule.due(clock.now()):
             job.run(container, False)
-        periods = [s.period for s in snapshots.taken(container.backup_blobs, snapshots.HOURLY)]
+        periods = [s.period for s in snapshots.taken(blobs=container.backup_blobs, kind=snapshots.HOURLY)]
     assert periods == ["2030-01-01T10", "2030-01-01T11", "2030-01-01T12"]
-    assert [s.period for s in snapshots.taken(container.backup_blobs, snapshots.MONTHLY)] == ["2030-01"]
+    assert [s.period for s in snapshots.taken(blobs=container.backup_blobs, kind=snapshots.MONTHLY)] == ["2030-01"]
 
 
 def test_an_expired_document_is_not_backed_up(container, clock):
@@ -102,7 +104,7 @@ def test_an_expired_document_is_not_backed_up(container, clock):
 
     report = _run(container, "backup_hourly")
 
-    held = _snapshot_documents(container, snapshots.find(container.backup_blobs, report["snapshot"]))
+    held = _snapshot_documents(container, snapshots.find(blobs=container.backup_blobs, reference=report["snapshot"]))
     assert [doc["id"] for doc in held["throttles"]] == ["kept"]
 
 
@@ -114,8 +116,8 @@ def test_large_containers_are_split_into_parts(container, monkeypatch):
 
     report = _run(container, "backup_hourly")
 
-    snapshot = snapshots.find(container.backup_blobs, report["snapshot"])
-    manifest = snapshots.read_manifest(container.backup_blobs, snapshot)
+    snapshot = snapshots.find(blobs=container.backup_blobs, reference=report["snapshot"])
+    manifest = snapshots.read_manifest(blobs=container.backup_blobs, snapshot=snapshot)
     assert len(manifest["containers"]["members"]["parts"]) == 3
     assert sorted(doc["id"] for doc in _snapshot_documents(container, snapshot)["members"]) == [
         f"m{n}" for n in range(5)]
@@ -125,8 +127,8 @@ def test_the_snapshot_files_are_gzipped_json_lines_and_the_log_names_no_one(cont
     _seed(container)
     with caplog.at_level("INFO"):
         report = _run(container, "backup_hourly")
-    snapshot = snapshots.find(container.backup_blobs, report["snapshot"])
-    manifest = snapshots.read_manifest(container.backup_blobs, snapshot)
+    snapshot = snapshots.find(blobs=container.backup_blobs, reference=report["snapshot"])
+    manifest = snapshots.read_manifest(blobs=container.backup_blobs, snapshot=snapshot)
     part = manifest["containers"]["members"]["parts"][0]
     lines = gzip.decompress(container.backup_blobs.get("backups-hourly", part)).splitlines()
     assert json.loads(lines[0])["doc"]["firstName"] == "Ada"
@@ -148,12 +150,12 @@ def test_a_run_that_dies_half_way_leaves_no_snapshot_and_the_next_run_writes_a_w
     monkeypatch.setattr(FolderBlobStore, "put", dying_put)
     with pytest.raises(OSError):
         _run(container, "backup_hourly")
-    assert snapshots.taken(container.backup_blobs, snapshots.HOURLY) == []
+    assert snapshots.taken(blobs=container.backup_blobs, kind=snapshots.HOURLY) == []
 
     report = _run(container, "backup_hourly")
 
     assert report["taken"] is True and report["documents"] == 4
-    held = _snapshot_documents(container, snapshots.find(container.backup_blobs, report["snapshot"]))
+    held = _snapshot_documents(container, snapshots.find(blobs=container.backup_blobs, reference=report["snapshot"]))
     assert sum(len(docs) for docs in held.values()) == 4
 
 
@@ -162,18 +164,18 @@ def test_two_runs_at_once_leave_whole_snapshots_and_the_period_names_the_first(c
 
     reports = in_parallel(2, lambda: _run(container, "backup_hourly"))
 
-    finished = snapshots.taken(container.backup_blobs, snapshots.HOURLY, "2030-01-01T09")
+    finished = snapshots.taken(blobs=container.backup_blobs, kind=snapshots.HOURLY, period="2030-01-01T09")
     assert 1 <= len(finished) <= 2 and all(report["snapshot"] in {s.id for s in finished} for report in reports)
     for snapshot in finished:
         assert sum(len(docs) for docs in _snapshot_documents(container, snapshot).values()) == 4
-    assert snapshots.find(container.backup_blobs, "hourly/2030-01-01T09") == finished[0]
+    assert snapshots.find(blobs=container.backup_blobs, reference="hourly/2030-01-01T09") == finished[0]
 
 
 def test_a_dry_run_writes_nothing(container):
     _seed(container)
     assert JOB["backup_hourly"].run(container, True) == {
         "kind": "hourly", "period": "2030-01-01T09", "taken": False, "dryRun": True}
-    assert snapshots.taken(container.backup_blobs, snapshots.HOURLY) == []
+    assert snapshots.taken(blobs=container.backup_blobs, kind=snapshots.HOURLY) == []
 
 
 @pytest.mark.parametrize("reference", ["daily/2030-01-01", "hourly/2030-01-01", "hourly", "hourly/2030-01-01T09/x/y"])
@@ -181,11 +183,11 @@ def test_a_snapshot_reference_that_names_nothing_valid_is_refused(container, ref
     from shared.errors import InvalidInput
 
     with pytest.raises(InvalidInput):
-        snapshots.find(container.backup_blobs, reference)
+        snapshots.find(blobs=container.backup_blobs, reference=reference)
 
 
 def test_an_unknown_snapshot_is_not_found(container):
     from shared.errors import NotFound
 
     with pytest.raises(NotFound):
-        snapshots.find(container.backup_blobs, "hourly/2030-01-01T09")
+        snapshots.find(blobs=container.backup_blobs, reference="hourly/2030-01-01T09")

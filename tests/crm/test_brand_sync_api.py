@@ -118,7 +118,8 @@ def test_sync_is_refused_outside_direct_selling_for_non_employees(platform):
 def test_a_blacklisted_address_is_refused_and_nothing_is_written(platform):
     store = platform.container.store.for_brand(DIRECT)
     blocked = platform.container.hasher(DIRECT)("email", "gone@example.com")
-    blacklist.add(store, blocked, blacklist.BlacklistReason.GLOBAL_OPT_OUT, platform.container.clock.now(),
+    blacklist.add(store=store, email_hash=blocked, reason=blacklist.BlacklistReason.GLOBAL_OPT_OUT,
+                  now=platform.container.clock.now(),
                   journal=platform.container.journal(DIRECT))
     response = platform.sync("ext-1", memberId="m1", email="Gone@Example.com", optIn=True)
     assert response.status_code == 409 and problem_type(response) == "contact-blacklisted"

@@ -151,9 +151,9 @@ def test_counter_documents_are_patched_not_rebuilt(container, stats_client):
     # The dashboards read two small documents, whatever the number of contacts or events.
     store = container.store.for_brand(BRAND)
     now = container.clock.now()
-    campaign_stats.record_sent(store, campaign_id="c1", member_id="m1", sent_at=now, count=5)
-    campaign_stats.record_sent(store, campaign_id="c1", member_id="m1", sent_at=now, count=2)
+    campaign_stats.record_sent(store=store, campaign_id="c1", member_id="m1", sent_at=now, count=5)
+    campaign_stats.record_sent(store=store, campaign_id="c1", member_id="m1", sent_at=now, count=2)
     assert store.get("campaigns", campaign_stats.campaign_stats_id("c1"))["sent"] == 7
     day_doc = store.get("campaigns", campaign_stats.member_day_id("m1", "2030-01-01"))
     assert (day_doc["sent"], day_doc["memberId"], day_doc["createdAt"]) == (7, "m1", "2030-01-01")
-    assert campaign_stats.record_event(store, event="open", campaign_id="unknown", contact_id="x") is False
+    assert campaign_stats.record_event(store=store, event="open", campaign_id="unknown", contact_id="x") is False

@@ -24,7 +24,7 @@ LINK = "https://shop.acme.example/spring"
 
 def new_contact(container, email, member_id="m1", tags=("vip",), source=ContactSource.EXTERNAL_FORM, **params):
     store = container.store.for_brand(BRAND)
-    member, _ = repository.get_member(store, member_id)
+    member, _ = repository.get_member(store=store, member_id=member_id)
     params = params or {"member_opt_in_asked": True, "brand_opt_in_asked": True}
     return service.create(store=store, brand=brands.get(store=container.store, brand_id=BRAND), member=member,
                           data=ContactCreate(first_name=email.split("@")[0].title(), email=email, tags=list(tags)),
@@ -55,7 +55,8 @@ def test_only_opted_in_contacts_receive_the_publication(cp_client, container, me
     store = container.store.for_brand(BRAND)
     doc = store.get("contacts", blocked.id)
     store.replace("contacts", {**doc, "emailStatus": EmailStatus.HARD_BOUNCE.value}, etag=doc["_etag"])
-    blacklist.add(store, listed.email_hash, blacklist.BlacklistReason.SPAM, container.clock.now(),
+    blacklist.add(store=store, email_hash=listed.email_hash, reason=blacklist.BlacklistReason.SPAM,
+                  now=container.clock.now(),
                   journal=container.journal(BRAND))
 
     answer = post(cp_client, members["m1"], id="c1")
@@ -122,7 +123,7 @@ def test_brand_wide_unsubscribe_blacklists_the_address(cp_client, container, mem
     assert post(cp_client, members["m2"], id="c6").json()["skipped"] == {"blacklisted": 1}
     store = container.store.for_brand(BRAND)
     contact_journal.delete_own(store=store, journal=container.journal(BRAND),
-                       member=repository.get_member(store, "m2")[0], contact_id=theirs.id,
+                       member=repository.get_member(store=store, member_id="m2")[0], contact_id=theirs.id,
                        now=container.clock.now())
     with pytest.raises(service.ContactBlacklisted):
         new_contact(container, "zoe@example.com", member_id="m2")

@@ -72,8 +72,8 @@ def test_a_known_or_blacklisted_address_gets_the_same_answer_and_no_email(shop):
     shop.submit("known@example.com")
     shop.confirm(shop.tokens()[0])
     store = shop.container.store.for_brand(BRAND)
-    blacklist.add(store, shop.container.hasher(BRAND)("email", "gone@example.com"),
-                  blacklist.BlacklistReason.GLOBAL_OPT_OUT, shop.container.clock.now(),
+    blacklist.add(store=store, email_hash=shop.container.hasher(BRAND)("email", "gone@example.com"),
+                  reason=blacklist.BlacklistReason.GLOBAL_OPT_OUT, now=shop.container.clock.now(),
                   journal=shop.container.journal(BRAND))
     for email in ("known@example.com", "Gone@Example.com"):
         answer = shop.submit(email)

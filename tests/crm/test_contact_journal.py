@@ -94,10 +94,11 @@ def test_a_brand_opt_out_after_a_new_opt_in_is_journalled_again(container):
                        brand_opt_in=BrandOptIn.BRAND_DATABASE,
                        history=ChangeHistory(created_by=ContactSource.BRAND_SYNC, created_at=now))
     opted_out = opted_in.model_copy(update={"brand_opt_in": BrandOptIn.NO_OPT_IN})
-    contact_journal.record_opt_outs(ledger, opted_in, opted_out, now)
-    contact_journal.record_opt_outs(ledger, opted_in, opted_out, now)  # a retry at the same time: once
-    contact_journal.record_opt_outs(ledger, opted_in, opted_in, now)  # no opt-out: nothing
-    contact_journal.record_opt_outs(ledger, opted_in, opted_out, now + timedelta(minutes=3))
+    contact_journal.record_opt_outs(journal=ledger, before=opted_in, after=opted_out, now=now)
+    contact_journal.record_opt_outs(journal=ledger, before=opted_in, after=opted_out,
+                                    now=now)  # a retry at the same time: once
+    contact_journal.record_opt_outs(journal=ledger, before=opted_in, after=opted_in, now=now)  # no opt-out: nothing
+    contact_journal.record_opt_outs(journal=ledger, before=opted_in, after=opted_out, now=now + timedelta(minutes=3))
     assert [entry["rule"] for entry in entries(container)] == ["brand:no_opt_in"] * 2
 
 
@@ -105,6 +106,6 @@ def test_a_blacklisted_hash_is_journalled_once_per_reason(container):
     store, ledger = container.store.for_brand(BRAND), container.journal(BRAND)
     for reason in (blacklist.BlacklistReason.HARD_BOUNCE, blacklist.BlacklistReason.HARD_BOUNCE,
                    blacklist.BlacklistReason.SPAM):
-        blacklist.add(store, "a" * 64, reason, container.clock.now(), journal=ledger)
+        blacklist.add(store=store, email_hash="a" * 64, reason=reason, now=container.clock.now(), journal=ledger)
         container.clock.advance(timedelta(days=1))
     assert [entry["rule"] for entry in entries(container)] == ["hard_bounce", "spam"]

@@ -32,7 +32,7 @@ def brand(container):
 
 def new_contact(container, email="zoe@example.com", source=ContactSource.MANUAL, **params):
     store = container.store.for_brand(BRAND)
-    member, _ = repository.get_member(store, "m1")
+    member, _ = repository.get_member(store=store, member_id="m1")
     return service.create(store=store, brand=brands.get(store=container.store, brand_id=BRAND), member=member,
                           data=ContactCreate(first_name="Zoe", email=email), source=source,
                           hasher=container.hasher(BRAND), now=container.clock.now(), params=SourceInput(**params))
@@ -47,7 +47,7 @@ def outbox(container):
 
 
 def run(container):
-    report = nightly.run(container, family="contacts")
+    report = nightly.run(container=container, family="contacts")
     assert report["failedBrands"] == []
     return report
 
@@ -65,7 +65,7 @@ def test_the_invitation_lifecycle_runs_day_by_day_exactly_as_the_guide_says(cont
     contact = new_contact(container)
     invited_on = 10
     days_until(container, clock, invited_on + 1, contact.id, start)
-    member, _ = repository.get_member(container.store.for_brand(BRAND), "m1")
+    member, _ = repository.get_member(store=container.store.for_brand(BRAND), member_id="m1")
     invitations.invite(container=container, brand=brand, member=member, contact_id=contact.id, now=clock.now())
     assert len(outbox(container)) == 1
 
@@ -109,7 +109,7 @@ def test_the_invitation_lifecycle_runs_day_by_day_exactly_as_the_guide_says(cont
 
 def test_an_accepted_invitation_stops_the_resend(container, clock, brand):
     contact = new_contact(container)
-    member, _ = repository.get_member(container.store.for_brand(BRAND), "m1")
+    member, _ = repository.get_member(store=container.store.for_brand(BRAND), member_id="m1")
     invitations.invite(container=container, brand=brand, member=member, contact_id=contact.id, now=clock.now())
     clock.advance(3 * DAY)
     doc = stored(container, contact.id)
@@ -174,7 +174,7 @@ def test_a_click_keeps_a_contact_three_more_years_but_an_open_does_not(container
 def test_a_dry_run_changes_nothing(container, clock, brand):
     contact = new_contact(container)
     clock.advance(30 * DAY)
-    report = nightly.run(container, family="contacts", dry_run=True)
+    report = nightly.run(container=container, family="contacts", dry_run=True)
     assert report["planned"][BRAND]
     assert stored(container, contact.id)["status"] == "active"
 
@@ -183,7 +183,7 @@ def test_a_contact_whose_invitation_bounced_is_not_invited_again_and_the_report_
     from shared.crm import provider_events
 
     contact = new_contact(container)
-    member, _ = repository.get_member(container.store.for_brand(BRAND), "m1")
+    member, _ = repository.get_member(store=container.store.for_brand(BRAND), member_id="m1")
     invitations.invite(container=container, brand=brand, member=member, contact_id=contact.id, now=clock.now())
     assert len(outbox(container)) == 1
     bounce = provider_events.ProviderEvent(event="bounce", at=clock.now(), provider_message_id="42",

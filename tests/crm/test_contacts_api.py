@@ -41,7 +41,7 @@ def _stored(container, source, member_id="m1", brand_id=BRAND, **params):
     store = container.store.for_brand(brand_id)
     if store.find(repository.MEMBERS, member_id) is None:
         add_member(container, brand_id=brand_id, member_id=member_id)
-    member, _ = repository.get_member(store, member_id)
+    member, _ = repository.get_member(store=store, member_id=member_id)
     return service.create(store=container.store.for_brand(brand_id), brand=brand, member=member,
                           data=ContactCreate(first_name="Zoe", email=f"zoe.{source.value}@example.com"),
                           source=source, hasher=container.hasher(brand_id), now=container.clock.now(),
@@ -145,11 +145,13 @@ def test_a_blacklisted_address_cannot_be_created_by_any_member_of_the_brand(crm_
 def test_a_provider_outcome_blocks_creation_and_sending(crm_client, container, members, reason):
     hashed = container.hasher(BRAND)("email", "zoe@example.com")
     contact = _stored(container, ContactSource.ORDER)
-    assert not service.may_send(container.store.for_brand(BRAND), contact, "member_publication")  # storage only
-    blacklist.add(container.store.for_brand(BRAND), container.hasher(BRAND)("email", contact.email), reason,
-                  container.clock.now(), journal=container.journal(BRAND))
-    assert not service.may_send(container.store.for_brand(BRAND), contact, "invitation")
-    blacklist.add(container.store.for_brand(BRAND), hashed, reason, container.clock.now(),
+    assert not service.may_send(store=container.store.for_brand(BRAND), contact=contact,
+                                purpose="member_publication")  # storage only
+    blacklist.add(store=container.store.for_brand(BRAND), email_hash=container.hasher(BRAND)("email", contact.email),
+                  reason=reason,
+                  now=container.clock.now(), journal=container.journal(BRAND))
+    assert not service.may_send(store=container.store.for_brand(BRAND), contact=contact, purpose="invitation")
+    blacklist.add(store=container.store.for_brand(BRAND), email_hash=hashed, reason=reason, now=container.clock.now(),
                   journal=container.journal(BRAND))
     response = crm_client.post(CONTACTS, headers=members["m2"], json={"email": "zoe@example.com"})
     assert response.status_code == 409

@@ -31,7 +31,7 @@ def members(container, app_client):
 
 def _contact_with(container, status: EmailStatus):
     store = container.store.for_brand(BRAND)
-    member, _ = repository.get_member(store, "m1")
+    member, _ = repository.get_member(store=store, member_id="m1")
     contact = contacts.create(store=store, brand=brands.get(store=container.store, brand_id=BRAND), member=member,
                               data=ContactCreate(first_name="Zoe", email="zoe@example.com"),
                               source=ContactSource.MANUAL, hasher=container.hasher(BRAND), now=container.clock.now())
@@ -63,7 +63,8 @@ def test_no_email_goes_to_a_blocked_status_and_the_member_sees_it(container, mem
                                                                   releasable):
     contact = _contact_with(container, status)
     # An invitation is the one send a "new" contact may get: only the email status can stop it here.
-    assert contacts.may_send(container.store.for_brand(BRAND), contact, "invitation") is not blocks
+    assert contacts.may_send(store=container.store.for_brand(BRAND), contact=contact,
+                             purpose="invitation") is not blocks
     shown = app_client.get(f"{CONTACTS}/{contact.id}", headers=members["m1"]).json()
     assert shown["emailStatus"] == status.value
 
@@ -77,7 +78,7 @@ def test_only_a_soft_bounce_can_be_released(container, members, app_client, stat
     assert stored.email_status == (EmailStatus.VALID if releasable else status)
     if releasable:
         assert answer.json()["emailStatus"] == "valid"
-        assert contacts.may_send(container.store.for_brand(BRAND), stored, "invitation")
+        assert contacts.may_send(store=container.store.for_brand(BRAND), contact=stored, purpose="invitation")
 
 
 def test_another_member_or_an_anonymous_caller_cannot_release(container, members, app_client):

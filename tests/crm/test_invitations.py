@@ -36,7 +36,7 @@ def members(container, inv_client):
 
 def new_contact(container, member_id="m1", email="zoe@example.com", source=ContactSource.MANUAL, **params):
     store = container.store.for_brand(BRAND)
-    member, _ = repository.get_member(store, member_id)
+    member, _ = repository.get_member(store=store, member_id=member_id)
     return service.create(store=store, brand=brands.get(store=container.store, brand_id=BRAND), member=member,
                           data=ContactCreate(first_name="Zoe", email=email), source=source,
                           hasher=container.hasher(BRAND), now=container.clock.now(), params=SourceInput(**params))
@@ -89,8 +89,9 @@ def test_contacts_whose_consent_does_not_allow_an_invitation_get_none(inv_client
 
 def _blacklisted(container):
     contact = new_contact(container)
-    blacklist.add(container.store.for_brand(BRAND), contact.email_hash, blacklist.BlacklistReason.GLOBAL_OPT_OUT,
-                  container.clock.now(), journal=container.journal(BRAND))
+    blacklist.add(store=container.store.for_brand(BRAND), email_hash=contact.email_hash,
+                  reason=blacklist.BlacklistReason.GLOBAL_OPT_OUT,
+                  now=container.clock.now(), journal=container.journal(BRAND))
     return contact
 
 
@@ -130,12 +131,14 @@ def test_a_leaving_member_takes_only_the_contacts_without_a_brand_opt_in(inv_cli
     gone = new_contact(container, email="gone@example.com")
     other = new_contact(container, member_id="m2", email="other@example.com")
     store = container.store.for_brand(BRAND)
-    assert invitations.on_member_erased(store, container.journal(BRAND), "m1", container.clock.now()) == 1
+    assert invitations.on_member_erased(store=store, journal=container.journal(BRAND), member_id="m1",
+                                        now=container.clock.now()) == 1
     assert stored(container, kept.id)["status"] == "active" and kept.brand_opt_in == BrandOptIn.EXTERNAL_FORM
     erased = stored(container, gone.id)
     assert erased["status"] == "erased" and erased["email"] is None and erased["emailHash"] == gone.email_hash
     assert stored(container, other.id)["status"] == "active"
-    assert invitations.on_member_erased(store, container.journal(BRAND), "m1", container.clock.now()) == 0
+    assert invitations.on_member_erased(store=store, journal=container.journal(BRAND), member_id="m1",
+                                        now=container.clock.now()) == 0
 
 
 def test_a_bounce_of_an_invitation_finds_its_contact(inv_client, container, members):

@@ -61,8 +61,8 @@ def test_the_same_order_twice_is_one_contact(platform):
 
 def test_an_order_with_a_blacklisted_address_creates_nothing(platform):
     store = platform.container.store.for_brand(DIRECT)
-    blacklist.add(store, platform.container.hasher(DIRECT)("email", "zoe@example.com"),
-                  blacklist.BlacklistReason.GLOBAL_OPT_OUT, platform.container.clock.now(),
+    blacklist.add(store=store, email_hash=platform.container.hasher(DIRECT)("email", "zoe@example.com"),
+                  reason=blacklist.BlacklistReason.GLOBAL_OPT_OUT, now=platform.container.clock.now(),
                   journal=platform.container.journal(DIRECT))
     response = _order(platform, brandOptIn=True)
     assert response.status_code == 409 and problem_type(response) == "contact-blacklisted"
@@ -91,8 +91,8 @@ def test_a_store_purchase_needs_a_contact_already_opted_in(platform):
 
 def test_a_voucher_code_names_its_contact(platform):
     opted_in = _order(platform, brandOptIn=True).json()["contactId"]
-    member = app_headers(platform.container, repository.get_member(platform.container.store.for_brand(DIRECT),
-                                                                   "m1")[0], brand_id=DIRECT)
+    member = app_headers(platform.container, repository.get_member(store=platform.container.store.for_brand(DIRECT),
+                                                                   member_id="m1")[0], brand_id=DIRECT)
     issued = platform.client.post(f"/api/v1/app/{DIRECT}/contacts/{opted_in}/vouchers", headers=member)
     assert issued.status_code == 201, issued.text
     stored = platform.container.store.for_brand(DIRECT).get("contacts", opted_in)

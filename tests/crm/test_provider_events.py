@@ -41,7 +41,7 @@ def hook_client(container, monkeypatch):
 def contact(container, hook_client):
     store = container.store.for_brand(BRAND)
     add_member(container, member_id="m1")
-    member, _ = repository.get_member(store, "m1")
+    member, _ = repository.get_member(store=store, member_id="m1")
     return contacts.create(store=store, brand=brands.get(store=container.store, brand_id=BRAND), member=member,
                            data=ContactCreate(first_name="Zoe", email=EMAIL), source=ContactSource.MANUAL,
                            hasher=container.hasher(BRAND), now=container.clock.now())
@@ -68,7 +68,7 @@ def _stored(container, contact_id):
 
 
 def test_a_hard_bounce_blocks_the_contact_and_blacklists_the_hash(hook_client, container, contact):
-    assert contacts.may_send(container.store.for_brand(BRAND), contact, "invitation")
+    assert contacts.may_send(store=container.store.for_brand(BRAND), contact=contact, purpose="invitation")
     answer = hook_client.post(WEBHOOK, headers=_auth(), json=[_event("bounce", contact.id, hard_bounce=True,
                                                                         error_related_to="recipient",
                                                                         error="user unknown")])
@@ -77,8 +77,8 @@ def test_a_hard_bounce_blocks_the_contact_and_blacklists_the_hash(hook_client, c
     stored = _stored(container, contact.id)
     assert stored.email_status == EmailStatus.HARD_BOUNCE
     store = container.store.for_brand(BRAND)
-    assert blacklist.reasons(store, contact.email_hash) == ["hard_bounce"]
-    assert not contacts.may_send(store, stored, "invitation")
+    assert blacklist.reasons(store=store, email_hash=contact.email_hash) == ["hard_bounce"]
+    assert not contacts.may_send(store=store, contact=stored, purpose="invitation")
 
 
 def test_the_queued_event_holds_no_address_ip_or_agent(hook_client, container, contact):
@@ -101,7 +101,7 @@ def test_each_provider_verdict_sets_the_guide_status(hook_client, container, con
     hook_client.post(WEBHOOK, headers=_auth(), json=[_event(event, contact.id, **extra)])
     _drain(container)
     assert _stored(container, contact.id).email_status == status
-    assert blacklist.reasons(container.store.for_brand(BRAND), contact.email_hash) == reasons
+    assert blacklist.reasons(store=container.store.for_brand(BRAND), email_hash=contact.email_hash) == reasons
 
 
 def test_a_soft_bounce_never_weakens_a_definitive_status(hook_client, container, contact):
@@ -147,14 +147,14 @@ def test_an_unsubscribe_opts_out_of_the_member_without_blacklisting(hook_client,
     hook_client.post(WEBHOOK, headers=_auth(), json=[_event("unsub", contact.id)])
     _drain(container)
     assert _stored(container, contact.id).member_opt_in == MemberOptIn.OPT_OUT_EMAIL
-    assert not blacklist.is_blocked(container.store.for_brand(BRAND), contact.email_hash)
+    assert not blacklist.is_blocked(store=container.store.for_brand(BRAND), email_hash=contact.email_hash)
 
 
 def test_an_event_without_contact_still_blacklists_a_definitive_error(hook_client, container, contact):
     event = _event("spam", contact.id, Payload=json.dumps({"brandId": BRAND}))
     hook_client.post(WEBHOOK, headers=_auth(), json=[event])
     assert _drain(container) == ["applied"]
-    assert blacklist.reasons(container.store.for_brand(BRAND), contact.email_hash) == ["spam"]
+    assert blacklist.reasons(store=container.store.for_brand(BRAND), email_hash=contact.email_hash) == ["spam"]
     assert _stored(container, contact.id).email_status == EmailStatus.VALID
 
 

@@ -41,7 +41,8 @@ def add_member(container):
             email=f"{first}.{last}@example.com".lower(), customer_id="CUST-1", birth_date="1990-05-17",
             visibility={"hideFromCommunity": hidden}, **fields,
         )
-        repository.save(container.store.for_brand(brand_id), repository.MEMBERS, member, etag=None)
+        repository.save(store=container.store.for_brand(brand_id), container=repository.MEMBERS, model=member,
+                        etag=None)
         return member
 
     return add
@@ -56,7 +57,8 @@ def app_get(client, container):
         if brand_id not in callers:
             caller = Member(id="caller", role=Role.VENDOR, status="active", created_at=container.clock.now(),
                             first_name="Zoe", last_name="Zed", visibility={"hideFromCommunity": True})
-            repository.save(container.store.for_brand(brand_id), repository.MEMBERS, caller, etag=None)
+            repository.save(store=container.store.for_brand(brand_id), container=repository.MEMBERS, model=caller,
+                            etag=None)
             callers[brand_id] = container.tokens.issue(
                 subject="caller", audience="app", brand_id=brand_id, now=container.clock.now(),
                 ttl=timedelta(minutes=15), role=caller.role,

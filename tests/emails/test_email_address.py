@@ -106,7 +106,7 @@ def test_sso_provisioning_refuses_odd_characters_naming_the_field(client, contai
 def test_sso_provisioning_accepts_an_internationalised_address(client, container, brand):
     response = sync_member(client, brand, container.clock.now(), ssoSubject="emp-1", email=IDN, role=1, **TERMS)
     assert response.status_code == 201, response.text
-    member, _ = repository.get_member(container.store.for_brand(BRAND), response.json()["memberId"])
+    member, _ = repository.get_member(store=container.store.for_brand(BRAND), member_id=response.json()["memberId"])
     assert member.email == IDN
 
 

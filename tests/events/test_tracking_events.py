@@ -23,7 +23,7 @@ def recorder(container, *, out_of_process=False) -> list[DomainEvent]:
 
 def test_a_counted_click_raises_link_clicked_and_a_self_click_nothing(container, store):  # noqa: F811
     seen = recorder(container)
-    activity.record(store, subject="m1", kind="login", method="password", now=container.clock.now(),
+    activity.record(store=store, subject="m1", kind="login", method="password", now=container.clock.now(),
                     ip_hash=ip(container, "198.51.100.7"), user_agent_hash=None)
     deliver(container, visit(container, "v1"), visit(container, "self", address="198.51.100.7"))
     [clicked] = seen

@@ -38,7 +38,7 @@ def brand(client, container, manager_token):
 
 
 def member(container, member_id="m1", brand_id=BRAND) -> dict[str, str]:
-    found, _ = repository.get_member(container.store.for_brand(brand_id), member_id)
+    found, _ = repository.get_member(store=container.store.for_brand(brand_id), member_id=member_id)
     return app_headers(container, found, brand_id=brand_id, ttl=timedelta(days=400))
 
 
@@ -46,7 +46,7 @@ def contact(container, email=ZOE, member_id="m1", *, opted_in=True, brand_id=BRA
             tags=("vip",)) -> Contact:
     """A contact of a member: opted in to the member and the brand (brand sync), or new (manual entry)."""
     store = container.store.for_brand(brand_id)
-    holder, _ = repository.get_member(store, member_id)
+    holder, _ = repository.get_member(store=store, member_id=member_id)
     source = ContactSource.BRAND_SYNC if opted_in else ContactSource.MANUAL
     return service.create(store=store, brand=brands.get(store=container.store, brand_id=brand_id), member=holder,
                           data=ContactCreate(first_name=first_name, last_name="Martin", email=email, tags=list(tags),

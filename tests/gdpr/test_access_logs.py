@@ -34,7 +34,7 @@ def _record(container, brand_id, subject, days_ago, *, with_ttl=True):
     store = container.store.for_brand(brand_id)
     hasher = container.hasher(brand_id)
     ip_hash, ua_hash = activity.client_hashes(hasher, ip="203.0.113.9", user_agent=USER_AGENT)
-    record_id = activity.record(store, subject=subject, kind="login", method="password", now=clock.now(),
+    record_id = activity.record(store=store, subject=subject, kind="login", method="password", now=clock.now(),
                                 ip_hash=ip_hash, user_agent_hash=ua_hash)
     if not with_ttl:
         doc = store.get(activity.CONTAINER, record_id, pk=f"{brand_id}|{subject}")
@@ -126,7 +126,7 @@ def test_login_records_hold_no_ip_or_user_agent_in_clear(client, container):
 
     assert response.status_code == 200
     store = container.store.for_brand(BRAND)
-    member_id = repository.owner_of(store, "email", container.hasher(BRAND)("email", EMAIL))
+    member_id = repository.owner_of(store=store, kind="email", hashed=container.hasher(BRAND)("email", EMAIL))
     [record] = [doc for doc in store.query_all(activity.CONTAINER) if doc["kind"] == "login"]
     hasher = container.hasher(BRAND)
     assert record["subject"] == member_id

@@ -86,7 +86,7 @@ class Programme:
         return self.container.store.for_brand(BRAND)
 
     def headers(self, member_id):
-        return app_headers(self.container, repository.get_member(self.store, member_id)[0])
+        return app_headers(self.container, repository.get_member(store=self.store, member_id=member_id)[0])
 
     def form(self, member_id, email, **ticks):
         external_form(self.client, self.container, member_id, email, **ticks)
@@ -238,7 +238,7 @@ def test_a_dry_run_at_the_cap_lists_the_erasures_and_changes_nothing(programme, 
     timer(container, "retention_brands")
     clock.set(CAP)
     before = programme.snapshot()
-    report = nightly.run(container, family="brands", dry_run=True)
+    report = nightly.run(container=container, family="brands", dry_run=True)
     assert programme.snapshot() == before
     planned = {entry["id"] for entry in report["planned"][BRAND]["programme_suspension"]}
     assert {"amb", "vendor", "leaver", programme.visitor} <= planned

@@ -175,7 +175,8 @@ def test_an_objection_opts_the_address_out_of_every_member_and_the_brand(client,
     assert answer.status_code == 201 and answer.json()["state"] == "done", answer.text
     for record in (stored(brand, first.id), stored(brand, second.id)):
         assert (record["memberOptIn"], record["brandOptIn"]) == ("global_opt_out", "no_opt_in")
-    assert blacklist.reasons(brand.store.for_brand(BRAND), brand.hasher(BRAND)("email", ZOE)) == ["global_opt_out"]
+    zoe_hash = brand.hasher(BRAND)("email", ZOE)
+    assert blacklist.reasons(store=brand.store.for_brand(BRAND), email_hash=zoe_hash) == ["global_opt_out"]
     # Journalled: a restored backup opts both records out again and blacklists the address again.
     kinds = [entry["subjectType"] for entry in brand.journal(BRAND).entries(since=datetime(2000, 1, 1, tzinfo=UTC))]
     assert kinds.count("contact_opt_out") == 4 and kinds.count("blacklist") == 1

@@ -75,18 +75,18 @@ def add_member(container, store, hasher, *, role=Role.AMBASSADOR, member_id="m1"
         last_activity_at=clock.now() - timedelta(days=10), status_changed_at=clock.now() - timedelta(days=7),
         erasure_due_at=clock.now(), restriction=Restriction(since=clock.now() - timedelta(days=2), request_id="r-1"),
     )
-    repository.save(store, repository.MEMBERS, member, etag=None)
+    repository.save(store=store, container=repository.MEMBERS, model=member, etag=None)
     for kind, hashed in (("email", member.email_hash), ("customer_id", member.customer_id_hash),
                          ("social_id", member.social_id_hashes["google"]),
                          (SSO_KEY, hasher(SSO_KEY, "brand-sub-9"))) if claim_keys else ():
-        assert repository.claim_key(store, kind, hashed, member_id, "member")
+        assert repository.claim_key(store=store, kind=kind, hashed=hashed, owner_id=member_id, owner_type="member")
     # Statistics other features keep on the document by patch.
     store.patch(repository.MEMBERS, member_id, [PatchOp("incr", "score", 120), PatchOp("set", "badges", 3)])
-    sessions.issue_session(store, container.tokens, subject=member_id, audience="app", brand_id=BRAND,
+    sessions.issue_session(store=store, tokens=container.tokens, subject=member_id, audience="app", brand_id=BRAND,
                            now=clock.now(), role=int(role))
-    action_tokens.create(store, purpose="password_reset", subject=member_id, now=clock.now(),
+    action_tokens.create(store=store, purpose="password_reset", subject=member_id, now=clock.now(),
                          ttl=timedelta(hours=1))
-    activity.record(store, subject=member_id, kind="login", now=clock.now(), ip_hash="i" * 64,
+    activity.record(store=store, subject=member_id, kind="login", now=clock.now(), ip_hash="i" * 64,
                     user_agent_hash="u" * 64, method="password")
     return member
 
@@ -155,7 +155,7 @@ def test_member_field_after_erasure(container, store, hasher, field, role):
     original = add_member(container, store, hasher, role=role)
     container.clock.advance(timedelta(hours=1))
     erased = erase(container, store, hasher)
-    stored, _ = repository.get_member(store, "m1")
+    stored, _ = repository.get_member(store=store, member_id="m1")
     expected = MEMBER_TABLE[field][UNDER_CONTRACT if role.under_contract else PUBLIC]
     if expected is KEPT:
         expected = getattr(original, field)
@@ -189,7 +189,7 @@ def test_the_hashes_stay_comparable(container, store, hasher):
 def test_clear_identifiers_without_a_hash_get_one(container, store, hasher):
     member = Member(id="m2", role=Role.AMBASSADOR, status="active", created_at=container.clock.now(),
                     email="x@example.com", customer_id="C-9", social_ids={"apple": "a-1"})
-    repository.save(store, repository.MEMBERS, member, etag=None)
+    repository.save(store=store, container=repository.MEMBERS, model=member, etag=None)
     erased = erase(container, store, hasher, member_id="m2")
     assert erased.email_hash == hasher("email", "x@example.com")
     assert erased.customer_id_hash == hasher("customer_id", "C-9")
@@ -235,8 +235,8 @@ def test_the_person_can_sign_up_again_as_a_new_member(container, store, hasher):
     erase(container, store, hasher)
     for kind, hashed in (("email", member.email_hash), ("customer_id", member.customer_id_hash),
                          ("social_id", member.social_id_hashes["google"]), (SSO_KEY, hasher(SSO_KEY, "brand-sub-9"))):
-        assert repository.owner_of(store, kind, hashed) is None
-        assert repository.claim_key(store, kind, hashed, "new-member", "member")
+        assert repository.owner_of(store=store, kind=kind, hashed=hashed) is None
+        assert repository.claim_key(store=store, kind=kind, hashed=hashed, owner_id="new-member", owner_type="member")
 
 
 def test_erasing_twice_changes_nothing_and_journals_once(container, store, hasher):
@@ -290,7 +290,7 @@ def test_a_concurrent_writer_makes_the_erasure_reload_and_redo(container, store,
     erasure.erase_member(store=racing, blobs=container.blobs, events=container.events, hasher=hasher, member_id="m1",
                          now=container.clock.now(), rule="member_unsubscribed")
     assert racing.raced
-    assert repository.get_member(store, "m1")[0].self_presentation is None
+    assert repository.get_member(store=store, member_id="m1")[0].self_presentation is None
 
 
 def test_an_unknown_or_other_brands_member_is_not_found(container, store, hasher):
@@ -308,7 +308,7 @@ def test_an_erasure_names_its_rule(container, store, hasher):
     add_member(container, store, hasher)
     with pytest.raises(ValueError):
         erase(container, store, hasher, rule=" ")
-    assert repository.get_member(store, "m1")[0].status == "unsubscribed"
+    assert repository.get_member(store=store, member_id="m1")[0].status == "unsubscribed"
 
 
 # --- content erasers (UGC and later features) ------------------------------------------------------
@@ -372,10 +372,11 @@ def add_visitor(container, store, hasher, *, role=Role.CLIENT, visitor_id="v1") 
         last_interaction_at=clock.now() - timedelta(days=3),
         restriction=Restriction(since=clock.now() - timedelta(days=2), request_id="r-2"),
     )
-    repository.save(store, repository.VISITORS, visitor, etag=None)
+    repository.save(store=store, container=repository.VISITORS, model=visitor, etag=None)
     if visitor.customer_id_hash:
-        repository.claim_key(store, CLIENT_KEY, visitor.customer_id_hash, visitor_id, "visitor")
-    activity.record(store, subject=visitor_id, kind="chat", now=clock.now(), ip_hash=None, user_agent_hash=None)
+        repository.claim_key(store=store, kind=CLIENT_KEY, hashed=visitor.customer_id_hash, owner_id=visitor_id,
+                             owner_type="visitor")
+    activity.record(store=store, subject=visitor_id, kind="chat", now=clock.now(), ip_hash=None, user_agent_hash=None)
     return visitor
 
 
@@ -389,7 +390,7 @@ def erase_visitor(container, store, hasher, visitor_id="v1"):
 def test_visitor_field_after_erasure(container, store, hasher, field, role):
     original = add_visitor(container, store, hasher, role=role)
     erase_visitor(container, store, hasher)
-    stored, _ = repository.get_visitor(store, "v1")
+    stored, _ = repository.get_visitor(store=store, visitor_id="v1")
     expected = getattr(original, field) if VISITOR_TABLE[field] is KEPT else VISITOR_TABLE[field]
     assert getattr(stored, field) == expected
 
@@ -401,7 +402,7 @@ def test_a_visitor_erasure_is_idempotent_and_frees_the_customer_key(container, s
     erase_visitor(container, store, hasher)
     assert store.get(repository.VISITORS, "v1") == first
     assert "bea" not in json.dumps(first).lower()
-    assert repository.owner_of(store, CLIENT_KEY, visitor.customer_id_hash) is None
+    assert repository.owner_of(store=store, kind=CLIENT_KEY, hashed=visitor.customer_id_hash) is None
     assert store.query_all("activity_log", pk=f"{BRAND}|v1") == []
     (entry,) = journalled(container)
     assert entry["subjectType"] == "visitor" and entry["subjectHash"] == journal.subject_hash(hasher, "visitor", "v1")

@@ -29,8 +29,8 @@ def add_member(container, store, member_id="m1") -> Member:
     member = Member(id=member_id, role=Role.AMBASSADOR, status="active", created_at=container.clock.now(),
                     first_name="Ana", last_name="Lima", email="ana@example.com",
                     email_hash=hasher("email", "ana@example.com"), photo_blob=photo)
-    repository.save(store, repository.MEMBERS, member, etag=None)
-    repository.claim_key(store, "email", member.email_hash, member_id, "member")
+    repository.save(store=store, container=repository.MEMBERS, model=member, etag=None)
+    repository.claim_key(store=store, kind="email", hashed=member.email_hash, owner_id=member_id, owner_type="member")
     return member
 
 
@@ -38,7 +38,7 @@ def add_visitor(container, store, visitor_id="v1") -> ExternalUser:
     terms = TermsAcceptance(version="1", accepted_at=container.clock.now())
     visitor = ExternalUser(id=visitor_id, role=Role.TEMPORARY_ACCOUNT, created_at=container.clock.now(),
                            widget_policy=terms, service_terms=terms, first_name="Bea", email_tmp="bea@example.com")
-    repository.save(store, repository.VISITORS, visitor, etag=None)
+    repository.save(store=store, container=repository.VISITORS, model=visitor, etag=None)
     return visitor
 
 

@@ -53,7 +53,7 @@ class Crm:
         return self.container.store.for_brand(BRAND)
 
     def headers(self, member_id="m1"):
-        return app_headers(self.container, repository.get_member(self.store, member_id)[0])
+        return app_headers(self.container, repository.get_member(store=self.store, member_id=member_id)[0])
 
     def form(self, email, member="m1", **ticks):
         external_form(self.client, self.container, member, email, **ticks)
@@ -158,7 +158,7 @@ def _erasure_request(crm, client, container, clock):
                          ids=["end of contract", "inactivity", "erasure request"])
 def test_every_erasure_of_a_member_keeps_only_the_contacts_opted_in_for_the_brands_communications(
         crm, client, container, clock, leaves):
-    crm.created = repository.get_member(crm.store, "m1")[0].created_at
+    crm.created = repository.get_member(store=crm.store, member_id="m1")[0].created_at
     leaves(crm, client, container, clock)
     assert crm.store.get(repository.MEMBERS, "m1")["status"] == "erased"
     crm.assert_only_communications_opt_ins_left()

@@ -80,17 +80,17 @@ def test_record_refuses_anything_that_could_carry_personal_data(container, kwarg
     arguments = {"actor": "system", "action": "export_created", "subject_hash": "a" * 64, "reason": "gdpr_art15",
                  "now": container.clock.now(), **kwargs}
     with pytest.raises(ValueError, match=message):
-        register.record(store, **arguments)
+        register.record(store=store, **arguments)
     assert store.query_all("gdpr_register") == []
 
 
 def test_a_subjects_own_actions_are_stored_under_their_hash(container):
     store, hasher = container.store.for_brand(BRAND), container.hasher(BRAND)
     hashed = register.subject_hash(hasher, "member", "member-ana")
-    entry = register.record(store, actor="member:member-ana", action="request_received", subject_hash=hashed,
+    entry = register.record(store=store, actor="member:member-ana", action="request_received", subject_hash=hashed,
                             reason="gdpr_art15", now=container.clock.now(), hasher=hasher, entry_id="r1:received")
     assert entry["actor"] == f"member:{hashed}"
-    again = register.record(store, actor="system", action="request_received", subject_hash=hashed, reason=None,
+    again = register.record(store=store, actor="system", action="request_received", subject_hash=hashed, reason=None,
                             now=container.clock.now(), entry_id="r1:received")
     assert again["id"] == entry["id"] and len(store.query_all("gdpr_register")) == 1  # a retry lands once
     assert hashed != register.subject_hash(hasher, "visitor", "member-ana")

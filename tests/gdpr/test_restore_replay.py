@@ -92,7 +92,7 @@ class World:
             self.container.bus.complete(provider_events.QUEUE_PROVIDER_EVENTS, message)
 
     def retention(self):
-        assert nightly.run(self.container)["failedBrands"] == []
+        assert nightly.run(container=self.container)["failedBrands"] == []
 
     def documents(self):
         """Every document that a restore could bring back wrong, by container and id, minus system fields."""
@@ -265,8 +265,8 @@ def test_a_restored_backup_replayed_holds_every_erasure_opt_out_and_black_list_e
     assert after["blacklist"] == before["blacklist"]
     # The bounced address blocks every send again, through the black list.
     bounced = contacts.from_document(world.store.get("contacts", ids["bounced"]))[0]
-    assert blacklist.is_blocked(world.store, bounced.email_hash)
-    assert not contacts.may_send(world.store, bounced, "member_publication")
+    assert blacklist.is_blocked(store=world.store, email_hash=bounced.email_hash)
+    assert not contacts.may_send(store=world.store, contact=bounced, purpose="member_publication")
     assert world.store.query_all("contacts", filters=[Filter("memberId", "=", "m2"), Filter("status", "=", "active")])
 
     again = _replay(world, monkeypatch, capsys, "--since", isoformat(backup_at))
@@ -298,7 +298,7 @@ def test_a_restored_backup_replayed_restricts_again_and_lifts_again_what_changed
     ask(ana, "restriction")  # restricted after the backup
     ask(lea, "restriction_lift")  # lifted after the backup
     hashed = "c" * 64  # a contact's: the person behind an email hash (asked on the rights page)
-    assert restriction.restrict(world.store, journal=world.container.journal(BRAND), subject_kind="contact",
+    assert restriction.restrict(store=world.store, journal=world.container.journal(BRAND), subject_kind="contact",
                                 subject_id=hashed, request_id="gr-1", now=container.clock.now())
     assert restricted() == {"m1", hashed}
     since = world.store.get("members", "m1")["restriction"]["since"]

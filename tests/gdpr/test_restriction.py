@@ -44,10 +44,10 @@ def ana(brand):
     """Member m3, signed up long ago with a verified address (her key claimed, as signup does)."""
     store, now = brand.store.for_brand(BRAND), brand.clock.now()
     hashed = brand.hasher(BRAND)("email", ANA)
-    repository.save(store, repository.MEMBERS, Member(
+    repository.save(store=store, container=repository.MEMBERS, model=Member(
         id="m3", role=Role.AMBASSADOR, status="active", created_at=now, first_name="Ana", last_name="Lima", email=ANA,
         email_hash=hashed, email_verified_at=now, last_activity_at=now), etag=None)
-    assert repository.claim_key(store, "email", hashed, "m3", "member")
+    assert repository.claim_key(store=store, kind="email", hashed=hashed, owner_id="m3", owner_type="member")
     return "m3"
 
 
@@ -58,7 +58,7 @@ def gdpr(client, headers, **body):
 
 
 def run(container, family):
-    report = nightly.run(container, family=family)
+    report = nightly.run(container=container, family=family)
     assert report["failedBrands"] == []
     return report["brands"].get(BRAND, {})
 

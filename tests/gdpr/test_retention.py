@@ -30,7 +30,7 @@ def add_member(container, member_id="m1", brand_id=BRAND, status="active", **ext
     member = Member(id=member_id, role=Role.AMBASSADOR, status=status, created_at=now, first_name="Ana",
                     last_name="Lima", email=f"{member_id}@example.com", email_verified_at=now,
                     last_activity_at=now, preferred_language="fr", **extra)
-    lifecycle.save_member(container.store.for_brand(brand_id), member, etag=None)
+    lifecycle.save_member(store=container.store.for_brand(brand_id), member=member, etag=None)
     return member
 
 
@@ -43,7 +43,7 @@ def outbox(container, brand_id=BRAND, template="retention_warning"):
 
 
 def run(container, family=None, **kwargs):
-    report = nightly.run(container, family=family, **kwargs)
+    report = nightly.run(container=container, family=family, **kwargs)
     assert report["failedBrands"] == []
     return report
 
@@ -111,7 +111,7 @@ def test_a_login_between_the_warnings_cancels_the_erasure(client, container, clo
     auth_brand(container)
     sign_up_and_verify(client, container)
     store = container.store.for_brand(BRAND)
-    member_id = repository.owner_of(store, "email", container.hasher(BRAND)("email", EMAIL))
+    member_id = repository.owner_of(store=store, kind="email", hashed=container.hasher(BRAND)("email", EMAIL))
     clock.advance(timedelta(days=1066))
     run(container, "members")
     assert len(outbox(container)) == 1
@@ -217,7 +217,7 @@ def test_a_run_interrupted_halfway_then_run_again_warns_everyone_exactly_once(co
         return enqueue_email(**kwargs)
 
     with pytest.raises(Crash):
-        nightly.run(container, family="members", enqueue=crashing)
+        nightly.run(container=container, family="members", enqueue=crashing)
     run(container, "members")
     run(container, "members")
     mails = outbox(container)
@@ -233,7 +233,7 @@ def test_two_overlapping_runs_send_nothing_twice(container, clock):
     brand = brands.get(store=container.store, brand_id=BRAND)
     second = runner.RunContext(container=container, now=clock.now(), dry_run=False)
     for doc in stale:
-        runner.process(runner.BrandRun(second, brand, store), "members", doc)
+        runner.process(run=runner.BrandRun(second, brand, store), container="members", doc=doc)
     assert len(outbox(container)) == 4
     assert sum(c["warned"] for c in second.counts[BRAND].values()) == 0
 
@@ -242,7 +242,7 @@ def test_a_dry_run_lists_what_would_happen_and_changes_nothing(container, clock)
     _members_due_for_a_warning(container, clock, 2)
     store = container.store.for_brand(BRAND)
     before = store.query_all("members", order_by="id")
-    report = nightly.run(container, dry_run=True)
+    report = nightly.run(container=container, dry_run=True)
     assert store.query_all("members", order_by="id") == before
     assert outbox(container) == []
     assert container.store.for_brand(PLATFORM_SCOPE).query_all("retention_runs") == []

@@ -35,7 +35,7 @@ def add_person(container, person: dict, brand_id=BRAND, role=Role.AMBASSADOR, **
                     email_hash=container.hasher(brand_id)("email", person["email"]), first_name=person["first_name"],
                     last_name=person["last_name"], popsell_terms=TermsAcceptance(version="t-4", accepted_at=now),
                     **extra)
-    repository.save(container.store.for_brand(brand_id), repository.MEMBERS, member, etag=None)
+    repository.save(store=container.store.for_brand(brand_id), container=repository.MEMBERS, model=member, etag=None)
     return member
 
 
@@ -46,12 +46,12 @@ def world(gdpr_client, container, manager_token):
     ana = add_person(container, ANA, address={"city": "Porto", "postalCode": "4000"})
     container.blobs.put(CONTAINER_UGC, f"{BRAND}/members/{ana.id}/photo-1", PNG, content_type="image/png")
     store.patch(repository.MEMBERS, ana.id, [_set("photoBlob", f"{BRAND}/members/{ana.id}/photo-1")])
-    activity.record(store, subject=ana.id, kind="login", now=container.clock.now(), ip_hash="a" * 64,
+    activity.record(store=store, subject=ana.id, kind="login", now=container.clock.now(), ip_hash="a" * 64,
                     user_agent_hash="b" * 64, method="password")
-    sessions.issue_session(store, container.tokens, subject=ana.id, audience="app", brand_id=BRAND,
+    sessions.issue_session(store=store, tokens=container.tokens, subject=ana.id, audience="app", brand_id=BRAND,
                            now=container.clock.now(), role=0)
     bob = add_person(container, BOB)
-    activity.record(store, subject=bob.id, kind="login", now=container.clock.now(), ip_hash="c" * 64,
+    activity.record(store=store, subject=bob.id, kind="login", now=container.clock.now(), ip_hash="c" * 64,
                     user_agent_hash="d" * 64, method="password")
     return container
 
@@ -63,7 +63,7 @@ def _set(path, value):
 
 
 def member_headers(container, person: dict, brand_id=BRAND) -> dict[str, str]:
-    member, _ = repository.get_member(container.store.for_brand(brand_id), person["id"])
+    member, _ = repository.get_member(store=container.store.for_brand(brand_id), member_id=person["id"])
     return app_headers(container, member, brand_id=brand_id, ttl=timedelta(days=5))
 
 
@@ -172,7 +172,8 @@ def test_an_erasure_needs_the_emailed_single_use_confirmation(gdpr_client, world
     assert response.status_code == 201, response.text
     request = response.json()
     assert request["state"] == "identity_verified" and request["awaitingConfirmation"] is True
-    assert repository.get_member(world.store.for_brand(BRAND), ANA["id"])[0].status == "active"  # nothing yet
+    assert repository.get_member(store=world.store.for_brand(BRAND),
+                                 member_id=ANA["id"])[0].status == "active"  # nothing yet
     [email] = queued_emails(world)
     assert email["template"] == "gdpr_erasure_confirmation" and email["toEmail"] == ANA["email"]
 
@@ -202,7 +203,8 @@ def test_rectification_of_own_fields_is_applied_and_recorded(gdpr_client, world)
     response = ask(gdpr_client, headers, kind="rectification", changes={"lastName": "Limoeiro-Sousa"})
     assert response.status_code == 201, response.text
     assert response.json()["state"] == "done"
-    assert repository.get_member(world.store.for_brand(BRAND), ANA["id"])[0].last_name == "Limoeiro-Sousa"
+    assert repository.get_member(store=world.store.for_brand(BRAND),
+                                 member_id=ANA["id"])[0].last_name == "Limoeiro-Sousa"
     reasons = {doc["action"]: doc["reason"] for doc in world.store.for_brand(BRAND).query_all("gdpr_register")}
     assert reasons["rectified"] == "fields:lastName"
 
@@ -215,11 +217,11 @@ def test_an_objection_turns_the_communication_opt_ins_off(gdpr_client, world):
     headers = member_headers(world, ANA)
     response = ask(gdpr_client, headers, kind="objection")
     assert response.status_code == 201 and response.json()["state"] == "done"
-    communication = repository.get_member(world.store.for_brand(BRAND), ANA["id"])[0].communication
+    communication = repository.get_member(store=world.store.for_brand(BRAND), member_id=ANA["id"])[0].communication
     assert not any(communication.model_dump().values())
     only = ask(gdpr_client, member_headers(world, BOB), kind="objection", communication={"newsletters": False})
     assert only.json()["state"] == "done"
-    bob = repository.get_member(world.store.for_brand(BRAND), BOB["id"])[0].communication
+    bob = repository.get_member(store=world.store.for_brand(BRAND), member_id=BOB["id"])[0].communication
     assert (bob.newsletters, bob.event_notifications) == (False, True)
 
 

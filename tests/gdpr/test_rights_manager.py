@@ -73,7 +73,7 @@ def test_a_refusal_carries_its_reason_and_closes_the_request(gdpr_client, world,
     assert seen["refusal"]["code"] == "legal_obligation"
     for action in ("process", "verify-identity"):
         assert gdpr_client.post(f"{REQUESTS}/{request['id']}/{action}", headers=admin).status_code == 409
-    assert repository.get_member(world.store.for_brand(BRAND), ANA["id"])[0].status == "active"
+    assert repository.get_member(store=world.store.for_brand(BRAND), member_id=ANA["id"])[0].status == "active"
     [entry] = [doc for doc in world.store.for_brand(BRAND).query_all("gdpr_register")
                if doc["action"] == "request_refused"]
     assert entry["reason"] == "legal_obligation" and entry["actor"] == f"manager:mu-admin-{BRAND}"
@@ -85,7 +85,7 @@ def test_an_admin_erases_a_member_on_their_behalf(gdpr_client, world, admin):
     done = gdpr_client.post(f"{REQUESTS}/{request['id']}/process", headers=admin)
     assert done.status_code == 200 and done.json()["state"] == "done"
     assert world.store.for_brand(BRAND).get(repository.MEMBERS, BOB["id"])["status"] == "erased"
-    assert repository.get_member(world.store.for_brand(BRAND), ANA["id"])[0].status == "active"
+    assert repository.get_member(store=world.store.for_brand(BRAND), member_id=ANA["id"])[0].status == "active"
 
 
 def test_an_admin_completes_a_rectification_the_member_cannot_make(gdpr_client, world, admin):

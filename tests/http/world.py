@@ -126,16 +126,16 @@ def _people(container, brand: str) -> None:
     store = container.store.for_brand(brand)
     for role in MEMBER_ROLES:
         email = f"{member_id(brand, int(role))}@example.com"
-        repository.save(store, repository.MEMBERS, Member(
+        repository.save(store=store, container=repository.MEMBERS, model=Member(
             id=member_id(brand, int(role)), role=role, status="active", created_at=now, first_name="World",
             last_name=f"Role{int(role)}", email=email, email_hash=container.hasher(brand)("email", email)),
             etag=None)
-    repository.save(store, repository.VISITORS, ExternalUser(
+    repository.save(store=store, container=repository.VISITORS, model=ExternalUser(
         id=f"v-{brand}", role=Role.TEMPORARY_ACCOUNT, created_at=now,
         widget_policy=TermsAcceptance(version="1", accepted_at=now)), etag=None)
     for level in LEVELS:
         email = f"{level}@{brand}.example"
-        repository.save(store, repository.MANAGER_USERS, ManagerUser(
+        repository.save(store=store, container=repository.MANAGER_USERS, model=ManagerUser(
             id=f"mu-{brand}-{level}", level=level, status="active", email=email,
             email_hash=container.hasher(brand)("email", email), created_at=now), etag=None)
 
@@ -211,7 +211,7 @@ def build(client, container) -> World:
     """Both brands, their people and their resources, made through the API (and the store for people)."""
     world = World(container=container, brands={})
     platform = container.store.for_brand(PLATFORM_SCOPE)
-    repository.save(platform, repository.MANAGER_USERS, ManagerUser(
+    repository.save(store=platform, container=repository.MANAGER_USERS, model=ManagerUser(
         id="mu-operator", level="operator", status="active", email="operator@popsell.example",
         email_hash=container.hasher(PLATFORM_SCOPE)("email", "operator@popsell.example"),
         created_at=container.clock.now()), etag=None)

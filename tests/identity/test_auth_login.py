@@ -29,13 +29,14 @@ def member(client, container):
     make_brand(container)
     sign_up_and_verify(client, container)
     store = container.store.for_brand(BRAND)
-    return repository.owner_of(store, "email", container.hasher(BRAND)("email", EMAIL))
+    return repository.owner_of(store=store, kind="email", hashed=container.hasher(BRAND)("email", EMAIL))
 
 
 def _set_status(container, member_id, status):
     store = container.store.for_brand(BRAND)
-    model, etag = repository.get_member(store, member_id)
-    repository.save(store, repository.MEMBERS, model.model_copy(update={"status": status}), etag=etag)
+    model, etag = repository.get_member(store=store, member_id=member_id)
+    repository.save(store=store, container=repository.MEMBERS, model=model.model_copy(update={"status": status}),
+                    etag=etag)
 
 
 def test_login_gives_an_app_session_and_records_the_activity(client, container, member, clock):
@@ -47,7 +48,7 @@ def test_login_gives_an_app_session_and_records_the_activity(client, container, 
     principal = container.tokens.verify(body["accessToken"], audience="app", now=clock.now())
     assert (principal.subject, principal.brand_id, principal.role) == (member, BRAND, 0)
     store = container.store.for_brand(BRAND)
-    assert repository.get_member(store, member)[0].last_activity_at == clock.now()
+    assert repository.get_member(store=store, member_id=member)[0].last_activity_at == clock.now()
     [record] = [r for r in store.query_all("activity_log", pk=f"{BRAND}|{member}") if r["method"] == "password"]
     assert record["ipHash"] and record["userAgentHash"] and record["ttl"] == 365 * 86400
     assert "testclient" not in str(record)

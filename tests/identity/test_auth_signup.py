@@ -26,8 +26,8 @@ pytestmark = pytest.mark.usefixtures("fast_bcrypt")
 
 def _member(container, email=EMAIL):
     store = container.store.for_brand(BRAND)
-    owner = repository.owner_of(store, "email", container.hasher(BRAND)("email", email))
-    return repository.get_member(store, owner)[0] if owner else None
+    owner = repository.owner_of(store=store, kind="email", hashed=container.hasher(BRAND)("email", email))
+    return repository.get_member(store=store, member_id=owner)[0] if owner else None
 
 
 @pytest.mark.parametrize("terms", [{"acceptTerms": False}, {"acceptTerms": None}])

@@ -66,7 +66,7 @@ def test_first_social_login_creates_an_active_member_once_terms_are_accepted(cli
     created = _social(client, token, acceptTerms=True, termsVersion="2030-01")
     assert created.status_code == 201 and created.json()["created"] is True
     store = container.store.for_brand(BRAND)
-    member, _ = repository.get_member(store, created.json()["memberId"])
+    member, _ = repository.get_member(store=store, member_id=created.json()["memberId"])
     assert (member.status, member.first_name, member.email_verified_at) == ("active", "Jane", container.clock.now())
     assert member.social_id_hashes["google"] == container.hasher(BRAND)("social_id", "google:109876543210")
     again = _social(client, _id_token(container))

@@ -23,7 +23,7 @@ def add(container, id, *, brand_id="acme", hidden=False, status="active", **fiel
                     last_name="Doe", email=f"{id}@example.com", customer_id="CUST-9", birth_date="1990-05-17",
                     address={"street": "1 rue X", "city": "Lyon", "postalCode": "69001"}, home_shop_id="shop-1",
                     location={"lat": LYON[0], "lon": LYON[1]}, visibility={"hideFromCommunity": hidden}, **fields)
-    repository.save(container.store.for_brand(brand_id), repository.MEMBERS, member, etag=None)
+    repository.save(store=container.store.for_brand(brand_id), container=repository.MEMBERS, model=member, etag=None)
 
 
 def test_a_visitor_browses_without_a_token_and_sees_no_forbidden_field(client, container):

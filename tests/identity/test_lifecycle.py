@@ -60,7 +60,7 @@ def brand(clock):
 
 def add_member(store, clock, status="active", member_id="m1", **extra) -> Member:
     member = Member(id=member_id, role=Role.VENDOR, status=status, created_at=clock.now(), first_name="Ana", **extra)
-    lifecycle.save_member(store, member, etag=None)
+    lifecycle.save_member(store=store, member=member, etag=None)
     return member
 
 
@@ -84,10 +84,10 @@ def test_transition_table(store, brand, clock, before, action, after):
     if after is Conflict:
         with pytest.raises(Conflict):
             run(action, store=store, brand=brand, clock=clock)
-        assert repository.get_member(store, "m1")[0].status == before
+        assert repository.get_member(store=store, member_id="m1")[0].status == before
         return
     result = run(action, store=store, brand=brand, clock=clock)
-    stored, _ = repository.get_member(store, "m1")
+    stored, _ = repository.get_member(store=store, member_id="m1")
     assert result.status == stored.status == after
 
 

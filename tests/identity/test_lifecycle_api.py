@@ -72,7 +72,7 @@ def test_a_cancel_link_of_one_brand_does_not_work_on_another(client, world):
 
 
 def add_member_ref(container, member_id="m1"):
-    return repository.get_member(container.store.for_brand(BRAND), member_id)[0]
+    return repository.get_member(store=container.store.for_brand(BRAND), member_id=member_id)[0]
 
 
 ACTIONS = [

@@ -58,7 +58,7 @@ def test_concurrent_failures_all_count(container, clock):
     roomy = throttle.Limit("test:key", throttle.ThrottlePolicy(max_failures=1000))
 
     def fail_once():
-        throttle.reserve(store, limits=[roomy], now=clock.now()).failed()
+        throttle.reserve(store=store, limits=[roomy], now=clock.now()).failed()
 
     _in_parallel(fail_once, count=30)
     doc = store.get(throttle.CONTAINER, "test:key")
@@ -70,11 +70,11 @@ def test_concurrent_successes_give_the_shared_ip_its_attempts_back(container, cl
     shop_ip = throttle.Limit("test:ip", throttle.IP_POLICY)
 
     def succeed_once():
-        throttle.reserve(store, limits=[shop_ip], now=clock.now()).succeeded()
+        throttle.reserve(store=store, limits=[shop_ip], now=clock.now()).succeeded()
 
     _in_parallel(succeed_once, count=30)  # more than the IP's 20: successes never fill it
     assert store.get(throttle.CONTAINER, "test:ip")["attempts"] == 0
-    throttle.reserve(store, limits=[shop_ip], now=clock.now())
+    throttle.reserve(store=store, limits=[shop_ip], now=clock.now())
 
 
 def test_a_counter_that_cannot_be_written_refuses_instead_of_letting_the_attempt_through(client, container,
@@ -98,10 +98,10 @@ def test_a_refused_attempt_is_not_counted_on_the_other_keys(container, clock):
     store = container.store.for_brand(BRAND)
     account = throttle.Limit("test:account", throttle.ThrottlePolicy(max_failures=1))
     ip = throttle.Limit("test:ip2", throttle.IP_POLICY)
-    throttle.reserve(store, limits=[account, ip], now=clock.now()).failed()
+    throttle.reserve(store=store, limits=[account, ip], now=clock.now()).failed()
     for _ in range(3):
         with pytest.raises(RateLimited):
-            throttle.reserve(store, limits=[account, ip], now=clock.now())
+            throttle.reserve(store=store, limits=[account, ip], now=clock.now())
     assert store.get(throttle.CONTAINER, "test:ip2")["attempts"] == 1
 
 

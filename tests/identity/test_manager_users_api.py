@@ -139,10 +139,10 @@ def test_an_admin_lists_changes_level_and_disables_users(client, container, mana
     assert login(client).status_code == 401
     store = container.store.for_brand(BRAND)
     with pytest.raises(Exception, match="disabled"):
-        manager_users.check_active(store, user_id=user["id"], token_level="viewer")
+        manager_users.check_active(store=store, user_id=user["id"], token_level="viewer")
     client.put(f"{BASE}/users/{user['id']}/status", headers=admin, json={"status": "active"})
     assert login(client).status_code == 200
-    assert manager_users.check_active(store, user_id=user["id"], token_level="admin") == "viewer"
+    assert manager_users.check_active(store=store, user_id=user["id"], token_level="admin") == "viewer"
     # A disabled user's token stops working at once, on every Manager route.
     viewer = manager_token("viewer", BRAND, subject=user["id"])
     client.put(f"{BASE}/users/{user['id']}/status", headers=admin, json={"status": "disabled"})

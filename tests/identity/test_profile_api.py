@@ -29,7 +29,7 @@ def add_member(container, brand_id=BRAND, member_id="m1", role=Role.VENDOR, **ex
     fields = {"status": "active", "first_name": "Ana", "last_name": "Lopes", "email": f"{member_id}@example.com",
               **extra}
     member = Member(id=member_id, role=role, created_at=container.clock.now(), **fields)
-    repository.save(container.store.for_brand(brand_id), repository.MEMBERS, member, etag=None)
+    repository.save(store=container.store.for_brand(brand_id), container=repository.MEMBERS, model=member, etag=None)
     return member
 
 
@@ -95,7 +95,7 @@ def test_a_member_sees_only_their_own_data(client, container, me):
     add_member(container, member_id="m2", first_name="Bob")
     assert client.get(ME, headers=me).json()["id"] == "m1"
     client.patch(ME, headers=me, json={"alias": "ana"})
-    assert repository.get_member(container.store.for_brand(BRAND), "m2")[0].alias is None
+    assert repository.get_member(store=container.store.for_brand(BRAND), member_id="m2")[0].alias is None
 
 
 def relative(url: str) -> str:
@@ -120,7 +120,7 @@ def test_photo_upload_serves_the_bytes_through_a_short_lived_link(client, contai
 
 
 def add_member_ref(container) -> Member:
-    return repository.get_member(container.store.for_brand(BRAND), "m1")[0]
+    return repository.get_member(store=container.store.for_brand(BRAND), member_id="m1")[0]
 
 
 def test_a_new_photo_replaces_the_file_and_delete_removes_it(client, container, me):

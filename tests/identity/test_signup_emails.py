@@ -62,7 +62,7 @@ def test_the_first_verification_email_is_always_sent(client, container, clock):
     make_brand(container)
     # The address's resend limit is spent already (say, an earlier account of this address).
     limit = throttle.Limit(f"verify-mail:{container.hasher(BRAND)('email', EMAIL)}", signup.VERIFY_AGAIN_POLICY)
-    throttle.count(container.store.for_brand(BRAND), limits=[limit], now=clock.now())
+    throttle.count(store=container.store.for_brand(BRAND), limits=[limit], now=clock.now())
     assert client.post(f"{APP}/signup", json=signup_body()).status_code == 202
     assert len(_verifications(container)) == 1
 

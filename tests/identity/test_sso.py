@@ -34,7 +34,7 @@ def globex(client, manager_token):
 
 
 def stored(container, member_id, brand="acme"):
-    member, _ = repository.get_member(container.store.for_brand(brand), member_id)
+    member, _ = repository.get_member(store=container.store.for_brand(brand), member_id=member_id)
     return member
 
 
@@ -58,8 +58,8 @@ def test_first_call_provisions_an_active_member_with_a_verified_email(client, cl
     assert member.customer_id_hash and member.email_hash
     store = container.store.for_brand("acme")
     hasher = container.hasher("acme")
-    assert repository.owner_of(store, "email", hasher("email", "Jane.Doe@acme.example")) == member.id
-    assert repository.owner_of(store, "customer_id", hasher("customer_id", "C-1001")) == member.id
+    assert repository.owner_of(store=store, kind="email", hashed=hasher("email", "Jane.Doe@acme.example")) == member.id
+    assert repository.owner_of(store=store, kind="customer_id", hashed=hasher("customer_id", "C-1001")) == member.id
 
 
 @pytest.mark.parametrize(
@@ -98,9 +98,9 @@ def test_later_calls_update_only_the_synced_fields_given(client, clock, containe
     member_id = sync_member(client, acme, clock.now(), **PROFILE, **TERMS).json()["memberId"]
     # What the member set in the App is theirs: SSO never touches it.
     store = container.store.for_brand("acme")
-    member, etag = repository.get_member(store, member_id)
-    repository.save(store, repository.MEMBERS, member.model_copy(update={"alias": "JD", "self_presentation": "Hi"}),
-                    etag=etag)
+    member, etag = repository.get_member(store=store, member_id=member_id)
+    changed = member.model_copy(update={"alias": "JD", "self_presentation": "Hi"})
+    repository.save(store=store, container=repository.MEMBERS, model=changed, etag=etag)
     clock.advance(timedelta(days=1))
     response = sync_member(client, acme, clock.now(), ssoSubject="emp-42", lastName="Martin", role=4)
     assert response.status_code == 200
@@ -118,8 +118,8 @@ def test_an_email_change_moves_the_unique_key(client, clock, container, acme):
     clock.advance(timedelta(seconds=1))
     assert sync_member(client, acme, clock.now(), ssoSubject="emp-42", email="jane@new.example").status_code == 200
     store, hasher = container.store.for_brand("acme"), container.hasher("acme")
-    assert repository.owner_of(store, "email", hasher("email", "jane.doe@acme.example")) is None
-    assert repository.owner_of(store, "email", hasher("email", "jane@new.example")) == member_id
+    assert repository.owner_of(store=store, kind="email", hashed=hasher("email", "jane.doe@acme.example")) is None
+    assert repository.owner_of(store=store, kind="email", hashed=hasher("email", "jane@new.example")) == member_id
 
 
 def test_an_email_another_member_holds_is_a_conflict(client, clock, container, acme):

@@ -174,7 +174,7 @@ def test_a_recognised_visitor_becomes_the_client_of_that_customer_id(client, clo
     assert (principal.subject, principal.role) == (client_id, 7)
     store = container.store.for_brand("acme")
     customer_hash = container.hasher("acme")("customer_id", "C-1001")
-    assert repository.owner_of(store, CLIENT_KEY, customer_hash) == client_id
+    assert repository.owner_of(store=store, kind=CLIENT_KEY, hashed=customer_hash) == client_id
     [doc] = visitors_of(container)
     assert doc["customerIdHash"] == customer_hash and "C-1001" not in str(doc)
 
@@ -204,7 +204,7 @@ def test_a_temporary_account_merges_into_the_existing_client(client, clock, cont
     assert merged["visitor"]["widgetPolicy"]["version"] == "2030-02"
     assert container.tokens.verify(merged["accessToken"], audience="widget", now=clock.now()).subject == client_id
 
-    temporary, _ = repository.get_visitor(container.store.for_brand("acme"), second["visitor"]["id"])
+    temporary, _ = repository.get_visitor(store=container.store.for_brand("acme"), visitor_id=second["visitor"]["id"])
     assert (temporary.status, temporary.merged_into) == ("merged", client_id)
     assert temporary.first_name is None and temporary.email_tmp is None and temporary.email_tmp_hash is None
     # The temporary account's token is over; the client's works.
@@ -240,7 +240,7 @@ def test_client_assertions_that_are_refused(client, clock, container, acme, glob
     response = recognise(client, session, token)
     assert response.status_code == 401
     assert problem_type(response) == problem
-    visitor, _ = repository.get_visitor(container.store.for_brand("acme"), session["visitor"]["id"])
+    visitor, _ = repository.get_visitor(store=container.store.for_brand("acme"), visitor_id=session["visitor"]["id"])
     assert visitor.role == 8
 
 

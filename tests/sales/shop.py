@@ -52,7 +52,7 @@ class Shop:
     def visit(self, *, member="m1", at, customer_id=None, visitor_id=None, code="AbCd1234", source="facebook"):
         hasher = self.container.hasher(BRAND)
         key = hasher("customer_id", customer_id) if customer_id else hasher("visitor", visitor_id)
-        visits.record(self.store(), visits.VisitRecord(
+        visits.record(store=self.store(), visit=visits.VisitRecord(
             click_id=f"c-{code}-{int(at.timestamp())}", visitor_key=key, at=at, member_id=member, code=code,
             source=source, target_kind="url"), window_days=180)
 

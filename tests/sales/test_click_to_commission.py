@@ -72,17 +72,18 @@ def test_a_click_is_counted_once_and_attributes_orders_within_the_window_only(wo
 
     messages = drain(container)
     assert [m.body["type"] for m in messages] == ["visit"]
-    aggregator.aggregate(container, messages)
-    aggregator.aggregate(container, messages)  # delivered twice: still counted once
+    aggregator.aggregate(container=container, messages=messages)
+    aggregator.aggregate(container=container, messages=messages)  # delivered twice: still counted once
     assert member_totals(container)["clicks"] == 1
 
     # The brand's site reports the landing with the reference and its temporary visitor id.
     landing = client.post(f"/api/v1/widget/{BRAND}/events", headers={"Origin": SITE},
                           json={"type": "page_view", "reference": ref, "visitorId": "tmp-7f3a", "path": "/p/42"})
     assert landing.status_code == 202, landing.text
-    aggregator.aggregate(container, drain(container))
+    aggregator.aggregate(container=container, messages=drain(container))
     visitor_key = container.hasher(BRAND)("visitor", "tmp-7f3a")
-    assert visits.last_visit(container.store.for_brand(BRAND), visitor_key, since=container.clock.now() - timedelta(
+    assert visits.last_visit(store=container.store.for_brand(BRAND), visitor_key=visitor_key,
+                             since=container.clock.now() - timedelta(
         days=1), until=container.clock.now()) is not None
 
     # An order carrying the reference: attributed to the member, last click, commission 10 %.
@@ -112,7 +113,7 @@ def test_a_shopper_known_by_customer_id_on_the_site_is_the_customer_of_the_order
     landing = client.post(f"/api/v1/widget/{BRAND}/events", headers={"Origin": SITE},
                           json={"type": "page_view", "reference": ref, "customerId": "C-778899", "path": "/p/7"})
     assert landing.status_code == 202
-    aggregator.aggregate(container, drain(container))
+    aggregator.aggregate(container=container, messages=drain(container))
 
     container.clock.advance(timedelta(days=3))
     placed = order(client, container, key, "o-c1", customerKey="C-778899")  # no reference: the brand's own id

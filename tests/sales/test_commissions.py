@@ -99,7 +99,7 @@ def test_a_member_sees_only_their_own_entries_and_totals(shop):
                      headers=shop.manager("editor"))
     from shared.identity import repository
 
-    member, _ = repository.get_member(shop.store(), "m1")
+    member, _ = repository.get_member(store=shop.store(), member_id="m1")
     me = app_headers(shop.container, member, brand_id=BRAND)
     base = f"/api/v1/app/{BRAND}/commissions"
     mine = shop.client.get(base, headers=me)
@@ -146,7 +146,7 @@ def test_totals_report_clawbacks_on_their_own_line_and_never_a_negative_pending(
     _settle_then(shop, steps)
     from shared.identity import repository
 
-    me = app_headers(shop.container, repository.get_member(shop.store(), "m1")[0], brand_id=BRAND)
+    me = app_headers(shop.container, repository.get_member(store=shop.store(), member_id="m1")[0], brand_id=BRAND)
     totals = shop.client.get(f"/api/v1/app/{BRAND}/commissions/totals", headers=me).json()
     assert totals == {line: ({"EUR": expected[line]} if line in expected else {})
                       for line in ("pending", "approved", "paid", "reversed", "clawedBack")}

@@ -188,7 +188,8 @@ def test_a_caller_that_read_the_change_as_pending_too_late_is_undone_by_the_swee
     _assert_all_agree(shop, orders_posted=1)
 
     (entry,) = order_counts.pending(stale)
-    marks = order_counts.count(shop.store(), stale, entry, token="late")  # the stalled caller wakes up
+    marks = order_counts.count(store=shop.store(), order=stale, entry=entry,
+                               token="late")  # the stalled caller wakes up
     assert set(marks.values()) == {"late"} and shop.counters_of("m1")["orders"] == 2
     # It crashes before its own sweep; the next call on the order takes the second count back.
     assert _post(shop, body).status_code == 200

@@ -58,13 +58,13 @@ def _seed(data_dir: Path) -> dict:
     store = container.store.for_brand(BRAND)
     member = Member(id="m1", role=Role.AMBASSADOR, status="active", created_at=now, first_name="Ana",
                     email="m1@example.com")
-    repository.save(store, repository.MEMBERS, member, etag=None)
+    repository.save(store=store, container=repository.MEMBERS, model=member, etag=None)
     link = links.create(store=store, platform=container.store.for_brand(PLATFORM_SCOPE), brand=brand, member=member,
                         now=now, app_base_url="https://app.example", data=links.LinkCreate.model_validate(
                             {"source": "facebook", "target": {"kind": "product", "url": "https://kill.example/p"}}))
     viewer = ManagerUser(id="mu-viewer", level="viewer", status="active", email="viewer@example.com",
                          email_hash=container.hasher(BRAND)("email", "viewer@example.com"), created_at=now)
-    repository.save(store, repository.MANAGER_USERS, viewer, etag=None)
+    repository.save(store=store, container=repository.MANAGER_USERS, model=viewer, etag=None)
     token = container.tokens.issue(subject=viewer.id, audience="manager", brand_id=BRAND, level="viewer", now=now,
                                    ttl=timedelta(hours=1))
     ref = reference.sign(container.settings.hash_master_key, BRAND, code=link.code, click_id="click00001",

@@ -62,7 +62,7 @@ def _all_pages(shop, path, headers, **params) -> list[str]:
 
 
 def _member(shop, member_id, brand=BRAND):
-    member, _ = repository.get_member(shop.store(), member_id)
+    member, _ = repository.get_member(store=shop.store(), member_id=member_id)
     return app_headers(shop.container, member, brand_id=brand)
 
 

@@ -184,8 +184,8 @@ def test_refunds_arriving_at_the_same_moment_leave_the_ledger_equal_to_what_is_d
     both_read = threading.Barrier(2, timeout=1)
     real_get = ledger.get
 
-    def get_then_wait(store, entry_id):
-        found = real_get(store, entry_id)
+    def get_then_wait(*, store, entry_id):
+        found = real_get(store=store, entry_id=entry_id)
         try:
             both_read.wait()
         except threading.BrokenBarrierError:

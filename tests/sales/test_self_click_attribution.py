@@ -70,7 +70,8 @@ class World:
     def visit_recorded(self, visitor_id: str) -> bool:
         key = self.container.hasher(BRAND)("visitor", visitor_id)
         now = self.container.clock.now()
-        return visits.last_visit(self.container.store.for_brand(BRAND), key, since=now - timedelta(days=1),
+        return visits.last_visit(store=self.container.store.for_brand(BRAND), visitor_key=key,
+                                 since=now - timedelta(days=1),
                                  until=now) is not None
 
 
@@ -100,7 +101,7 @@ def test_a_members_own_click_attributes_no_order_whatever_reaches_the_queue_firs
     world.page_view(world.member_side, ref, "tmp-self-1")
     messages = _by_type(drain(container))
     for batch in ARRIVALS[arrival](messages["visit"], messages["page_view"]):
-        aggregator.aggregate(container, batch)
+        aggregator.aggregate(container=container, messages=batch)
     if arrival.endswith("click first"):
         assert not world.visit_recorded("tmp-self-1")  # the page view knew the click was refused
 
@@ -119,8 +120,9 @@ def test_the_refusal_outlives_the_queues_seven_day_records(world, container):
     ref = world.click(world.member_side)
     world.page_view(world.member_side, ref, "tmp-self-2")
     messages = _by_type(drain(container))
-    aggregator.aggregate(container, [messages["page_view"]])  # the visit record is written before the verdict
-    aggregator.aggregate(container, [messages["visit"]])
+    aggregator.aggregate(container=container,
+                         messages=[messages["page_view"]])  # the visit record is written before the verdict
+    aggregator.aggregate(container=container, messages=[messages["visit"]])
     container.clock.advance(timedelta(days=30))
     container.store.purge_expired()  # the embedded store's ttl sweep: 7-day records are gone
     placed = world.order("o-late", attributionRef=ref, visitorId="tmp-self-2")
@@ -131,7 +133,7 @@ def test_a_shoppers_click_still_attributes_and_so_do_a_reload_and_a_lost_click(w
     ref = world.click(world.shopper_side)
     reload = world.click(world.shopper_side)  # the same address again within 30 minutes: a duplicate
     world.page_view(world.shopper_side, reload, "tmp-shopper")
-    aggregator.aggregate(container, drain(container))
+    aggregator.aggregate(container=container, messages=drain(container))
     assert container.store.for_brand(BRAND).query_all("tracking_counters")  # counted, with one duplicate refused
     first = world.order("o-shop", attributionRef=ref)
     assert first["attribution"]["memberId"] == world.member_id and first["commissionMinor"] == 2000
@@ -141,7 +143,7 @@ def test_a_shoppers_click_still_attributes_and_so_do_a_reload_and_a_lost_click(w
     lost = world.click(world.shopper_side)
     world.page_view(world.shopper_side, lost, "tmp-lost")
     only_views = [message for message in drain(container) if message.body["type"] == "page_view"]
-    aggregator.aggregate(container, only_views)  # the click's visit event never reached the queue
+    aggregator.aggregate(container=container, messages=only_views)  # the click's visit event never reached the queue
     for order_id, fields in (("o-lost-ref", {"attributionRef": lost}), ("o-lost-visit", {"visitorId": "tmp-lost"})):
         placed = world.order(order_id, **fields)
         assert placed["attribution"]["memberId"] == world.member_id and placed["commissionMinor"] == 2000

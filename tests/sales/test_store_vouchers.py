@@ -32,7 +32,8 @@ DASHBOARD = f"/api/v1/manager/brands/{BRAND}/tracking/dashboard"
 
 
 def member(shop, member_id="m1", brand=BRAND):
-    return app_headers(shop.container, repository.get_member(shop.store(brand), member_id)[0], brand_id=brand)
+    return app_headers(shop.container, repository.get_member(store=shop.store(brand), member_id=member_id)[0],
+                       brand_id=brand)
 
 
 def contact(shop, email="zoe@example.com", member_id="m1", opted_in=True) -> str:
@@ -191,8 +192,8 @@ def test_only_an_opted_in_contact_of_ones_own_gets_a_voucher(shop):
                             headers=member(shop, "o1", OTHER)).status_code == 404
 
     blacklisted = contact(shop, "bo@example.com")
-    blacklist.add(shop.store(), shop.container.hasher(BRAND)("email", "bo@example.com"),
-                  blacklist.BlacklistReason.HARD_BOUNCE, shop.now(), journal=shop.container.journal(BRAND))
+    blacklist.add(store=shop.store(), email_hash=shop.container.hasher(BRAND)("email", "bo@example.com"),
+                  reason=blacklist.BlacklistReason.HARD_BOUNCE, now=shop.now(), journal=shop.container.journal(BRAND))
     bounced = issue(shop, blacklisted)
     assert bounced.status_code == 409 and problem_type(bounced) == "contact-not-opted-in"
     assert shop.store().query_all("vouchers") == [] and sent(shop) == []

@@ -12,7 +12,7 @@ from tests.tracking.test_aggregator import counter, deliver, ip, store, visit  #
 
 
 def login(container, store, *, member_id="m1", address="203.0.113.5", user_agent=None):  # noqa: F811
-    activity.record(store, subject=member_id, kind="login", method="password", now=container.clock.now(),
+    activity.record(store=store, subject=member_id, kind="login", method="password", now=container.clock.now(),
                     ip_hash=ip(container, address),
                     user_agent_hash=container.hasher("acme")("user_agent", user_agent) if user_agent else None)
 
@@ -74,7 +74,7 @@ def test_a_flood_from_one_address_is_refused_past_the_hourly_limit(container, st
 def test_a_redelivered_batch_is_judged_as_the_first_time(container, store):  # noqa: F811
     # A batch that failed before its claims comes again: its own 30-minute window must not refuse it.
     event = visit(container)
-    assert abuse.verdict(store, abuse.LoginPrints(store, since=container.clock.now()), event) is None
+    assert abuse.verdict(store=store, prints=abuse.LoginPrints(store, since=container.clock.now()), visit=event) is None
     deliver(container, event, delivery_count=2)
     assert clicks(store) == (1, 0)
 
@@ -89,7 +89,7 @@ def test_self_clicks_and_floods_keep_their_verdict_for_attribution_not_duplicate
             visit(container, "again", address="198.51.100.7"), *flood)
     now = clock.now()
     clicks_judged = ("self", "first", "again", flood[-1].event_id)
-    verdicts = {click: click_verdicts.rejected(store, click, now) for click in clicks_judged}
+    verdicts = {click: click_verdicts.rejected(store=store, click_id=click, clicked_at=now) for click in clicks_judged}
     assert verdicts == {"self": "self_click", "first": None, "again": None, flood[-1].event_id: "flood"}
     record = store.get(click_verdicts.CONTAINER, "visit:self", pk=click_verdicts.partition("acme", now))
     assert record["ttl"] == 30 * 86400  # the brand's attribution window, not the queue's 7 days

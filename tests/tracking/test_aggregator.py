@@ -28,7 +28,8 @@ def store(container):
                   data=BrandCreate(id=BRAND, name="Acme", attributionWindowDays=30))
     store = container.store.for_brand(BRAND)
     for member_id in ("m1", "m2"):
-        repository.save(store, repository.MEMBERS, Member(id=member_id, role=Role.VENDOR, status="active",
+        repository.save(store=store, container=repository.MEMBERS, model=Member(id=member_id, role=Role.VENDOR,
+                                                                                status="active",
                                                           created_at=container.clock.now()), etag=None)
     code = link_codes.LinkCode(code=CODE, brand=BRAND, link_id="l1", member_id="m1", source="facebook",
                                target_kind="product", url="https://shop.example/p/1")
@@ -59,7 +60,7 @@ def deliver(container, *events, delivery_count=1):
         message = to_message(event)
         messages.append(ReceivedMessage(body=message.body, message_id=message.message_id,
                                         delivery_count=delivery_count))
-    return aggregator.aggregate(container, messages)
+    return aggregator.aggregate(container=container, messages=messages)
 
 
 def counter(store, member_id, *, day="2030-01-01", source="facebook", target_kind="product"):
@@ -108,7 +109,7 @@ def test_a_page_view_with_a_valid_reference_counts_and_keeps_the_visit(container
 
     assert counter(store, "m1")["pageViews"] == 1 and counter(store, "*")["pageViews"] == 1
     assert result.visit_records == 1
-    kept = visits.last_visit(store, key, since=clock.now() - timedelta(days=1), until=clock.now())
+    kept = visits.last_visit(store=store, visitor_key=key, since=clock.now() - timedelta(days=1), until=clock.now())
     assert (kept.member_id, kept.code, kept.click_id, kept.source, kept.internal) == ("m1", CODE, CLICK, "facebook",
                                                                                       True)
     assert deliver(container, page).duplicates == 1

@@ -27,7 +27,8 @@ def setup(container, client):
 
 def write(container, member_id, day, source, kind, brand_id=BRAND, **deltas):
     """Write counters the way the tracking and order handlers do: member + roll-up."""
-    counters.apply(container.store.for_brand(brand_id), counters.for_member(member_id, day, source, kind, deltas))
+    counters.apply(store=container.store.for_brand(brand_id), increments=counters.for_member(member_id, day, source,
+                                                                                             kind, deltas))
 
 
 def test_a_member_sees_only_their_own_counters_summed_by_source_kind_and_day(client, container, setup):

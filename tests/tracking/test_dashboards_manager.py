@@ -39,8 +39,8 @@ def test_the_brand_dashboard_reads_the_roll_ups_which_equal_the_sum_of_members(c
     assert sum(item["clicks"] for item in members["items"]) == body["totals"]["clicks"]
 
     # The brand view reads the roll-ups only: a member document written without its roll-up is not in it.
-    counters.apply(container.store.for_brand(BRAND),
-                   {counters.CounterKey("m1", "2029-12-31", "email", "product"): {"clicks": 1000}})
+    counters.apply(store=container.store.for_brand(BRAND),
+                   increments={counters.CounterKey("m1", "2029-12-31", "email", "product"): {"clicks": 1000}})
     assert client.get(MANAGER, headers=manager_token("viewer", BRAND), params=RANGE).json()["totals"]["clicks"] == 17
 
 
@@ -89,7 +89,7 @@ def test_a_member_drill_down_is_the_members_own_dashboard(client, container, wri
     headers = manager_token("viewer", BRAND)
     answer = client.get(f"{MANAGER}/members/m2", headers=headers, params=RANGE)
     assert answer.status_code == 200, answer.text
-    expected = dashboards.dashboard(container.store.for_brand(BRAND), member_id="m2", start=RANGE["from"],
+    expected = dashboards.dashboard(store=container.store.for_brand(BRAND), member_id="m2", start=RANGE["from"],
                                     end=RANGE["to"]).model_dump(by_alias=True)
     assert answer.json() == expected and expected["totals"]["clicks"] == 4
     assert client.get(f"{MANAGER}/members/nobody", headers=headers, params=RANGE).status_code == 404

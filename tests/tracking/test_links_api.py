@@ -61,7 +61,7 @@ def test_a_member_links_to_a_page_of_an_allowed_domain_or_a_subdomain(links_clie
     assert body["status"] == "active" and body["source"] == "facebook" and body["qr"] is None
     assert body["shortUrl"] == f"{container.settings.public_base_url}/t/{body['code']}"
     assert len(body["code"]) == links.CODE_LENGTH and body["code"].isalnum()
-    code = link_codes.find(container.store.for_brand(PLATFORM_SCOPE), body["code"])
+    code = link_codes.find(platform=container.store.for_brand(PLATFORM_SCOPE), code=body["code"])
     assert code is not None and (code.brand, code.link_id, code.member_id, code.url) == (BRAND, body["id"], "m1", url)
     assert container.store.for_brand(BRAND).get(links.CONTAINER, body["id"])["memberId"] == "m1"
 
@@ -151,10 +151,11 @@ def test_a_member_disables_and_re_enables_a_link_and_its_code_follows(links_clie
     platform = container.store.for_brand(PLATFORM_SCOPE)
     disabled = links_client.patch(f"{LINKS}/{body['id']}", headers=members["m1"], json={"status": "disabled"})
     assert disabled.status_code == 200 and disabled.json()["status"] == "disabled"
-    assert link_codes.find(platform, body["code"]).status == "disabled"
+    assert link_codes.find(platform=platform, code=body["code"]).status == "disabled"
     assert links_client.get(f"{LINKS}/{body['id']}", headers=members["m1"]).json()["status"] == "disabled"
     enabled = links_client.patch(f"{LINKS}/{body['id']}", headers=members["m1"], json={"status": "active"})
-    assert enabled.json()["status"] == "active" and link_codes.find(platform, body["code"]).status == "active"
+    assert enabled.json()["status"] == "active" and link_codes.find(platform=platform,
+                                                                    code=body["code"]).status == "active"
     refused = links_client.patch(f"{LINKS}/{body['id']}", headers=members["m1"], json={"status": "deleted"})
     assert refused.status_code == 422
 
@@ -165,4 +166,4 @@ def test_a_code_already_taken_is_drawn_again(links_client, container, members, m
     monkeypatch.setattr(links, "new_code", lambda: next(draws))
     response = create_link(links_client, members["m2"])
     assert response.status_code == 201 and response.json()["code"] == "Fresh42"
-    assert link_codes.find(container.store.for_brand(PLATFORM_SCOPE), taken).member_id == "m1"
+    assert link_codes.find(platform=container.store.for_brand(PLATFORM_SCOPE), code=taken).member_id == "m1"

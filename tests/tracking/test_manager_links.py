@@ -159,7 +159,7 @@ def test_a_brand_disabled_link_goes_home_and_its_member_cannot_re_enable_it(link
     assert refused.status_code == 409
     assert refused.json()["reason"] == "disabled-by-brand" and "brand" in refused.json()["detail"]
     assert links_client.get(f"{LINKS}/{link['id']}", headers=members["m1"]).json()["status"] == "disabled"
-    assert link_codes.find(container.store.for_brand(PLATFORM_SCOPE), link["code"]).status == "disabled"
+    assert link_codes.find(platform=container.store.for_brand(PLATFORM_SCOPE), code=link["code"]).status == "disabled"
     assert click(links_client, link["code"]) == HOME
     # Disabling it again is harmless for the member and keeps the brand's hold.
     again = links_client.patch(f"{LINKS}/{link['id']}", headers=members["m1"], json={"status": "disabled"})

@@ -9,7 +9,7 @@ from shared.tracking import visits
 
 
 def record(container, clock, click_id: str) -> None:
-    visits.record(container.store.for_brand("acme"), visits.VisitRecord(
+    visits.record(store=container.store.for_brand("acme"), visit=visits.VisitRecord(
         clickId=click_id, visitorKey="a" * 64, at=clock.now(), memberId="m1", code="Abcd1234", source="email",
         targetKind="url"), window_days=30)
 

@@ -70,7 +70,7 @@ def _visitor(container, brand_id, visitor_id, *, role=Role.CLIENT, service_terms
         first_name="Victor", email_tmp="victor@example.net", email_tmp_hash=hasher("email", "victor@example.net"),
         customer_id_hash=hasher("customer_id", "C-55"), last_interaction_at=container.clock.now(),
     )
-    repository.save(container.store.for_brand(brand_id), repository.VISITORS, visitor, etag=None)
+    repository.save(store=container.store.for_brand(brand_id), container=repository.VISITORS, model=visitor, etag=None)
     return repository.to_document(visitor)
 
 
@@ -91,7 +91,7 @@ def _files(container, prefix="") -> dict[str, bytes]:
 
 def _folder(container, brand_id=BRAND) -> str:
     """The snapshot a loader reads (the folder of the newest manifest)."""
-    folder = warehouse_folders.current_snapshot(container.blobs, brand_id)
+    folder = warehouse_folders.current_snapshot(blobs=container.blobs, brand_id=brand_id)
     assert folder is not None
     return folder
 
@@ -286,10 +286,10 @@ def test_a_failed_brand_keeps_yesterday_at_most_and_others_go_on(container, bran
     _export(container, brand_ids=(BRAND, OTHER))
     render = warehouse.render
 
-    def broken_for_other(store, dataset, context):
+    def broken_for_other(*, store, dataset, context):
         if store.brand_id == OTHER and dataset.name == "orders":  # some files of the run are written already
             raise RuntimeError("store unavailable")
-        return render(store, dataset, context)
+        return render(store=store, dataset=dataset, context=context)
 
     monkeypatch.setattr(warehouse, "render", broken_for_other)
     clock.advance(timedelta(days=1))

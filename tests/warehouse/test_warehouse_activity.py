@@ -196,7 +196,8 @@ def test_orders_join_their_links_and_contacts_within_the_snapshot(activity):
 def _reference(activity, contact_id: str, day: date | None = None) -> str:
     container = activity.container
     day = day or container.clock.now().date()
-    return warehouse.context(container.store, BRAND, day, container.hasher(BRAND)).reference(contact_id)
+    return warehouse.context(store=container.store, brand_id=BRAND, day=day,
+                             hasher=container.hasher(BRAND)).reference(contact_id)
 
 
 def test_erased_contacts_leave_in_their_erased_form(activity):
@@ -214,7 +215,7 @@ def test_erased_contacts_leave_in_their_erased_form(activity):
 def test_the_next_day_snapshot_replaces_yesterdays_and_shows_the_erasures_since(activity):
     client, container = activity.client, activity.container
     _run_timer(activity)
-    yesterday_folder = warehouse_folders.current_snapshot(container.blobs, BRAND)
+    yesterday_folder = warehouse_folders.current_snapshot(blobs=container.blobs, brand_id=BRAND)
     yesterday_names = {info.name for info in container.blobs.list(CONTAINER_WAREHOUSE)}
     manual = activity.ids["manual_contact"]
     ok(client.delete(f"/api/v1/app/{BRAND}/contacts/{manual}", headers=activity.member("m1")))
@@ -223,7 +224,7 @@ def test_the_next_day_snapshot_replaces_yesterdays_and_shows_the_erasures_since(
     report = _run_timer(activity)
 
     names = {info.name for info in container.blobs.list(CONTAINER_WAREHOUSE)}
-    folder = warehouse_folders.current_snapshot(container.blobs, BRAND)
+    folder = warehouse_folders.current_snapshot(blobs=container.blobs, brand_id=BRAND)
     assert folder != yesterday_folder and folder.startswith(f"{BRAND}/{moved['now'][:10]}/")
     assert names.isdisjoint(yesterday_names) and {name.rsplit("/", 1)[0] + "/" for name in names} == {folder}
     assert report["filesDeleted"] == len(yesterday_names)

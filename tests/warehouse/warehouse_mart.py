@@ -21,7 +21,7 @@ CAMPAIGN_COUNTERS = ("sent", "delivered", "opened", "clicked", "bounced", "compl
 
 def load(blobs, brand_id: str) -> Tables:
     """Every table of the brand's snapshot, as its manifest lists them (a file missing or short fails)."""
-    folder = warehouse_folders.current_snapshot(blobs, brand_id)
+    folder = warehouse_folders.current_snapshot(blobs=blobs, brand_id=brand_id)
     assert folder is not None, "no complete snapshot"
     manifest = json.loads(blobs.get(CONTAINER_WAREHOUSE, folder + warehouse_folders.MANIFEST))
     tables = {}

@@ -46,7 +46,7 @@ NAMES = ("firstName", "lastName", "alias")
 _ATTEMPTS = 3
 
 
-def run_brand(run: BrandRun) -> None:
+def run_brand(*, run: BrandRun) -> None:
     """Apply the brand-wide rule of this brand's status, if any."""
     brand = run.brand
     if brand.status not in BRAND_RULES or brand.status_changed_at is None:
@@ -55,19 +55,19 @@ def run_brand(run: BrandRun) -> None:
     due = due_of(brand.status_changed_at, brand.retention)
     run.ctx.count(run.id, rule, "read", 0)
     if rule == PROGRAMME_SUSPENSION and run.ctx.now < due:
-        warn_suspension(run, erase_on=due)
+        warn_suspension(run=run, erase_on=due)
     if run.ctx.now >= due:
-        erase_brand(run, rule)
+        erase_brand(run=run, rule=rule)
 
 
-def erase_brand(run: BrandRun, rule: str) -> None:
+def erase_brand(*, run: BrandRun, rule: str) -> None:
     """Erase all the brand's personal data: members, their kept names, external users, contacts."""
     # Members first: each member's erasure takes their contacts along; the contact sweep takes what is left.
-    sweep(run, repository.MEMBERS, rule)
-    erase_kept_names(run, rule)
-    sweep(run, repository.VISITORS, rule)
-    sweep_contacts(run, rule)
-    sweep_manager_users(run, rule)
+    sweep(run=run, container=repository.MEMBERS, rule=rule)
+    erase_kept_names(run=run, rule=rule)
+    sweep(run=run, container=repository.VISITORS, rule=rule)
+    sweep_contacts(run=run, rule=rule)
+    sweep_manager_users(run=run, rule=rule)
 
 
 def _pages(run: BrandRun, container: str, filters, continuation: str | None = None):
@@ -87,7 +87,7 @@ def _erase_subject(run: BrandRun, container: str, doc: dict[str, Any], rule: str
     outcome = "lost"
     for _ in range(_ATTEMPTS):
         try:
-            outcome = erase(run, container, doc, rule)
+            outcome = erase(run=run, container=container, doc=doc, rule=rule)
         except Exception as exc:
             log.warning("retention: %s %s of brand %s failed (%s)", container, doc["id"], run.id, type(exc).__name__)
             outcome = "failed"
@@ -106,7 +106,7 @@ def _is_erased(doc: dict[str, Any]) -> bool:
     return doc.get("status") == "erased"
 
 
-def sweep(run: BrandRun, container: str, rule: str) -> None:
+def sweep(*, run: BrandRun, container: str, rule: str) -> None:
     """Erase every not-yet-erased member or external user of the brand."""
     for items, _ in _pages(run, container, NOT_ERASED):
         for doc in items:
@@ -117,7 +117,7 @@ def _names_gone(doc: dict[str, Any]) -> bool:
     return _is_erased(doc) and not any(doc.get(name) for name in NAMES)
 
 
-def erase_kept_names(run: BrandRun, rule: str) -> None:
+def erase_kept_names(*, run: BrandRun, rule: str) -> None:
     """Erase again, fully, the members of roles 1-6 an earlier erasure left their names (once per status change)."""
 
     def visit(doc: dict[str, Any]) -> bool:
@@ -146,12 +146,12 @@ def _sweep_all(run: BrandRun, container: str, rule: str, erased: str,
             run.ctx.count(run.id, rule, erased if done else "failed")
 
 
-def sweep_contacts(run: BrandRun, rule: str) -> None:
+def sweep_contacts(*, run: BrandRun, rule: str) -> None:
     """Erase (hash) every contact of the brand not yet erased, whatever its opt-ins."""
-    _sweep_all(run, contacts.CONTACTS, rule, "contacts_erased", lambda doc: erase_contact(run, doc, rule))
+    _sweep_all(run, contacts.CONTACTS, rule, "contacts_erased", lambda doc: erase_contact(run=run, doc=doc, rule=rule))
 
 
-def sweep_manager_users(run: BrandRun, rule: str) -> None:
+def sweep_manager_users(*, run: BrandRun, rule: str) -> None:
     """Erase every Manager user of the brand not yet erased (journalled, as members are)."""
     def erase_one(doc: dict[str, Any]) -> bool:
         manager_users.erase(store=run.store, journal=run.ctx.container.journal(run.id), user_id=doc["id"],
@@ -161,7 +161,7 @@ def sweep_manager_users(run: BrandRun, rule: str) -> None:
     _sweep_all(run, repository.MANAGER_USERS, rule, "manager_users_erased", erase_one)
 
 
-def erase_contact(run: BrandRun, doc: dict[str, Any], rule: str) -> bool:
+def erase_contact(*, run: BrandRun, doc: dict[str, Any], rule: str) -> bool:
     """The brand-wide rules' one contact erasure (journalled, etag-guarded); False when it kept changing."""
     unread = [doc]  # the first attempt erases the document the sweep read; a lost race reads it again
 
@@ -205,7 +205,7 @@ def _resumable_pass(run: BrandRun, name: str, container: str, filters, visit: Ca
         run.store.upsert(RUNS, progress)
 
 
-def warn_suspension(run: BrandRun, *, erase_on) -> None:
+def warn_suspension(*, run: BrandRun, erase_on) -> None:
     """Email every active member once that the programme is suspended and when their data goes."""
     ctx = run.ctx
     changed = isoformat(run.brand.status_changed_at)
@@ -221,7 +221,7 @@ def warn_suspension(run: BrandRun, *, erase_on) -> None:
         else:
             # Sign-ins are refused while suspended: the notice carries the member's way out (until the cap).
             # A resend after a crash makes a second token; the bus drops the second email, the token expires.
-            token = lifecycle.leave_link_token(run.store, member_id=doc["id"], now=ctx.now, until=erase_on)
+            token = lifecycle.leave_link_token(store=run.store, member_id=doc["id"], now=ctx.now, until=erase_on)
             notices.send(enqueue=ctx.enqueue, bus=ctx.container.bus, settings=ctx.container.settings,
                          brand=run.brand, doc=doc, template=SUSPENSION_TEMPLATE, erase_on=erase_on,
                          message_id=message_id,

@@ -30,7 +30,7 @@ def act(run: Any, rule: RetentionRule, doc: Document, step_plan: Plan) -> tuple[
         # The report says what happened: "resent" only when the email went out; a contact the invitation
         # may not reach any more (a hard bounce, a block, the black list) is "skipped_blocked", and its
         # schedule goes on to the opt-out all the same.
-        sendable = contacts.may_send(run.store, contact, "invitation")
+        sendable = contacts.may_send(store=run.store, contact=contact, purpose="invitation")
         if sendable and not run.ctx.dry_run:
             # Enqueued before it is recorded, under a fixed id: a crash in between sends it once.
             invitations.send(container=run.ctx.container, store=run.store, brand=brand, contact=contact, now=now,
@@ -49,7 +49,7 @@ def act(run: Any, rule: RetentionRule, doc: Document, step_plan: Plan) -> tuple[
     if run.ctx.dry_run:
         run.ctx.plan_entry(run.id, rule.name, contact.id, outcome, step.name)
         return "wait", stored
-    contact_journal.record_opt_outs(run.ctx.container.journal(brand.id), contact, updated, now)
+    contact_journal.record_opt_outs(journal=run.ctx.container.journal(brand.id), before=contact, after=updated, now=now)
     try:
         fresh = run.store.replace(CONTAINER, stored, etag=etag)
     except EtagMismatch:

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 def _family(family: str) -> Callable[[Platform, bool], dict[str, Any]]:
     def run(container: Platform, dry_run: bool) -> dict[str, Any]:
-        return nightly.run(container, family=family, dry_run=dry_run)
+        return nightly.run(container=container, family=family, dry_run=dry_run)
 
     return run
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def run(container: Platform, *, family: str | None = None, dry_run: bool = False,
+def run(*, container: Platform, family: str | None = None, dry_run: bool = False,
         enqueue: Callable[..., str] | None = None, erase_member: Callable[..., Any] | None = None,
         erase_visitor: Callable[..., Any] | None = None) -> dict[str, Any]:
     """Run the retention rules (one family, or all) for every brand; the PII-free report."""
@@ -43,9 +43,9 @@ def run(container: Platform, *, family: str | None = None, dry_run: bool = False
             brand_run = runner.BrandRun(ctx, brand, container.store.for_brand(brand_id))
             for name in families:
                 if name == "brands":
-                    brandwide.run_brand(brand_run)
+                    brandwide.run_brand(run=brand_run)
                 else:
-                    runner.run_documents(brand_run, name)
+                    runner.run_documents(run=brand_run, family=name)
         except Exception as exc:
             failed_brands.append(brand_id)
             log.error("retention: brand %s failed (%s)", brand_id, type(exc).__name__)

@@ -46,7 +46,7 @@ def send(*, enqueue: Enqueue, bus: MessageBus, settings: Settings, brand: Brand,
     )
 
 
-def already_sent(store: BrandStore, message_id: str) -> bool:
+def already_sent(*, store: BrandStore, message_id: str) -> bool:
     """Whether the email pipeline's log holds this message (kept 90 days, far past the warning window)."""
     record = store.find("emails", email_record_id(message_id))
     return record is not None and record.get("status") in ("sent", "sending")

@@ -134,7 +134,7 @@ def _reload(run: BrandRun, container: str, doc_id: str) -> Document | None:
     return run.store.find(container, doc_id)
 
 
-def erase(run: BrandRun, container: str, doc: Document, rule: str) -> str:
+def erase(*, run: BrandRun, container: str, doc: Document, rule: str) -> str:
     """Claim and erase one member or external user: "erased" | "busy" | "lost" (reload) | "failed"."""
     ctx = run.ctx
     block = doc.get("retention") or {}
@@ -184,7 +184,7 @@ def _move(run: BrandRun, container: str, doc: Document, fixed_rule: RetentionRul
     ctx = run.ctx
     block = doc.get("retention") or {}
     if block.get("step") == ERASING:
-        return erase(run, container, doc, block.get("rule") or "unknown"), doc
+        return erase(run=run, container=container, doc=doc, rule=block.get("rule") or "unknown"), doc
     rule = fixed_rule or RULES.get(block.get("rule"))
     if rule is None or rule.container != container:
         # Not a rule of ours (renamed, or written by hand): back to what the document's state schedules.
@@ -195,7 +195,7 @@ def _move(run: BrandRun, container: str, doc: Document, fixed_rule: RetentionRul
         name = block.get("rule") or "unknown"
     else:
         step_plan = plan(rule, doc, run.brand.retention, ctx.now,
-                         sent=lambda message_id: notices.already_sent(run.store, message_id))
+                         sent=lambda message_id: notices.already_sent(store=run.store, message_id=message_id))
         name = rule.name
         if step_plan.kind == "wait":
             return "wait", doc
@@ -204,7 +204,7 @@ def _move(run: BrandRun, container: str, doc: Document, fixed_rule: RetentionRul
         if step_plan.kind == "act" and rule.family == contact_schedule.FAMILY:
             return contact_rules.act(run, rule, doc, step_plan)
         if step_plan.kind == "act" and step_plan.step.action == "erase":
-            return erase(run, container, doc, rule.name), doc
+            return erase(run=run, container=container, doc=doc, rule=rule.name), doc
     step = step_plan.step.name if step_plan.step else None
     if step_plan.kind == "act":
         warned = _warn(run, rule, doc, step_plan)
@@ -219,12 +219,13 @@ def _move(run: BrandRun, container: str, doc: Document, fixed_rule: RetentionRul
     return ("moved", fresh) if fresh is not None else ("lost", doc)
 
 
-def process(run: BrandRun, container: str, doc: Document, fixed_rule: RetentionRule | None = None) -> None:
+def process(*, run: BrandRun, container: str, doc: Document, fixed_rule: RetentionRule | None = None) -> None:
     """Move one due document as far as its schedule says now (bounded, idempotent, etag-guarded)."""
     block = doc.get("retention") or {}
     name = (fixed_rule.name if fixed_rule else block.get("rule")) or "unknown"
     run.ctx.count(run.id, name, "read")
-    if name not in PERSON_REQUESTED_RULES and restriction.restricted_document(run.store, container, doc):
+    if name not in PERSON_REQUESTED_RULES and restriction.restricted_document(store=run.store, container=container,
+                                                                              doc=doc):
         # GDPR article 18: the data is kept as it is, neither warned about nor erased, until the restriction
         # is lifted; the schedule then goes on (a warning not sent yet pushes the erasure back).
         run.ctx.count(run.id, name, "held")
@@ -258,7 +259,7 @@ def _due_pages(run: BrandRun, container: str, filters: list[Filter], order_by: s
             return
 
 
-def run_documents(run: BrandRun, family: str) -> None:
+def run_documents(*, run: BrandRun, family: str) -> None:
     """The per-document rules of a family for one brand: read only what is due."""
     now = isoformat(run.ctx.now)
     rules = rules_of(family)
@@ -279,7 +280,7 @@ def run_documents(run: BrandRun, family: str) -> None:
 
 def _contained(run: BrandRun, container: str, doc: Document, rule: RetentionRule | None) -> None:
     try:
-        process(run, container, doc, rule)
+        process(run=run, container=container, doc=doc, fixed_rule=rule)
     except Exception as exc:
         name = rule.name if rule else (doc.get("retention") or {}).get("rule") or "unknown"
         run.ctx.count(run.id, name, "failed")

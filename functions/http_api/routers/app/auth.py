@@ -89,7 +89,8 @@ class SocialLogin(CamelModel):
 
 def _ctx(container: ContainerDep, brand_id: str, request: Request) -> AuthContext:
     # The client IP is hashed inside auth_context at once; the clear value goes no further.
-    return auth_context(container, brand_id, ip=client_ip(request), user_agent=request.headers.get("user-agent"))
+    return auth_context(container=container, brand_id=brand_id, ip=client_ip(request),
+                        user_agent=request.headers.get("user-agent"))
 
 
 _CHECK_INBOX = InboxNotice(message="If this address can be used, an email is on its way.")
@@ -99,7 +100,7 @@ _CHECK_INBOX = InboxNotice(message="If this address can be used, an email is on 
              responses=problem_responses(403, 404, 409, 422))
 def signup(brand_id: str, body: MemberSignup, request: Request, container: ContainerDep) -> InboxNotice:
     """Sign up as a member: the account stays pending until the emailed link is followed."""
-    signup_service.signup(_ctx(container, brand_id, request), body, now=container.clock.now())
+    signup_service.signup(ctx=_ctx(container, brand_id, request), data=body, now=container.clock.now())
     return _CHECK_INBOX
 
 
@@ -107,7 +108,7 @@ def signup(brand_id: str, body: MemberSignup, request: Request, container: Conta
              responses=problem_responses(404, 410, 422))
 def verify_email(brand_id: str, body: EmailVerification, request: Request, container: ContainerDep) -> VerifiedRead:
     """Confirm an email address with the single-use link's token: the account becomes active."""
-    member = signup_service.verify_email(_ctx(container, brand_id, request), token=body.token,
+    member = signup_service.verify_email(ctx=_ctx(container, brand_id, request), token=body.token,
                                          now=container.clock.now())
     return VerifiedRead(member_id=member.id, status=member.status)
 
@@ -116,7 +117,7 @@ def verify_email(brand_id: str, body: EmailVerification, request: Request, conta
              responses=problem_responses(403, 404, 422))
 def resend_verification(brand_id: str, body: EmailOnly, request: Request, container: ContainerDep) -> InboxNotice:
     """Send the verification link again (the same answer for any address)."""
-    signup_service.resend_verification(_ctx(container, brand_id, request), email=body.email,
+    signup_service.resend_verification(ctx=_ctx(container, brand_id, request), email=body.email,
                                        now=container.clock.now())
     return _CHECK_INBOX
 
@@ -125,7 +126,7 @@ def resend_verification(brand_id: str, body: EmailOnly, request: Request, contai
              responses=problem_responses(401, 403, 404, 422, 429))
 def login(brand_id: str, body: Credentials, request: Request, container: ContainerDep) -> TokenPairRead:
     """Log in with email and password: an access token (15 min) and a refresh token."""
-    pair = login_service.login(_ctx(container, brand_id, request), email=body.email, password=body.password,
+    pair = login_service.login(ctx=_ctx(container, brand_id, request), email=body.email, password=body.password,
                                now=container.clock.now())
     return TokenPairRead.of(pair)
 
@@ -134,7 +135,7 @@ def login(brand_id: str, body: Credentials, request: Request, container: Contain
              responses=problem_responses(401, 404, 422))
 def refresh(brand_id: str, body: RefreshRequest, request: Request, container: ContainerDep) -> TokenPairRead:
     """Trade a refresh token for a new pair; a refresh token used twice ends the session."""
-    pair = login_service.refresh(_ctx(container, brand_id, request), refresh_token=body.refresh_token,
+    pair = login_service.refresh(ctx=_ctx(container, brand_id, request), refresh_token=body.refresh_token,
                                  now=container.clock.now())
     return TokenPairRead.of(pair)
 
@@ -142,7 +143,7 @@ def refresh(brand_id: str, body: RefreshRequest, request: Request, container: Co
 @router.post(f"{APP}/logout", status_code=204, **access("public"), responses=problem_responses(404, 422))
 def logout(brand_id: str, body: RefreshRequest, request: Request, container: ContainerDep) -> Response:
     """End the session of this refresh token (its access token lapses within 15 minutes)."""
-    login_service.logout(_ctx(container, brand_id, request), refresh_token=body.refresh_token,
+    login_service.logout(ctx=_ctx(container, brand_id, request), refresh_token=body.refresh_token,
                          now=container.clock.now())
     return Response(status_code=204)
 
@@ -151,7 +152,7 @@ def logout(brand_id: str, body: RefreshRequest, request: Request, container: Con
              responses=problem_responses(403, 404, 422))
 def request_password_reset(brand_id: str, body: EmailOnly, request: Request, container: ContainerDep) -> InboxNotice:
     """Ask for a password-reset link (the same answer for any address)."""
-    login_service.request_password_reset(_ctx(container, brand_id, request), email=body.email,
+    login_service.request_password_reset(ctx=_ctx(container, brand_id, request), email=body.email,
                                          now=container.clock.now())
     return _CHECK_INBOX
 
@@ -161,7 +162,7 @@ def request_password_reset(brand_id: str, body: EmailOnly, request: Request, con
 def confirm_password_reset(brand_id: str, body: PasswordResetConfirm, request: Request,
                            container: ContainerDep) -> Response:
     """Choose a new password with a reset link's token; every open session ends."""
-    login_service.confirm_password_reset(_ctx(container, brand_id, request), token=body.token,
+    login_service.confirm_password_reset(ctx=_ctx(container, brand_id, request), token=body.token,
                                          new_password=body.new_password, now=container.clock.now())
     return Response(status_code=204)
 
@@ -176,7 +177,7 @@ def social(brand_id: str, body: SocialLogin, request: Request, container: Contai
         accept_terms=body.accept_terms, terms_version=body.terms_version, first_name=body.first_name,
         last_name=body.last_name, alias=body.alias, preferred_language=body.preferred_language,
     )
-    pair, created = social_login(_ctx(container, brand_id, request), provider=body.provider, id_token=body.id_token,
+    pair, created = social_login(ctx=_ctx(container, brand_id, request), provider=body.provider, id_token=body.id_token,
                                  details=details, now=container.clock.now())
     if created:
         response.status_code = 201

@@ -19,7 +19,8 @@ def my_campaign_totals(brand_id: str, member: CurrentMember, container: Containe
                        from_day: FromDay = None, to_day: ToDay = None) -> campaign_stats.RangeStats:
     """Your totals and rates over the campaigns you sent between two days (inclusive)."""
     start, end = campaign_stats.parse_range(from_day, to_day, container.clock.now().date())
-    return campaign_stats.for_member(container.store.for_brand(brand_id), member_id=member.id, start=start, end=end)
+    return campaign_stats.for_member(store=container.store.for_brand(brand_id), member_id=member.id, start=start,
+                                     end=end)
 
 
 @router.get("/api/v1/app/{brand_id}/campaigns/{campaign_id}/stats", response_model=campaign_stats.CampaignStats,
@@ -27,5 +28,5 @@ def my_campaign_totals(brand_id: str, member: CurrentMember, container: Containe
 def my_campaign_stats(brand_id: str, campaign_id: str, member: CurrentMember,
                       container: ContainerDep) -> campaign_stats.CampaignStats:
     """The counters and rates of one of your campaigns (another member's answers 404)."""
-    return campaign_stats.for_campaign(container.store.for_brand(brand_id), member_id=member.id,
+    return campaign_stats.for_campaign(store=container.store.for_brand(brand_id), member_id=member.id,
                                        campaign_id=campaign_id)

@@ -53,7 +53,7 @@ class MemberOrderPage(BaseModel):
 def my_commissions(member: CurrentMember, container: ContainerDep, paging: PagingQuery, brand_id: str,
                    state: StateFilter = None) -> CommissionPage:
     """The calling member's ledger entries, newest first."""
-    pairs, token = ledger.page(container.store.for_brand(brand_id), member_id=member.id, state=state,
+    pairs, token = ledger.page(store=container.store.for_brand(brand_id), member_id=member.id, state=state,
                                page_size=paging.page_size, continuation=paging.continuation)
     return page_of(pairs, token)
 
@@ -62,14 +62,15 @@ def my_commissions(member: CurrentMember, container: ContainerDep, paging: Pagin
             **access("member"))
 def my_commission_totals(member: CurrentMember, container: ContainerDep, brand_id: str) -> CommissionTotals:
     """The calling member's commissions summed per state and currency."""
-    return CommissionTotals.model_validate(ledger.totals(container.store.for_brand(brand_id), member.id))
+    return CommissionTotals.model_validate(ledger.totals(store=container.store.for_brand(brand_id),
+                                                         member_id=member.id))
 
 
 @router.get(f"{APP}/{{entry_id}}", tags=_APP_TAGS, response_model=CommissionRead,
             responses=problem_responses(401, 404), **access("member"))
 def my_commission(entry_id: str, member: CurrentMember, container: ContainerDep, brand_id: str) -> CommissionRead:
     """One of the calling member's entries (another member's answers 404)."""
-    entry, etag = ledger.get(container.store.for_brand(brand_id), entry_id)
+    entry, etag = ledger.get(store=container.store.for_brand(brand_id), entry_id=entry_id)
     if entry.member_id != member.id:
         raise NotFound("Commission entry not found")
     return read_entry(entry, etag)
@@ -81,8 +82,9 @@ def my_orders(member: CurrentMember, container: ContainerDep, paging: ShortPagin
               from_day: FirstDay = None, to_day: LastDay = None) -> MemberOrderPage:
     """The orders attributed to the calling member, newest first."""
     store = container.store.for_brand(brand_id)
-    items, token = orders.list_page(store, member_id=member.id, from_day=from_day, to_day=to_day,
+    items, token = orders.list_page(store=store, member_id=member.id, from_day=from_day, to_day=to_day,
                                     page_size=paging.page_size, continuation=paging.continuation)
     return MemberOrderPage(items=[
-        orders.for_member(order, contact_id=order_contacts.visible_contact(store, member.id, order.contact_id))
+        orders.for_member(order, contact_id=order_contacts.visible_contact(store=store, member_id=member.id,
+                                                                           contact_id=order.contact_id))
         for order in items], continuation=token)

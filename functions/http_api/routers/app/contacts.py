@@ -31,7 +31,8 @@ def list_contacts(
     paging: PagingQuery,
 ) -> ContactPage:
     """The calling member's contacts, one page at a time (pending confirmations hidden)."""
-    items, token = contacts.list_own(container.store.for_brand(brand_id), member.id, page_size=paging.page_size,
+    items, token = contacts.list_own(store=container.store.for_brand(brand_id), member_id=member.id,
+                                     page_size=paging.page_size,
                                      continuation=paging.continuation)
     return ContactPage(items=[to_member_read(contact) for contact in items], continuation=token)
 
@@ -52,7 +53,7 @@ def create_contact(brand_id: str, body: ContactCreate, member: CurrentMember, co
 @router.get("/{contact_id}", response_model=ContactRead, responses=problem_responses(401, 404), **access("member"))
 def get_contact(brand_id: str, contact_id: str, member: CurrentMember, container: ContainerDep) -> ContactRead:
     """One of the calling member's contacts."""
-    contact, _ = contacts.get_own(container.store.for_brand(brand_id), member.id, contact_id)
+    contact, _ = contacts.get_own(store=container.store.for_brand(brand_id), member_id=member.id, contact_id=contact_id)
     return to_member_read(contact)
 
 

@@ -26,6 +26,6 @@ class MemberTemplatePage(BaseModel):
 def list_member_templates(brand_id: str, member: CurrentMember, container: ContainerDep,
                           paging: PagingQuery) -> MemberTemplatePage:
     """The brand's published email templates you may send as a campaign (`templateId`)."""
-    items, token = templates.list_published(container.store.for_brand(brand_id), page_size=paging.page_size,
+    items, token = templates.list_published(store=container.store.for_brand(brand_id), page_size=paging.page_size,
                                             continuation=paging.continuation)
     return MemberTemplatePage(items=items, continuation=token)

@@ -20,9 +20,9 @@ router = APIRouter(prefix="/api/v1/app/{brand_id}/gdpr", tags=["app: gdpr"])
 def make_request(brand_id: str, body: RequestCreate, member: CurrentMember, container: ContainerDep) -> RequestRead:
     """Exercise a GDPR right: an export is ready at once, an erasure waits for the emailed confirmation link."""
     now = container.clock.now()
-    outcome = requests.submit_own(rights_of(container, brand_id), subject_kind="member", subject_id=member.id,
+    outcome = requests.submit_own(rights=rights_of(container, brand_id), subject_kind="member", subject_id=member.id,
                                   kind=body.kind, details=body, now=now)
-    return requests.to_read(container.blobs, outcome.request, now=now)
+    return requests.to_read(blobs=container.blobs, request=outcome.request, now=now)
 
 
 @router.get("/requests", response_model=RequestPage, responses=problem_responses(401, 404, 422), **access("member"))
@@ -54,5 +54,5 @@ def get_my_request(brand_id: str, request_id: str, member: CurrentMember, contai
 def confirm_erasure(brand_id: str, body: ErasureConfirmation, container: ContainerDep) -> RequestRead:
     """Confirm an erasure with the emailed single-use link: the personal data is erased at once."""
     now = container.clock.now()
-    request = requests.confirm_erasure(rights_of(container, brand_id), token=body.token, now=now)
-    return requests.to_read(container.blobs, request, now=now)
+    request = requests.confirm_erasure(rights=rights_of(container, brand_id), token=body.token, now=now)
+    return requests.to_read(blobs=container.blobs, request=request, now=now)

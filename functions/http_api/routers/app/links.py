@@ -79,7 +79,8 @@ def list_links(
     brand_id: str, member: CurrentMember, container: ContainerDep, paging: PagingQuery,
 ) -> LinkPage:
     """The calling member's links, newest first, one page at a time."""
-    items, token = links.list_own(container.store.for_brand(brand_id), member.id, page_size=paging.page_size,
+    items, token = links.list_own(store=container.store.for_brand(brand_id), member_id=member.id,
+                                  page_size=paging.page_size,
                                   continuation=paging.continuation)
     return LinkPage(items=[_read(container, brand_id, link) for link in items], continuation=token)
 
@@ -87,7 +88,8 @@ def list_links(
 @router.get("/{link_id}", response_model=LinkRead, responses=problem_responses(401, 404), **access("member"))
 def get_link(brand_id: str, link_id: str, member: CurrentMember, container: ContainerDep) -> LinkRead:
     """One of the calling member's links."""
-    return _read(container, brand_id, links.get_own(container.store.for_brand(brand_id), member.id, link_id))
+    return _read(container, brand_id, links.get_own(store=container.store.for_brand(brand_id), member_id=member.id,
+                                                    link_id=link_id))
 
 
 @router.patch("/{link_id}", response_model=LinkRead, responses=problem_responses(401, 404, 409, 422),
@@ -103,7 +105,7 @@ def update_link_status(brand_id: str, link_id: str, body: links.LinkStatusChange
 
 
 def _qr_link(container: Container, brand_id: str, member_id: str, link_id: str) -> str:
-    link = links.get_own(container.store.for_brand(brand_id), member_id, link_id)
+    link = links.get_own(store=container.store.for_brand(brand_id), member_id=member_id, link_id=link_id)
     if link.source not in links.QR_SOURCES:
         raise NotFound("This link has no QR code (its source is not a QR code)")
     return links.short_url(container.settings.public_base_url, link.code)

@@ -51,7 +51,8 @@ class StatusRead(BaseModel):
 
 
 def _read(container: Container, member: Member) -> ProfileRead:
-    return profiles.to_read(member, now=container.clock.now(), photo_url=photos.photo_url(container.blobs, member))
+    return profiles.to_read(member, now=container.clock.now(), photo_url=photos.photo_url(blobs=container.blobs,
+                                                                                          member=member))
 
 
 def _photo_upload_access() -> dict[str, Any]:

@@ -20,4 +20,4 @@ def my_tracking_dashboard(brand_id: str, member: CurrentMember, container: Conta
                           from_day: FromDay = None, to_day: ToDay = None) -> dashboards.Dashboard:
     """Your clicks, visits, orders, sales and commissions between two days, by source, target kind and day."""
     start, end = parse_range(from_day, to_day, container.clock.now().date())
-    return dashboards.dashboard(container.store.for_brand(brand_id), member_id=member.id, start=start, end=end)
+    return dashboards.dashboard(store=container.store.for_brand(brand_id), member_id=member.id, start=start, end=end)

@@ -74,8 +74,8 @@ def contact_vouchers(brand_id: str, contact_id: str, member: CurrentMember, cont
                      paging: PagingQuery) -> VoucherPage:
     """The vouchers you issued for one of your contacts, newest first."""
     store = container.store.for_brand(brand_id)
-    contacts.get_own(store, member.id, contact_id)
-    items, token = vouchers.page(store, member_id=member.id, contact_id=contact_id, page_size=paging.page_size,
+    contacts.get_own(store=store, member_id=member.id, contact_id=contact_id)
+    items, token = vouchers.page(store=store, member_id=member.id, contact_id=contact_id, page_size=paging.page_size,
                                  continuation=paging.continuation)
     return _page(items, token, container.clock.now())
 
@@ -83,6 +83,7 @@ def contact_vouchers(brand_id: str, contact_id: str, member: CurrentMember, cont
 @router.get("/vouchers", response_model=VoucherPage, responses=problem_responses(401, 404, 422), **access("member"))
 def my_vouchers(brand_id: str, member: CurrentMember, container: ContainerDep, paging: PagingQuery) -> VoucherPage:
     """Every voucher you issued, newest first: open, used (with the purchase) or expired."""
-    items, token = vouchers.page(container.store.for_brand(brand_id), member_id=member.id, page_size=paging.page_size,
+    items, token = vouchers.page(store=container.store.for_brand(brand_id), member_id=member.id,
+                                 page_size=paging.page_size,
                                  continuation=paging.continuation)
     return _page(items, token, container.clock.now())

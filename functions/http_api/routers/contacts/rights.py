@@ -91,8 +91,8 @@ def make_request(brand_id: str, body: ContactRequestCreate, email_hash: CurrentC
                  container: ContainerDep) -> RequestRead:
     """Exercise a right over every record the brand's members hold with your address; it is done at once."""
     now = container.clock.now()
-    request = requests.submit_contact(rights_of(container, brand_id), email_hash=email_hash, body=body, now=now)
-    return requests.to_read(container.blobs, request, now=now)
+    request = requests.submit_contact(rights=rights_of(container, brand_id), email_hash=email_hash, body=body, now=now)
+    return requests.to_read(blobs=container.blobs, request=request, now=now)
 
 
 @router.get("/requests", response_model=RequestPage, responses=problem_responses(401, 404, 422),

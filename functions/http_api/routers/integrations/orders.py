@@ -72,7 +72,7 @@ def post_store_purchase(data: StorePurchaseCreate, call: SignedBrand, container:
             responses=problem_responses(401, 404), **access("integration"))
 def get_order(call: SignedBrand, container: ContainerDep, order_id: str = OrderId) -> OrderRead:
     """An order with its attribution (member, reason, explanation) and the commission due."""
-    return orders.to_read(orders.get(container.store.for_brand(call.brand.id), order_id)[0])
+    return orders.to_read(orders.get(store=container.store.for_brand(call.brand.id), order_id=order_id)[0])
 
 
 @router.put(f"{BASE}/orders/{{order_id}}", tags=_TAGS, response_model=OrderRead,

@@ -19,4 +19,4 @@ def brand_campaign_totals(brand: ManagedBrand, container: ContainerDep, from_day
                           to_day: ToDay = None) -> campaign_stats.BrandRangeStats:
     """The brand's campaign totals and rates, and each member's, over campaigns sent between two days."""
     start, end = campaign_stats.parse_range(from_day, to_day, container.clock.now().date())
-    return campaign_stats.for_brand(container.store.for_brand(brand.id), start=start, end=end)
+    return campaign_stats.for_brand(store=container.store.for_brand(brand.id), start=start, end=end)

@@ -48,7 +48,7 @@ def brand_commissions(brand: ManagedBrand, container: ContainerDep, paging: Pagi
                       member_id: Annotated[str | None, Query(alias="memberId")] = None,
                       state: StateFilter = None) -> CommissionPage:
     """The brand's ledger, newest first, optionally one member's and/or one state's."""
-    pairs, token = ledger.page(container.store.for_brand(brand.id), member_id=member_id, state=state,
+    pairs, token = ledger.page(store=container.store.for_brand(brand.id), member_id=member_id, state=state,
                                page_size=paging.page_size, continuation=paging.continuation)
     return page_of(pairs, token)
 
@@ -58,7 +58,7 @@ def _move(brand_id: str, data: CommissionTransition, action: ledger.Action, prin
     etags = dict(data.etags or {})
     if if_match and len(data.entry_ids) == 1:
         etags[data.entry_ids[0]] = if_match.strip('"')
-    done = ledger.transition(container.store.for_brand(brand_id), entry_ids=data.entry_ids, action=action,
+    done = ledger.transition(store=container.store.for_brand(brand_id), entry_ids=data.entry_ids, action=action,
                              now=container.clock.now(), by=f"manager:{principal.subject}", etags=etags or None)
     return CommissionPage(items=[read_entry(entry) for entry in done])
 
@@ -85,7 +85,7 @@ def pay_commissions(data: CommissionTransition, brand: ManagedBrand, principal: 
             responses=problem_responses(401, 403, 404), **access("manager", level="viewer"))
 def brand_order(order_id: str, brand: ManagedBrand, container: ContainerDep) -> OrderRead:
     """One order of the brand with its attribution explanation and commission."""
-    return orders.to_read(orders.get(container.store.for_brand(brand.id), order_id)[0])
+    return orders.to_read(orders.get(store=container.store.for_brand(brand.id), order_id=order_id)[0])
 
 
 @router.get(f"{MANAGER}/orders", tags=_MANAGER_TAGS, response_model=OrderPage,
@@ -94,7 +94,7 @@ def brand_orders(brand: ManagedBrand, container: ContainerDep, paging: ShortPagi
                  member_id: Annotated[str | None, Query(alias="memberId")] = None, from_day: FirstDay = None,
                  to_day: LastDay = None, reason: ReasonFilter = None, status: OrderStatusFilter = None) -> OrderPage:
     """The brand's orders with their attribution, newest first; reason and status filter while paging."""
-    items, token = orders.list_page(container.store.for_brand(brand.id), member_id=member_id, from_day=from_day,
+    items, token = orders.list_page(store=container.store.for_brand(brand.id), member_id=member_id, from_day=from_day,
                                     to_day=to_day, reason=reason, status=status, page_size=paging.page_size,
                                     continuation=paging.continuation)
     return OrderPage(items=items, continuation=token)

@@ -28,7 +28,7 @@ def list_brand_contacts(
     paging: PagingQuery,
 ) -> ManagerContactPage:
     """The brand's contacts with a brand opt-in, one page at a time (others are hidden)."""
-    items, token = contacts.brand_list(container.store.for_brand(brand.id), page_size=paging.page_size,
+    items, token = contacts.brand_list(store=container.store.for_brand(brand.id), page_size=paging.page_size,
                                        continuation=paging.continuation)
     return ManagerContactPage(items=[to_manager_read(contact) for contact in items], continuation=token)
 
@@ -37,4 +37,4 @@ def list_brand_contacts(
             **access("manager"))
 def get_brand_contact(brand: ManagedBrand, contact_id: str, container: ContainerDep) -> ManagerContactRead:
     """One contact with a brand opt-in; any other answers 404."""
-    return to_manager_read(contacts.brand_get(container.store.for_brand(brand.id), contact_id))
+    return to_manager_read(contacts.brand_get(store=container.store.for_brand(brand.id), contact_id=contact_id))

@@ -35,7 +35,7 @@ def _with_etag(response: Response, template: Template) -> Template:
 def create_template(brand: ManagedBrand, body: TemplateCreate, principal: ManagerPrincipal, container: ContainerDep,
                     response: Response) -> Template:
     """Write a brand email template (draft, or published to offer it to members at once)."""
-    template = templates.create(container.store.for_brand(brand.id), brand=brand, data=body,
+    template = templates.create(store=container.store.for_brand(brand.id), brand=brand, data=body,
                                 author_id=principal.subject, now=container.clock.now())
     response.headers["Location"] = f"/api/v1/manager/brands/{brand.id}/email-templates/{template.id}"
     return _with_etag(response, template)
@@ -46,7 +46,7 @@ def create_template(brand: ManagedBrand, body: TemplateCreate, principal: Manage
 def list_templates(brand: ManagedBrand, container: ContainerDep, paging: PagingQuery,
                    status_filter: Annotated[TemplateStatus | None, Query(alias="status")] = None) -> TemplatePage:
     """The brand's email templates, newest first, optionally of one status."""
-    items, token = templates.list_page(container.store.for_brand(brand.id), status=status_filter,
+    items, token = templates.list_page(store=container.store.for_brand(brand.id), status=status_filter,
                                        page_size=paging.page_size, continuation=paging.continuation)
     return TemplatePage(items=items, continuation=token)
 
@@ -55,7 +55,7 @@ def list_templates(brand: ManagedBrand, container: ContainerDep, paging: PagingQ
             responses=problem_responses(401, 403, 404), **access("manager", level="viewer"))
 def get_template(brand: ManagedBrand, template_id: str, container: ContainerDep, response: Response) -> Template:
     """One email template; its ETag (the version) is what an update sends back in If-Match."""
-    template, _ = templates.get(container.store.for_brand(brand.id), template_id)
+    template, _ = templates.get(store=container.store.for_brand(brand.id), template_id=template_id)
     return _with_etag(response, template)
 
 
@@ -65,7 +65,7 @@ def update_template(brand: ManagedBrand, template_id: str, body: TemplateUpdate,
                     container: ContainerDep, response: Response,
                     if_match: Annotated[str | None, Header(alias="If-Match")] = None) -> Template:
     """Change a template made from a known version (If-Match or `version`): a stale one answers 412."""
-    template = templates.update(container.store.for_brand(brand.id), brand=brand, template_id=template_id,
+    template = templates.update(store=container.store.for_brand(brand.id), brand=brand, template_id=template_id,
                                 changes=body, if_match=templates.parse_if_match(if_match),
                                 author_id=principal.subject, now=container.clock.now())
     return _with_etag(response, template)
@@ -76,6 +76,6 @@ def update_template(brand: ManagedBrand, template_id: str, body: TemplateUpdate,
 def archive_template(brand: ManagedBrand, template_id: str, principal: ManagerPrincipal, container: ContainerDep,
                      response: Response) -> Template:
     """Archive a template for good: no longer offered or sent; campaigns already sent keep their counts."""
-    template = templates.archive(container.store.for_brand(brand.id), brand_id=brand.id, template_id=template_id,
+    template = templates.archive(store=container.store.for_brand(brand.id), brand_id=brand.id, template_id=template_id,
                                  author_id=principal.subject, now=container.clock.now())
     return _with_etag(response, template)

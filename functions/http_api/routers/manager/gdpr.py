@@ -78,7 +78,7 @@ def read_register(
         subject_hash = register.subject_hash(hasher, "member", member_id)
     elif visitor_id is not None:
         subject_hash = register.subject_hash(hasher, "visitor", visitor_id)
-    page = register.list_entries(container.store.for_brand(brand.id), subject_hash=subject_hash,
+    page = register.list_entries(store=container.store.for_brand(brand.id), subject_hash=subject_hash,
                                  page_size=paging.page_size, continuation=paging.continuation)
     return RegisterPage(items=[RegisterEntry.model_validate(doc) for doc in page.items],
                         continuation=page.continuation)
@@ -94,9 +94,10 @@ def record_request(brand: ManagedBrand, body: ManagerRequestCreate, principal: M
     """
     subject_kind, subject_id = body.subject(container.hasher(brand.id))
     now = container.clock.now()
-    request, _ = requests.create(rights_of(container, brand.id), subject_kind=subject_kind, subject_id=subject_id,
+    request, _ = requests.create(rights=rights_of(container, brand.id), subject_kind=subject_kind,
+                                 subject_id=subject_id,
                                  kind=body.kind, details=body, channel="manager", actor=_actor(principal), now=now)
-    return requests.to_manager_read(container.blobs, request, now=now)
+    return requests.to_manager_read(blobs=container.blobs, request=request, now=now)
 
 
 @router.get("/requests", response_model=ManagerRequestPage, responses=problem_responses(401, 403, 404, 422),
@@ -108,10 +109,12 @@ def list_requests(
     state: Annotated[State | None, Query()] = None,
 ) -> ManagerRequestPage:
     """The brand's GDPR requests, newest first, optionally in one state."""
-    items, token = requests.list_requests(container.store.for_brand(brand.id), state=state, page_size=paging.page_size,
+    items, token = requests.list_requests(store=container.store.for_brand(brand.id), state=state,
+                                          page_size=paging.page_size,
                                           continuation=paging.continuation)
     now = container.clock.now()
-    return ManagerRequestPage(items=[requests.to_manager_read(container.blobs, item, now=now) for item in items],
+    return ManagerRequestPage(items=[requests.to_manager_read(blobs=container.blobs, request=item,
+                                                              now=now) for item in items],
                               continuation=token)
 
 
@@ -119,8 +122,8 @@ def list_requests(
             **_ADMIN)
 def get_request(brand: ManagedBrand, request_id: str, container: ContainerDep) -> ManagerRequestRead:
     """One GDPR request of the brand."""
-    request, _ = requests.get(container.store.for_brand(brand.id), request_id)
-    return requests.to_manager_read(container.blobs, request, now=container.clock.now())
+    request, _ = requests.get(store=container.store.for_brand(brand.id), request_id=request_id)
+    return requests.to_manager_read(blobs=container.blobs, request=request, now=container.clock.now())
 
 
 @router.post("/requests/{request_id}/verify-identity", response_model=ManagerRequestRead,
@@ -129,9 +132,9 @@ def verify_identity(brand: ManagedBrand, request_id: str, principal: ManagerPrin
                     container: ContainerDep) -> ManagerRequestRead:
     """Confirm the person's identity (checked out of band): the request can then be processed."""
     now = container.clock.now()
-    request = requests.verify_identity(rights_of(container, brand.id), request_id=request_id,
+    request = requests.verify_identity(rights=rights_of(container, brand.id), request_id=request_id,
                                        actor=_actor(principal), now=now)
-    return requests.to_manager_read(container.blobs, request, now=now)
+    return requests.to_manager_read(blobs=container.blobs, request=request, now=now)
 
 
 @router.post("/requests/{request_id}/refuse", response_model=ManagerRequestRead,
@@ -140,9 +143,9 @@ def refuse_request(brand: ManagedBrand, request_id: str, body: RefuseBody, princ
                    container: ContainerDep) -> ManagerRequestRead:
     """Refuse an open request with a reason (GDPR article 12: the person is told why)."""
     now = container.clock.now()
-    request = requests.refuse(rights_of(container, brand.id), request_id=request_id, code=body.reason,
+    request = requests.refuse(rights=rights_of(container, brand.id), request_id=request_id, code=body.reason,
                               detail=body.detail, actor=_actor(principal), now=now)
-    return requests.to_manager_read(container.blobs, request, now=now)
+    return requests.to_manager_read(blobs=container.blobs, request=request, now=now)
 
 
 @router.post("/requests/{request_id}/process", response_model=ManagerRequestRead,
@@ -151,6 +154,6 @@ def process_request(brand: ManagedBrand, request_id: str, principal: ManagerPrin
                     container: ContainerDep) -> ManagerRequestRead:
     """Carry out a verified request: the export (link emailed to a member), the erasure, or the change; then done."""
     now = container.clock.now()
-    request = requests.process(rights_of(container, brand.id), request_id=request_id, actor=_actor(principal),
+    request = requests.process(rights=rights_of(container, brand.id), request_id=request_id, actor=_actor(principal),
                                now=now)
-    return requests.to_manager_read(container.blobs, request, now=now)
+    return requests.to_manager_read(blobs=container.blobs, request=request, now=now)

@@ -60,7 +60,7 @@ def list_brand_links(
     status: Annotated[LinkStatus | None, Query(description="active or disabled")] = None,
 ) -> ManagerLinkPage:
     """The brand's share links, newest first, optionally of one member or one status, page by page."""
-    items, token = links.list_for_brand(container.store.for_brand(brand.id), member_id=member_id, status=status,
+    items, token = links.list_for_brand(store=container.store.for_brand(brand.id), member_id=member_id, status=status,
                                         page_size=paging.page_size, continuation=paging.continuation)
     return ManagerLinkPage(items=[_read(container, link) for link in items], continuation=token)
 
@@ -69,7 +69,7 @@ def list_brand_links(
             responses=problem_responses(401, 403, 404), **access("manager", level="viewer"))
 def get_brand_link(brand: ManagedBrand, link_id: str, container: ContainerDep) -> ManagerLinkRead:
     """One share link of the brand; another brand's answers 404."""
-    return _read(container, links.get_for_brand(container.store.for_brand(brand.id), link_id))
+    return _read(container, links.get_for_brand(store=container.store.for_brand(brand.id), link_id=link_id))
 
 
 @router.patch("/{link_id}", response_model=ManagerLinkRead,

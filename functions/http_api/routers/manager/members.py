@@ -26,7 +26,7 @@ class MemberPage(BaseModel):
 
 
 def _read(container: Container, member: Member) -> ManagerMemberRead:
-    url = photos.photo_url(container.blobs, member)
+    url = photos.photo_url(blobs=container.blobs, member=member)
     return profiles.to_manager_read(member, now=container.clock.now(), photo_url=url)
 
 
@@ -53,7 +53,8 @@ def list_members(
 )
 def get_member(brand: ManagedBrand, member_id: str, container: ContainerDep) -> ManagerMemberRead:
     """One member of the brand, with its lifecycle (status, erasure date); a restricted member answers 404."""
-    return _read(container, restriction.member_for_brand(container.store.for_brand(brand.id), member_id))
+    return _read(container, restriction.member_for_brand(store=container.store.for_brand(brand.id),
+                                                         member_id=member_id))
 
 
 @router.patch(
@@ -64,7 +65,7 @@ def update_member(
     brand: ManagedBrand, member_id: str, changes: ManagerMemberUpdate, container: ContainerDep
 ) -> ManagerMemberRead:
     """Edit a member's profile fields or role (0-6); the email is not editable here."""
-    restriction.member_for_brand(container.store.for_brand(brand.id), member_id)
+    restriction.member_for_brand(store=container.store.for_brand(brand.id), member_id=member_id)
     updated = profiles.update(store=container.store.for_brand(brand.id), member_id=member_id, changes=changes,
                               now=container.clock.now())
     return _read(container, updated)
@@ -77,7 +78,7 @@ def update_member(
 )
 def block_member(brand: ManagedBrand, member_id: str, container: ContainerDep) -> ManagerMemberRead:
     """Block an active member: no access until unblocked (blocking twice changes nothing)."""
-    restriction.member_for_brand(container.store.for_brand(brand.id), member_id)
+    restriction.member_for_brand(store=container.store.for_brand(brand.id), member_id=member_id)
     member = lifecycle.block(events=container.events, store=container.store.for_brand(brand.id), member_id=member_id,
                              now=container.clock.now())
     return _read(container, member)
@@ -89,7 +90,7 @@ def block_member(brand: ManagedBrand, member_id: str, container: ContainerDep) -
 )
 def unblock_member(brand: ManagedBrand, member_id: str, container: ContainerDep) -> ManagerMemberRead:
     """Give a blocked member their access back."""
-    restriction.member_for_brand(container.store.for_brand(brand.id), member_id)
+    restriction.member_for_brand(store=container.store.for_brand(brand.id), member_id=member_id)
     member = lifecycle.unblock(events=container.events, store=container.store.for_brand(brand.id), member_id=member_id,
                                now=container.clock.now())
     return _read(container, member)
@@ -101,7 +102,7 @@ def unblock_member(brand: ManagedBrand, member_id: str, container: ContainerDep)
 )
 def end_member_contract(brand: ManagedBrand, member_id: str, container: ContainerDep) -> ManagerMemberRead:
     """End a member's contract: access closes now, erasure after the brand's delay (idempotent)."""
-    restriction.member_for_brand(container.store.for_brand(brand.id), member_id)
+    restriction.member_for_brand(store=container.store.for_brand(brand.id), member_id=member_id)
     member = lifecycle.end_contract(events=container.events, store=container.store.for_brand(brand.id), brand=brand,
                                     member_id=member_id, now=container.clock.now(), source="manager")
     return _read(container, member)
@@ -113,7 +114,7 @@ def end_member_contract(brand: ManagedBrand, member_id: str, container: Containe
 )
 def reactivate_member(brand: ManagedBrand, member_id: str, container: ContainerDep) -> ManagerMemberRead:
     """Undo an end of contract before the erasure: back to active (409 once the delay has passed)."""
-    restriction.member_for_brand(container.store.for_brand(brand.id), member_id)
+    restriction.member_for_brand(store=container.store.for_brand(brand.id), member_id=member_id)
     member = lifecycle.reactivate(events=container.events, store=container.store.for_brand(brand.id), brand=brand,
                                   member_id=member_id, now=container.clock.now())
     return _read(container, member)
@@ -125,7 +126,7 @@ def reactivate_member(brand: ManagedBrand, member_id: str, container: ContainerD
 )
 def cancel_member_unsubscription(brand: ManagedBrand, member_id: str, container: ContainerDep) -> ManagerMemberRead:
     """Take a member's unsubscription back before the erasure (409 once the delay has passed)."""
-    restriction.member_for_brand(container.store.for_brand(brand.id), member_id)
+    restriction.member_for_brand(store=container.store.for_brand(brand.id), member_id=member_id)
     member = lifecycle.cancel_unsubscription(events=container.events, store=container.store.for_brand(brand.id),
                                              brand=brand, member_id=member_id, now=container.clock.now())
     return _read(container, member)

@@ -24,7 +24,7 @@ def brand_tracking_dashboard(brand: ManagedBrand, container: ContainerDep, from_
                              to_day: ToDay = None) -> dashboards.Dashboard:
     """The brand's tracking totals between two days, by source, target kind and day."""
     start, end = parse_range(from_day, to_day, container.clock.now().date())
-    return dashboards.dashboard(container.store.for_brand(brand.id), member_id=BRAND_ROLLUP, start=start, end=end)
+    return dashboards.dashboard(store=container.store.for_brand(brand.id), member_id=BRAND_ROLLUP, start=start, end=end)
 
 
 @router.get(f"{MANAGER}/members", response_model=dashboards.MemberTotalsPage, **access("manager", level="viewer"),
@@ -39,7 +39,7 @@ def members_tracking_totals(
 ) -> dashboards.MemberTotalsPage:
     """Each member's tracking totals between two days, best first, one page at a time."""
     start, end = parse_range(from_day, to_day, container.clock.now().date())
-    return dashboards.members_totals(container.store.for_brand(brand.id), start=start, end=end, sort_by=sort_by,
+    return dashboards.members_totals(store=container.store.for_brand(brand.id), start=start, end=end, sort_by=sort_by,
                                      source=source, currency=currency, limit=limit, continuation=continuation)
 
 
@@ -49,4 +49,5 @@ def member_tracking_dashboard(brand: ManagedBrand, member_id: str, container: Co
                               from_day: FromDay = None, to_day: ToDay = None) -> dashboards.Dashboard:
     """One member's tracking dashboard, as the member sees it (an unknown member answers 404)."""
     start, end = parse_range(from_day, to_day, container.clock.now().date())
-    return dashboards.member_dashboard(container.store.for_brand(brand.id), member_id=member_id, start=start, end=end)
+    return dashboards.member_dashboard(store=container.store.for_brand(brand.id), member_id=member_id, start=start,
+                                       end=end)

@@ -39,7 +39,7 @@ class WhitelistChanged(CamelModel):
 
 
 def _whitelist_count(container: ContainerDep, brand_id: str) -> WhitelistCount:
-    totals = whitelist.count(container.store.for_brand(brand_id))
+    totals = whitelist.count(store=container.store.for_brand(brand_id))
     return WhitelistCount(emails=totals["email"], customer_ids=totals["customer_id"])
 
 
@@ -59,7 +59,8 @@ def add_to_whitelist(brand_id: str, body: WhitelistChange, container: ContainerD
     """Allow emails and customer IDs to sign up; only their keyed hashes are stored."""
     brands.get(store=container.store, brand_id=brand_id)
     _checked(body)
-    changed = whitelist.add(container.store.for_brand(brand_id), container.hasher(brand_id), emails=body.emails,
+    changed = whitelist.add(store=container.store.for_brand(brand_id), hasher=container.hasher(brand_id),
+                            emails=body.emails,
                             customer_ids=body.customer_ids, role=body.role)
     return WhitelistChanged(changed=changed, total=_whitelist_count(container, brand_id))
 
@@ -69,7 +70,8 @@ def add_to_whitelist(brand_id: str, body: WhitelistChange, container: ContainerD
 def remove_from_whitelist(brand_id: str, body: WhitelistChange, container: ContainerDep) -> WhitelistChanged:
     """Take emails and customer IDs off the list (existing members keep their accounts)."""
     brands.get(store=container.store, brand_id=brand_id)
-    changed = whitelist.remove(container.store.for_brand(brand_id), container.hasher(brand_id), emails=body.emails,
+    changed = whitelist.remove(store=container.store.for_brand(brand_id), hasher=container.hasher(brand_id),
+                               emails=body.emails,
                                customer_ids=body.customer_ids)
     return WhitelistChanged(changed=changed, total=_whitelist_count(container, brand_id))
 

@@ -67,5 +67,5 @@ async def mailjet_events(request: Request, container: ContainerDep) -> WebhookAc
         raise InvalidInput("The body is too large", errors=[{"field": "body", "message": "too large"}])
     data = json_input.parse(raw)
     events = provider_events.parse_mailjet(data, container.hasher)
-    count = await run_in_threadpool(provider_events.enqueue, container.bus, events)
+    count = await run_in_threadpool(provider_events.enqueue, bus=container.bus, events=events)
     return WebhookAccepted(accepted=count)

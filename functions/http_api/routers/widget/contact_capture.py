@@ -32,7 +32,7 @@ def submit_capture(brand_id: str, member_id: str, form: capture.CaptureSubmissio
     or a privacy policy that is not the brand's. 429: too many submissions from this address or for
     this email (Retry-After). 503: the submission could not be counted; try again.
     """
-    context = auth_context(container, brand_id, ip=ip)
+    context = auth_context(container=container, brand_id=brand_id, ip=ip)
     capture.submit(container=container, brand=context.brand, member_id=member_id, form=form,
                    ip_hash=context.ip_hash, user_agent=request.headers.get("user-agent"), now=container.clock.now())
     return CaptureReceived()

@@ -29,9 +29,9 @@ def make_request(brand_id: str, body: RequestCreate, account: CurrentAccount,
                  container: ContainerDep) -> VisitorRequestRead:
     """Exercise a GDPR right as a visitor: the export link comes back at once; an erasure needs confirming."""
     now = container.clock.now()
-    outcome = requests.submit_own(rights_of(container, brand_id), subject_kind="visitor", subject_id=account.id,
+    outcome = requests.submit_own(rights=rights_of(container, brand_id), subject_kind="visitor", subject_id=account.id,
                                   kind=body.kind, details=body, now=now)
-    read = requests.to_read(container.blobs, outcome.request, now=now)
+    read = requests.to_read(blobs=container.blobs, request=outcome.request, now=now)
     return VisitorRequestRead.model_validate({**read.model_dump(), "confirmation_token": outcome.confirmation_token})
 
 
@@ -67,6 +67,6 @@ def confirm_erasure(brand_id: str, body: ErasureConfirmation, account: CurrentAc
                     container: ContainerDep) -> RequestRead:
     """Confirm one's erasure with the request's single-use token: the visitor's data is erased at once."""
     now = container.clock.now()
-    request = requests.confirm_erasure(rights_of(container, brand_id), token=body.token, now=now,
+    request = requests.confirm_erasure(rights=rights_of(container, brand_id), token=body.token, now=now,
                                        visitor_id=account.id)
-    return requests.to_read(container.blobs, request, now=now)
+    return requests.to_read(blobs=container.blobs, request=request, now=now)

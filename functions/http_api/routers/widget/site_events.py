@@ -27,7 +27,7 @@ def post_site_events(brand_id: str, request: Request, ip: ClientIp, container: C
                                       "{type: page_view|product_pick, eventId?, reference?, customerId?, "
                                       "visitorId?, path?, productId?, memberId?}")) -> SiteEventsAccepted:
     """Record page views and product picks of the brand's site (queued; counted by the tracking queue)."""
-    context = auth_context(container, brand_id, ip=ip)
+    context = auth_context(container=container, brand_id=brand_id, ip=ip)
     count = site_events.accept(store=context.store, bus=container.bus, brand=context.brand, hasher=context.hasher,
                                body=body, origin=request.headers.get("origin"), ip_hash=context.ip_hash,
                                now=container.clock.now())
