@@ -8,27 +8,17 @@ redelivery changes nothing.
 
 from __future__ import annotations
 
-import logging
-
 import azure.functions as func
 
-from functions.queues.messages import from_function_message
+from functions.queues.messages import run_one
 from popsell.bootstrap import get_container
 from shared.ports.bus import QUEUE_DOMAIN_EVENTS
 
 bp = func.Blueprint()
-log = logging.getLogger("popsell.queues")
 
 
 @bp.function_name("domain_events_queue")
 @bp.service_bus_queue_trigger(arg_name="msg", queue_name=QUEUE_DOMAIN_EVENTS, connection="ServiceBusConnection")
 def domain_events_queue(msg: func.ServiceBusMessage) -> None:
     """Run the out-of-process handler one `domain-events` message names."""
-    message = from_function_message(msg)
-    try:
-        get_container().events.deliver(message)
-    except Exception as exc:
-        # Ids and the error type only.
-        log.warning("domain event %s failed (delivery %d): %s", message.message_id, message.delivery_count,
-                    type(exc).__name__)
-        raise
+    run_one(msg, lambda message: get_container().events.deliver(message), what="domain event")

@@ -13,29 +13,18 @@ The `ServiceBusConnection` app setting names the namespace
 
 from __future__ import annotations
 
-import logging
-
 import azure.functions as func
 
-from functions.queues.messages import from_function_message
+from functions.queues.messages import run_one
 from popsell.bootstrap import get_container
 from shared.emails.handler import email_handler
 from shared.ports.bus import QUEUE_EMAILS
 
 bp = func.Blueprint()
-log = logging.getLogger("popsell.queues")
 
 
 @bp.function_name("emails_queue")
 @bp.service_bus_queue_trigger(arg_name="msg", queue_name=QUEUE_EMAILS, connection="ServiceBusConnection")
 def emails_queue(msg: func.ServiceBusMessage) -> None:
     """Send one email of the `emails` queue."""
-    message = from_function_message(msg)
-    try:
-        email_handler(get_container(), message)
-    except Exception as exc:
-        # Ids and the error type only: the body holds an address.
-        log.warning(
-            "email message %s failed (delivery %d): %s", message.message_id, message.delivery_count, type(exc).__name__
-        )
-        raise
+    run_one(msg, lambda message: email_handler(get_container(), message), what="email message")

@@ -7,28 +7,18 @@ processed-event marker, so a redelivery changes nothing.
 
 from __future__ import annotations
 
-import logging
-
 import azure.functions as func
 
-from functions.queues.messages import from_function_message
+from functions.queues.messages import run_one
 from popsell.bootstrap import get_container
 from shared.crm.provider_events import provider_event_handler
 from shared.ports.bus import QUEUE_PROVIDER_EVENTS
 
 bp = func.Blueprint()
-log = logging.getLogger("popsell.queues")
 
 
 @bp.function_name("provider_events_queue")
 @bp.service_bus_queue_trigger(arg_name="msg", queue_name=QUEUE_PROVIDER_EVENTS, connection="ServiceBusConnection")
 def provider_events_queue(msg: func.ServiceBusMessage) -> None:
     """Apply one email-provider event of the `provider-events` queue."""
-    message = from_function_message(msg)
-    try:
-        provider_event_handler(get_container(), message)
-    except Exception as exc:
-        # Ids and the error type only.
-        log.warning("provider event %s failed (delivery %d): %s", message.message_id, message.delivery_count,
-                    type(exc).__name__)
-        raise
+    run_one(msg, lambda message: provider_event_handler(get_container(), message), what="provider event")
