@@ -101,6 +101,12 @@ CONTAINERS: dict[str, ContainerSpec] = {
         ContainerSpec("dedicated_members", "brandId", ("memberId",)),
         # Store vouchers members issue for their contacts; the id is the keyed hash of the code.
         ContainerSpec("vouchers", "brandId", ("memberId", "contactId", "issuedAt")),
+        # The brand's catalog (shared/catalog): products under the brand's own ids, the category tree as
+        # one document, full sync runs and the ids their batches mentioned (expiring), physical stores.
+        ContainerSpec("products", "brandId", ("status", "itemGroupId", "updatedAt")),
+        ContainerSpec("catalog_trees", "brandId", ()),
+        ContainerSpec("catalog_runs", "brandId", ("runId", "kind"), ttl_enabled=True),
+        ContainerSpec("stores", "brandId", ("city", "status")),
     )
 }
 

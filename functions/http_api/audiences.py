@@ -33,7 +33,8 @@ AUDIENCES: dict[str, tuple[str, ...]] = {
         "manager.contacts", "manager.campaign_stats", "manager.email_templates", "manager.links",
         "manager.commissions", "manager.tracking_dashboards",
     ),
-    "/api/v1/integrations/": ("integrations.sso", "integrations.contacts", "integrations.orders"),
+    "/api/v1/integrations/": ("integrations.sso", "integrations.contacts", "integrations.orders",
+                             "integrations.catalog"),
     "/api/v1/webhooks/": ("webhooks.mailjet",),
     "/api/v1/contacts/": ("contacts.rights",),
 }

@@ -314,6 +314,40 @@ var containers = [
     ]
     ttlEnabled: false
   }
+  {
+    name: 'products'
+    partitionKeyPath: '/brandId'
+    indexedPaths: [
+      'status'
+      'itemGroupId'
+      'updatedAt'
+    ]
+    ttlEnabled: false
+  }
+  {
+    name: 'catalog_trees'
+    partitionKeyPath: '/brandId'
+    indexedPaths: []
+    ttlEnabled: false
+  }
+  {
+    name: 'catalog_runs'
+    partitionKeyPath: '/brandId'
+    indexedPaths: [
+      'runId'
+      'kind'
+    ]
+    ttlEnabled: true
+  }
+  {
+    name: 'stores'
+    partitionKeyPath: '/brandId'
+    indexedPaths: [
+      'city'
+      'status'
+    ]
+    ttlEnabled: false
+  }
 ]
 
 resource account 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' = {

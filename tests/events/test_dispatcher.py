@@ -15,6 +15,7 @@ from functions.queues.domain_events import domain_events_queue
 from popsell.event_wiring import subscriptions
 from popsell.registry import queue_handlers
 from shared.adapters.servicebus_bus import to_servicebus_message
+from shared.catalog import events as catalog_events
 from shared.crm import events as crm_events
 from shared.crm.views import OrderCustomer
 from shared.events.dispatcher import Dispatcher, Subscription
@@ -192,7 +193,7 @@ def _catalogue() -> dict[str, list[str]]:
 
 
 def test_the_event_catalogue_lists_every_event_and_its_handlers_in_order():
-    for module in (crm_events, identity_events, sales_events, tracking_events):
+    for module in (catalog_events, crm_events, identity_events, sales_events, tracking_events):
         assert module  # imported: every feature's events are declared
     kinds = {kind.name: kind for kind in _all_kinds(DomainEvent) if kind.name}
     subs = subscriptions()

@@ -192,6 +192,18 @@ def _resources(client, world: World, brand: str) -> None:
     known.ids["customer_id"] = f"cust-{brand}"
     _signed_call(client, world, brand, "PUT", f"{integrations}/customers/cust-{brand}/dedicated-member",
                  {"memberId": member_id(brand, OWNER_ROLE)})
+    catalog = f"{integrations}/catalog"
+    _signed_call(client, world, brand, "POST", f"{catalog}/categories/batch", {"categories": [
+        {"id": f"cat-{brand}", "name": "Bags"}, {"id": f"leaf-{brand}", "name": "Totes", "parentId": f"cat-{brand}"}]})
+    known.ids["category_id"] = f"leaf-{brand}"  # a category without children: it can be deleted
+    _signed_call(client, world, brand, "PUT", f"{catalog}/products/prod-{brand}", {
+        "id": f"prod-{brand}", "title": "Tote", "link": f"https://www.{brand}.com/p/tote", "availability": "in_stock",
+        "price": {"amountMinor": 4900, "currency": "EUR"}, "categoryIds": [f"leaf-{brand}"]})
+    known.ids["product_id"] = f"prod-{brand}"
+    _signed_call(client, world, brand, "PUT", f"{integrations}/stores/store-{brand}", {
+        "id": f"store-{brand}", "name": "Flagship", "city": "Lyon"})
+    known.ids["store_id"] = f"store-{brand}"
+    known.ids["run_id"] = _signed_call(client, world, brand, "POST", f"{catalog}/sync-runs", None)["runId"]
     known.ids["sso_subject"] = f"sso-{brand}"
     _signed_call(client, world, brand, "POST", f"{integrations}/sso/members", {
         "ssoSubject": f"sso-{brand}", "email": f"sso@{brand}.example", "firstName": "Sam", "lastName": "Sso", "role": 4,

@@ -1,0 +1,24 @@
+"""The events the catalog raises (docs/events.md)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from pydantic import Field
+
+from shared.clock import isoformat
+from shared.events.model import DomainEvent, event_id
+
+
+class ProductRetired(DomainEvent):
+    """A product left the catalog (deleted by the platform, or left out of a full sync run)."""
+
+    name: ClassVar[str] = "ProductRetired"
+
+    product_id: str = Field(alias="productId")
+
+
+def retired(brand_id: str, product_id: str, *, at: datetime) -> ProductRetired:
+    return ProductRetired(id=event_id(ProductRetired.name, brand_id, product_id, isoformat(at)), brand_id=brand_id,
+                          occurred_at=at, product_id=product_id)

@@ -1,0 +1,151 @@
+"""The brand's products, kept in step with its platform: batches, single pushes, retirement (docs/catalog.md).
+
+A product is stored under the brand's own id. Each line of a batch is checked on its own, so one
+bad line is rejected with its reason and the others go through; a line that is accepted writes
+one document (its whole state), so nothing is ever half-written. The document keeps a content
+hash of what the platform sent: a line identical to the stored product is "unchanged" and costs
+one read, no write, which makes a repeated sync of an unchanged catalog cheap.
+
+A retired product (deleted by the platform, or left out of a full sync run) leaves the catalog's
+views and the members' lists (ProductRetired), and comes back if the platform sends it again.
+Orders never read the catalog: their lines keep what the order said.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from shared.catalog import categories
+from shared.catalog.events import retired
+from shared.catalog.models import ProductIn
+from shared.catalog.results import LineResult, Outcome, line_id, validation_errors
+from shared.clock import isoformat, parse_instant
+from shared.errors import InvalidInput, NotFound
+from shared.events.model import Publisher
+from shared.ports.store import BrandStore, DocumentConflict, EtagMismatch
+from shared.ports.store_retry import retrying
+
+PRODUCTS = "products"
+# Lines per batch: a request stays small enough for the Functions host's time and body limits
+# (500 products of a rich feed are about 1 MB); larger catalogs come in several batches of a run.
+MAX_BATCH = 500
+_ATTEMPTS = 5
+log = logging.getLogger(__name__)
+
+
+def content_hash(product: ProductIn) -> str:
+    """A digest of everything the platform said of the product (key order and defaults do not matter)."""
+    canonical = json.dumps(product.model_dump(mode="json", by_alias=True), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def to_document(product: ProductIn, *, digest: str, created_at: str, now: datetime) -> dict[str, Any]:
+    """The stored form: what the platform sent, its hash, and its place in the catalog's life."""
+    return {**product.model_dump(mode="json", by_alias=True), "status": "active", "contentHash": digest,
+            "retiredAt": None, "retiredBy": None, "createdAt": created_at, "updatedAt": isoformat(now)}
+
+
+def _write(store: BrandStore, product: ProductIn, digest: str, now: datetime) -> Outcome:
+    """Create or replace one product (etag-guarded: a concurrent writer makes us read again)."""
+
+    def attempt() -> Outcome:
+        current = store.find(PRODUCTS, product.id)
+        if current is None:
+            try:
+                store.create(PRODUCTS, to_document(product, digest=digest, created_at=isoformat(now), now=now))
+            except DocumentConflict:
+                raise EtagMismatch("created meanwhile") from None
+            return "created"
+        if current.get("contentHash") == digest and current.get("status") == "active":
+            return "unchanged"
+        store.replace(PRODUCTS, to_document(product, digest=digest, created_at=current["createdAt"], now=now),
+                      etag=current["_etag"])
+        return "updated"
+
+    return retrying(attempt, attempts=_ATTEMPTS)
+
+
+def upsert_batch(*, store: BrandStore, lines: list[Any], now: datetime) -> list[LineResult]:
+    """Apply a batch of product lines, each on its own; one result per line, in order.
+
+    A line is rejected when it is malformed, names a category the brand's tree does not have, or
+    repeats an id an earlier line of the batch already gave. More than MAX_BATCH lines: 422, nothing
+    applied.
+    """
+    if len(lines) > MAX_BATCH:
+        raise InvalidInput(f"At most {MAX_BATCH} products per request; send a larger catalog in several batches",
+                           errors=[{"field": "products", "message": f"at most {MAX_BATCH} lines"}])
+    known = categories.ids(store=store)
+    results: list[LineResult] = []
+    seen: set[str] = set()
+    for index, line in enumerate(lines):
+        try:
+            product = ProductIn.model_validate(line)
+        except ValidationError as exc:
+            results.append(LineResult(index, line_id(line), "rejected", validation_errors(exc)))
+            continue
+        if product.id in seen:
+            results.append(LineResult(index, product.id, "rejected",
+                                      [{"field": "id", "message": "the same id came earlier in this batch"}]))
+            continue
+        seen.add(product.id)
+        unknown = [category for category in product.category_ids if category not in known]
+        if unknown:
+            results.append(LineResult(index, product.id, "rejected", [
+                {"field": "categoryIds", "message": f"unknown category {category!r}"} for category in unknown]))
+            continue
+        results.append(LineResult(index, product.id, _write(store, product, content_hash(product), now)))
+    counts = {outcome: sum(result.outcome == outcome for result in results)
+              for outcome in ("created", "updated", "unchanged", "rejected")}
+    log.info("catalog batch for brand %s: %s", store.brand_id, counts)
+    return results
+
+
+def upsert_one(*, store: BrandStore, data: ProductIn, now: datetime) -> tuple[dict[str, Any], Outcome]:
+    """One product pushed on its own (a platform's webhook); the stored product and what the call did."""
+    unknown = [category for category in data.category_ids if category not in categories.ids(store=store)]
+    if unknown:
+        raise InvalidInput("Unknown category", errors=[
+            {"field": "categoryIds", "message": f"unknown category {category!r}"} for category in unknown])
+    outcome = _write(store, data, content_hash(data), now)
+    return store.get(PRODUCTS, data.id), outcome
+
+
+def get(*, store: BrandStore, product_id: str) -> dict[str, Any]:
+    """A product of the catalog, retired ones included (orders and the platform still name them); 404."""
+    doc = store.find(PRODUCTS, product_id)
+    if doc is None:
+        raise NotFound("Product not found")
+    return doc
+
+
+def retire(*, store: BrandStore, events: Publisher, product_id: str, by: str, now: datetime) -> bool:
+    """Take a product out of the catalog's views and the members' lists; False when it was already out.
+
+    The document stays (retired): an order or a report that names it still finds its last title and
+    price, and the platform sending it again brings it back.
+    """
+
+    def attempt() -> tuple[bool, str]:
+        doc = store.find(PRODUCTS, product_id)
+        if doc is None:
+            raise NotFound("Product not found")
+        if doc["status"] == "retired":
+            return False, doc["retiredAt"]
+        store.replace(PRODUCTS, {**doc, "status": "retired", "retiredAt": isoformat(now), "retiredBy": by,
+                                 "updatedAt": isoformat(now)}, etag=doc["_etag"])
+        return True, isoformat(now)
+
+    changed, retired_at = retrying(attempt, attempts=_ATTEMPTS)
+    # Raised also when the product was out already (same id: the instant it was retired), so the retry
+    # of a call that crashed after the write still reaches the handlers.
+    events.publish(retired(store.brand_id, product_id, at=parse_instant(retired_at)))
+    if changed:
+        log.info("product %s of brand %s retired (%s)", product_id, store.brand_id, by)
+    return changed
