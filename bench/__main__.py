@@ -16,6 +16,7 @@ BENCHMARKS = (
     "bench.bench_tracking",
     "bench.bench_dashboard",
     "bench.bench_backup",
+    "bench.bench_catalog",
 )
 
 

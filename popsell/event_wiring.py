@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from shared.catalog import handlers as catalog
 from shared.crm import handlers as crm
 from shared.crm.events import OrderContactLinked
 from shared.events.dispatcher import Subscription
@@ -30,4 +31,5 @@ def subscriptions() -> tuple[Subscription, ...]:
         Subscription(OrderEvent, "crm.follow-sale", partial(crm.follow_sale, current=orders.sale_state)),
         # A member erased (by a retention rule, their request, the brand's end): their contacts go too.
         Subscription(MemberErased, "crm.contacts-of-erased-member", crm.contacts_of_erased_member),
+        Subscription(MemberErased, "catalog.products-of-erased-member", catalog.products_of_erased_member),
     )

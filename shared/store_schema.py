@@ -107,6 +107,8 @@ CONTAINERS: dict[str, ContainerSpec] = {
         ContainerSpec("catalog_trees", "brandId", ()),
         ContainerSpec("catalog_runs", "brandId", ("runId", "kind"), ttl_enabled=True),
         ContainerSpec("stores", "brandId", ("city", "status")),
+        # A member's owned and recommended products, one document per member (member data).
+        ContainerSpec("member_products", "brandId", ()),
     )
 }
 

@@ -348,6 +348,12 @@ var containers = [
     ]
     ttlEnabled: false
   }
+  {
+    name: 'member_products'
+    partitionKeyPath: '/brandId'
+    indexedPaths: []
+    ttlEnabled: false
+  }
 ]
 
 resource account 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' = {

@@ -30,7 +30,9 @@ MAX_CATEGORIES_PER_PRODUCT = 20
 MAX_TRANSLATIONS = 30
 
 
-class _Input(BaseModel):
+class Input(BaseModel):
+    """What a caller sends: camelCase or snake_case names, no unknown field, whitespace stripped."""
+
     model_config = ConfigDict(populate_by_name=True, extra="forbid", str_strip_whitespace=True)
 
 
@@ -42,21 +44,21 @@ def https_url(value: str) -> str:
     return value
 
 
-class Money(_Input):
+class Money(Input):
     """An amount in minor units (cents) and its ISO 4217 currency."""
 
     amount_minor: int = Field(alias="amountMinor", ge=0, le=10**12)
     currency: str = Field(pattern=r"^[A-Z]{3}$")
 
 
-class ProductText(_Input):
+class ProductText(Input):
     """A product's title and description in one locale."""
 
     title: str = Field(min_length=1, max_length=150)
     description: str | None = Field(None, max_length=5000)
 
 
-class ProductIn(_Input):
+class ProductIn(Input):
     """One product as the brand's platform sends it (one variant, when `itemGroupId` groups several)."""
 
     id: str = Field(pattern=CATALOG_ID)
@@ -129,7 +131,7 @@ class ProductIn(_Input):
         return self
 
 
-class CategoryIn(_Input):
+class CategoryIn(Input):
     """One node of the brand's category tree: a stable id, its parent (None: a root), its place among siblings."""
 
     id: str = Field(pattern=CATALOG_ID)
@@ -153,7 +155,7 @@ class CategoryIn(_Input):
         return self
 
 
-class StoreIn(_Input):
+class StoreIn(Input):
     """One of the brand's physical stores (a member's home shop, the directory's search by store)."""
 
     id: str = Field(pattern=CATALOG_ID)

@@ -66,3 +66,50 @@ class DirectoryMap(CamelModel):
     clusters: list[MapCluster] = Field(default_factory=list)
     # True: the box holds more members than one map reads (MAP_READ_LIMIT); counts are partial, zoom in.
     truncated: bool = False
+
+
+class ProfilePrice(CamelModel):
+    amount_minor: int
+    currency: str
+
+
+class ProfileProduct(CamelModel):
+    """A product on a member's profile, as the catalog has it now (price, availability)."""
+
+    product_id: str
+    title: str
+    link: str
+    image_link: str | None = None
+    price: ProfilePrice
+    sale_price: ProfilePrice | None = None
+    availability: str
+    note: str | None = None
+
+
+class ProfileStore(CamelModel):
+    id: str
+    name: str
+    city: str | None = None
+
+
+class _PublicProfile(CamelModel):
+    id: str
+    display_name: str | None
+    photo_url: str | None = None
+    self_presentation: str | None = None
+    city: str | None = None
+    postal_code: str | None = None  # only when the city is unknown, as in the directory
+    home_store: ProfileStore | None = None
+    availability: str
+    owned_products: list[ProfileProduct] = Field(default_factory=list)
+    recommended_products: list[ProfileProduct] = Field(default_factory=list)
+
+
+class MemberPublicProfile(_PublicProfile):
+    """Another member as members see them in the App."""
+
+    location: GeoPoint | None = None
+
+
+class VisitorPublicProfile(_PublicProfile):
+    """A member as a website visitor sees them in the widget: no position."""

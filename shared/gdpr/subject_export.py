@@ -16,6 +16,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from shared.catalog import member_products
 from shared.clock import isoformat
 from shared.identity import repository
 from shared.identity.models import ExternalUser, Member
@@ -99,6 +100,7 @@ def member_export(
         "contactsCount": len(contacts),
         "shareLinks": [_clean(link) for link in store.query_all(_LINKS, filters=own, page_size=500)],
         "commissions": [_clean(entry) for entry in store.query_all(_COMMISSIONS, filters=own, page_size=500)],
+        "products": member_products.get(store=store, member_id=member_id).model_dump(mode="json", by_alias=True),
         "gdprRequests": gdpr_requests(store=store, subject_hash=subject_hash),
     }
 
