@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from typing import Literal
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -36,10 +35,14 @@ class Input(BaseModel):
     model_config = ConfigDict(populate_by_name=True, extra="forbid", str_strip_whitespace=True)
 
 
+# https, a host of letters, digits, dots and dashes (an optional port), then any path without spaces:
+# checked by one compiled pattern, since a batch checks up to 5,500 links.
+_HTTPS = re.compile(r"^https://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::\d{1,5})?(?:[/?#][^\s]*)?$")
+
+
 def https_url(value: str) -> str:
     """A link a member's visitor is sent to or an image the App shows: https, with a host, at most 2,000 characters."""
-    parts = urlsplit(value)
-    if parts.scheme != "https" or not parts.hostname or len(value) > 2000:
+    if len(value) > 2000 or not _HTTPS.match(value):
         raise ValueError("must be an https URL")
     return value
 

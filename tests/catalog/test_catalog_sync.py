@@ -223,3 +223,13 @@ def test_stores_are_created_updated_and_removed(shop):
         {"id": "bad", "country": "France"}]})
     assert outcomes(result.json()) == ["unchanged", "created", "rejected"]
     assert shop.call("DELETE", path).status_code == 204 and shop.call("DELETE", path).status_code == 404
+
+
+def test_a_resent_line_is_checked_again_when_its_category_has_gone(shop):
+    shop.call("POST", f"{CATALOG}/categories/batch", body={"categories": [{"id": "bags", "name": "Bags"}]})
+    line = product("p-1", categoryIds=["bags"])
+    assert outcomes(batch(shop, [line])) == ["created"]
+    assert outcomes(batch(shop, [dict(reversed(list(line.items())))])) == ["unchanged"]  # key order aside
+    assert shop.call("DELETE", f"{CATALOG}/categories/bags").status_code == 204
+    again = batch(shop, [line])
+    assert outcomes(again) == ["rejected"] and again["results"][0]["errors"][0]["field"] == "categoryIds"
