@@ -103,7 +103,7 @@ CONTAINERS: dict[str, ContainerSpec] = {
         ContainerSpec("vouchers", "brandId", ("memberId", "contactId", "issuedAt")),
         # The brand's catalog (shared/catalog): products under the brand's own ids, the category tree as
         # one document, full sync runs and the ids their batches mentioned (expiring), physical stores.
-        ContainerSpec("products", "brandId", ("status", "itemGroupId", "updatedAt")),
+        ContainerSpec("products", "brandId", ("status", "itemGroupId", "updatedAt", "link")),
         ContainerSpec("catalog_trees", "brandId", ()),
         ContainerSpec("catalog_runs", "brandId", ("runId", "kind"), ttl_enabled=True),
         ContainerSpec("stores", "brandId", ("city", "status")),

@@ -321,6 +321,7 @@ var containers = [
       'status'
       'itemGroupId'
       'updatedAt'
+      'link'
     ]
     ttlEnabled: false
   }

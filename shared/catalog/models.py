@@ -169,3 +169,19 @@ class StoreIn(Input):
     country: str | None = Field(None, pattern=r"^[A-Z]{2}$")
     location: GeoPoint | None = None
     status: StoreStatus = "open"
+
+
+class ProductCard(BaseModel):
+    """A catalog product as the App and the widget show it in a picking interface or a list."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+    id: str
+    title: str
+    link: str
+    image_link: str | None = Field(None, alias="imageLink")
+    availability: Availability
+    price: Money
+    sale_price: Money | None = Field(None, alias="salePrice")
+    brand: str | None = None
+    item_group_id: str | None = Field(None, alias="itemGroupId")

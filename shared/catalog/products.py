@@ -18,6 +18,7 @@ import json
 import logging
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import ValidationError
 
@@ -28,7 +29,7 @@ from shared.catalog.results import LineResult, Outcome, line_id, validation_erro
 from shared.clock import isoformat, parse_instant
 from shared.errors import InvalidInput, NotFound
 from shared.events.model import Publisher
-from shared.ports.store import BrandStore, DocumentConflict, EtagMismatch
+from shared.ports.store import BrandStore, DocumentConflict, EtagMismatch, Filter
 from shared.ports.store_retry import retrying
 
 PRODUCTS = "products"
@@ -191,3 +192,27 @@ def retire(*, store: BrandStore, events: Publisher, product_id: str, by: str, no
     if changed:
         log.info("product %s of brand %s retired (%s)", product_id, store.brand_id, by)
     return changed
+
+
+def _without(url: str, *parts: str) -> str:
+    split = urlsplit(url)
+    return urlunsplit(split._replace(**{part: "" for part in parts}))
+
+
+def resolve(*, store: BrandStore, product_id: str | None = None, url: str | None = None) -> dict[str, Any] | None:
+    """The active catalog product a page names (product picking): by the brand's id, else by its page URL.
+
+    A URL matches a product's `link` as it is, then without its fragment, then without its query
+    string too (a shop's page URL often carries tracking parameters its feed's link does not).
+    """
+    if product_id is not None:
+        doc = store.find(PRODUCTS, product_id)
+        return doc if doc is not None and doc["status"] == "active" else None
+    if not url:
+        return None
+    for candidate in dict.fromkeys((url, _without(url, "fragment"), _without(url, "query", "fragment"))):
+        page = store.query(PRODUCTS, filters=[Filter("link", "=", candidate), Filter("status", "=", "active")],
+                           page_size=1)
+        if page.items:
+            return page.items[0]
+    return None

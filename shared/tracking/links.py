@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.brands.models import Brand
+from shared.catalog import products as catalog
 from shared.clock import isoformat
 from shared.errors import Conflict, InvalidInput, NotFound, TransientError
 from shared.identity.models import Member
@@ -131,13 +132,25 @@ def check_target_url(url: str | None, brand: Brand) -> str:
     return target
 
 
-def resolve_target(target: Target, *, brand: Brand, member: Member, app_base_url: str) -> Target:
+def _catalog_url(store: BrandStore, target: Target) -> str | None:
+    """A product target naming a catalog product lands on its page (the catalog's link) unless it gives one."""
+    if target.kind != "product" or target.product_id is None:
+        return target.url
+    product = store.find(catalog.PRODUCTS, target.product_id)
+    if product is None:
+        return target.url  # a product the brand's catalog does not hold (yet): the URL given decides
+    if product["status"] != "active":
+        raise _field_error("target.productId", "this product is no longer in the brand's catalog")
+    return target.url or product["link"]
+
+
+def resolve_target(target: Target, *, store: BrandStore, brand: Brand, member: Member, app_base_url: str) -> Target:
     """The target as stored: a profile gets the member's own profile URL; other kinds are checked."""
     if target.kind == "profile":
         if target.url is not None:
             raise _field_error("target.url", "a profile link always targets the member's own profile")
         return target.model_copy(update={"url": profile_url(app_base_url, brand.id, member.id)})
-    return target.model_copy(update={"url": check_target_url(target.url, brand)})
+    return target.model_copy(update={"url": check_target_url(_catalog_url(store, target), brand)})
 
 
 def _to_document(link: Link) -> dict:
@@ -163,7 +176,7 @@ def _claim_code(platform: BrandStore, link_code_for: Callable[[str], LinkCode]) 
 def create(*, store: BrandStore, platform: BrandStore, brand: Brand, member: Member, data: LinkCreate,
            now: datetime, app_base_url: str) -> Link:
     """Create a member's link: check the target, claim a unique code, write the code then the link."""
-    target = resolve_target(data.target, brand=brand, member=member, app_base_url=app_base_url)
+    target = resolve_target(data.target, store=store, brand=brand, member=member, app_base_url=app_base_url)
     link_id = f"lk{secrets.token_hex(8)}"
 
     def link_code_for(code: str) -> LinkCode:

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from shared.brands.models import Brand
+from shared.catalog import products as catalog
 from shared.errors import Forbidden, InvalidInput, RateLimited
 from shared.identity import throttle
 from shared.ports.bus import QUEUE_TRACKING_EVENTS, MessageBus
@@ -51,12 +52,14 @@ class SiteEventIn(BaseModel):
     visitor_id: str | None = Field(None, alias="visitorId", pattern=r"^[A-Za-z0-9_-]{8,128}$")
     path: str | None = Field(None, max_length=2000)
     product_id: str | None = Field(None, alias="productId", min_length=1, max_length=120)
+    # A product_pick may name its product by the page it is on instead: the catalog resolves it.
+    url: str | None = Field(None, max_length=2000)
     member_id: str | None = Field(None, alias="memberId", pattern=r"^[A-Za-z0-9_.:|-]{1,128}$")
 
     @model_validator(mode="after")
     def _pick_names_a_product(self) -> SiteEventIn:
-        if self.type == "product_pick" and not self.product_id:
-            raise ValueError("productId is required for a product_pick")
+        if self.type == "product_pick" and not (self.product_id or self.url):
+            raise ValueError("productId (or the product page's url) is required for a product_pick")
         return self
 
 
@@ -138,12 +141,29 @@ def rate_limit(*, store: BrandStore, ip_hash: str | None, now: datetime) -> None
         raise RateLimited("Too many events from this address; try again later", **exc.extra) from None
 
 
+def _resolved(store: BrandStore, items: list[SiteEventIn], *, listed: bool) -> list[SiteEventIn]:
+    """Product picks named by their page URL get the catalog product's id; 422 for a page no product has."""
+    resolved, errors = [], []
+    for index, item in enumerate(items):
+        if item.type == "product_pick" and item.product_id is None:
+            product = catalog.resolve(store=store, url=item.url)
+            if product is None:
+                errors.append({"field": ".".join([str(index)] * listed + ["url"]),
+                               "message": "no product of the brand's catalog has this page"})
+                continue
+            item = item.model_copy(update={"product_id": product["id"]})
+        resolved.append(item)
+    if errors:
+        raise InvalidInput("Invalid value for: " + ", ".join(error["field"] for error in errors), errors=errors)
+    return resolved
+
+
 def accept(*, store: BrandStore, bus: MessageBus, brand: Brand, hasher: BrandHasher, body: Any, origin: str | None,
            ip_hash: str | None, now: datetime) -> int:
     """Check origin, rate and body, then enqueue the events; returns how many were enqueued."""
     check_origin(brand, origin)
     rate_limit(store=store, ip_hash=ip_hash, now=now)
-    items = parse(body)
+    items = _resolved(store, parse(body), listed=isinstance(body, list))
     outgoing = [messages.to_message(to_event(brand.id, item, hasher=hasher, now=now)) for item in items]
     bus.send(QUEUE_TRACKING_EVENTS, outgoing)
     return len(outgoing)

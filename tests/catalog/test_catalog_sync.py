@@ -233,3 +233,9 @@ def test_a_resent_line_is_checked_again_when_its_category_has_gone(shop):
     assert shop.call("DELETE", f"{CATALOG}/categories/bags").status_code == 204
     again = batch(shop, [line])
     assert outcomes(again) == ["rejected"] and again["results"][0]["errors"][0]["field"] == "categoryIds"
+
+
+def test_a_line_that_is_not_an_object_is_rejected_alone(shop):
+    result = batch(shop, [product("p-1"), "p-2", None])
+    assert outcomes(result) == ["created", "rejected", "rejected"]
+    assert [line["id"] for line in result["results"]] == ["p-1", None, None]

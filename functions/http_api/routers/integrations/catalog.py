@@ -34,16 +34,16 @@ class ProductBatch(_Model):
     """Products to create or update, each line on its own; with `runId`, a batch of that full sync run."""
 
     # Lines are checked one by one (a bad line is rejected with its reason, the others go through).
-    products: list[dict[str, Any]] = Field(description=f"at most {products.MAX_BATCH} lines")
+    products: list[Any] = Field(description=f"at most {products.MAX_BATCH} lines")
     run_id: str | None = Field(None, alias="runId", pattern=r"^[0-9a-f]{32}$")
 
 
 class CategoryBatch(_Model):
-    categories: list[dict[str, Any]] = Field(description=f"at most {categories.MAX_BATCH} lines, parents first")
+    categories: list[Any] = Field(description=f"at most {categories.MAX_BATCH} lines, parents first")
 
 
 class StoreBatch(_Model):
-    stores: list[dict[str, Any]] = Field(description=f"at most {stores.MAX_BATCH} lines")
+    stores: list[Any] = Field(description=f"at most {stores.MAX_BATCH} lines")
 
 
 class LineRead(_Model):

@@ -1,0 +1,27 @@
+"""Product picking, shared by the App's and the widget's routes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Query
+
+from functions.http_api.routers.common.directory import open_brand
+from popsell.bootstrap import Container
+from shared.catalog import products
+from shared.catalog.models import CATALOG_ID, ProductCard
+from shared.errors import InvalidInput, NotFound
+
+PickedId = Annotated[str | None, Query(alias="productId", pattern=CATALOG_ID, description="The brand's product id")]
+PickedUrl = Annotated[str | None, Query(max_length=2000, description="The product page's URL, when the id is unknown")]
+
+
+def pick(container: Container, brand_id: str, product_id: str | None, url: str | None) -> ProductCard:
+    """The active catalog product a page names, by the brand's id or the page URL; 404 when none."""
+    if (product_id is None) == (url is None):
+        raise InvalidInput("Give productId or url", errors=[{"field": "productId", "message": "give productId or url"}])
+    open_brand(container, brand_id)
+    found = products.resolve(store=container.store.for_brand(brand_id), product_id=product_id, url=url)
+    if found is None:
+        raise NotFound("No product of the catalog is on this page")
+    return ProductCard.model_validate(found)
