@@ -18,9 +18,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from shared.catalog.models import CategoryIn
-from shared.catalog.results import LineResult, line_id, validation_errors
+from shared.catalog.results import LineResult, check_size, line_id, validation_errors
 from shared.clock import isoformat
-from shared.errors import Conflict, InvalidInput, NotFound
+from shared.errors import Conflict, NotFound
 from shared.ports.store import BrandStore, DocumentConflict, EtagMismatch
 from shared.ports.store_retry import retrying
 
@@ -98,9 +98,7 @@ def _save(store: BrandStore, doc: dict[str, Any] | None, nodes: dict[str, dict[s
 
 def upsert_batch(*, store: BrandStore, lines: list[Any], now: datetime) -> list[LineResult]:
     """Create, rename, move or reorder categories; one result per line, in order (one write for the batch)."""
-    if len(lines) > MAX_BATCH:
-        raise InvalidInput(f"At most {MAX_BATCH} categories per request",
-                           errors=[{"field": "categories", "message": f"at most {MAX_BATCH} lines"}])
+    check_size(lines, limit=MAX_BATCH, field="categories", what="categories")
     parsed: list[CategoryIn | LineResult] = []
     for index, line in enumerate(lines):
         try:

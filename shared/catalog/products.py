@@ -20,12 +20,10 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import ValidationError
-
 from shared.catalog import categories
 from shared.catalog.events import retired
 from shared.catalog.models import ProductIn
-from shared.catalog.results import LineResult, Outcome, line_id, validation_errors
+from shared.catalog.results import LineResult, Outcome, check_size, checked, line_id
 from shared.clock import isoformat, parse_instant
 from shared.errors import InvalidInput, NotFound
 from shared.events.model import Publisher
@@ -108,9 +106,7 @@ def upsert_batch(*, store: BrandStore, lines: list[Any], now: datetime) -> list[
     repeats an id an earlier line of the batch already gave. More than MAX_BATCH lines: 422, nothing
     applied.
     """
-    if len(lines) > MAX_BATCH:
-        raise InvalidInput(f"At most {MAX_BATCH} products per request; send a larger catalog in several batches",
-                           errors=[{"field": "products", "message": f"at most {MAX_BATCH} lines"}])
+    check_size(lines, limit=MAX_BATCH, field="products", what="products")
     known = categories.ids(store=store)
     results: list[LineResult] = []
     seen: set[str] = set()
@@ -126,16 +122,10 @@ def upsert_batch(*, store: BrandStore, lines: list[Any], now: datetime) -> list[
                 seen.add(sent_id)
                 results.append(LineResult(index, sent_id, "unchanged"))
                 continue
-        try:
-            product = ProductIn.model_validate(line)
-        except ValidationError as exc:
-            results.append(LineResult(index, line_id(line), "rejected", validation_errors(exc)))
+        product = checked(index, line, ProductIn, seen)
+        if isinstance(product, LineResult):
+            results.append(product)
             continue
-        if product.id in seen:
-            results.append(LineResult(index, product.id, "rejected",
-                                      [{"field": "id", "message": "the same id came earlier in this batch"}]))
-            continue
-        seen.add(product.id)
         unknown = [category for category in product.category_ids if category not in known]
         if unknown:
             results.append(LineResult(index, product.id, "rejected", [

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+
+from shared.errors import InvalidInput
 
 Outcome = Literal["created", "updated", "unchanged", "rejected"]
+M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass
@@ -30,3 +33,24 @@ def line_id(line: object) -> str | None:
     """The id a malformed line gave, when it gave a string."""
     value = line.get("id") if isinstance(line, dict) else None
     return value if isinstance(value, str) else None
+
+
+def check_size(lines: list[object], *, limit: int, field: str, what: str) -> None:
+    """More lines than a request may carry: 422 naming the list, and nothing is applied."""
+    if len(lines) > limit:
+        raise InvalidInput(f"At most {limit} {what} per request; send more in several batches",
+                           errors=[{"field": field, "message": f"at most {limit} lines"}])
+
+
+def checked(index: int, line: object, model: type[M], seen: set[str]) -> M | LineResult:
+    """A line validated as `model`, or the result rejecting it: malformed, or an id an earlier line gave."""
+    try:
+        item = model.model_validate(line)
+    except ValidationError as exc:
+        return LineResult(index, line_id(line), "rejected", validation_errors(exc))
+    item_id = getattr(item, "id")  # noqa: B009 - every batch model has an id
+    if item_id in seen:
+        return LineResult(index, item_id, "rejected",
+                          [{"field": "id", "message": "the same id came earlier in this batch"}])
+    seen.add(item_id)
+    return item

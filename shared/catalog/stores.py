@@ -5,12 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import ValidationError
-
 from shared.catalog.models import StoreIn
-from shared.catalog.results import LineResult, Outcome, line_id, validation_errors
+from shared.catalog.results import LineResult, Outcome, check_size, checked
 from shared.clock import isoformat
-from shared.errors import InvalidInput, NotFound
+from shared.errors import NotFound
 from shared.ports.store import BrandStore
 
 STORES = "stores"
@@ -38,21 +36,14 @@ def upsert_one(*, store: BrandStore, data: StoreIn, now: datetime) -> tuple[dict
 
 def upsert_batch(*, store: BrandStore, lines: list[Any], now: datetime) -> list[LineResult]:
     """Apply a batch of store lines, each on its own; one result per line."""
-    if len(lines) > MAX_BATCH:
-        raise InvalidInput(f"At most {MAX_BATCH} stores per request",
-                           errors=[{"field": "stores", "message": f"at most {MAX_BATCH} lines"}])
-    results, seen = [], set()
+    check_size(lines, limit=MAX_BATCH, field="stores", what="stores")
+    results: list[LineResult] = []
+    seen: set[str] = set()
     for index, line in enumerate(lines):
-        try:
-            data = StoreIn.model_validate(line)
-        except ValidationError as exc:
-            results.append(LineResult(index, line_id(line), "rejected", validation_errors(exc)))
+        data = checked(index, line, StoreIn, seen)
+        if isinstance(data, LineResult):
+            results.append(data)
             continue
-        if data.id in seen:
-            results.append(LineResult(index, data.id, "rejected",
-                                      [{"field": "id", "message": "the same id came earlier in this batch"}]))
-            continue
-        seen.add(data.id)
         results.append(LineResult(index, data.id, upsert_one(store=store, data=data, now=now)[1]))
     return results
 

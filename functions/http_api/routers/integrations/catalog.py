@@ -114,6 +114,13 @@ def _same_id(body_id: str, path_id: str) -> None:
                            errors=[{"field": "id", "message": "must be the path's id"}])
 
 
+def _created(response: Response, doc: dict[str, Any], outcome: Outcome) -> dict[str, Any]:
+    """A single upsert answers 201 when it created the document, 200 otherwise."""
+    if outcome == "created":
+        response.status_code = status.HTTP_201_CREATED
+    return doc
+
+
 def _run(doc: dict[str, Any]) -> SyncRunRead:
     return SyncRunRead.model_validate(doc | {"runId": doc["id"]})
 
@@ -143,11 +150,8 @@ def put_product(data: ProductIn, call: SignedBrand, container: ContainerDep, res
                 product_id: ProductId) -> ProductRead:
     """Create (201) or update (200) one product, as a platform's webhook pushes it (the body's id is the path's)."""
     _same_id(data.id, product_id)
-    doc, outcome = products.upsert_one(store=container.store.for_brand(call.brand.id), data=data,
-                                       now=container.clock.now())
-    if outcome == "created":
-        response.status_code = status.HTTP_201_CREATED
-    return ProductRead.model_validate(doc)
+    return ProductRead.model_validate(_created(response, *products.upsert_one(
+        store=container.store.for_brand(call.brand.id), data=data, now=container.clock.now())))
 
 
 @router.get(f"{BASE}/catalog/products/{{product_id}}", tags=_TAGS, response_model=ProductRead,
@@ -230,11 +234,8 @@ def put_store(data: StoreIn, call: SignedBrand, container: ContainerDep, respons
               store_id: StoreId) -> StoreRead:
     """Create (201) or update (200) one store (the body's id is the path's)."""
     _same_id(data.id, store_id)
-    doc, outcome = stores.upsert_one(store=container.store.for_brand(call.brand.id), data=data,
-                                     now=container.clock.now())
-    if outcome == "created":
-        response.status_code = status.HTTP_201_CREATED
-    return StoreRead.model_validate(doc)
+    return StoreRead.model_validate(_created(response, *stores.upsert_one(
+        store=container.store.for_brand(call.brand.id), data=data, now=container.clock.now())))
 
 
 @router.delete(f"{BASE}/stores/{{store_id}}", tags=_TAGS, status_code=status.HTTP_204_NO_CONTENT,
