@@ -185,3 +185,22 @@ class ProductCard(BaseModel):
     sale_price: Money | None = Field(None, alias="salePrice")
     brand: str | None = None
     item_group_id: str | None = Field(None, alias="itemGroupId")
+
+
+class VariantCard(ProductCard):
+    """One variant of a product's item group: its colour, size and material."""
+
+    color: str | None = None
+    size: str | None = None
+    material: str | None = None
+
+
+class ProductDetail(VariantCard):
+    """A product as its detail page shows it: every image, the description, the variants of its group."""
+
+    description: str | None = None
+    additional_image_links: list[str] = Field(default_factory=list, alias="additionalImageLinks")
+    gtin: str | None = None
+    condition: Condition = "new"
+    category_ids: list[str] = Field(default_factory=list, alias="categoryIds")
+    variants: list[VariantCard] = Field(default_factory=list)

@@ -206,3 +206,29 @@ def resolve(*, store: BrandStore, product_id: str | None = None, url: str | None
         if page.items:
             return page.items[0]
     return None
+
+
+MAX_VARIANTS = 100
+
+
+def detail(*, store: BrandStore, product_id: str, locale: str | None = None) -> dict[str, Any]:
+    """An active product with the other active variants of its item group (in id order); 404 otherwise.
+
+    With `locale`, the title and description are the product's translation when it has one.
+    """
+    doc = store.find(PRODUCTS, product_id)
+    if doc is None or doc["status"] != "active":
+        raise NotFound("Product not found")
+    variants: list[dict[str, Any]] = []
+    if doc.get("itemGroupId"):
+        page = store.query(PRODUCTS, filters=[Filter("itemGroupId", "=", doc["itemGroupId"]),
+                                              Filter("status", "=", "active")], page_size=MAX_VARIANTS + 1)
+        variants = [_localised(item, locale) for item in page.items if item["id"] != product_id][:MAX_VARIANTS]
+    return {**_localised(doc, locale), "variants": variants}
+
+
+def _localised(doc: dict[str, Any], locale: str | None) -> dict[str, Any]:
+    translations = doc.get("translations") or {}
+    # "fr-CH" falls back to "fr"; without a translation, the brand's own text.
+    text = (translations.get(locale) or translations.get(locale.split("-")[0])) if locale else None
+    return {**doc, **({key: value for key, value in text.items() if value is not None} if text else {})}

@@ -67,3 +67,22 @@ def test_a_share_link_naming_a_catalog_product_lands_on_its_page(catalog):
     outside = catalog.client.post(f"{APP}/links", headers=headers(catalog), json={
         "source": "email", "target": {"kind": "product", "productId": "not-synced"}})
     assert outside.status_code == 422  # not in the catalog and no URL: nothing to land on
+
+
+def test_a_product_page_shows_its_variants_and_the_visitors_language(shop):
+    batch(shop, [product("tote-black", itemGroupId="tote", color="black", description="Leather",
+                         translations={"fr": {"title": "Cabas noir", "description": "Cuir"}}),
+                 product("tote-tan", itemGroupId="tote", color="tan"),
+                 product("tote-red", itemGroupId="tote", color="red"),
+                 product("belt")])
+    assert shop.call("DELETE", f"{CATALOG}/products/tote-red").status_code == 204
+    page = shop.client.get(f"{WIDGET}/catalog/products/tote-black", params={"locale": "fr-CH"})
+    assert page.status_code == 200, page.text
+    body = page.json()
+    assert (body["title"], body["description"], body["color"]) == ("Cabas noir", "Cuir", "black")
+    assert [(variant["id"], variant["color"]) for variant in body["variants"]] == [("tote-tan", "tan")]
+    english = shop.client.get(f"{APP}/catalog/products/tote-black", headers=headers(shop)).json()
+    assert english["title"] == "Tote tote-black"
+    assert shop.client.get(f"{WIDGET}/catalog/products/belt").json()["variants"] == []
+    assert shop.client.get(f"{WIDGET}/catalog/products/tote-red").status_code == 404  # retired
+    assert shop.client.get(f"/api/v1/widget/{OTHER}/catalog/products/belt").status_code == 404

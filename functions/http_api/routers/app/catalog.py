@@ -7,8 +7,8 @@ from fastapi import APIRouter
 from functions.http_api.access import access
 from functions.http_api.deps import ContainerDep
 from functions.http_api.problems import problem_responses
-from functions.http_api.routers.common.catalog import PickedId, PickedUrl, pick
-from shared.catalog.models import ProductCard
+from functions.http_api.routers.common.catalog import Locale, PickedId, PickedUrl, ProductId, pick, product_detail
+from shared.catalog.models import ProductCard, ProductDetail
 
 router = APIRouter(tags=["app: catalog"])
 
@@ -19,3 +19,11 @@ def app_pick(brand_id: str, container: ContainerDep, product_id: PickedId = None
              url: PickedUrl = None) -> ProductCard:
     """Product picking: the catalog product of a page of the brand's site (by its id, else the page URL)."""
     return pick(container, brand_id, product_id, url)
+
+
+@router.get("/api/v1/app/{brand_id}/catalog/products/{product_id}", response_model=ProductDetail,
+            responses=problem_responses(401, 404, 422), **access("member"))
+def app_product(brand_id: str, product_id: ProductId, container: ContainerDep,
+                locale: Locale = None) -> ProductDetail:
+    """A product of the catalog as a member sees it: images, description, prices, availability, its variants."""
+    return product_detail(container, brand_id, product_id, locale)

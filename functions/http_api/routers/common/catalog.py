@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Query
+from fastapi import Path, Query
 
 from functions.http_api.routers.common.directory import open_brand
 from popsell.bootstrap import Container
 from shared.catalog import products
-from shared.catalog.models import CATALOG_ID, ProductCard
+from shared.catalog.models import CATALOG_ID, LOCALE, ProductCard, ProductDetail
 from shared.errors import InvalidInput, NotFound
 
 PickedId = Annotated[str | None, Query(alias="productId", pattern=CATALOG_ID, description="The brand's product id")]
+Locale = Annotated[str | None, Query(pattern=LOCALE, description="The title and description in this language")]
+ProductId = Annotated[str, Path(pattern=CATALOG_ID)]
 PickedUrl = Annotated[str | None, Query(max_length=2000, description="The product page's URL, when the id is unknown")]
 
 
@@ -25,3 +27,10 @@ def pick(container: Container, brand_id: str, product_id: str | None, url: str |
     if found is None:
         raise NotFound("No product of the catalog is on this page")
     return ProductCard.model_validate(found)
+
+
+def product_detail(container: Container, brand_id: str, product_id: str, locale: str | None) -> ProductDetail:
+    """An active product with its variants; 404 for a retired or unknown one."""
+    open_brand(container, brand_id)
+    return ProductDetail.model_validate(products.detail(store=container.store.for_brand(brand_id),
+                                                        product_id=product_id, locale=locale))
