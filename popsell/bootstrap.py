@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from popsell.event_wiring import subscriptions
 from shared.clock import Clock, SettableClock
 from shared.config import Settings, get_settings
 from shared.events.dispatcher import Dispatcher
@@ -119,6 +118,10 @@ class Container:
     @cached_property
     def events(self) -> Dispatcher:
         """The domain-event dispatcher, with every handler popsell.event_wiring subscribes."""
+        # Imported on first use, like the adapters: the handlers bring the CRM, sales and catalog with
+        # them, which the redirect's cold start (the edge imports this module) never needs.
+        from popsell.event_wiring import subscriptions
+
         return Dispatcher(self, subscriptions())
 
     def hasher(self, brand_id: str) -> BrandHasher:

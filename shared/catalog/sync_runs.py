@@ -43,10 +43,9 @@ def _ttl() -> int:
 
 def start(*, store: BrandStore, now: datetime) -> dict[str, Any]:
     """A new open run."""
-    run = {"id": uuid.uuid4().hex, "kind": "run", "runId": None, "state": "open", "startedAt": isoformat(now),
-           "finishedAt": None, "report": None, "ttl": _ttl()}
-    run["runId"] = run["id"]
-    return store.create(RUNS, run)
+    run_id = uuid.uuid4().hex
+    return store.create(RUNS, {"id": run_id, "kind": "run", "runId": run_id, "state": "open",
+                               "startedAt": isoformat(now), "finishedAt": None, "report": None, "ttl": _ttl()})
 
 
 def get(*, store: BrandStore, run_id: str) -> dict[str, Any]:

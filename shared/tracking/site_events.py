@@ -148,7 +148,7 @@ def _resolved(store: BrandStore, items: list[SiteEventIn], *, listed: bool) -> l
         if item.type == "product_pick" and item.product_id is None:
             product = catalog.resolve(store=store, url=item.url)
             if product is None:
-                errors.append({"field": ".".join([str(index)] * listed + ["url"]),
+                errors.append({"field": f"{index}.url" if listed else "url",
                                "message": "no product of the brand's catalog has this page"})
                 continue
             item = item.model_copy(update={"product_id": product["id"]})
