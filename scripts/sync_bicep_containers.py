@@ -22,10 +22,12 @@ def literal() -> str:
     lines = ["var containers = ["]
     for spec in CONTAINERS.values():
         lines += ["  {", f"    name: '{spec.name}'", f"    partitionKeyPath: '{spec.partition_key_path}'"]
-        if spec.indexed_paths:
-            lines += ["    indexedPaths: [", *[f"      '{path}'" for path in spec.indexed_paths], "    ]"]
-        else:
-            lines.append("    indexedPaths: []")
+        for key, paths in (("indexedPaths", spec.indexed_paths), ("textPaths", spec.text_paths),
+                           ("arrayPaths", spec.array_paths)):
+            if paths:
+                lines += [f"    {key}: [", *[f"      '{path}'" for path in paths], "    ]"]
+            else:
+                lines.append(f"    {key}: []")
         lines += [f"    ttlEnabled: {'true' if spec.ttl_enabled else 'false'}", "  }"]
     return "\n".join([*lines, "]"])
 

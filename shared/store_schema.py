@@ -31,6 +31,10 @@ class ContainerSpec:
     indexed_paths: tuple[str, ...] = ()
     # Cosmos per-item TTL switched on (-1: items expire only when they carry `ttl`).
     ttl_enabled: bool = False
+    # String fields searched by substring (the "contains" filter): an FTS5 trigram table on SQLite.
+    text_paths: tuple[str, ...] = ()
+    # Arrays of strings filtered by element (the "has" filter): a side table of elements on SQLite.
+    array_paths: tuple[str, ...] = ()
 
     @property
     def partition_key_path(self) -> str:
@@ -103,12 +107,19 @@ CONTAINERS: dict[str, ContainerSpec] = {
         ContainerSpec("vouchers", "brandId", ("memberId", "contactId", "issuedAt")),
         # The brand's catalog (shared/catalog): products under the brand's own ids, the category tree as
         # one document, full sync runs and the ids their batches mentioned (expiring), physical stores.
-        ContainerSpec("products", "brandId", ("status", "itemGroupId", "updatedAt", "link")),
+        # `search` is set on active products only (shared/catalog/search_fields.py), so the catalog's
+        # views read its paths without a status filter.
+        ContainerSpec("products", "brandId", ("status", "itemGroupId", "updatedAt", "link", "search.title",
+                                              "search.price", "search.availability"),
+                      text_paths=("search.text",), array_paths=("search.categories", "search.codes")),
         ContainerSpec("catalog_trees", "brandId", ()),
         ContainerSpec("catalog_runs", "brandId", ("runId", "kind"), ttl_enabled=True),
         ContainerSpec("stores", "brandId", ("city", "status")),
         # A member's owned and recommended products, one document per member (member data).
         ContainerSpec("member_products", "brandId", ()),
+        # JSON Lines catalog uploads (shared/catalog/uploads.py): each upload's progress and counts, and one
+        # record per processed chunk with its rejected lines, expiring (ttl).
+        ContainerSpec("catalog_uploads", "brandId", ("runId", "kind"), ttl_enabled=True),
     )
 }
 

@@ -1,6 +1,7 @@
 // One Cosmos DB container with exactly the indexing policy the Cosmos adapter sets
 // (shared/adapters/cosmos_store.py indexing_policy): only what queries use is indexed, so writes stay
-// cheap. Included: `id`, `brandId`, the partition key and each declared field path; everything else
+// cheap. Included: `id`, `brandId`, the partition key, each declared field path, each text path and
+// the elements of each array path; everything else
 // ("/*") excluded. Composite indexes (path, id) ascending and descending, because every sorted query
 // orders by (path, id) for stable keyset paging.
 
@@ -18,6 +19,12 @@ param partitionKeyPath string
 
 @description('Declared field paths, dotted for nested fields (retention.dueAt).')
 param indexedPaths array
+
+@description('String fields searched by substring (CONTAINS reads their range index).')
+param textPaths array
+
+@description('Arrays of strings filtered by element (ARRAY_CONTAINS reads their elements\' index).')
+param arrayPaths array
 
 @description('Per-item TTL on: items carrying `ttl` expire, the others stay.')
 param ttlEnabled bool
@@ -52,6 +59,18 @@ var alwaysIncluded = partitionKeyPath == '/brandId' ? idAndBrand : concat(idAndB
 var declaredPaths = [
   for fieldPath in indexedPaths: {
     path: '/${replace(fieldPath, '.', '/')}/?'
+  }
+]
+
+var textIncluded = [
+  for fieldPath in textPaths: {
+    path: '/${replace(fieldPath, '.', '/')}/?'
+  }
+]
+
+var arrayIncluded = [
+  for fieldPath in arrayPaths: {
+    path: '/${replace(fieldPath, '.', '/')}/[]/?'
   }
 ]
 
@@ -93,7 +112,7 @@ var containerResource = {
   indexingPolicy: {
     indexingMode: 'consistent'
     automatic: true
-    includedPaths: union(alwaysIncluded, declaredPaths)
+    includedPaths: union(alwaysIncluded, declaredPaths, textIncluded, arrayIncluded)
     excludedPaths: [
       {
         path: '/*'

@@ -64,6 +64,8 @@ var containers = [
       'status'
       'createdAt'
     ]
+    textPaths: []
+    arrayPaths: []
     ttlEnabled: false
   }
   {
@@ -82,6 +84,8 @@ var containers = [
       'directory.availability'
       'restriction.since'
     ]
+    textPaths: []
+    arrayPaths: []
     ttlEnabled: false
   }
   {
@@ -93,6 +97,8 @@ var containers = [
       'retention.dueAt'
       'lastInteractionAt'
     ]
+    textPaths: []
+    arrayPaths: []
     ttlEnabled: false
   }
   {
@@ -101,6 +107,8 @@ var containers = [
     indexedPaths: [
       'ownerId'
     ]
+    textPaths: []
+    arrayPaths: []
     ttlEnabled: false
   }
   {
@@ -110,6 +118,8 @@ var containers = [
       'level'
       'status'
     ]
+    textPaths: []
+    arrayPaths: []
     ttlEnabled: false
   }
   {
@@ -119,6 +129,8 @@ var containers = [
       'subject'
       'familyId'
     ]
+    textPaths: []
+    arrayPaths: []
     ttlEnabled: true
   }
   {
@@ -128,18 +140,24 @@ var containers = [
       'subject'
       'purpose'
     ]
+    textPaths: []
+    arrayPaths: []
     ttlEnabled: true
   }
   {
     name: 'throttles'
     partitionKeyPath: '/brandId'
     indexedPaths: []
+    textPaths: []
+    arrayPaths: []
     ttlEnabled: true
   }
   {
     name: 'nonces'
     partitionKeyPath: '/brandId'
     indexedPaths: []
+    textPaths: []
+    arrayPaths: []
     ttlEnabled: true
   }
   {
@@ -148,6 +166,8 @@ var containers = [
     indexedPaths: [
       'kind'
     ]
+    textPaths: []
+    arrayPaths: []
     ttlEnabled: false
   }
   {
@@ -157,6 +177,8 @@ var containers = [
       'subject'
       'at'
     ]
+    textPaths: []
+    arrayPaths: []
     ttlEnabled: true
   }
   {
@@ -169,18 +191,24 @@ var containers = [
       'brandVisible'
       'status'
     ]
+    textPaths: []
+    arrayPaths: []
     ttlEnabled: false
   }
   {
     name: 'blacklist'
     partitionKeyPath: '/brandId'
     indexedPaths: []
+    textPaths: []
+    arrayPaths: []
     ttlEnabled: false
   }
   {
     name: 'restrictions'
     partitionKeyPath: '/brandId'
     indexedPaths: []
+    textPaths: []
+    arrayPaths: []
     ttlEnabled: false
   }
   {
@@ -190,6 +218,8 @@ var containers = [
       'memberId'
       'createdAt'
     ]
+    textPaths: []
+    arrayPaths: []
     ttlEnabled: false
   }
   {
@@ -199,6 +229,8 @@ var containers = [
       'status'
       'sentAt'
     ]
+    textPaths: []
+    arrayPaths: []
     ttlEnabled: true
   }
   {
@@ -208,6 +240,8 @@ var containers = [
       'subjectHash'
       'createdAt'
     ]
+    textPaths: []
+    arrayPaths: []
     ttlEnabled: false
   }
   {
@@ -218,6 +252,8 @@ var containers = [
       'state'
       'createdAt'
     ]
+    textPaths: []
+    arrayPaths: []
     ttlEnabled: false
   }
   {
@@ -226,6 +262,8 @@ var containers = [
     indexedPaths: [
       'startedAt'
     ]
+    textPaths: []
+    arrayPaths: []
     ttlEnabled: false
   }
   {
@@ -235,6 +273,8 @@ var containers = [
       'status'
       'createdAt'
     ]
+    textPaths: []
+    arrayPaths: []
     ttlEnabled: false
   }
   {
@@ -244,12 +284,16 @@ var containers = [
       'memberId'
       'createdAt'
     ]
+    textPaths: []
+    arrayPaths: []
     ttlEnabled: false
   }
   {
     name: 'link_codes'
     partitionKeyPath: '/pk'
     indexedPaths: []
+    textPaths: []
+    arrayPaths: []
     ttlEnabled: false
   }
   {
@@ -259,6 +303,8 @@ var containers = [
       'memberId'
       'day'
     ]
+    textPaths: []
+    arrayPaths: []
     ttlEnabled: false
   }
   {
@@ -268,12 +314,16 @@ var containers = [
       'visitorKey'
       'at'
     ]
+    textPaths: []
+    arrayPaths: []
     ttlEnabled: true
   }
   {
     name: 'tracking_seen'
     partitionKeyPath: '/pk'
     indexedPaths: []
+    textPaths: []
+    arrayPaths: []
     ttlEnabled: true
   }
   {
@@ -284,6 +334,8 @@ var containers = [
       'placedAt'
       'customerKey'
     ]
+    textPaths: []
+    arrayPaths: []
     ttlEnabled: false
   }
   {
@@ -294,6 +346,8 @@ var containers = [
       'state'
       'createdAt'
     ]
+    textPaths: []
+    arrayPaths: []
     ttlEnabled: false
   }
   {
@@ -302,6 +356,8 @@ var containers = [
     indexedPaths: [
       'memberId'
     ]
+    textPaths: []
+    arrayPaths: []
     ttlEnabled: false
   }
   {
@@ -312,6 +368,8 @@ var containers = [
       'contactId'
       'issuedAt'
     ]
+    textPaths: []
+    arrayPaths: []
     ttlEnabled: false
   }
   {
@@ -322,6 +380,16 @@ var containers = [
       'itemGroupId'
       'updatedAt'
       'link'
+      'search.title'
+      'search.price'
+      'search.availability'
+    ]
+    textPaths: [
+      'search.text'
+    ]
+    arrayPaths: [
+      'search.categories'
+      'search.codes'
     ]
     ttlEnabled: false
   }
@@ -329,6 +397,8 @@ var containers = [
     name: 'catalog_trees'
     partitionKeyPath: '/brandId'
     indexedPaths: []
+    textPaths: []
+    arrayPaths: []
     ttlEnabled: false
   }
   {
@@ -338,6 +408,8 @@ var containers = [
       'runId'
       'kind'
     ]
+    textPaths: []
+    arrayPaths: []
     ttlEnabled: true
   }
   {
@@ -347,12 +419,16 @@ var containers = [
       'city'
       'status'
     ]
+    textPaths: []
+    arrayPaths: []
     ttlEnabled: false
   }
   {
     name: 'member_products'
     partitionKeyPath: '/brandId'
     indexedPaths: []
+    textPaths: []
+    arrayPaths: []
     ttlEnabled: false
   }
 ]
@@ -410,6 +486,8 @@ module sqlContainers 'cosmos-container.bicep' = [
       name: spec.name
       partitionKeyPath: spec.partitionKeyPath
       indexedPaths: spec.indexedPaths
+      textPaths: spec.textPaths
+      arrayPaths: spec.arrayPaths
       ttlEnabled: spec.ttlEnabled
     }
   }

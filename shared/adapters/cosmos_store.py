@@ -37,6 +37,7 @@ from shared.ports.store import (
     Page,
     PatchOp,
     StoredDocument,
+    Write,
 )
 from shared.store_schema import CONTAINERS, PLATFORM_SCOPE, ContainerSpec
 
@@ -57,11 +58,13 @@ def indexing_policy(spec: ContainerSpec) -> dict[str, Any]:
     `brandId` and `id`. Each declared path gets composite indexes with `id`, ascending and
     descending, because every sorted query orders by (path, id) for stable keyset paging.
     """
-    fields = dict.fromkeys(("id", "brandId", spec.partition_key, *spec.indexed_paths))
+    fields = dict.fromkeys(("id", "brandId", spec.partition_key, *spec.indexed_paths, *spec.text_paths))
     return {
         "indexingMode": "consistent",
         "automatic": True,
-        "includedPaths": [{"path": f"{_index_path(field)}/?"} for field in fields],
+        # Text paths: CONTAINS reads their range index; array paths: ARRAY_CONTAINS their elements'.
+        "includedPaths": [{"path": f"{_index_path(field)}/?"} for field in fields]
+        + [{"path": f"{_index_path(path)}/[]/?"} for path in spec.array_paths],
         "excludedPaths": [{"path": "/*"}],
         "compositeIndexes": [
             [{"path": _index_path(path), "order": order}, {"path": "/id", "order": order}]
@@ -99,6 +102,10 @@ def _field(path: str) -> str:
 
 def _filter_sql(condition: Filter, kind: rules.ValueKind, name: str) -> str:
     field = _field(condition.path)
+    if condition.op == "contains":
+        return f"CONTAINS({field}, {name})"
+    if condition.op == "has":
+        return f"ARRAY_CONTAINS({field}, {name})"
     if kind == "null":
         return f"IS_NULL({field})"
     if condition.op == "!=":
@@ -264,6 +271,24 @@ class CosmosBrandStore(BrandStore):
             item = client.patch_item(item=id, partition_key=part, patch_operations=operations, **_if_match(etag))
         return _clean(item)
 
+    def write_batch(self, container: str, writes: list[Write]) -> list[Document]:
+        """Several writes as one transactional batch of the partition: all of them, or none."""
+        client = self._store.container(container)
+        part, checked = rules.check_batch(rules.container_spec(container), self.brand_id, writes)
+        operations: list[Any] = []
+        for write, clean in checked:
+            if write.op == "replace":
+                condition = {"if_match_etag": write.etag} if write.etag is not None else {}
+                operations.append(("replace", (clean["id"], clean), condition))
+            else:
+                operations.append((write.op, (clean,)))
+        with _translated(container):
+            try:
+                results = client.execute_item_batch(batch_operations=operations, partition_key=part)
+            except cosmos_errors.CosmosBatchOperationError as exc:
+                raise _batch_error(exc.operation_responses[exc.error_index]["statusCode"], container) from None
+        return [_clean(result["resourceBody"]) for result in results]
+
     def query(
         self,
         container: str,
@@ -332,7 +357,7 @@ class CosmosBrandStore(BrandStore):
             where.append("c.pk = @pk")
             parameters.append({"name": "@pk", "value": part})
         for index, condition in enumerate(filters):
-            kind = rules.check_filter(condition)
+            kind = rules.check_filter(spec, condition)
             name = f"@v{index}"
             where.append(_filter_sql(condition, kind, name))
             if kind != "null":
@@ -342,6 +367,19 @@ class CosmosBrandStore(BrandStore):
             field = _field(order_path)
             where.append(f"IS_DEFINED({field}) AND NOT IS_NULL({field})")
         return " AND ".join(where), parameters
+
+
+def _batch_error(status: int, container: str) -> Exception:
+    """The port's error for the operation that failed a transactional batch."""
+    if status == 409:
+        return DocumentConflict(f"a {container} document with that id exists")
+    if status == 404:
+        return DocumentNotFound(f"no {container} document with that id")
+    if status == 412:
+        return EtagMismatch()
+    if status in _TRANSIENT_STATUS:
+        return TransientError(f"Cosmos DB answered {status}")
+    return InvalidInput(f"Cosmos DB refused the {container} batch as a bad request")
 
 
 def _select(projection: tuple[str, ...] | None, order_path: str | None) -> str:

@@ -19,7 +19,7 @@ from typing import Any, Literal
 from shared import json_input
 from shared.errors import InvalidInput
 from shared.json_input import MalformedJson
-from shared.ports.store import Document, Filter, PatchOp
+from shared.ports.store import Document, Filter, PatchOp, Write
 from shared.store_schema import CONTAINERS, ContainerSpec
 
 ValueKind = Literal["text", "number", "bool", "null"]
@@ -35,7 +35,9 @@ MAX_FIELDS = 16
 _FORBIDDEN_ID_CHARS = frozenset("/\\?#")
 _FORBIDDEN_BRAND_CHARS = _FORBIDDEN_ID_CHARS | {"|"}
 _SEGMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-_OPS = frozenset({"=", "!=", "<", "<=", ">", ">="})
+_OPS = frozenset({"=", "!=", "<", "<=", ">", ">=", "contains", "has"})
+# Elements of one multi-document write: Cosmos DB's limit of operations per transactional batch.
+MAX_BATCH_WRITES = 100
 _IMMUTABLE_FIELDS = frozenset({"id", "brandId", "pk"})
 
 
@@ -187,15 +189,48 @@ def value_kind(value: object) -> ValueKind:
     raise InvalidInput("filters compare strings, numbers, booleans or None only", field="value")
 
 
-def check_filter(condition: Filter) -> ValueKind:
-    """Validate one filter; None only compares with '=' (Cosmos DB: null != x is undefined)."""
+def check_filter(spec: ContainerSpec, condition: Filter) -> ValueKind:
+    """Validate one filter; None only compares with '=' (Cosmos DB: null != x is undefined).
+
+    "contains" needs a declared text path and a non-empty string, "has" a declared array path and a
+    string: both are served by an index of their own, never by a scan.
+    """
     path_segments(condition.path)
     if condition.op not in _OPS:
         raise InvalidInput(f"unknown filter operator {condition.op!r}", field="op")
     kind = value_kind(condition.value)
     if kind == "null" and condition.op != "=":
         raise InvalidInput("None can only be compared with '='", field="value")
+    declared = {"contains": spec.text_paths, "has": spec.array_paths}.get(condition.op)
+    if declared is not None:
+        if condition.path not in declared:
+            raise InvalidInput(f"{condition.op!r} on {spec.name!r} needs one of: {', '.join(declared) or 'none'}",
+                               field="path")
+        if kind != "text" or (condition.op == "contains" and not condition.value):
+            raise InvalidInput(f"{condition.op!r} takes a non-empty string", field="value")
     return kind
+
+
+def check_batch(
+    spec: ContainerSpec, brand_id: str, writes: Iterable[Write]
+) -> tuple[str, list[tuple[Write, Document]]]:
+    """A transactional batch's partition and its clean documents: 1 to 100 writes, one partition, ids once."""
+    writes = list(writes)
+    if not 1 <= len(writes) <= MAX_BATCH_WRITES:
+        raise InvalidInput(f"a batch holds 1 to {MAX_BATCH_WRITES} writes", field="writes")
+    parts, checked = set(), []
+    for write in writes:
+        if write.op not in ("create", "replace", "upsert"):
+            raise InvalidInput(f"unknown write {write.op!r}", field="op")
+        part, clean = prepare_document(spec, brand_id, write.doc)
+        to_json(clean)
+        parts.add(part)
+        checked.append((write, clean))
+    if len(parts) > 1:
+        raise InvalidInput("the writes of one batch share one partition", field="writes")
+    if len({clean["id"] for _, clean in checked}) < len(checked):
+        raise InvalidInput("a batch writes each id once", field="writes")
+    return parts.pop(), checked
 
 
 def check_order_by(spec: ContainerSpec, order_by: str | None) -> str | None:

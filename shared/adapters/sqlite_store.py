@@ -33,6 +33,7 @@ from shared.ports.store import (
     Page,
     PatchOp,
     StoredDocument,
+    Write,
 )
 from shared.store_schema import CONTAINERS, PLATFORM_SCOPE, ContainerSpec
 
@@ -58,7 +59,50 @@ def _guard(path: str, kind: rules.ValueKind, op: str) -> str:
     return ""
 
 
-def _filter_sql(path: str, op: str, kind: rules.ValueKind) -> str:
+def _text_table(table: str) -> str:
+    return f"{table}__text"
+
+
+def _items_table(table: str, path: str) -> str:
+    return f"{table}__items__{path.replace('.', '_')}"
+
+
+def _typed_text(row: str, path: str) -> str:
+    """A string field of a trigger's row (`new` / `old`), NULL when missing or not a string."""
+    return f"CASE WHEN json_type({row}.doc, '$.{path}') = 'text' THEN json_extract({row}.doc, '$.{path}') END"
+
+
+# Trigram matching needs three characters; a shorter "contains" reads the field itself.
+TRIGRAM = 3
+
+
+def _search_sql(table: str, path: str, op: str) -> str:
+    """A "contains" / "has" condition: the row's id among those the search index holds."""
+    if op == "has":
+        return f'rowid IN (SELECT doc FROM "{_items_table(table, path)}" WHERE value = ?)'  # noqa: S608
+    if op == "contains-short":
+        return f"instr({_expr(path)}, ?) > 0 AND json_type(doc, '$.{path}') = 'text'"
+    text = _text_table(table)
+    return f'rowid IN (SELECT rowid FROM "{text}" WHERE "{text}" MATCH ?)'  # noqa: S608
+
+
+def _shape_op(condition: Filter) -> str:
+    if condition.op == "contains" and len(condition.value) < TRIGRAM:
+        return "contains-short"
+    return condition.op
+
+
+def _bound(spec: ContainerSpec, condition: Filter) -> Any:
+    """The value a condition binds: a trigram search is an FTS5 phrase on the path's own column."""
+    if condition.op == "contains" and len(condition.value) >= TRIGRAM:
+        phrase = condition.value.replace('"', '""')
+        return f'p{spec.text_paths.index(condition.path)} : "{phrase}"'
+    return condition.value
+
+
+def _filter_sql(table: str, path: str, op: str, kind: rules.ValueKind) -> str:
+    if op in ("contains", "contains-short", "has"):
+        return _search_sql(table, path, op)
     comparison = "IS" if kind == "null" else op
     # The id column (the same text as the document's id) lets "sort key = v AND id > w" walk the
     # (part, key, id) index; json_extract(doc, '$.id') would read every row with that key.
@@ -78,7 +122,7 @@ def _query_sql(
 ) -> str:
     """The SELECT of one query shape (cached: shapes repeat, values are bound)."""
     where = [f"{scope} = ?"]
-    where += [_filter_sql(path, op, kind) for path, op, kind in filters]
+    where += [_filter_sql(table, path, op, kind) for path, op, kind in filters]
     direction, after = ("DESC", "<") if descending else ("ASC", ">")
     if order_by is None:
         if keyset is not None:
@@ -125,6 +169,54 @@ def _ddl(spec: ContainerSpec) -> list[str]:
     if spec.partition_key == "pk":
         statements.append(f'CREATE INDEX IF NOT EXISTS "ix_{name}_brand_id" ON "{name}" (brand, id)')
     return statements
+
+
+def _search_ddl(spec: ContainerSpec) -> list[tuple[str, list[str], str]]:
+    """The search indexes of a container: (table, its CREATE statements, the backfill of existing rows).
+
+    Triggers keep them in step with the documents inside each write's own transaction, so a
+    document and its index entries are never seen apart; an update rewrites an index only when
+    its field changed.
+    """
+    name, out = spec.name, []
+    if spec.text_paths:
+        text = _text_table(name)
+        columns = ", ".join(f"p{index}" for index in range(len(spec.text_paths)))
+
+        def values(row: str) -> str:
+            return ", ".join(_typed_text(row, path) for path in spec.text_paths)
+
+        changed = " OR ".join(f"({_typed_text('old', p)}) IS NOT ({_typed_text('new', p)})" for p in spec.text_paths)
+        insert = f'INSERT INTO "{text}" (rowid, {columns}) VALUES (new.rowid, {values("new")});'  # noqa: S608
+        delete = f'DELETE FROM "{text}" WHERE rowid = old.rowid;'  # noqa: S608
+        out.append((text, [
+            # case_sensitive: the same exact substring semantics as Cosmos DB's CONTAINS.
+            f'CREATE VIRTUAL TABLE "{text}" USING fts5({columns}, tokenize = \'trigram case_sensitive 1\')',
+            f'CREATE TRIGGER "{text}_insert" AFTER INSERT ON "{name}" BEGIN {insert} END',
+            f'CREATE TRIGGER "{text}_delete" AFTER DELETE ON "{name}" BEGIN {delete} END',
+            f'CREATE TRIGGER "{text}_update" AFTER UPDATE OF doc ON "{name}" WHEN {changed} '
+            f"BEGIN {delete} {insert} END",
+        ], f'INSERT INTO "{text}" (rowid, {columns}) SELECT rowid, {values(name)} FROM "{name}"'))  # noqa: S608
+    for path in spec.array_paths:
+        items = _items_table(name, path)
+
+        def elements(row: str, path: str = path, source: str = "") -> str:
+            return (f"SELECT DISTINCT {row}.rowid, value FROM {source}json_each({row}.doc, '$.{path}') "  # noqa: S608
+                    f"WHERE json_type({row}.doc, '$.{path}') = 'array' AND type = 'text'")
+
+        insert = f'INSERT INTO "{items}" (doc, value) {elements("new")};'
+        source = f'"{name}", '  # the backfill reads the table's own rows
+        delete = f'DELETE FROM "{items}" WHERE doc = old.rowid;'  # noqa: S608
+        out.append((items, [
+            f'CREATE TABLE "{items}" (doc INTEGER NOT NULL, value TEXT NOT NULL)',
+            f'CREATE INDEX "ix_{items}_value" ON "{items}" (value, doc)',
+            f'CREATE INDEX "ix_{items}_doc" ON "{items}" (doc)',
+            f'CREATE TRIGGER "{items}_insert" AFTER INSERT ON "{name}" BEGIN {insert} END',
+            f'CREATE TRIGGER "{items}_delete" AFTER DELETE ON "{name}" BEGIN {delete} END',
+            f'CREATE TRIGGER "{items}_update" AFTER UPDATE OF doc ON "{name}" WHEN '
+            f"json_extract(old.doc, '$.{path}') IS NOT json_extract(new.doc, '$.{path}') BEGIN {delete} {insert} END",
+        ], f'INSERT INTO "{items}" (doc, value) {elements(name, source=source)}'))
+    return out
 
 
 class _Statements:
@@ -219,6 +311,11 @@ class SqliteDocumentStore(DocumentStore):
                     conn.execute(f'ALTER TABLE "{spec.name}" ADD COLUMN expires REAL')
                 for statement in _ddl(spec)[1:]:
                     conn.execute(statement)
+                for table, statements, backfill in _search_ddl(spec):
+                    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (table,)).fetchone() is None:
+                        for statement in statements:
+                            conn.execute(statement)
+                        conn.execute(backfill)  # a data folder made before this index existed
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -360,6 +457,38 @@ class SqliteBrandStore(BrandStore):
         doc["_etag"] = new_etag
         return doc
 
+    def write_batch(self, container: str, writes: list[Write]) -> list[Document]:
+        """Several writes in one transaction (one commit: the cost of a single write, not of many)."""
+        spec = rules.container_spec(container)
+        sql = self._store.statements(container)
+        part, checked = rules.check_batch(spec, self.brand_id, writes)
+        conn = self._store.connection()
+        written = []
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for write, clean in checked:
+                etag = _new_etag()
+                row = (etag, rules.to_json(clean), self._store.expires(container, clean))
+                if write.op == "create":
+                    try:
+                        conn.execute(sql.insert, (part, clean["id"], self.brand_id, *row))
+                    except sqlite3.IntegrityError:
+                        raise DocumentConflict(f"a {container} document with that id exists") from None
+                elif write.op == "upsert":
+                    conn.execute(sql.upsert, (part, clean["id"], self.brand_id, *row))
+                else:
+                    key = (part, clean["id"])
+                    cursor = (conn.execute(sql.update, (*row, *key)) if write.etag is None
+                              else conn.execute(sql.update_if, (*row, *key, write.etag)))
+                    if cursor.rowcount == 0:
+                        self._raise_missing_or_changed(sql, key, container)
+                written.append({**clean, "_etag": etag})
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return written
+
     def query(
         self,
         container: str,
@@ -378,9 +507,9 @@ class SqliteBrandStore(BrandStore):
         order_path = rules.check_order_by(spec, order_by)
         rules.check_page_size(page_size)
         projection = rules.check_fields(fields)
-        shape = tuple((f.path, f.op, rules.check_filter(f)) for f in filters)
+        shape = tuple((f.path, _shape_op(f), rules.check_filter(spec, f)) for f in filters)
         params: list[Any] = [self.brand_id if part is None else part]
-        params += [f.value for f in filters]
+        params += [_bound(spec, f) for f in filters]
         fingerprint = rules.query_fingerprint(
             self.brand_id, container, pk, order_by, descending, [(f.path, f.op, f.value) for f in filters]
         )

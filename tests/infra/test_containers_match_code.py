@@ -165,6 +165,8 @@ class DeclaredContainer:
     partition_key_path: str
     indexed_paths: tuple[str, ...]
     ttl_enabled: bool
+    text_paths: tuple[str, ...] = ()
+    array_paths: tuple[str, ...] = ()
 
 
 def containers_in_bicep(source: str) -> dict[str, DeclaredContainer]:
@@ -172,12 +174,13 @@ def containers_in_bicep(source: str) -> dict[str, DeclaredContainer]:
     entries = bicep_var(source, "containers")
     declared: dict[str, DeclaredContainer] = {}
     for entry in entries:
-        if set(entry) != {"name", "partitionKeyPath", "indexedPaths", "ttlEnabled"}:
+        if set(entry) != {"name", "partitionKeyPath", "indexedPaths", "textPaths", "arrayPaths", "ttlEnabled"}:
             raise BicepLiteralError(f"unexpected container properties: {sorted(entry)}")
         if entry["name"] in declared:
             raise BicepLiteralError(f"container {entry['name']!r} listed twice")
         declared[entry["name"]] = DeclaredContainer(
-            entry["partitionKeyPath"], tuple(entry["indexedPaths"]), entry["ttlEnabled"]
+            entry["partitionKeyPath"], tuple(entry["indexedPaths"]), entry["ttlEnabled"],
+            tuple(entry["textPaths"]), tuple(entry["arrayPaths"]),
         )
     return declared
 
@@ -185,7 +188,8 @@ def containers_in_bicep(source: str) -> dict[str, DeclaredContainer]:
 def containers_in_code(specs: dict[str, ContainerSpec]) -> dict[str, DeclaredContainer]:
     """shared/store_schema.py's declaration in the same shape."""
     return {
-        name: DeclaredContainer(spec.partition_key_path, tuple(spec.indexed_paths), spec.ttl_enabled)
+        name: DeclaredContainer(spec.partition_key_path, tuple(spec.indexed_paths), spec.ttl_enabled,
+                                spec.text_paths, spec.array_paths)
         for name, spec in specs.items()
     }
 
@@ -207,8 +211,11 @@ def bicep_indexing_policy(container: DeclaredContainer) -> dict[str, set[Any]]:
     for the same building blocks in test_container_module_builds_the_mirrored_policy.
     """
     fields = ["/" + path.replace(".", "/") for path in container.indexed_paths]
+    texts = {"/" + path.replace(".", "/") + "/?" for path in container.text_paths}
+    arrays = {"/" + path.replace(".", "/") + "/[]/?" for path in container.array_paths}
     return {
-        "included": {"/id/?", "/brandId/?", container.partition_key_path + "/?"} | {f + "/?" for f in fields},
+        "included": {"/id/?", "/brandId/?", container.partition_key_path + "/?"} | {f + "/?" for f in fields}
+        | texts | arrays,
         "excluded": {"/*"},
         "composite": {((f, order), ("/id", order)) for f in fields for order in ("ascending", "descending")},
     }
@@ -267,7 +274,8 @@ def test_container_module_builds_the_mirrored_policy() -> None:
         "order: 'ascending'",
         "order: 'descending'",
         "path: '/*'",
-        "includedPaths: union(alwaysIncluded, declaredPaths)",
+        "path: '/${replace(fieldPath, '.', '/')}/[]/?'",
+        "includedPaths: union(alwaysIncluded, declaredPaths, textIncluded, arrayIncluded)",
         "compositeIndexes: concat(compositeAscending, compositeDescending)",
         "ttlEnabled ? { defaultTtl: -1 } : {}",
     ):
@@ -359,8 +367,8 @@ def test_a_container_changed_in_bicep_only_is_reported() -> None:
 
 def test_a_container_listed_twice_in_bicep_is_refused() -> None:
     source = (
-        "var containers = [\n  { name: 'a', partitionKeyPath: '/pk', indexedPaths: [], ttlEnabled: false }\n"
-        "  { name: 'a', partitionKeyPath: '/pk', indexedPaths: [], ttlEnabled: false }\n]\n"
+        "var containers = [\n  { name: 'a', partitionKeyPath: '/pk', indexedPaths: [], textPaths: [], arrayPaths: [], ttlEnabled: false }\n"
+        "  { name: 'a', partitionKeyPath: '/pk', indexedPaths: [], textPaths: [], arrayPaths: [], ttlEnabled: false }\n]\n"
     )
     with pytest.raises(BicepLiteralError, match="twice"):
         containers_in_bicep(source)
