@@ -431,6 +431,17 @@ var containers = [
     arrayPaths: []
     ttlEnabled: false
   }
+  {
+    name: 'catalog_uploads'
+    partitionKeyPath: '/brandId'
+    indexedPaths: [
+      'runId'
+      'kind'
+    ]
+    textPaths: []
+    arrayPaths: []
+    ttlEnabled: true
+  }
 ]
 
 resource account 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' = {
