@@ -10,6 +10,7 @@ from pydantic import BaseModel, ValidationError
 from shared.errors import InvalidInput
 
 Outcome = Literal["created", "updated", "unchanged", "rejected"]
+OUTCOMES: tuple[Outcome, ...] = ("created", "updated", "unchanged", "rejected")
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -21,6 +22,14 @@ class LineResult:
     id: str | None
     outcome: Outcome
     errors: list[dict[str, str]] = field(default_factory=list)
+
+
+def count_outcomes(results: list[LineResult]) -> dict[str, int]:
+    """How many lines came out each way (every outcome named, zeros included)."""
+    counts = dict.fromkeys(OUTCOMES, 0)
+    for result in results:
+        counts[result.outcome] += 1
+    return counts
 
 
 def validation_errors(exc: ValidationError) -> list[dict[str, str]]:
