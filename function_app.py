@@ -4,6 +4,7 @@ import azure.functions as func
 
 from functions import shutdown
 from functions.http_api.app import create_app
+from functions.queues.catalog_uploads import bp as catalog_uploads_bp
 from functions.queues.domain_events import bp as domain_events_bp
 from functions.queues.emails import bp as emails_bp
 from functions.queues.provider_events import bp as provider_events_bp
@@ -18,6 +19,7 @@ app.register_functions(emails_bp)
 app.register_functions(provider_events_bp)
 app.register_functions(tracking_events_bp)
 app.register_functions(domain_events_bp)
+app.register_functions(catalog_uploads_bp)
 app.register_functions(timers_bp)
 
 # The host ends the worker with SIGTERM: the redirect's buffered visit events are sent first.

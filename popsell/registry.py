@@ -12,12 +12,19 @@ from functools import cache, partial
 
 from popsell.bootstrap import Container
 from shared.backups import jobs as backup_jobs
+from shared.catalog.uploads import catalog_upload_handler
 from shared.crm.provider_events import provider_event_handler
 from shared.emails.handler import email_handler
 from shared.gdpr import erasure, exports, purge_jobs
 from shared.gdpr.retention import jobs as retention_jobs
 from shared.messaging.worker import BatchHandler, Handler
-from shared.ports.bus import QUEUE_DOMAIN_EVENTS, QUEUE_EMAILS, QUEUE_PROVIDER_EVENTS, QUEUE_TRACKING_EVENTS
+from shared.ports.bus import (
+    QUEUE_CATALOG_UPLOADS,
+    QUEUE_DOMAIN_EVENTS,
+    QUEUE_EMAILS,
+    QUEUE_PROVIDER_EVENTS,
+    QUEUE_TRACKING_EVENTS,
+)
 from shared.scheduling import TimerJob
 from shared.tracking import link_eraser
 from shared.tracking.aggregator import tracking_events_handler
@@ -50,4 +57,5 @@ def queue_handlers(container: Container) -> dict[str, Handler]:
         QUEUE_PROVIDER_EVENTS: partial(provider_event_handler, container),
         QUEUE_TRACKING_EVENTS: BatchHandler(partial(tracking_events_handler, container)),
         QUEUE_DOMAIN_EVENTS: container.events.deliver,
+        QUEUE_CATALOG_UPLOADS: partial(catalog_upload_handler, container),
     }

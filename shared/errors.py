@@ -38,6 +38,22 @@ class InvalidInput(DomainError):
     title = "Invalid input"
 
 
+class PayloadTooLarge(DomainError):
+    """A body over a route's documented limit."""
+
+    code = "payload-too-large"
+    status = 413
+    title = "Payload too large"
+
+
+class UnsupportedMediaType(DomainError):
+    """A body of a type the route does not take."""
+
+    code = "unsupported-media-type"
+    status = 415
+    title = "Unsupported media type"
+
+
 class Unauthorized(DomainError):
     code = "unauthorized"
     status = 401

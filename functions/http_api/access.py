@@ -28,7 +28,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from functions.http_api.deps import BrandInPath, ContainerDep, require_level
 from functions.http_api.integration_auth import signed_brand_request
 from popsell.bootstrap import Container
-from shared.errors import Forbidden, NotFound, Unauthorized
+from shared.errors import Forbidden, NotFound, PayloadTooLarge, Unauthorized
 from shared.identity import member_sessions
 from shared.identity.models import Member, Role
 from shared.identity.tokens import Audience, ManagerLevel, Principal
@@ -156,3 +156,25 @@ def access(
     if roles:
         note["roles"] = [int(role) for role in roles]
     return {"dependencies": dependencies, "openapi_extra": {"x-access": note}}
+
+
+def raw_body(declared: dict[str, Any], media_types: tuple[str, ...], *, max_bytes: int | None = None) -> dict[str, Any]:
+    """`access(...)`'s keyword arguments for a route that reads its body itself: the OpenAPI request body it takes,
+    and with `max_bytes` a body declaring more refused (413) before anything reads it, the signature check included.
+    """
+    declared["openapi_extra"]["requestBody"] = {
+        "required": True,
+        "content": {media: {"schema": {"type": "string", "format": "binary"}} for media in media_types},
+    }
+    if max_bytes is not None:
+        declared["dependencies"] = [Depends(_declared_length_at_most(max_bytes)), *declared["dependencies"]]
+    return declared
+
+
+def _declared_length_at_most(max_bytes: int) -> Callable[[Request], None]:
+    def check(request: Request) -> None:
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > max_bytes:
+            raise PayloadTooLarge(f"This route takes at most {max_bytes // (1024 * 1024)} MB", maxBytes=max_bytes)
+
+    return check

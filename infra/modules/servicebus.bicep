@@ -18,6 +18,7 @@ var queues = [
   'tracking-events'
   'provider-events'
   'domain-events'
+  'catalog-uploads'
 ]
 
 resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' = {

@@ -1,5 +1,6 @@
 // Storage: the Functions host's own storage, the Flex Consumption deployment container, and the app's
-// blob containers (UGC photos, personal-data exports, the warehouse, the write-once erasure journal). Identity only: shared keys are switched off.
+// blob containers (UGC photos, personal-data exports, the warehouse, the write-once erasure journal, catalog
+// uploads). Identity only: shared keys are switched off.
 
 @description('Region of the storage account.')
 param location string
@@ -23,6 +24,7 @@ var appContainers = [
   'exports'
   'warehouse'
   'erasure-journal'
+  'catalog-uploads'
 ]
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
@@ -214,6 +216,40 @@ resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05
               baseBlob: {
                 delete: {
                   daysAfterCreationGreaterThan: 401
+                }
+              }
+            }
+          }
+        }
+        {
+          // A catalog upload's file is deleted once the queue has processed it; this rule is the backstop
+          // (an upload record expires after 7 days), old versions included.
+          name: 'expire-catalog-uploads'
+          enabled: true
+          type: 'Lifecycle'
+          definition: {
+            filters: {
+              blobTypes: [
+                'blockBlob'
+              ]
+              prefixMatch: [
+                'catalog-uploads/'
+              ]
+            }
+            actions: {
+              baseBlob: {
+                delete: {
+                  daysAfterModificationGreaterThan: 8
+                }
+              }
+              version: {
+                delete: {
+                  daysAfterCreationGreaterThan: 1
+                }
+              }
+              snapshot: {
+                delete: {
+                  daysAfterCreationGreaterThan: 1
                 }
               }
             }

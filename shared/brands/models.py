@@ -170,6 +170,9 @@ class BrandSettings(BaseModel):
     manual_contact_entry: bool = Field(False, alias="manualContactEntry")
     social_login: dict[SocialProvider, SocialProviderSettings] = Field(default_factory=dict, alias="socialLogin")
     commission_rules: list[CommissionRule] = Field(default_factory=list, alias="commissionRules", max_length=200)
+    # The Social Commerce scenario: product pages are the App's (photos, description, prices); off, a
+    # product's page is the brand's own (shared/catalog/pages.py).
+    social_commerce: bool = Field(False, alias="socialCommerce")
 
     @field_validator("widget_allowed_origins")
     @classmethod
@@ -257,6 +260,7 @@ class BrandUpdate(BaseModel):
     manual_contact_entry: bool | None = Field(None, alias="manualContactEntry")
     social_login: dict[SocialProvider, SocialProviderSettings] | None = Field(None, alias="socialLogin")
     commission_rules: list[CommissionRule] | None = Field(None, alias="commissionRules", max_length=200)
+    social_commerce: bool | None = Field(None, alias="socialCommerce")
 
     @field_validator("retention")
     @classmethod

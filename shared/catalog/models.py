@@ -185,6 +185,8 @@ class ProductCard(BaseModel):
     sale_price: Money | None = Field(None, alias="salePrice")
     brand: str | None = None
     item_group_id: str | None = Field(None, alias="itemGroupId")
+    page_url: str | None = Field(None, alias="pageUrl", description=(
+        "The product's page: the App's with the brand's social commerce on, the brand's own `link` otherwise"))
 
 
 class VariantCard(ProductCard):

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from shared.catalog import products
+from shared.catalog.results import LineResult
 from shared.clock import isoformat
 from shared.errors import Conflict, NotFound
 from shared.events.model import Publisher
@@ -75,6 +76,12 @@ def mention(*, store: BrandStore, run_id: str, product_ids: list[str]) -> None:
                             "ttl": _ttl()})
     except DocumentConflict:
         pass  # the same batch again: recorded already
+
+
+def mention_accepted(*, store: BrandStore, run_id: str, results: list[LineResult]) -> None:
+    """Record the products a batch of the run applied (a rejected line mentions nothing)."""
+    mention(store=store, run_id=run_id,
+            product_ids=[result.id for result in results if result.outcome != "rejected" and result.id])
 
 
 def _mentioned(store: BrandStore, run_id: str) -> set[str]:

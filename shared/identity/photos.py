@@ -13,7 +13,7 @@ import logging
 import uuid
 from datetime import datetime, timedelta
 
-from shared.errors import DomainError, InvalidInput
+from shared.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from shared.identity import repository
 from shared.identity.lifecycle import save_member
 from shared.identity.models import Member
@@ -27,16 +27,12 @@ PHOTO_LINK_TTL = timedelta(minutes=15)
 ALLOWED_TYPES = ("image/jpeg", "image/png", "image/webp")
 
 
-class PhotoTooLarge(DomainError):
-    code = "payload-too-large"
-    status = 413
-    title = "Payload too large"
+class PhotoTooLarge(PayloadTooLarge):
+    """A photo over MAX_PHOTO_BYTES."""
 
 
-class UnsupportedPhotoType(DomainError):
-    code = "unsupported-media-type"
-    status = 415
-    title = "Unsupported media type"
+class UnsupportedPhotoType(UnsupportedMediaType):
+    """A photo that is not a JPEG, PNG or WebP image."""
 
 
 def sniff_type(data: bytes) -> str | None:

@@ -1,4 +1,4 @@
-"""The blob store port: UGC (photos) and personal-data exports."""
+"""The blob store port: UGC (photos), personal-data exports, the warehouse, the journal, catalog uploads."""
 
 from __future__ import annotations
 
@@ -15,7 +15,10 @@ CONTAINER_WAREHOUSE = "warehouse"  # the daily anonymised snapshot (shared/wareh
 # Append-only (write once, then immutable in production): the erasure journal, kept apart from the
 # database so a restored backup of the database never takes it back (shared/gdpr/journal.py).
 CONTAINER_JOURNAL = "erasure-journal"
-BLOB_CONTAINERS = (CONTAINER_UGC, CONTAINER_EXPORTS, CONTAINER_WAREHOUSE, CONTAINER_JOURNAL)
+# Private: JSON Lines catalog files of brand platforms until the queue has processed them
+# (shared/catalog/uploads.py; infra deletes any left behind after 8 days).
+CONTAINER_CATALOG_UPLOADS = "catalog-uploads"
+BLOB_CONTAINERS = (CONTAINER_UGC, CONTAINER_EXPORTS, CONTAINER_WAREHOUSE, CONTAINER_JOURNAL, CONTAINER_CATALOG_UPLOADS)
 # The store's snapshots (shared/backups), in the backup storage account.
 CONTAINER_HOURLY = "backups-hourly"
 CONTAINER_MONTHLY = "backups-monthly"

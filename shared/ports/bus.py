@@ -27,7 +27,9 @@ QUEUE_TRACKING_EVENTS = "tracking-events"
 QUEUE_PROVIDER_EVENTS = "provider-events"  # email-provider events (shared/crm/provider_events.py)
 # Domain events for their out-of-process handlers (shared/events/dispatcher.py).
 QUEUE_DOMAIN_EVENTS = "domain-events"
-QUEUES = (QUEUE_EMAILS, QUEUE_TRACKING_EVENTS, QUEUE_PROVIDER_EVENTS, QUEUE_DOMAIN_EVENTS)
+# Catalog files uploaded by brand platforms, processed in chunks (shared/catalog/uploads.py).
+QUEUE_CATALOG_UPLOADS = "catalog-uploads"
+QUEUES = (QUEUE_EMAILS, QUEUE_TRACKING_EVENTS, QUEUE_PROVIDER_EVENTS, QUEUE_DOMAIN_EVENTS, QUEUE_CATALOG_UPLOADS)
 CONTENT_TYPE_JSON = "application/json"
 
 

@@ -33,6 +33,9 @@ class LinkCode(BaseModel):
     target_kind: TargetKind = Field(alias="targetKind")
     url: str  # the target URL, without the attribution reference
     status: Literal["active", "disabled"] = "active"
+    # The catalog product whose page the link lands on (its URL taken from the catalog): the redirect
+    # sends it to the App's page of the product while the brand has social commerce, to `url` otherwise.
+    product_id: str | None = Field(None, alias="productId")
 
 
 def partition(code: str) -> str:

@@ -133,7 +133,11 @@ def check_target_url(url: str | None, brand: Brand) -> str:
 
 
 def _catalog_url(store: BrandStore, target: Target) -> str | None:
-    """A product target naming a catalog product lands on its page (the catalog's link) unless it gives one."""
+    """A product target naming a catalog product lands on its page (the catalog's link) unless it gives one.
+
+    That link is stored as the target; with the brand's social commerce the redirect sends the click to
+    the App's page of the product instead (the link's code names the product).
+    """
     if target.kind != "product" or target.product_id is None:
         return target.url
     product = store.find(catalog.PRODUCTS, target.product_id)
@@ -179,9 +183,13 @@ def create(*, store: BrandStore, platform: BrandStore, brand: Brand, member: Mem
     target = resolve_target(data.target, store=store, brand=brand, member=member, app_base_url=app_base_url)
     link_id = f"lk{secrets.token_hex(8)}"
 
+    # A product target without its own URL lands on the catalog product's page, wherever the brand's
+    # setting puts it when the link is followed (shared/tracking/redirect.py).
+    page_of = data.target.product_id if data.target.kind == "product" and data.target.url is None else None
+
     def link_code_for(code: str) -> LinkCode:
         return LinkCode(code=code, brand=brand.id, link_id=link_id, member_id=member.id, source=data.source,
-                        target_kind=target.kind, url=target.url or "", status="active")
+                        target_kind=target.kind, url=target.url or "", status="active", product_id=page_of)
 
     claimed = _claim_code(platform, link_code_for)
     link = Link(id=link_id, code=claimed.code, member_id=member.id, source=data.source, target=target,

@@ -5,13 +5,16 @@ hashes, one signature, and the visit event handed to the write-behind outbox
 (`shared.tracking.visit_outbox`), which sends events to the queue in batches.
 
 Codes (found or not: a flood of random codes must not reach the store)
-and the few brand fields the redirect needs (status, home page, widget origins) are cached for
+and the few brand fields the redirect needs (status, home page, widget origins, social commerce) are cached for
 `CACHE_TTL_SECONDS`, timed by the container's clock; so a disabled link, or a brand that stops
 being active, stops counting within that time on every instance (at once on the instance that
 made the change, which forgets the code).
 
 Where a click goes:
 - unknown (or malformed) code → the platform fallback URL (setting `link_fallback_url`);
+- a link landing on a catalog product's page goes to the App's page of the product while the brand
+  has social commerce (`socialCommerce`, read with the brand's other cached fields), to the stored
+  target (the brand's product page) otherwise: so the setting moves every such link within the cache time;
 - disabled link, or a brand that is not active → the brand's home page (fallback if unset);
 - bot, crawler, link preview, missing user agent, or a HEAD → the target, without reference, not counted;
 - otherwise → the target with `popsell_ref=<signed reference>`, and one VisitEvent enqueued.
@@ -30,6 +33,7 @@ from urllib.parse import urlsplit
 
 from cachetools import LRUCache, TTLCache
 
+from shared.catalog.pages import app_product_url
 from shared.clock import Clock
 from shared.ids import unique_hex
 from shared.ports.bus import OutgoingMessage
@@ -68,9 +72,16 @@ class CachedLink:
     base: str  # the target without fragment and without any popsell_ref of its own
     separator: str  # "?" or "&"
     fragment: str  # "" or "#..."
+    app_page: str | None = None  # the App's page of the catalog product the link lands on, if it does
 
-    def with_reference(self, ref: str) -> str:
-        """The target with the attribution reference added to its query."""
+    def landing(self, social_commerce: bool) -> str:
+        """Where the link lands, without reference."""
+        return self.app_page if social_commerce and self.app_page else self.url
+
+    def with_reference(self, ref: str, social_commerce: bool = False) -> str:
+        """Where the link lands, with the attribution reference added to its query."""
+        if social_commerce and self.app_page:
+            return f"{self.app_page}?{reference.QUERY_PARAMETER}={ref}"
         return f"{self.base}{self.separator}{reference.QUERY_PARAMETER}={ref}{self.fragment}"
 
 
@@ -81,6 +92,7 @@ class BrandBits:
     active: bool
     home_url: str | None
     internal_origins: frozenset[str]
+    social_commerce: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +106,7 @@ class Decision:
     link_id: str = ""
 
 
-def _prepare(doc: dict) -> CachedLink:
+def _prepare(doc: dict, app_base_url: str) -> CachedLink:
     url = doc["url"]
     without_fragment, hash_mark, fragment = url.partition("#")
     path, question, query = without_fragment.partition("?")
@@ -105,6 +117,7 @@ def _prepare(doc: dict) -> CachedLink:
         code=doc["id"], brand_id=doc["linkBrandId"], link_id=doc["linkId"], member_id=doc["memberId"],
         source=doc["source"], target_kind=doc["targetKind"], active=doc.get("status", "active") == "active",
         url=url, base=base, separator="&" if kept else "?", fragment=f"{hash_mark}{fragment}",
+        app_page=app_product_url(app_base_url, doc["linkBrandId"], doc["productId"]) if doc.get("productId") else None,
     )
 
 
@@ -132,6 +145,7 @@ class Redirector:
         self._clock = clock
         self._master_key = master_key
         self._fallback_url = fallback_url
+        self._app_base_url = app_base_url
         self._app_origin = _origin(app_base_url)
         timer = self._seconds
         self._codes: TTLCache[str, CachedLink | None] = TTLCache(_MAX_CODES, ttl_seconds, timer=timer)
@@ -153,7 +167,7 @@ class Redirector:
             except KeyError:
                 pass
         doc = self._platform.find(link_codes.CONTAINER, code, pk=link_codes.partition(code))
-        found = _prepare(doc) if doc else None
+        found = _prepare(doc, self._app_base_url) if doc else None
         with self._lock:
             self._codes[code] = found
         return found
@@ -170,7 +184,7 @@ class Redirector:
         if self._app_origin:
             origins.add(self._app_origin)
         bits = BrandBits(active=doc.get("status") == "active", home_url=_web_url(doc.get("homeUrl")),
-                         internal_origins=frozenset(origins))
+                         internal_origins=frozenset(origins), social_commerce=doc.get("socialCommerce") is True)
         with self._lock:
             self._brands[brand_id] = bits
         return bits
@@ -226,7 +240,7 @@ class Redirector:
         if not link.active or not brand.active:
             return Decision(brand.home_url or self._fallback_url, "disabled", code=code, link_id=link.link_id)
         if method != "GET" or is_bot(user_agent):
-            return Decision(link.url, "bot", code=code, link_id=link.link_id)
+            return Decision(link.landing(brand.social_commerce), "bot", code=code, link_id=link.link_id)
         now = self._clock.now()
         click_id = unique_hex(64)
         ref = reference.sign(self._master_key, link.brand_id, code=code, click_id=click_id, clicked_at=now)
@@ -245,7 +259,7 @@ class Redirector:
         # The body `events.to_message` would give, built without a model: every field comes from the
         # stored code or from us, and a model costs more than the rest of the click (a test holds them equal).
         message = OutgoingMessage(body=body, message_id=f"visit:{click_id}", subject="visit")
-        return Decision(link.with_reference(ref), "visit", message, code=code,
+        return Decision(link.with_reference(ref, brand.social_commerce), "visit", message, code=code,
                         link_id=link.link_id)
 
     def enqueue(self, decision: Decision) -> None:

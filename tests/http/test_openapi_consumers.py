@@ -2,7 +2,8 @@
 
 `openapi-python-client` (pinned in requirements-dev) generates a client from the document into a
 temporary folder; any warning or any operation it leaves out fails the test. The generator is told
-that image bodies and responses are bytes (its `content_type_overrides`), which is what they are.
+that image bodies and responses, and JSON Lines catalog files, are bytes (its `content_type_overrides`),
+which is what they are.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from functions.http_api.openapi_export import document
 
 VENV_BIN = Path(sys.executable).parent
 GENERATOR_CONFIG = {"content_type_overrides": {
-    media: "application/octet-stream" for media in ("image/png", "image/svg+xml", "image/jpeg", "image/webp")}}
+    media: "application/octet-stream" for media in ("image/png", "image/svg+xml", "image/jpeg", "image/webp",
+                                                    "application/x-ndjson", "application/jsonl")}}
 
 
 def operations(doc: dict) -> list[tuple[str, str, dict]]:

@@ -43,6 +43,8 @@ APP = create_app(settings_for(Path(tempfile.gettempdir()) / "popsell-fuzz-unused
 schema = schemathesis.openapi.from_dict(DOCUMENT).exclude(path_regex=r"^/api/v1/dev/")
 schema.app = APP
 schema.config.generation.update(max_examples=EXAMPLES)
+# A JSON Lines catalog file is bytes on the wire, as any binary body (any bytes: the route must refuse junk).
+schemathesis.serializer.alias(["application/x-ndjson", "application/jsonl"], "application/octet-stream")
 
 
 class _SignedByThePlatform(requests.auth.AuthBase):

@@ -204,6 +204,10 @@ def _resources(client, world: World, brand: str) -> None:
         "id": f"store-{brand}", "name": "Flagship", "city": "Lyon"})
     known.ids["store_id"] = f"store-{brand}"
     known.ids["run_id"] = _signed_call(client, world, brand, "POST", f"{catalog}/sync-runs", None)["runId"]
+    upload = json.dumps({"id": f"prod-{brand}", "title": "Tote", "link": f"https://www.{brand}.com/p/tote",
+                         "availability": "in_stock", "price": {"amountMinor": 4900, "currency": "EUR"}}).encode()
+    signed = world.signed(brand, "POST", f"{catalog}/uploads", upload) | {"Content-Type": "application/x-ndjson"}
+    known.ids["upload_id"] = _ok(client.post(f"{catalog}/uploads", content=upload, headers=signed), 202)["uploadId"]
     known.ids["sso_subject"] = f"sso-{brand}"
     _signed_call(client, world, brand, "POST", f"{integrations}/sso/members", {
         "ssoSubject": f"sso-{brand}", "email": f"sso@{brand}.example", "firstName": "Sam", "lastName": "Sso", "role": 4,

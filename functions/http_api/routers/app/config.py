@@ -33,6 +33,8 @@ class AppConfig(CamelModel):
     privacy_policy_url: str
     social_providers: list[SocialProvider]
     signup: SignupForm
+    social_commerce: bool = Field(description="Product pages are the App's (Social Commerce scenario); otherwise "
+                                              "a product's page is on the brand's site")
 
 
 @router.get("/config", response_model=AppConfig, responses=problem_responses(404), **access("public"))
@@ -47,4 +49,5 @@ def app_config(brand_id: str, container: ContainerDep) -> AppConfig:
         signup=SignupForm(required_names=REQUIRED_NAMES[brand.display_name_policy],
                           whitelist_enabled=brand.registration.whitelist_enabled,
                           sso_exclusive=brand.registration.sso_exclusive),
+        social_commerce=brand.social_commerce,
     )

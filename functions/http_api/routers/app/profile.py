@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from functions.http_api.access import CurrentMember, access
+from functions.http_api.access import CurrentMember, access, raw_body
 from functions.http_api.deps import ContainerDep
 from functions.http_api.problems import problem_responses
 from popsell.bootstrap import Container
@@ -55,15 +55,6 @@ def _read(container: Container, member: Member) -> ProfileRead:
                                                                                           member=member))
 
 
-def _photo_upload_access() -> dict[str, Any]:
-    declared = access("member")
-    declared["openapi_extra"]["requestBody"] = {
-        "required": True,
-        "content": {media: {"schema": {"type": "string", "format": "binary"}} for media in photos.ALLOWED_TYPES},
-    }
-    return declared
-
-
 @router.get("", response_model=ProfileRead, responses=problem_responses(401, 404), **access("member"))
 def get_my_profile(member: CurrentMember, container: ContainerDep) -> ProfileRead:
     """The calling member's profile; `photoUrl` is a signed link valid 15 minutes."""
@@ -82,7 +73,7 @@ def update_my_profile(
 
 @router.put(
     "/photo", response_model=ProfileRead, responses=problem_responses(401, 404, 413, 415, 422),
-    **_photo_upload_access(),
+    **raw_body(access("member"), photos.ALLOWED_TYPES),
 )
 async def upload_my_photo(brand_id: str, request: Request, member: CurrentMember, container: ContainerDep) -> Any:
     """Upload a profile photo as the raw body (image/jpeg, image/png or image/webp, at most 5 MB)."""

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Path, Query
 
 from functions.http_api.routers.common.directory import open_brand
 from popsell.bootstrap import Container
-from shared.catalog import products
+from shared.brands.models import Brand
+from shared.catalog import pages, products
 from shared.catalog.models import CATALOG_ID, LOCALE, ProductCard, ProductDetail
 from shared.errors import InvalidInput, NotFound
 
@@ -22,15 +23,21 @@ def pick(container: Container, brand_id: str, product_id: str | None, url: str |
     """The active catalog product a page names, by the brand's id or the page URL; 404 when none."""
     if (product_id is None) == (url is None):
         raise InvalidInput("Give productId or url", errors=[{"field": "productId", "message": "give productId or url"}])
-    open_brand(container, brand_id)
+    brand = open_brand(container, brand_id)
     found = products.resolve(store=container.store.for_brand(brand_id), product_id=product_id, url=url)
     if found is None:
         raise NotFound("No product of the catalog is on this page")
-    return ProductCard.model_validate(found)
+    return ProductCard.model_validate(with_page_url(container, brand, found))
 
 
 def product_detail(container: Container, brand_id: str, product_id: str, locale: str | None) -> ProductDetail:
     """An active product with its variants; 404 for a retired or unknown one."""
-    open_brand(container, brand_id)
-    return ProductDetail.model_validate(products.detail(store=container.store.for_brand(brand_id),
-                                                        product_id=product_id, locale=locale))
+    brand = open_brand(container, brand_id)
+    return ProductDetail.model_validate(with_page_url(container, brand, products.detail(
+        store=container.store.for_brand(brand_id), product_id=product_id, locale=locale)))
+
+
+def with_page_url(container: Container, brand: Brand, product: dict[str, Any]) -> dict[str, Any]:
+    """A product (and its variants) with `pageUrl`: the App's page with the brand's social commerce, else its link."""
+    return pages.with_page_urls(product, social_commerce=brand.social_commerce,
+                                app_base_url=container.settings.app_base_url, brand_id=brand.id)

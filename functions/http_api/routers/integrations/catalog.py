@@ -5,16 +5,18 @@ from __future__ import annotations
 from enum import Enum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
-from functions.http_api.access import access
+from functions.http_api.access import access, raw_body
 from functions.http_api.deps import ContainerDep
 from functions.http_api.integration_auth import SignedBrand
+from functions.http_api.paging import paging_query
 from functions.http_api.problems import other_success, problem_responses
-from shared.catalog import categories, products, stores, sync_runs
+from shared.catalog import categories, products, stores, sync_runs, uploads
 from shared.catalog.models import CATALOG_ID, ProductIn, StoreIn
-from shared.catalog.results import LineResult, Outcome
+from shared.catalog.results import LineResult, Outcome, count_outcomes
 from shared.errors import InvalidInput
 
 router = APIRouter()
@@ -24,6 +26,11 @@ BASE = "/api/v1/integrations/{brand_id}"
 ProductId = Annotated[str, Path(pattern=CATALOG_ID)]
 CategoryId = Annotated[str, Path(pattern=CATALOG_ID)]
 StoreId = Annotated[str, Path(pattern=CATALOG_ID)]
+UploadId = Annotated[str, Path(pattern=uploads.UPLOAD_ID)]
+RUN_ID = r"^[0-9a-f]{32}$"
+UploadRunId = Annotated[str | None, Query(alias="runId", pattern=RUN_ID,
+                                          description="The open full sync run the file belongs to")]
+RejectedPaging = paging_query(default=100, largest=uploads.MAX_PAGE_SIZE, longest_token=20)
 
 
 class _Model(BaseModel):
@@ -35,7 +42,7 @@ class ProductBatch(_Model):
 
     # Lines are checked one by one (a bad line is rejected with its reason, the others go through).
     products: list[Any] = Field(description=f"at most {products.MAX_BATCH} lines")
-    run_id: str | None = Field(None, alias="runId", pattern=r"^[0-9a-f]{32}$")
+    run_id: str | None = Field(None, alias="runId", pattern=RUN_ID)
 
 
 class CategoryBatch(_Model):
@@ -101,11 +108,41 @@ class SyncRunRead(_Model):
     report: dict[str, Any] | None = None
 
 
+class RejectedLine(_Model):
+    """A line of the file that changed nothing: its number (from 1), its id when it had one, why."""
+
+    line: int
+    id: str | None
+    errors: list[dict[str, str]]
+
+
+class UploadFailure(_Model):
+    code: str
+    message: str
+
+
+class UploadRead(_Model):
+    """An upload: where it stands, the counts of the chunks processed so far, a page of its rejected lines."""
+
+    upload_id: str = Field(alias="uploadId")
+    status: uploads.UploadStatus
+    run_id: str | None = Field(None, alias="runId")
+    lines: int = Field(description="Lines in the file (blank ones included; they are skipped)")
+    chunks: int = Field(description=f"Chunks of {uploads.CHUNK_LINES} lines the file is applied in")
+    chunks_done: int = Field(alias="chunksDone")
+    counts: dict[str, int] = Field(description="Lines created, updated, unchanged and rejected so far")
+    rejected: list[RejectedLine] = Field(default_factory=list,
+                                         description="Rejected lines in line order, a page at a time")
+    continuation: str | None = Field(None, description="Token of the next page of rejected lines")
+    failure: UploadFailure | None = None
+    created_at: str = Field(alias="createdAt")
+    started_at: str | None = Field(None, alias="startedAt")
+    finished_at: str | None = Field(None, alias="finishedAt")
+
+
 def _batch(results: list[LineResult]) -> BatchRead:
-    counts = {outcome: sum(result.outcome == outcome for result in results)
-              for outcome in ("created", "updated", "unchanged", "rejected")}
     return BatchRead(results=[LineRead(index=r.index, id=r.id, outcome=r.outcome, errors=r.errors) for r in results],
-                     counts=counts)
+                     counts=count_outcomes(results))
 
 
 def _same_id(body_id: str, path_id: str) -> None:
@@ -125,6 +162,12 @@ def _run(doc: dict[str, Any]) -> SyncRunRead:
     return SyncRunRead.model_validate(doc | {"runId": doc["id"]})
 
 
+def _upload(doc: dict[str, Any], rejected: list[dict[str, Any]] | None = None,
+            continuation: str | None = None) -> UploadRead:
+    return UploadRead.model_validate(doc | {"uploadId": doc["id"], "chunksDone": doc["nextChunk"],
+                                            "rejected": rejected or [], "continuation": continuation})
+
+
 @router.post(f"{BASE}/catalog/products/batch", tags=_TAGS, response_model=BatchRead,
              responses=problem_responses(401, 404, 409, 422), **access("integration"))
 def post_products(data: ProductBatch, call: SignedBrand, container: ContainerDep) -> BatchRead:
@@ -138,9 +181,38 @@ def post_products(data: ProductBatch, call: SignedBrand, container: ContainerDep
         sync_runs.open_run(store=store, run_id=data.run_id)
     results = products.upsert_batch(store=store, lines=data.products, now=container.clock.now())
     if data.run_id is not None:
-        sync_runs.mention(store=store, run_id=data.run_id,
-                          product_ids=[r.id for r in results if r.outcome != "rejected" and r.id])
+        sync_runs.mention_accepted(store=store, run_id=data.run_id, results=results)
     return _batch(results)
+
+
+@router.post(f"{BASE}/catalog/uploads", tags=_TAGS, response_model=UploadRead, status_code=status.HTTP_202_ACCEPTED,
+             responses=problem_responses(401, 404, 409, 413, 415, 422),
+             **raw_body(access("integration"), uploads.MEDIA_TYPES, max_bytes=uploads.MAX_UPLOAD_BYTES))
+async def upload_products(request: Request, call: SignedBrand, container: ContainerDep, response: Response,
+                          run_id: UploadRunId = None) -> UploadRead:
+    """Upload a catalog as a JSON Lines file (one product per line), applied in the background; 202 and its upload.
+
+    `application/x-ndjson` or `application/jsonl` (415 otherwise), at most 50 MB and 100,000 lines (413),
+    not empty and UTF-8 (422). With `runId` (an open run: 404 unknown, 409 finished) the file belongs to
+    that full sync run. `Location` names the upload: read it until its status is `done` (or `failed`).
+    """
+    data = await request.body()  # read, and kept, by the signature check
+    doc = await run_in_threadpool(
+        uploads.accept, store=container.store.for_brand(call.brand.id), blobs=container.blobs, bus=container.bus,
+        data=data, content_type=request.headers.get("content-type"), run_id=run_id, now=container.clock.now())
+    response.headers["Location"] = f"/api/v1/integrations/{call.brand.id}/catalog/uploads/{doc['id']}"
+    return _upload(doc)
+
+
+@router.get(f"{BASE}/catalog/uploads/{{upload_id}}", tags=_TAGS, response_model=UploadRead,
+            responses=problem_responses(401, 404, 422), **access("integration"))
+def get_upload(call: SignedBrand, container: ContainerDep, upload_id: UploadId, paging: RejectedPaging) -> UploadRead:
+    """An upload's status (queued, processing, done, failed), its counts, and its rejected lines a page at a time."""
+    store = container.store.for_brand(call.brand.id)
+    doc = uploads.get(store=store, upload_id=upload_id)
+    rejected, continuation = uploads.rejected_page(store=store, upload=doc, page_size=paging.page_size,
+                                                   continuation=paging.continuation)
+    return _upload(doc, rejected, continuation)
 
 
 @router.put(f"{BASE}/catalog/products/{{product_id}}", tags=_TAGS, response_model=ProductRead,
@@ -188,8 +260,10 @@ def get_sync_run(run_id: str, call: SignedBrand, container: ContainerDep) -> Syn
 @router.post(f"{BASE}/catalog/sync-runs/{{run_id}}/finish", tags=_TAGS, response_model=SyncRunRead,
              responses=problem_responses(401, 404, 409), **access("integration"))
 def finish_sync_run(run_id: str, call: SignedBrand, container: ContainerDep) -> SyncRunRead:
-    """Retire the products the run's batches did not mention (409 for a run that mentioned none); again: the same."""
+    """Retire the products the run's batches did not mention (409 for a run that mentioned none, or whose
+    uploads are not all done); again: the same."""
     store = container.store.for_brand(call.brand.id)
+    uploads.check_run_settled(store=store, run_id=run_id)
     sync_runs.finish(store=store, events=container.events, run_id=run_id, now=container.clock.now())
     return _run(sync_runs.get(store=store, run_id=run_id))
 
