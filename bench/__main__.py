@@ -17,6 +17,7 @@ BENCHMARKS = (
     "bench.bench_dashboard",
     "bench.bench_backup",
     "bench.bench_catalog",
+    "bench.bench_catalog_search",
 )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from functools import partial
 
 from shared.catalog import handlers as catalog
+from shared.catalog.events import CategoriesMoved
 from shared.crm import handlers as crm
 from shared.crm.events import OrderContactLinked
 from shared.events.dispatcher import Subscription
@@ -32,4 +33,7 @@ def subscriptions() -> tuple[Subscription, ...]:
         # A member erased (by a retention rule, their request, the brand's end): their contacts go too.
         Subscription(MemberErased, "crm.contacts-of-erased-member", crm.contacts_of_erased_member),
         Subscription(MemberErased, "catalog.products-of-erased-member", catalog.products_of_erased_member),
+        # A category moved: the products under it follow (a big subtree is many writes: through the queue).
+        Subscription(CategoriesMoved, "catalog.products-under-moved-categories",
+                     catalog.products_under_moved_categories, out_of_process=True),
     )

@@ -12,6 +12,7 @@ read-modify-write (patch), so the API, the queue worker and the timers can share
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import threading
 import uuid
@@ -76,20 +77,54 @@ def _typed_text(row: str, path: str) -> str:
 TRIGRAM = 3
 
 
+def _search_rows(table: str, path: str, op: str) -> str:
+    """The rowids a "contains" (of three characters or more) or a "has" condition's index holds."""
+    if op == "has":
+        return f'SELECT doc FROM "{_items_table(table, path)}" WHERE value = ?'  # noqa: S608
+    text = _text_table(table)
+    return f'SELECT rowid FROM "{text}" WHERE "{text}" MATCH ?'  # noqa: S608
+
+
 def _search_sql(table: str, path: str, op: str) -> str:
     """A "contains" / "has" condition: the row's id among those the search index holds."""
-    if op == "has":
-        return f'rowid IN (SELECT doc FROM "{_items_table(table, path)}" WHERE value = ?)'  # noqa: S608
     if op == "contains-short":
         return f"instr({_expr(path)}, ?) > 0 AND json_type(doc, '$.{path}') = 'text'"
-    text = _text_table(table)
-    return f'rowid IN (SELECT rowid FROM "{text}" WHERE "{text}" MATCH ?)'  # noqa: S608
+    return f"rowid IN ({_search_rows(table, path, op)})"
 
 
-def _shape_op(condition: Filter) -> str:
-    if condition.op == "contains" and len(condition.value) < TRIGRAM:
-        return "contains-short"
-    return condition.op
+_INDEXED_SEARCH = ("contains", "contains-sparse", "has", "has-sparse")
+
+
+# Matches under which a substring drives its query (read its matches, sort them) rather than
+# filtering the rows of the sort index as they come: a few thousand rowid reads cost less than a walk
+# through an index whose rows seldom match.
+SPARSE_MATCHES = 2000
+
+
+def _indexed(condition: Filter) -> bool:
+    """A condition one of the search indexes serves (a "contains" shorter than a trigram reads the field)."""
+    return condition.op == "has" or (condition.op == "contains" and len(condition.value) >= TRIGRAM)
+
+
+def _shape_ops(conn: sqlite3.Connection, table: str, spec: ContainerSpec, filters: list[Filter]) -> list[str]:
+    """Each condition's form in SQL; the search ones marked "-sparse" when their few matches drive the query.
+
+    The search conditions come first (see `query`). Their matches are counted, up to SPARSE_MATCHES,
+    together (the intersection) when there are several.
+    """
+    searches = [condition for condition in filters if _indexed(condition)]
+    ops = ["contains-short" if condition.op == "contains" and not _indexed(condition) else condition.op
+           for condition in filters]
+    def few(*conditions: Filter) -> bool:
+        rows = " INTERSECT ".join(_search_rows(table, condition.path, condition.op) for condition in conditions)
+        probe = f"SELECT count(*) FROM ({rows} LIMIT ?)"  # noqa: S608
+        values = (*(_bound(spec, condition) for condition in conditions), SPARSE_MATCHES)
+        return conn.execute(probe, values).fetchone()[0] < SPARSE_MATCHES
+
+    # One condition with few matches makes their intersection small: no need to build it to know.
+    if any(few(condition) for condition in searches) or (len(searches) > 1 and few(*searches)):
+        ops[:len(searches)] = [f"{op}-sparse" for op in ops[:len(searches)]]
+    return ops
 
 
 def _bound(spec: ContainerSpec, condition: Filter) -> Any:
@@ -101,7 +136,7 @@ def _bound(spec: ContainerSpec, condition: Filter) -> Any:
 
 
 def _filter_sql(table: str, path: str, op: str, kind: rules.ValueKind) -> str:
-    if op in ("contains", "contains-short", "has"):
+    if op == "contains-short":
         return _search_sql(table, path, op)
     comparison = "IS" if kind == "null" else op
     # The id column (the same text as the document's id) lets "sort key = v AND id > w" walk the
@@ -121,8 +156,17 @@ def _query_sql(
     fields: tuple[str, ...] | None = None,
 ) -> str:
     """The SELECT of one query shape (cached: shapes repeat, values are bound)."""
-    where = [f"{scope} = ?"]
-    where += [_filter_sql(table, path, op, kind) for path, op, kind in filters]
+    # Search conditions come first (the query binds their values first). When few documents match
+    # them (all of them together), their matches drive the query: read, then sorted. Every other
+    # term is then written with a unary plus, which keeps SQLite from reading an index for it (it
+    # would rather walk the whole sort index, checking each row). When many match, walking the sort
+    # index checking each row against them stops after a page, which is the cheaper plan.
+    searches = [(path, op.removesuffix("-sparse")) for path, op, _ in filters if op in _INDEXED_SEARCH]
+    drive = []
+    if searches and filters[0][1].endswith("-sparse"):
+        drive = [f"rowid IN ({' INTERSECT '.join(_search_rows(table, path, op) for path, op in searches)})"]
+    where = [f"{scope} = ?", *(drive or [_search_sql(table, path, op) for path, op in searches])]
+    where += [_filter_sql(table, path, op, kind) for path, op, kind in filters if op not in _INDEXED_SEARCH]
     direction, after = ("DESC", "<") if descending else ("ASC", ">")
     if order_by is None:
         if keyset is not None:
@@ -138,6 +182,8 @@ def _query_sql(
                 f"{sort_key} {after}= ? AND ({sort_key} {after} ? OR id {after} ?){_guard(order_by, keyset, after)}"
             )
         order = f"{_expr(order_by)} {direction}, id {direction}"
+    if drive:
+        where = [clause if clause in drive else _unindexed(clause) for clause in where]
     columns = "etag, doc"
     if fields is not None:
         # `->` gives each value's JSON text (NULL when missing, 'null' when null), the sort key for
@@ -146,6 +192,14 @@ def _query_sql(
         columns = ", ".join(["etag", "id", sort_value, *(f"doc -> '$.{path}'" for path in fields)])
     # Only declared names and validated identifier paths are formatted in; values are bound.
     return f'SELECT {columns} FROM "{table}" WHERE {" AND ".join(where)} ORDER BY {order} LIMIT ?'  # noqa: S608
+
+
+_COLUMN_TERM = re.compile(r"(?<![\w+.$])(part|brand|id|json_extract)\b(?!\s*\.)")
+
+
+def _unindexed(clause: str) -> str:
+    """The clause with each column and expression it compares behind a unary plus (no index for it)."""
+    return _COLUMN_TERM.sub(lambda match: "+" + match.group(1), clause)
 
 
 def _ddl(spec: ContainerSpec) -> list[str]:
@@ -507,7 +561,11 @@ class SqliteBrandStore(BrandStore):
         order_path = rules.check_order_by(spec, order_by)
         rules.check_page_size(page_size)
         projection = rules.check_fields(fields)
-        shape = tuple((f.path, _shape_op(f), rules.check_filter(spec, f)) for f in filters)
+        kinds = {id(f): rules.check_filter(spec, f) for f in filters}
+        # Search conditions an index serves first, as the SQL binds them (`_query_sql`).
+        filters = sorted(filters, key=lambda f: not _indexed(f))
+        ops = _shape_ops(self._store.connection(), container, spec, filters)
+        shape = tuple((f.path, op, kinds[id(f)]) for f, op in zip(filters, ops, strict=True))
         params: list[Any] = [self.brand_id if part is None else part]
         params += [_bound(spec, f) for f in filters]
         fingerprint = rules.query_fingerprint(

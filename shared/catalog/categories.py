@@ -17,10 +17,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from shared.catalog import events as catalog_events
 from shared.catalog.models import CategoryIn
 from shared.catalog.results import LineResult, check_size, line_id, validation_errors
 from shared.clock import isoformat
 from shared.errors import Conflict, NotFound
+from shared.events.model import Publisher
 from shared.ports.store import BrandStore, DocumentConflict, EtagMismatch
 from shared.ports.store_retry import retrying
 
@@ -37,9 +39,9 @@ def _nodes(doc: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
     return {node["id"]: node for node in (doc or {}).get("nodes", [])}
 
 
-def ids(*, store: BrandStore) -> set[str]:
-    """The ids of the brand's categories."""
-    return set(_nodes(store.find(TREES, TREE_ID)))
+def nodes(*, store: BrandStore) -> dict[str, dict[str, Any]]:
+    """The brand's categories by id, as stored (id, name, parentId, order)."""
+    return _nodes(store.find(TREES, TREE_ID))
 
 
 def _ancestors(nodes: dict[str, dict[str, Any]], node_id: str) -> list[str]:
@@ -96,7 +98,7 @@ def _save(store: BrandStore, doc: dict[str, Any] | None, nodes: dict[str, dict[s
         store.replace(TREES, body, etag=doc["_etag"])
 
 
-def upsert_batch(*, store: BrandStore, lines: list[Any], now: datetime) -> list[LineResult]:
+def upsert_batch(*, store: BrandStore, events: Publisher, lines: list[Any], now: datetime) -> list[LineResult]:
     """Create, rename, move or reorder categories; one result per line, in order (one write for the batch)."""
     check_size(lines, limit=MAX_BATCH, field="categories", what="categories")
     parsed: list[CategoryIn | LineResult] = []
@@ -106,7 +108,7 @@ def upsert_batch(*, store: BrandStore, lines: list[Any], now: datetime) -> list[
         except ValidationError as exc:
             parsed.append(LineResult(index, line_id(line), "rejected", validation_errors(exc)))
 
-    def attempt() -> list[LineResult]:
+    def attempt() -> tuple[list[LineResult], list[str]]:
         doc = store.find(TREES, TREE_ID)
         nodes = _nodes(doc)
         before = {key: dict(value) for key, value in nodes.items()}
@@ -125,9 +127,18 @@ def upsert_batch(*, store: BrandStore, lines: list[Any], now: datetime) -> list[
                 results.append(LineResult(index, item.id, "unchanged" if nodes[item.id] == existed else "updated"))
         if nodes != before:
             _save(store, doc, nodes, now)
-        return results
+        return results, _moved(before, nodes)
 
-    return retrying(attempt, attempts=_ATTEMPTS)
+    results, moved = retrying(attempt, attempts=_ATTEMPTS)
+    if moved:
+        events.publish(catalog_events.moved(store.brand_id, moved, at=now))
+    return results
+
+
+def _moved(before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]]) -> list[str]:
+    """The categories that took another parent (their products show under other ancestors now)."""
+    return sorted(node_id for node_id, node in after.items()
+                  if node_id in before and before[node_id].get("parentId") != node.get("parentId"))
 
 
 def delete(*, store: BrandStore, category_id: str, now: datetime) -> None:

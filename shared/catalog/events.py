@@ -22,3 +22,16 @@ class ProductRetired(DomainEvent):
 def retired(brand_id: str, product_id: str, *, at: datetime) -> ProductRetired:
     return ProductRetired(id=event_id(ProductRetired.name, brand_id, product_id, isoformat(at)), brand_id=brand_id,
                           occurred_at=at, product_id=product_id)
+
+
+class CategoriesMoved(DomainEvent):
+    """Categories took another parent: the products under them show under other ancestors now."""
+
+    name: ClassVar[str] = "CategoriesMoved"
+
+    category_ids: list[str] = Field(alias="categoryIds")
+
+
+def moved(brand_id: str, category_ids: list[str], *, at: datetime) -> CategoriesMoved:
+    return CategoriesMoved(id=event_id(CategoriesMoved.name, brand_id, *category_ids, isoformat(at)),
+                           brand_id=brand_id, occurred_at=at, category_ids=category_ids)

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from shared.identity.models import GeoPoint
 
 # The brand's own ids: what its platform names products, categories and stores by.
-CATALOG_ID = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,49}$"
+CATALOG_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,49}$"
 LOCALE = r"^[a-z]{2}(-[A-Z]{2})?$"
 _CATALOG_ID = re.compile(CATALOG_ID)
 _LOCALE = re.compile(LOCALE)
@@ -206,3 +206,31 @@ class ProductDetail(VariantCard):
     condition: Condition = "new"
     category_ids: list[str] = Field(default_factory=list, alias="categoryIds")
     variants: list[VariantCard] = Field(default_factory=list)
+
+
+class ProductPage(BaseModel):
+    """One page of the catalog's products; pass `continuation` back for the next (None: the last page)."""
+
+    items: list[ProductCard]
+    continuation: str | None = None
+
+
+class CategoryCount(BaseModel):
+    """A category of the browse tree, with the active products it shows (its subcategories' included)."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+    id: str
+    name: str
+    parent_id: str | None = Field(None, alias="parentId")
+    path: str
+    depth: int
+    order: int
+    count: int
+
+
+class CategoryBrowse(BaseModel):
+    """The brand's category tree, depth-first in the brand's order, and the catalog's active products."""
+
+    items: list[CategoryCount]
+    total: int

@@ -16,7 +16,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from shared.catalog import products
+from shared.catalog import counts, products
 from shared.catalog.results import LineResult
 from shared.clock import isoformat
 from shared.errors import Conflict, NotFound
@@ -119,5 +119,7 @@ def finish(*, store: BrandStore, events: Publisher, run_id: str, now: datetime) 
         if continuation is None:
             break
     report = {"runId": run_id, "mentioned": len(mentioned), "retired": retired}
+    # The whole catalog was just read and settled: the category counts start again from exact figures.
+    counts.recount(store=store, now=now)
     store.replace(RUNS, {**run, "state": "finished", "finishedAt": isoformat(now), "report": report})
     return report

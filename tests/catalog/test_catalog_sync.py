@@ -55,6 +55,7 @@ def test_a_batch_creates_a_repeat_changes_nothing_and_a_changed_field_updates_on
     (product(salePrice={"amountMinor": 100, "currency": "USD"}), "body"),
     (product(salePrice={"amountMinor": 9900, "currency": "EUR"}), "body"),
     ({k: v for k, v in product().items() if k != "id"}, "id"),
+    (product("gid://shopify/Product/1"), "id"),  # a slash can be neither a document id nor a URL segment
     (product(imageLink="http://cdn.example/p.jpg"), "imageLink"),
     (product(link="javascript:alert(1)"), "link"),
     (product(gtin="4006381333932"), "gtin"),

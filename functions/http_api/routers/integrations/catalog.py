@@ -272,8 +272,8 @@ def finish_sync_run(run_id: str, call: SignedBrand, container: ContainerDep) -> 
              responses=problem_responses(401, 422), **access("integration"))
 def post_categories(data: CategoryBatch, call: SignedBrand, container: ContainerDep) -> BatchRead:
     """Create, rename, move or reorder categories (parents before children), each line on its own."""
-    return _batch(categories.upsert_batch(store=container.store.for_brand(call.brand.id), lines=data.categories,
-                                          now=container.clock.now()))
+    return _batch(categories.upsert_batch(store=container.store.for_brand(call.brand.id), events=container.events,
+                                          lines=data.categories, now=container.clock.now()))
 
 
 @router.get(f"{BASE}/catalog/categories", tags=_TAGS, response_model=CategoryTree,
