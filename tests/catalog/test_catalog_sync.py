@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.catalog import products
+from shared.catalog import counts, products
 from shared.catalog.events import ProductRetired
 from tests.events.test_member_events import recorded
 from tests.races import in_parallel
@@ -105,6 +105,7 @@ def test_parallel_identical_batches_create_each_product_once(shop):
     created = [outcome for answer in answers for outcome in outcomes(answer.json())]
     assert created.count("created") == 20 and set(created) <= {"created", "unchanged"}
     assert len(shop.store().query_all(products.PRODUCTS)) == 20
+    assert counts.read(store=shop.store())[counts.TOTAL] == 20  # each product counted once
 
 
 def test_a_full_sync_run_retires_what_it_did_not_mention_and_finishing_again_changes_nothing(shop, container):
