@@ -46,12 +46,17 @@ CONTAINERS: dict[str, ContainerSpec] = {
     for spec in (
         ContainerSpec("brands", "brandId", ("status", "createdAt")),
         # Members (roles 0-6). Directory fields are denormalised under `directory` for search.
+        # The directory's listings read `directory.keys.*` in order and search `directory.search.*`, both
+        # set on listed members only (docs/decisions/0038-directory-indexes.md).
         ContainerSpec(
             "members",
             "brandId",
             ("role", "status", "retention.dueAt", "lastActivityAt", "directory.sortName", "directory.aliasName",
              "directory.city", "directory.shopId", "directory.geoCell", "directory.availability",
-             "restriction.since"),
+             "restriction.since", "directory.keys.name", "directory.keys.nameAlias", "directory.keys.city",
+             "directory.keys.cityAlias", "directory.keys.shop", "directory.keys.shopAlias", "directory.keys.presence",
+             "directory.keys.presenceAlias", "directory.keys.live", "directory.keys.liveAlias", "directory.keys.geo"),
+            text_paths=("directory.search.fullName", "directory.search.initialName", "directory.search.aliasName"),
         ),
         # External users (roles 7 client, 8 temporary account).
         ContainerSpec("visitors", "brandId", ("role", "status", "retention.dueAt", "lastInteractionAt")),

@@ -83,8 +83,23 @@ var containers = [
       'directory.geoCell'
       'directory.availability'
       'restriction.since'
+      'directory.keys.name'
+      'directory.keys.nameAlias'
+      'directory.keys.city'
+      'directory.keys.cityAlias'
+      'directory.keys.shop'
+      'directory.keys.shopAlias'
+      'directory.keys.presence'
+      'directory.keys.presenceAlias'
+      'directory.keys.live'
+      'directory.keys.liveAlias'
+      'directory.keys.geo'
     ]
-    textPaths: []
+    textPaths: [
+      'directory.search.fullName'
+      'directory.search.initialName'
+      'directory.search.aliasName'
+    ]
     arrayPaths: []
     ttlEnabled: false
   }

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import hashlib
 import heapq
 import json
@@ -36,10 +37,17 @@ from shared.directory.models import (
 )
 from shared.errors import InvalidInput
 from shared.identity.directory_index import (
-    Rings,
+    KEY_SEPARATOR,
+    PREFIX_END,
+    Nearest,
     box_ranges,
+    geo_key_bounds,
+    geo_key_point,
     haversine_km,
+    key_part,
+    live_prefix,
     name_forms,
+    search_pattern,
     sort_key,
 )
 from shared.identity.models import GeoPoint
@@ -169,43 +177,54 @@ def _decode(token: str, fingerprint: str, shape: tuple[type, ...]) -> tuple:
 # Candidates are read as their `directory` projection only: parsing whole member documents was
 # most of the cost. The entries of the page served are then read whole (at most a page of them).
 SCAN_FIELDS = ("directory",)
+# Every listing reads one key of `directory.keys`, set on listed members only: the key holds the
+# order (name key, or a prefix and the name key) and ends with the id, so a page resumes with one
+# range read after the last key served (docs/decisions/0038-directory-indexes.md).
+KEYS = "directory.keys"
+GEO_KEY = f"{KEYS}.geo"
+# A map or a plain distance listing needs only the point, which the geo key holds.
+GEO_FIELDS = (GEO_KEY,)
+# A distance listing reads a block this many members at a time: a block holding more is split.
+BLOCK_READ = 48
 # A map reads at most this many members (shared among the box's blocks); past it the answer says
 # `truncated` and the App asks to zoom in (docs/decisions/0009-member-directory.md).
 MAP_READ_LIMIT = 5_000
+_HIGHEST = "\U0010ffff"
+# The search text of each policy's shown name (shared.identity.directory_index.search_text).
+_SEARCH_TEXT = {"full_name": "directory.search.fullName", "first_name_initial": "directory.search.initialName",
+                "alias": "directory.search.aliasName"}
+# The search key of each policy's shown name.
+_SHOWN = {"full_name": "directory.sortName", "first_name_initial": "directory.initialName",
+          "alias": "directory.aliasName"}
 
 
 def _pages(
-    store: BrandStore, filters: list[Filter], order_by: str | None, first: int, limit: int | None = None
+    store: BrandStore, filters: list[Filter], order_by: str | None, first: int, limit: int | None = None,
+    fields: tuple[str, ...] = SCAN_FIELDS,
 ) -> Iterator[Document]:
     """Every matching projection, in store pages that grow: a caller that stops early read little."""
     continuation, size = None, min(first, limit or _CHUNK)
     while True:
         page = store.query(MEMBERS, filters=filters, order_by=order_by, page_size=size, continuation=continuation,
-                           fields=SCAN_FIELDS)
+                           fields=fields)
         yield from page.items
         continuation, size = page.continuation, min(size * 2, _CHUNK)
         if continuation is None:
             return
 
 
-def _after_in_order(
-    store: BrandStore, filters: list[Filter], path: str, after: tuple | None, first: int
-) -> Iterator[Document]:
-    """Documents in (path, id) order strictly after `after`.
+def _geo_ranges(ranges: list[tuple[str, str]]) -> Iterator[list[Filter]]:
+    """The geo-key filters of each range of cells."""
+    for first, last in ranges:
+        low, high = geo_key_bounds(first, last)
+        yield [Filter(GEO_KEY, ">=", low), Filter(GEO_KEY, "<", high)]
 
-    One range read from the last key on, skipping what was served: the store's filters are AND-only,
-    and a second read "key = last AND id > last id" may be planned on another index of the filters.
-    """
-    if after is None:
-        yield from _pages(store, filters, path, first)
-        return
-    value, last_id = after
-    for doc in _pages(store, [*filters, Filter(path, ">=", value)], path, first):
-        key = doc
-        for segment in path.split("."):
-            key = key.get(segment) if isinstance(key, dict) else None
-        if (key, doc["id"]) > (value, last_id):
-            yield doc
+
+def _key_at(doc: Document, path: str) -> Any:
+    value: Any = doc
+    for segment in path.split("."):
+        value = value.get(segment) if isinstance(value, dict) else None
+    return value
 
 
 def effective_availability(projection: dict[str, Any], now: datetime) -> str:
@@ -215,6 +234,9 @@ def effective_availability(projection: dict[str, Any], now: datetime) -> str:
     if stated in ("online", "away") and (until is None or until > isoformat(now)):
         return stated
     return "offline"
+
+
+Stream = Iterator[tuple[str, Document]]
 
 
 @dataclass
@@ -231,21 +253,17 @@ class _Search:
     def policy(self) -> str:
         return self.brand.display_name_policy
 
-    @property
-    def name_path(self) -> str:
-        """The indexed key of the order by name: the alias policy never sorts by real names."""
-        return "directory.aliasName" if self.policy == "alias" else "directory.sortName"
+    def key_path(self, field: str) -> str:
+        """A listing key in the policy's name order: the alias policy never sorts by real names."""
+        return f"{KEYS}.{field}Alias" if self.policy == "alias" else f"{KEYS}.{field}"
 
     def display_name(self, doc: Document) -> str | None:
         return name_forms(doc.get("firstName"), doc.get("lastName"), doc.get("alias"))[self.policy]
 
-    def name_key(self, projection: dict[str, Any]) -> str:
-        return projection.get("aliasName" if self.policy == "alias" else "sortName") or ""
-
     def shown_key(self, doc: Document) -> str:
         """The search key of the name the policy shows (sortName and aliasName are exactly that)."""
         projection = doc["directory"]
-        key = {"full_name": "sortName", "alias": "aliasName", "first_name_initial": "initialName"}[self.policy]
+        key = _SHOWN[self.policy].split(".")[-1]
         if key in projection:
             return projection[key] or ""
         # A member saved before `initialName` existed: read the names themselves.
@@ -262,34 +280,57 @@ class _Search:
             query.shop_id and projection.get("shopId") != query.shop_id
         ):
             return False
-        if query.text:
-            shown = self.shown_key(doc)
-            return shown.startswith(query.text) if query.match == "prefix" else query.text in shown
-        return True
+        return self.shows(doc)
 
-    def narrowing(self) -> list[Filter]:
-        """The one indexed condition that cuts the read most (equality on city or shop)."""
+    def narrowing(self) -> tuple[str, str | None]:
+        """The listing key that cuts the read most: the city's, the shop's, or the name order itself."""
         if self.query.city:
-            return [Filter("directory.city", "=", self.query.city)]
+            return "city", self.query.city
         if self.query.shop_id:
-            return [Filter("directory.shopId", "=", self.query.shop_id)]
-        return []
+            return "shop", self.query.shop_id
+        return "name", None
 
-    def name_prefix_filters(self) -> list[Filter]:
-        """A range on the indexed name key that holds every name the policy shows with this prefix."""
-        # "Jane D." is shown for "Jane Doe": the real-name range stops before the initial's dot.
-        prefix = self.query.text if self.policy == "alias" else (self.query.text or "").split(".")[0]
-        if not prefix or self.query.match != "prefix":
+    def name_prefix(self) -> str:
+        """The start every indexed name key of a shown name with this prefix has."""
+        # "Jane D." is shown for "Jane Doe": the real-name key is cut before the initial's dot.
+        if not self.query.text or self.query.match != "prefix":
+            return ""
+        return key_part(self.query.text if self.policy == "alias" else self.query.text.split(".")[0])
+
+    def text_filters(self) -> list[Filter]:
+        """A name "contains" search reads the substring index of the shown name's search text."""
+        if not self.query.text or self.query.match != "contains":
             return []
-        return [Filter(self.name_path, ">=", prefix), Filter(self.name_path, "<", prefix + "\U0010ffff")]
+        return [Filter(_SEARCH_TEXT[self.policy], "contains", search_pattern(self.query.text))]
 
-    def by_name(self, extra: list[Filter], after: tuple | None,
-                keep: Callable[[dict[str, Any]], bool] | None = None) -> Iterator[tuple[tuple, Document]]:
-        """Wanted members in (name key, id) order after `after`, with their key; lazy."""
-        filters = [*self.narrowing(), *self.name_prefix_filters(), *extra]
-        for doc in _after_in_order(self.store, filters, self.name_path, after, first=self.query.page_size + 1):
-            if (keep is None or keep(doc["directory"])) and self.wanted(doc):
-                yield (self.name_key(doc["directory"]), doc["id"]), doc
+    def ordered(self, field: str, prefix: str | None, after: str | None,
+                keep: Callable[[dict[str, Any]], bool] | None = None) -> Stream:
+        """Wanted members in name order after the name key `after`, from one prefix of a listing key; lazy."""
+        path = self.key_path(field)
+        head = key_part(prefix) + KEY_SEPARATOR if prefix is not None else ""
+        start = head + self.name_prefix()
+        ranges = []
+        if start:
+            end = start + _HIGHEST if self.name_prefix() else key_part(prefix or "") + PREFIX_END
+            ranges = [Filter(path, ">=", start), Filter(path, "<", end)]
+        # Only listed members carry a key, and its prefix is the city, shop or presence asked for: a
+        # candidate is read whole only when something else must be checked on it.
+        whole = keep is not None or (self.query.city and field != "city") or (self.query.shop_id and field != "shop")
+        fields = SCAN_FIELDS if whole else (path, _SHOWN[self.policy]) if self.query.text else (path,)
+
+        # A "contains" search reads the substring index: SQLite starts from its matches when they
+        # are few, else walks the key in order checking each row against them (shared.adapters).
+        filters = self.text_filters() + ranges + ([Filter(path, ">", head + after)] if after is not None else [])
+        for doc in _pages(self.store, filters, path, first=self.query.page_size + 1, fields=fields):
+            if ((keep is None or keep(doc["directory"])) and self.wanted(doc)) if whole else self.shows(doc):
+                yield _key_at(doc, path)[len(head):], doc
+
+    def shows(self, doc: Document) -> bool:
+        """The text asked for is in (or starts) the shown name; a listed member's key was read."""
+        if not self.query.text:
+            return True
+        shown = self.shown_key(doc)
+        return shown.startswith(self.query.text) if self.query.match == "prefix" else self.query.text in shown
 
     def page(self) -> tuple[list[tuple[Document, float | None]], str | None]:
         """The entries of this page (with their distance) and the next page's token."""
@@ -299,11 +340,12 @@ class _Search:
             after = _decode(token, fingerprint, (float, str)) if token else None
             found, keys = self.nearest(after)
         elif self.query.sort == "name":
-            after = _decode(token, fingerprint, (str, str)) if token else None
-            chosen = list(islice(self.by_name([], after), self.query.page_size + 1))
-            found, keys = [(doc, None) for _, doc in chosen], [key for key, _ in chosen]
+            after = _decode(token, fingerprint, (str,)) if token else None
+            chosen = list(islice(self.ordered(*self.narrowing(), after[0] if after else None),
+                                 self.query.page_size + 1))
+            found, keys = [(doc, None) for _, doc in chosen], [(key,) for key, _ in chosen]
         else:
-            after = _decode(token, fingerprint, (int, str, str)) if token else None
+            after = _decode(token, fingerprint, (int, str)) if token else None
             chosen = list(islice(self.by_availability(after), self.query.page_size + 1))
             found, keys = [(doc, None) for _, doc in chosen], [key for key, _ in chosen]
         size = self.query.page_size
@@ -311,52 +353,82 @@ class _Search:
         return found[:size], next_token
 
     def by_availability(self, after: tuple | None) -> Iterator[tuple[tuple, Document]]:
-        """Online, away, then offline members, each by name, read through the availability index.
+        """Online, away, then offline members, each by name, read through the presence keys.
 
-        A stated online/away past its `availabilityUntil` is offline: the online and away streams
-        skip it, and the offline rank merges it (by name) with the members stated offline.
+        A status without an end is read in its own prefix. A timed one (online or away until some
+        time) is still running or ended: the running ones are merged by name into their rank, the
+        ended ones into the offline rank (read in the timed prefixes, skipping the few still running).
         """
-        def stated(value: str, live: bool, start: tuple | None) -> Iterator[tuple[tuple, Document]]:
-            return self.by_name([Filter("directory.availability", "=", value)], start,
-                                keep=lambda p: (effective_availability(p, self.now) == value) == live)
-
         first_rank = after[0] if after else 0
         if not 0 <= first_rank < len(_PRESENCE_RANK):
             raise _invalid("continuation", "malformed continuation token")
+
+        def ended(projection: dict[str, Any]) -> bool:
+            return effective_availability(projection, self.now) == "offline"
+
         for rank in range(first_rank, len(_PRESENCE_RANK)):
-            start = tuple(after[1:]) if after and rank == first_rank else None
+            start = after[1] if after and rank == first_rank else None
             if rank < 2:
-                streams = [stated(("online", "away")[rank], True, start)]
+                value = ("online", "away")[rank]
+                streams = [self.ordered("presence", value, start), self.running(value, start)]
             else:
-                streams = [stated("offline", True, start), stated("online", False, start),
-                           stated("away", False, start)]
+                streams = [self.ordered("presence", "offline", start),
+                           self.ordered("presence", "online-timed", start, keep=ended),
+                           self.ordered("presence", "away-timed", start, keep=ended)]
             for key, doc in heapq.merge(*streams, key=lambda pair: pair[0]):
-                yield (rank, *key), doc
+                yield (rank, key), doc
+
+    def running(self, value: str, after: str | None) -> Stream:
+        """The wanted members whose timed status `value` still runs, in name order after `after`.
+
+        The live keys hold the hour each status ends: the hours from now on are found one read each
+        (a renewed status ends within 15 minutes: one or two hours), each read in name order, merged.
+        """
+        path = self.key_path("live")
+        low, end = live_prefix(value, isoformat(self.now)), f"{value}@{_HIGHEST}"
+        streams = []
+        while (page := self.store.query(MEMBERS, filters=[Filter(path, ">=", low), Filter(path, "<", end)],
+                                        order_by=path, page_size=1, fields=(path,))).items:
+            hour = _key_at(page.items[0], path).split(KEY_SEPARATOR)[0]
+            streams.append(self.ordered("live", hour, after,
+                                        keep=lambda p: effective_availability(p, self.now) == value))
+            low = hour + PREFIX_END
+        return heapq.merge(*streams, key=lambda pair: pair[0])
 
     def nearest(self, after: tuple | None) -> tuple[list, list]:
-        """Rings around the point, each reading only new cells, until the page is certain."""
+        """The grid's blocks nearest first, until every block left is farther than the page's last entry.
+
+        A later page starts at the last distance served: the blocks wholly nearer are not read again.
+        """
         lat, lon = self.query.near or (0.0, 0.0)
         radius = self.query.radius_km or math.inf
-        rings = Rings(lat, lon, limit_km=radius)
-        candidates: list[tuple[float, str, Document]] = []
-        certain = 0
-        while (ranges := rings.next(found=certain, wanted=self.query.page_size + 1)) is not None:
-            for first, last in ranges:
-                cell_filters = [Filter("directory.geoCell", ">=", first), Filter("directory.geoCell", "<=", last)]
-                for doc in _pages(self.store, cell_filters, "directory.geoCell", _CHUNK):
-                    if not self.wanted(doc):
-                        continue
-                    projection = doc["directory"]
-                    distance = haversine_km(lat, lon, projection["lat"], projection["lon"])
-                    if distance <= radius and (after is None or (distance, doc["id"]) > after):
-                        candidates.append((distance, doc["id"], doc))
-            # Enough entries nearer than anything unread: the page cannot change any more.
-            certain = sum(c[0] <= rings.reach_km for c in candidates)
-            if certain > self.query.page_size:
-                break
-        chosen = sorted((c for c in candidates if c[0] <= rings.reach_km),
-                        key=lambda c: (c[0], c[1]))[: self.query.page_size + 1]
-        return [(doc, distance) for distance, _, doc in chosen], [(distance, id) for distance, id, _ in chosen]
+        last = after or (0.0, "")
+        blocks = Nearest(lat, lon, limit_km=radius, start_km=last[0])
+        # Without filters the point is all a candidate needs, and the geo key holds it.
+        plain = not (self.query.text or self.query.city or self.query.shop_id)
+        fields = GEO_FIELDS if plain else SCAN_FIELDS
+        wanted = self.query.page_size + 1
+        best: list[tuple[float, str, Document]] = []  # the nearest `wanted` so far, in order
+        while (block := blocks.next(best[-1][0] if len(best) == wanted else math.inf)) is not None:
+            low, high = block.key_range()
+            filters = [Filter(GEO_KEY, ">", block.after) if block.after else Filter(GEO_KEY, ">=", low),
+                       Filter(GEO_KEY, "<", geo_key_bounds(low, high)[1])]
+            if block.level == 0:  # one cell: read whole
+                docs, complete = list(_pages(self.store, filters, GEO_KEY, _CHUNK, fields=fields)), True
+            else:
+                page = self.store.query(MEMBERS, filters=filters, order_by=GEO_KEY, page_size=BLOCK_READ,
+                                        fields=fields)
+                docs, complete = page.items, page.continuation is None
+            for doc in docs:
+                if not plain and not self.wanted(doc):
+                    continue
+                distance = haversine_km(lat, lon, *geo_key_point(doc["directory"]["keys"]["geo"]))
+                if distance <= radius and (after is None or (distance, doc["id"]) > last):
+                    bisect.insort(best, (distance, doc["id"], doc), key=lambda c: (c[0], c[1]))
+                    del best[wanted:]
+            if not complete:
+                blocks.split(block, docs[-1]["directory"]["keys"]["geo"])
+        return [(doc, distance) for distance, _, doc in best], [(distance, id) for distance, id, _ in best]
 
 
 def _entry(doc: Document, search: _Search, blobs: BlobStore, distance: float | None):
@@ -415,36 +487,36 @@ def members_map(
     size = cell_degrees(zoom)
     min_lat, min_lon, max_lat, max_lon = bbox
     run = _Search(store=store, brand=brand, view=view, query=DirectoryQuery(), now=now)
-    cells: dict[tuple[int, int], list[Document]] = {}
+    cells: dict[tuple[int, int], list[tuple[str, float, float]]] = {}
     ranges = box_ranges(*bbox)
     # The read budget is shared among the box's blocks, so a truncated map still covers the box.
     budget, truncated = max(1, MAP_READ_LIMIT // len(ranges)), False
-    for first, last in ranges:
-        cell_filters = [Filter("directory.geoCell", ">=", first), Filter("directory.geoCell", "<=", last)]
+    for filters in _geo_ranges(ranges):
         read = 0
-        for doc in _pages(store, cell_filters, "directory.geoCell", _CHUNK, limit=budget + 1):
+        # Only listed members carry a geo key, and it holds their point: nothing else is read.
+        for doc in _pages(store, filters, GEO_KEY, _CHUNK, limit=budget + 1, fields=GEO_FIELDS):
             read += 1
             if read > budget:
                 truncated = True
                 break
-            projection = doc.get("directory") or {}
-            lat, lon = projection.get("lat"), projection.get("lon")
-            if lat is None or not run.wanted(doc) or not (min_lat <= lat <= max_lat and min_lon <= lon <= max_lon):
-                continue
-            cells.setdefault((math.floor(lat / size), math.floor(lon / size)), []).append(doc)
+            lat, lon = geo_key_point(doc["directory"]["keys"]["geo"])
+            if min_lat <= lat <= max_lat and min_lon <= lon <= max_lon:
+                cells.setdefault((math.floor(lat / size), math.floor(lon / size)), []).append((doc["id"], lat, lon))
     clusters = []
-    for (row, col), docs in sorted(cells.items()):
+    for (row, col), members in sorted(cells.items()):
         if view == "visitor":
             # The cell's centre, never a member's own point.
             lat, lon = (row + 0.5) * size, (col + 0.5) * size
         else:
-            lat = sum(doc["directory"]["lat"] for doc in docs) / len(docs)
-            lon = sum(doc["directory"]["lon"] for doc in docs) / len(docs)
-        # A lone member is named: only those few are read whole.
-        alone = store.find(MEMBERS, docs[0]["id"]) if len(docs) == 1 else None
+            lat = sum(point[1] for point in members) / len(members)
+            lon = sum(point[2] for point in members) / len(members)
+        # A lone member is named: only those few are read whole, and one who left since is not.
+        alone = store.find(MEMBERS, members[0][0]) if len(members) == 1 else None
+        if len(members) == 1 and not ((alone or {}).get("directory") or {}).get("listed"):
+            continue
         clusters.append(MapCluster(
-            lat=round(lat, 6), lon=round(lon, 6), count=len(docs),
-            member_id=docs[0]["id"] if len(docs) == 1 else None,
+            lat=round(lat, 6), lon=round(lon, 6), count=len(members),
+            member_id=members[0][0] if len(members) == 1 else None,
             display_name=run.display_name(alone) if alone else None,
         ))
     return DirectoryMap(zoom=zoom, cell_degrees=size, clusters=clusters, truncated=truncated)

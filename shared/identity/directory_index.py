@@ -9,12 +9,18 @@ and column (longitude) and stored as their Morton (Z-order) code in fixed-width 
 order, every aligned block of 2^L x 2^L cells is one contiguous key range, so a proximity
 search reads rings of doubling width around a point with a handful of range queries at any
 scale, and a map reads a bounding box the same way (see docs/decisions/0009-member-directory.md).
+
+A listed member also carries the keys every listing reads in order (`keys`) and the texts name
+search looks into (`search`); an unlisted one carries neither, so no listing ever reads them
+(docs/decisions/0038-directory-indexes.md).
 """
 
 from __future__ import annotations
 
+import heapq
 import math
 import unicodedata
+from dataclasses import dataclass
 from typing import Any
 
 from shared.clock import isoformat
@@ -25,10 +31,6 @@ GRID_ROWS = 18_000  # 180 degrees of latitude
 GRID_COLS = 36_000  # 360 degrees of longitude
 GRID_BITS = 16  # rows and columns both fit in 16 bits: a cell code is 32 bits, 8 hex digits
 EARTH_RADIUS_KM = 6371.0088
-# Blocks a side of each proximity ring: finer means fewer documents read past the circle, more queries.
-RING_BLOCKS = 8
-FIRST_RING_KM = 1.0
-HALF_CIRCUMFERENCE_KM = math.pi * EARTH_RADIUS_KM
 
 
 def sort_key(text: str) -> str:
@@ -98,23 +100,6 @@ def _union(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return merged
 
 
-def _subtract(ranges: list[tuple[int, int]], taken: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """The parts of sorted, disjoint `ranges` outside sorted, disjoint `taken`."""
-    left = []
-    for first, last in ranges:
-        for taken_first, taken_last in taken:
-            if taken_last < first or taken_first > last:
-                continue
-            if taken_first > first:
-                left.append((first, taken_first - 1))
-            first = taken_last + 1
-            if first > last:
-                break
-        if first <= last:
-            left.append((first, last))
-    return left
-
-
 def _blocks(row0: int, col0: int, row1: int, col1: int, per_side: int) -> tuple[int, list[tuple[int, int]], tuple]:
     """Aligned blocks covering the cells [row0..row1] x [col0..col1], at most `per_side` blocks a side.
 
@@ -140,87 +125,111 @@ def _texts(ranges: list[tuple[int, int]]) -> list[tuple[str, str]]:
     return [(cell_code(first), cell_code(last)) for first, last in ranges]
 
 
-class Rings:
-    """Discs of growing radius around a point; each step names only the cells not read before.
+@dataclass(frozen=True, order=True)
+class Block:
+    """An aligned block of 2^level x 2^level cells, nearest first; `after`: the key read up to (partly read)."""
 
-    A step aims at a target radius: it covers the square around that disc with aligned blocks and
-    reads the blocks that come within the target (corners beyond it wait for a later step, so a
-    dense city just past the circle is not pulled in). `reach_km` after a step: every cell not read
-    yet lies at least that far from the point. The grid does not wrap at ±180° (a member across the
+    lower_bound_km: float
+    level: int
+    row: int
+    col: int
+    after: str | None = None
+
+    def key_range(self) -> tuple[str, str]:
+        first, last = _block_codes(self.level, self.row, self.col)
+        return cell_code(first), cell_code(last)
+
+
+# A block larger than 16 times its distance is split without being read, down to this level (1.28
+# degree): reading it would mostly bring back members far from the point, in Morton order. Farther
+# out, large blocks are read (few queries to cover the world); the whole grid is read first, which
+# ends the search at once for a brand of a few dozen members.
+BLIND_LEVEL = 7
+FAR_BLOCKS = 16
+
+
+class Nearest:
+    """The grid's blocks around a point in order of distance (best first), split as they prove dense.
+
+    The caller takes the nearest block left (`next`; the whole grid first), reads at most a few
+    dozen members of it in key order, and when the block holds more, hands back the last key read
+    (`split`): the block's four quarters come back in turn, the ones read already left out and the
+    one holding that key resumed after it. So a dense city is read only as near as the page needs,
+    and a sparse countryside in a few large blocks. Once every block left is farther than the page's
+    last entry, the page is exact.
+
+    A later page resumes at the last distance served: blocks wholly nearer hold only entries served
+    already, so they are never read again. The grid does not wrap at ±180° (a member across the
     antimeridian is not found near it).
     """
 
-    def __init__(self, lat: float, lon: float, limit_km: float = math.inf) -> None:
-        self.lat, self.lon, self.limit_km = lat, lon, limit_km
-        self.row, self.col = cell_of(lat, lon)
-        self.target_km = 0.0
-        self.read: list[tuple[int, int]] = []
-        self.reach_km = 0.0
+    def __init__(self, lat: float, lon: float, limit_km: float = math.inf, *, start_km: float = 0.0) -> None:
+        self.lat, self.lon, self.limit_km, self.start_km = lat, lon, limit_km, start_km
+        self._heap = [Block(0.0, GRID_BITS, 0, 0)]
 
-    def next(self, found: int = 0, wanted: int = 1) -> list[tuple[str, str]] | None:
-        """The cell-code ranges of the next step, or None once everything up to the limit is read.
+    def next(self, within_km: float = math.inf) -> Block | None:
+        """The nearest block left to read, if it may hold a point within `within_km` and the limit."""
+        while self._heap:
+            block = heapq.heappop(self._heap)
+            if block.lower_bound_km > min(within_km, self.limit_km):
+                heapq.heappush(self._heap, block)
+                return None
+            if self._served(block):
+                continue
+            size_km = math.radians((1 << block.level) * GEO_CELL_DEGREES) * EARTH_RADIUS_KM
+            if GRID_BITS > block.level > BLIND_LEVEL and size_km > FAR_BLOCKS * block.lower_bound_km:
+                self._push_quarters(block, None)
+                continue
+            return block
+        return None
 
-        `found`: entries within `reach_km` so far; `wanted`: how many the caller needs.
+    def split(self, block: Block, last_key: str) -> None:
+        """The block was read up to `last_key` (in key order): its quarters not read yet come back."""
+        self._push_quarters(block, last_key)
+
+    def _push_quarters(self, block: Block, after: str | None) -> None:
+        level = block.level - 1
+        after = after if after is not None else block.after
+        reached = int(after[:8], 16) if after is not None else -1
+        for d_row, d_col in ((0, 0), (0, 1), (1, 0), (1, 1)):  # Morton order: column bit below row bit
+            row, col = block.row * 2 + d_row, block.col * 2 + d_col
+            if row << level >= GRID_ROWS or col << level >= GRID_COLS:
+                continue
+            first, last = _block_codes(level, row, col)
+            if last < reached:
+                continue
+            resumed = after if first <= reached else None
+            heapq.heappush(self._heap, Block(_lower_bound_km(self.lat, self.lon, level, row, col), level, row, col,
+                                             resumed))
+
+    def _served(self, block: Block) -> bool:
+        """Every point of the block is nearer than `start_km` (so every entry in it was served).
+
+        The farthest point of a small block is one of its corners when the block stays clear of the
+        point's opposite meridian and well short of the antipode (blocks of at most 10 degrees,
+        corners under 8,000 km: an edge's own farthest point lies past 8,900 km).
         """
-        if self.reach_km >= self.limit_km:
-            return None
-        grown = FIRST_RING_KM if self.target_km == 0 else self.target_km * self._growth(found, wanted)
-        previous, self.target_km = self.target_km, min(grown, self.limit_km)
-        # At the limit and still short of it (an edge case of the window's shape): read everything.
-        if self.target_km >= HALF_CIRCUMFERENCE_KM or self.target_km == previous:
-            south, north, west, east = 0, GRID_ROWS - 1, 0, GRID_COLS - 1
-        else:
-            half_rows, half_cols = self._half_window()
-            south, north = max(self.row - half_rows, 0), min(self.row + half_rows, GRID_ROWS - 1)
-            west, east = max(self.col - half_cols, 0), min(self.col + half_cols, GRID_COLS - 1)
-        level, blocks, covered = _blocks(south, west, north, east, per_side=RING_BLOCKS)
-        whole = (south, north, west, east) == (0, GRID_ROWS - 1, 0, GRID_COLS - 1)
-        target = math.inf if whole else self.target_km
-        near = [_block_codes(level, r, c) for r, c in blocks if self._lower_bound_km(level, r, c) <= target]
-        fresh = _subtract(_union(near), self.read)
-        self.read = _union(self.read + fresh)
-        self.reach_km = min(self._reach(*covered), target)
-        return _texts(fresh)
+        size = (1 << block.level) * GEO_CELL_DEGREES
+        if self.start_km <= 0 or size > 10:
+            return False
+        south, west = block.row * size - 90, block.col * size - 180
+        north, east = min(south + size, 90.0), min(west + size, 180.0)
+        opposite = self.lon + 180 if self.lon < 0 else self.lon - 180
+        if west <= opposite <= east:
+            return False
+        farthest = max(haversine_km(self.lat, self.lon, lat, lon) for lat in (south, north) for lon in (west, east))
+        return farthest + 1e-6 < min(self.start_km, 8000.0)
 
-    def _half_window(self) -> tuple[int, int]:
-        """Half-sides, in cells, of the square holding the target disc (the cap's widest longitude)."""
-        angle = self.target_km / EARTH_RADIUS_KM
-        half_rows = math.ceil(math.degrees(angle) / GEO_CELL_DEGREES) + 1
-        spread = math.sin(angle) / max(math.cos(math.radians(self.lat)), 1e-9)
-        if spread >= 1 or angle >= math.pi / 2:
-            return half_rows, GRID_COLS
-        return half_rows, math.ceil(math.degrees(math.asin(spread)) / GEO_CELL_DEGREES) + 1
 
-    @staticmethod
-    def _growth(found: int, wanted: int) -> float:
-        """Double while nothing is found; then aim at the radius the density seen so far predicts."""
-        if found == 0:
-            return 2.0
-        return min(2.0, max(1.2, 1.1 * math.sqrt(wanted / found)))
-
-    def _lower_bound_km(self, level: int, block_row: int, block_col: int) -> float:
-        """No point of the block is nearer than this (the larger of two lower bounds)."""
-        size = (1 << level) * GEO_CELL_DEGREES
-        south, west = block_row * size - 90, block_col * size - 180
-        d_lat = max(south - self.lat, self.lat - (south + size), 0.0)
-        d_lon = min(max(west - self.lon, self.lon - (west + size), 0.0), 90.0)
-        by_lat = math.radians(d_lat) * EARTH_RADIUS_KM
-        by_lon = EARTH_RADIUS_KM * math.asin(math.cos(math.radians(self.lat)) * math.sin(math.radians(d_lon)))
-        return max(by_lat, by_lon)
-
-    def _reach(self, south: int, north: int, west: int, east: int) -> float:
-        """Distance from the point to the nearest cell outside the rectangle (inf: it is the whole grid)."""
-        bounds = [math.inf]
-        if south > 0:
-            bounds.append(math.radians(self.lat - (south * GEO_CELL_DEGREES - 90)) * EARTH_RADIUS_KM)
-        if north < GRID_ROWS:
-            bounds.append(math.radians((north * GEO_CELL_DEGREES - 90) - self.lat) * EARTH_RADIUS_KM)
-        cos_lat = math.cos(math.radians(self.lat))
-        for edge, inside in ((west, west > 0), (east, east < GRID_COLS)):
-            if inside:
-                delta = min(abs(self.lon - (edge * GEO_CELL_DEGREES - 180)), 90.0)
-                bounds.append(EARTH_RADIUS_KM * math.asin(cos_lat * math.sin(math.radians(delta))))
-        return max(0.0, min(bounds))
+def _lower_bound_km(lat: float, lon: float, level: int, block_row: int, block_col: int) -> float:
+    """No point of the block is nearer than this (the larger of two lower bounds)."""
+    size = (1 << level) * GEO_CELL_DEGREES
+    south, west = block_row * size - 90, block_col * size - 180
+    d_lat = max(south - lat, lat - (south + size), 0.0)
+    d_lon = min(max(west - lon, lon - (west + size), 0.0), 90.0)
+    by_lat = math.radians(d_lat) * EARTH_RADIUS_KM
+    by_lon = EARTH_RADIUS_KM * math.asin(math.cos(math.radians(lat)) * math.sin(math.radians(d_lon)))
+    return max(by_lat, by_lon)
 
 
 def box_ranges(min_lat: float, min_lon: float, max_lat: float, max_lon: float) -> list[tuple[str, str]]:
@@ -230,24 +239,133 @@ def box_ranges(min_lat: float, min_lon: float, max_lat: float, max_lon: float) -
     return _texts(_union([_block_codes(level, r, c) for r, c in blocks]))
 
 
+# -- the keys of the listings and the texts of name search (listed members only) --------------------
+
+# Between the parts of a key: below every character a part holds, so the text order of "a\x01b" is
+# the order of (a, b), and every key of one prefix lies in [prefix\x01, prefix\x02).
+KEY_SEPARATOR = "\x01"
+PREFIX_END = "\x02"
+# Between a search text's name and its one- and two-character pieces (never in a cleaned name).
+PIECE_SEPARATOR = "\u241f"
+_CONTROLS = dict.fromkeys(range(32))
+
+
+def key_part(text: str) -> str:
+    """A part of a key: control characters out, so the separator stays below everything."""
+    return text.translate(_CONTROLS)
+
+
+def order_key(*parts: str) -> str:
+    """The key of an ordered listing: its parts joined by the separator (the last one is the id)."""
+    return KEY_SEPARATOR.join(key_part(part) for part in parts)
+
+
+def _search_clean(text: str) -> str:
+    return key_part(text).replace(PIECE_SEPARATOR, "")
+
+
+def search_text(shown_key: str) -> str | None:
+    """What the "contains" index holds for one shown name: the name, then each distinct piece of
+    one and two characters between separators.
+
+    A trigram index finds three characters or more; a shorter search looks for the piece framed by
+    separators ("\u241fab\u241f"), which only a piece of exactly those characters matches. A search
+    of three characters or more holds no separator, so it only ever matches inside the name.
+    """
+    name = _search_clean(shown_key)
+    if not name:
+        return None
+    pieces = sorted(set(name)) + sorted({name[index:index + 2] for index in range(len(name) - 1)})
+    return name + "".join(PIECE_SEPARATOR + piece for piece in pieces) + PIECE_SEPARATOR
+
+
+def search_pattern(query_key: str) -> str:
+    """The "contains" value finding the shown names that hold this search key (see `search_text`)."""
+    text = _search_clean(query_key)
+    return text if len(text) >= 3 else PIECE_SEPARATOR + text + PIECE_SEPARATOR
+
+
+def presence_prefix(availability: str, until: str | None) -> str:
+    """The availability part of a member's presence key: a status with an end is `online-timed` or
+    `away-timed`.
+
+    A timed status is online or away until its end, then offline, with no write: the listing reads
+    the ended ones in these prefixes among the offline, and the ones still running by `keys.live`.
+    """
+    if availability in ("online", "away") and until is not None:
+        return f"{availability}-timed"
+    return availability
+
+
+def live_prefix(availability: str, until: str) -> str:
+    """The prefix of a timed status's live key: the status and the hour its end falls in."""
+    return f"{availability}@{until[:13]}"
+
+
+def _geo_key(cell: str, lat: float, lon: float, member_id: str) -> str:
+    """The grid cell, the point, the id (keys are unique: a read resumes after the last one exactly);
+    a map or a distance listing reads every position from the key alone."""
+    return f"{cell} {lat!r} {lon!r} {member_id}"
+
+
+def geo_key_point(key: str) -> tuple[float, float]:
+    _, lat, lon, _ = key.split(" ", 3)
+    return float(lat), float(lon)
+
+
+def geo_key_bounds(first: str, last: str) -> tuple[str, str]:
+    """The key range [low, high) of the cells first..last (fixed-width codes; a space ends the code)."""
+    return first, last + "!"
+
+
+def _listing_keys(member: Member, names: dict[str, str], city: str | None, until: str | None) -> dict[str, str]:
+    by_name, by_alias = order_key(names["full"], member.id), order_key(names["alias"], member.id)
+    keys = {"name": by_name, "nameAlias": by_alias}
+    presence = presence_prefix(member.availability, until)
+    for field, prefix in (("city", city), ("shop", member.home_shop_id), ("presence", presence)):
+        if prefix:
+            keys[field] = key_part(prefix) + KEY_SEPARATOR + by_name
+            keys[f"{field}Alias"] = key_part(prefix) + KEY_SEPARATOR + by_alias
+    if presence.endswith("-timed") and until is not None:
+        # The status and the hour it ends, then the name order: the statuses still running are the
+        # few hours from now on (the App renews them every 15 minutes), each read in name order.
+        hour = live_prefix(member.availability, until)
+        keys["live"], keys["liveAlias"] = hour + KEY_SEPARATOR + by_name, hour + KEY_SEPARATOR + by_alias
+    if member.location:
+        keys["geo"] = _geo_key(geo_cell(member.location.lat, member.location.lon), member.location.lat,
+                               member.location.lon, member.id)
+    return keys
+
+
 def directory_fields(member: Member) -> dict[str, Any]:
     """What the directory indexes for one member; `listed` is False for anyone who must not appear."""
     names = name_forms(member.first_name, member.last_name, member.alias)
     location = member.location
+    # A restricted member (GDPR article 18) is kept, not shown.
+    listed = member.status == "active" and not member.visibility.hide_from_community and member.restriction is None
+    city = sort_key(member.address.city) if member.address.city else None
+    until = isoformat(member.availability_until) if member.availability_until else None
+    keys = {"full": sort_key(names["full_name"] or ""), "alias": sort_key(names["alias"] or ""),
+            "initial": sort_key(names["first_name_initial"] or "")}
+    listing: dict[str, Any] = {}
+    if listed:
+        listing["keys"] = _listing_keys(member, keys, city, until)
+        texts = {"fullName": search_text(keys["full"]), "initialName": search_text(keys["initial"]),
+                 "aliasName": search_text(keys["alias"])}
+        listing["search"] = {field: text for field, text in texts.items() if text}
     return {
-        # A restricted member (GDPR article 18) is kept, not shown.
-        "listed": (member.status == "active" and not member.visibility.hide_from_community
-                   and member.restriction is None),
+        "listed": listed,
         # Ordered by real name for the name policies; the alias policy orders by `aliasName`.
-        "sortName": sort_key(names["full_name"] or ""),
-        "aliasName": sort_key(names["alias"] or ""),
+        "sortName": keys["full"],
+        "aliasName": keys["alias"],
         # The search key of "Jane D.": name search matches the shown name, read from here alone.
-        "initialName": sort_key(names["first_name_initial"] or ""),
-        "city": sort_key(member.address.city) if member.address.city else None,
+        "initialName": keys["initial"],
+        "city": city,
         "shopId": member.home_shop_id,
         "lat": location.lat if location else None,
         "lon": location.lon if location else None,
         "geoCell": geo_cell(location.lat, location.lon) if location else None,
         "availability": member.availability,
-        "availabilityUntil": isoformat(member.availability_until) if member.availability_until else None,
+        "availabilityUntil": until,
+        **listing,
     }

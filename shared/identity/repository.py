@@ -14,7 +14,8 @@ from shared.errors import Conflict, NotFound
 from shared.identity.directory_index import directory_fields
 from shared.identity.member_retention import retention_block
 from shared.identity.models import ExternalUser, ManagerUser, Member
-from shared.ports.store import BrandStore, DocumentConflict, DocumentNotFound
+from shared.ports.store import BrandStore, DocumentConflict, DocumentNotFound, PatchOp
+from shared.ports.store_retry import retrying
 
 MEMBERS = "members"
 VISITORS = "visitors"
@@ -80,6 +81,39 @@ def save(*, store: BrandStore, container: str, model: BaseModel, etag: str | Non
         except DocumentConflict as exc:
             raise Conflict("It already exists") from exc
     return store.replace(container, doc, etag=etag)["_etag"]
+
+
+def reproject_members(*, store: BrandStore) -> int:
+    """Write again the directory projection of every member whose stored one is not what the code
+    computes now (a database from before a change of `directory_fields`); how many were rewritten.
+
+    Only `directory` is set (by patch, with the etag read), so nothing else of a document changes; a
+    member written meanwhile is read again. Run once per brand after such a change
+    (docs/decisions/0038-directory-indexes.md).
+    """
+    rewritten, continuation = 0, None
+    while True:
+        page = store.query(MEMBERS, page_size=100, continuation=continuation)
+        for doc in page.items:
+            rewritten += _reproject(store, doc)
+        continuation = page.continuation
+        if continuation is None:
+            return rewritten
+
+
+def _reproject(store: BrandStore, first: dict[str, Any]) -> int:
+    unread = [first]
+
+    def attempt() -> int:
+        doc = unread.pop() if unread else store.get(MEMBERS, first["id"])
+        model, etag = from_document(Member, doc)
+        projection = directory_fields(model)
+        if doc.get("directory") == projection:
+            return 0
+        store.patch(MEMBERS, doc["id"], [PatchOp("set", "directory", projection)], etag=etag)
+        return 1
+
+    return retrying(attempt, attempts=3)
 
 
 def key_id(kind: str, hashed: str) -> str:
