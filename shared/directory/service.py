@@ -3,7 +3,8 @@
 Only members the projection marks `listed` (active, not hidden from the community) ever come out,
 named by the brand's display-name policy, with the fields of one view: `member` (the App) or
 `visitor` (the widget, which shows less). Name search matches the name the policy shows, never
-the hidden part of a name. Why and how: docs/decisions/0009-member-directory.md.
+the hidden part of a name. Why and how: docs/decisions/0009-member-directory.md, and for
+the indexes each query reads, docs/decisions/0038-directory-indexes.md.
 """
 
 from __future__ import annotations

@@ -7,8 +7,8 @@ and `listed` is False for anyone who must never appear (not active, or hidden fr
 The location grid: cells of 0.01 degree (about 1.1 km north-south), numbered by row (latitude)
 and column (longitude) and stored as their Morton (Z-order) code in fixed-width hex. With that
 order, every aligned block of 2^L x 2^L cells is one contiguous key range, so a proximity
-search reads rings of doubling width around a point with a handful of range queries at any
-scale, and a map reads a bounding box the same way (see docs/decisions/0009-member-directory.md).
+search reads the blocks around a point nearest first, at any scale, and a map reads a bounding
+box with a few range queries (see docs/decisions/0038-directory-indexes.md).
 
 A listed member also carries the keys every listing reads in order (`keys`) and the texts name
 search looks into (`search`); an unlisted one carries neither, so no listing ever reads them
