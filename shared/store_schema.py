@@ -115,7 +115,7 @@ CONTAINERS: dict[str, ContainerSpec] = {
         # `search` is set on active products only (shared/catalog/search_fields.py), so the catalog's
         # views read its paths without a status filter.
         ContainerSpec("products", "brandId", ("status", "itemGroupId", "updatedAt", "link", "search.title",
-                                              "search.price", "search.availability"),
+                                              "search.price", "search.currency", "search.availability"),
                       text_paths=("search.text",), array_paths=("search.categories", "search.codes")),
         ContainerSpec("catalog_trees", "brandId", ()),
         ContainerSpec("catalog_runs", "brandId", ("runId", "kind"), ttl_enabled=True),
@@ -125,6 +125,14 @@ CONTAINERS: dict[str, ContainerSpec] = {
         # JSON Lines catalog uploads (shared/catalog/uploads.py): each upload's progress and counts, and one
         # record per processed chunk with its rejected lines, expiring (ttl).
         ContainerSpec("catalog_uploads", "brandId", ("runId", "kind"), ttl_enabled=True),
+        # Conversations (shared/conversations): visitors' requests (`pendingSince` set while one waits: the
+        # waiting list's order), the conversations, each participant's inbox entries ("<party>|<last
+        # activity>" keys: a party's list, newest first) and the messages, partitioned by conversation
+        # (pk "<brandId>|<conversationId>": a brand's messages never fill one logical partition).
+        ContainerSpec("conversation_requests", "brandId", ("visitorId", "state", "pendingSince", "handledAt")),
+        ContainerSpec("conversations", "brandId", ()),
+        ContainerSpec("inbox", "brandId", ("key",)),
+        ContainerSpec("messages", "pk", ("seq",)),
     )
 }
 

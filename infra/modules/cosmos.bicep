@@ -397,6 +397,7 @@ var containers = [
       'link'
       'search.title'
       'search.price'
+      'search.currency'
       'search.availability'
     ]
     textPaths: [
@@ -456,6 +457,47 @@ var containers = [
     textPaths: []
     arrayPaths: []
     ttlEnabled: true
+  }
+  {
+    name: 'conversation_requests'
+    partitionKeyPath: '/brandId'
+    indexedPaths: [
+      'visitorId'
+      'state'
+      'pendingSince'
+      'handledAt'
+    ]
+    textPaths: []
+    arrayPaths: []
+    ttlEnabled: false
+  }
+  {
+    name: 'conversations'
+    partitionKeyPath: '/brandId'
+    indexedPaths: []
+    textPaths: []
+    arrayPaths: []
+    ttlEnabled: false
+  }
+  {
+    name: 'inbox'
+    partitionKeyPath: '/brandId'
+    indexedPaths: [
+      'key'
+    ]
+    textPaths: []
+    arrayPaths: []
+    ttlEnabled: false
+  }
+  {
+    name: 'messages'
+    partitionKeyPath: '/pk'
+    indexedPaths: [
+      'seq'
+    ]
+    textPaths: []
+    arrayPaths: []
+    ttlEnabled: false
   }
 ]
 

@@ -173,6 +173,8 @@ class BrandSettings(BaseModel):
     # The Social Commerce scenario: product pages are the App's (photos, description, prices); off, a
     # product's page is the brand's own (shared/catalog/pages.py).
     social_commerce: bool = Field(False, alias="socialCommerce")
+    # A waiting-list request nobody picks up within this many minutes counts as abandoned (and leaves the list).
+    waiting_list_abandon_minutes: int = Field(15, ge=1, le=1440, alias="waitingListAbandonMinutes")
 
     @field_validator("widget_allowed_origins")
     @classmethod
@@ -261,6 +263,7 @@ class BrandUpdate(BaseModel):
     social_login: dict[SocialProvider, SocialProviderSettings] | None = Field(None, alias="socialLogin")
     commission_rules: list[CommissionRule] | None = Field(None, alias="commissionRules", max_length=200)
     social_commerce: bool | None = Field(None, alias="socialCommerce")
+    waiting_list_abandon_minutes: int | None = Field(None, ge=1, le=1440, alias="waitingListAbandonMinutes")
 
     @field_validator("retention")
     @classmethod

@@ -49,6 +49,12 @@ BODIES = {
     "POST /api/v1/manager/brands/{brand_id}/gdpr/requests/{request_id}/refuse": {"reason": "excessive"},
     "PUT /api/v1/integrations/{brand_id}/orders/{order_id}": {"amountMinor": 10000, "lines": LINES},
     "POST /api/v1/integrations/{brand_id}/orders/{order_id}/refunds": {"refundId": "r-1", "amountMinor": 100},
+    "POST /api/v1/app/{brand_id}/conversations/{conversation_id}/messages": {"clientMessageId": "matrix-01",
+                                                                            "text": "Hello"},
+    "POST /api/v1/widget/{brand_id}/conversations/{conversation_id}/messages": {"clientMessageId": "matrix-02",
+                                                                               "text": "Hello"},
+    "POST /api/v1/app/{brand_id}/conversations/{conversation_id}/read": {"upTo": "~"},
+    "POST /api/v1/widget/{brand_id}/conversations/{conversation_id}/read": {"upTo": "~"},
     "POST /api/v1/widget/{brand_id}/members/{member_id}/capture": {
         "form": "blog_popin", "email": "lea@example.com", "memberOptIn": True, "consentTextVersion": "1",
         "privacyPolicyUrl": "https://www.popsell.com/privacy"},

@@ -132,7 +132,8 @@ def _people(container, brand: str) -> None:
             etag=None)
     repository.save(store=store, container=repository.VISITORS, model=ExternalUser(
         id=f"v-{brand}", role=Role.TEMPORARY_ACCOUNT, created_at=now,
-        widget_policy=TermsAcceptance(version="1", accepted_at=now)), etag=None)
+        widget_policy=TermsAcceptance(version="1", accepted_at=now),
+        service_terms=TermsAcceptance(version="1", accepted_at=now)), etag=None)
     for level in LEVELS:
         email = f"{level}@{brand}.example"
         repository.save(store=store, container=repository.MANAGER_USERS, model=ManagerUser(
@@ -218,6 +219,17 @@ def _resources(client, world: World, brand: str) -> None:
     photo_path = urlsplit(photo["photoUrl"]).path
     known.ids["container"], known.ids["name"] = re.match(r"^/api/v1/files/([^/]+)/(.+)$", photo_path).groups()
     known.ids["photo_query"] = urlsplit(photo["photoUrl"]).query
+    # The visitor's waiting-list request, picked up by the owner member (who must be available for it).
+    waiting = _ok(client.post(f"/api/v1/widget/{brand}/conversations/requests", headers=world.visitor(brand),
+                              json={}), 201)
+    known.widget_ids["waiting_request_id"] = known.ids["waiting_request_id"] = waiting["id"]
+    members_store = world.container.store.for_brand(brand)
+    owner_doc = members_store.get(repository.MEMBERS, member_id(brand, OWNER_ROLE))
+    members_store.replace(repository.MEMBERS, {**owner_doc, "availability": "online"})
+    picked = _ok(client.post(f"{app}/waiting-list/{waiting['id']}/pick-up", headers=owner))
+    members_store.replace(repository.MEMBERS, {**members_store.get(repository.MEMBERS, owner_doc["id"]),
+                                               "availability": "offline"})
+    known.ids["conversation_id"] = picked["conversationId"]
     known.ids["member_id"] = member_id(brand, OWNER_ROLE)
     known.ids["user_id"] = f"mu-{brand}-viewer"
     known.ids["kid"] = known.kid

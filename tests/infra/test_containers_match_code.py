@@ -366,10 +366,8 @@ def test_a_container_changed_in_bicep_only_is_reported() -> None:
 
 
 def test_a_container_listed_twice_in_bicep_is_refused() -> None:
-    source = (
-        "var containers = [\n  { name: 'a', partitionKeyPath: '/pk', indexedPaths: [], textPaths: [], arrayPaths: [], ttlEnabled: false }\n"
-        "  { name: 'a', partitionKeyPath: '/pk', indexedPaths: [], textPaths: [], arrayPaths: [], ttlEnabled: false }\n]\n"
-    )
+    entry = "{ name: 'a', partitionKeyPath: '/pk', indexedPaths: [], textPaths: [], arrayPaths: [], ttlEnabled: false }"
+    source = f"var containers = [\n  {entry}\n  {entry}\n]\n"
     with pytest.raises(BicepLiteralError, match="twice"):
         containers_in_bicep(source)
 

@@ -1,0 +1,84 @@
+"""Conversations in the App: the waiting list, picking a request up, the member's conversations and messages."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from functions.http_api.access import CurrentMember, access
+from functions.http_api.deps import ContainerDep
+from functions.http_api.problems import problem_responses
+from functions.http_api.routers.common import conversations as common
+from functions.http_api.routers.common.conversations import Continuation, Cursor, PageSize, ReadMark, Unread
+from functions.http_api.routers.common.directory import open_brand
+from shared.conversations import requests
+from shared.conversations.models import Inbox, MessageIn, MessagePage, MessageRead, Party, WaitingList
+
+router = APIRouter(prefix="/api/v1/app/{brand_id}", tags=["app: conversations"])
+
+
+class PickedUp(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    conversation_id: str = Field(alias="conversationId")
+
+
+def _member(member) -> Party:
+    return Party(kind="member", id=member.id)
+
+
+@router.get("/waiting-list", response_model=WaitingList, responses=problem_responses(401, 404, 422),
+            **access("member"))
+def waiting_list(brand_id: str, member: CurrentMember, container: ContainerDep, page_size: PageSize = 20,
+                 continuation: Continuation = None) -> WaitingList:
+    """The visitors waiting for a conversation, oldest first (abandoned requests left out)."""
+    brand = open_brand(container, brand_id)
+    items, more = requests.waiting(store=container.store.for_brand(brand_id), now=container.clock.now(),
+                                   abandon_minutes=brand.waiting_list_abandon_minutes, page_size=page_size,
+                                   continuation=continuation)
+    return WaitingList(items=items, continuation=more)
+
+
+@router.post("/waiting-list/{waiting_request_id}/pick-up", response_model=PickedUp,
+             responses=problem_responses(401, 403, 404, 409), **access("member"))
+def pick_up(brand_id: str, waiting_request_id: str, member: CurrentMember, container: ContainerDep) -> PickedUp:
+    """Take a waiting visitor: exactly one member wins; the others get 409 `already-taken`.
+
+    Only an available member (online or away) picks up (403 otherwise); the conversation starts now.
+    """
+    brand = open_brand(container, brand_id)
+    conversation = requests.pick_up(store=container.store.for_brand(brand_id), member=member,
+                                    request_id=waiting_request_id, now=container.clock.now(),
+                                    abandon_minutes=brand.waiting_list_abandon_minutes)
+    return PickedUp(conversation_id=conversation["id"])
+
+
+@router.get("/conversations", response_model=Inbox, responses=problem_responses(401, 404, 422), **access("member"))
+def member_inbox(brand_id: str, member: CurrentMember, container: ContainerDep, page_size: PageSize = 20,
+                 continuation: Continuation = None) -> Inbox:
+    """The member's conversations, the latest activity first, with unread counts."""
+    return common.inbox(container, brand_id, _member(member), page_size, continuation)
+
+
+@router.get("/conversations/{conversation_id}/messages", response_model=MessagePage,
+            responses=problem_responses(401, 404, 422), **access("member"))
+def member_messages(brand_id: str, conversation_id: str, member: CurrentMember, container: ContainerDep,
+                    after: Cursor = None, before: Cursor = None, page_size: PageSize = 50) -> MessagePage:
+    """The latest messages (or those before a cursor), or, with `after`, the ones since (catching up)."""
+    return common.messages(container, brand_id, _member(member), conversation_id, after, before, page_size)
+
+
+@router.post("/conversations/{conversation_id}/messages", status_code=status.HTTP_201_CREATED,
+             response_model=MessageRead, responses=problem_responses(401, 404, 422), **access("member"))
+def member_post(brand_id: str, conversation_id: str, body: MessageIn, member: CurrentMember,
+                container: ContainerDep) -> MessageRead:
+    """Write to the visitor (a retry with the same clientMessageId writes nothing more)."""
+    return common.post(container, brand_id, _member(member), conversation_id, body)
+
+
+@router.post("/conversations/{conversation_id}/read", response_model=Unread,
+             responses=problem_responses(401, 404, 422), **access("member"))
+def member_read(brand_id: str, conversation_id: str, body: ReadMark, member: CurrentMember,
+                container: ContainerDep) -> Unread:
+    """Mark the conversation read up to a message; the unread count left."""
+    return common.mark_read(container, brand_id, _member(member), conversation_id, body)

@@ -1,0 +1,94 @@
+"""Conversations in the widget: the visitor's waiting-list request, their conversations and messages."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+
+from functions.http_api.access import access
+from functions.http_api.deps import ContainerDep
+from functions.http_api.problems import problem_responses
+from functions.http_api.routers.common import conversations as common
+from functions.http_api.routers.common.conversations import Continuation, Cursor, PageSize, ReadMark, Unread
+from functions.http_api.routers.common.directory import open_brand
+from functions.http_api.routers.widget.visitors import CurrentAccount
+from shared.conversations import requests
+from shared.conversations.models import (
+    Inbox,
+    MessageIn,
+    MessagePage,
+    MessageRead,
+    Party,
+    QueueStatus,
+    WaitingListRequestIn,
+)
+
+router = APIRouter(prefix="/api/v1/widget/{brand_id}/conversations", tags=["widget: conversations"])
+
+
+def _visitor(account) -> Party:
+    return Party(kind="visitor", id=account.id)
+
+
+@router.post("/requests", status_code=status.HTTP_201_CREATED, response_model=QueueStatus,
+             responses=problem_responses(401, 403, 404, 422), **access("visitor"))
+def join_waiting_list(brand_id: str, body: WaitingListRequestIn, account: CurrentAccount,
+                      container: ContainerDep) -> QueueStatus:
+    """Ask for a conversation through the waiting list (after accepting the service terms: 403 before).
+
+    The visitor's request waiting already, if there is one; with its place in the queue and a wait estimate.
+    """
+    brand = open_brand(container, brand_id)
+    return requests.join(store=container.store.for_brand(brand_id), visitor=account, data=body,
+                         now=container.clock.now(), abandon_minutes=brand.waiting_list_abandon_minutes)
+
+
+@router.get("/requests/{waiting_request_id}", response_model=QueueStatus, responses=problem_responses(401, 404),
+            **access("visitor"))
+def read_request(brand_id: str, waiting_request_id: str, account: CurrentAccount,
+                 container: ContainerDep) -> QueueStatus:
+    """The visitor's request: waiting (its place and a wait estimate), handled (its conversation), cancelled."""
+    brand = open_brand(container, brand_id)
+    return requests.status(store=container.store.for_brand(brand_id), request_id=waiting_request_id,
+                           visitor_id=account.id, now=container.clock.now(),
+                           abandon_minutes=brand.waiting_list_abandon_minutes)
+
+
+@router.delete("/requests/{waiting_request_id}", status_code=status.HTTP_204_NO_CONTENT,
+               responses=problem_responses(401, 404, 409), **access("visitor"))
+def cancel_request(brand_id: str, waiting_request_id: str, account: CurrentAccount,
+                   container: ContainerDep) -> Response:
+    """Stop waiting (409 once a member has picked the request up: it is a conversation)."""
+    requests.cancel(store=container.store.for_brand(brand_id), request_id=waiting_request_id,
+                    visitor_id=account.id, now=container.clock.now())
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("", response_model=Inbox, responses=problem_responses(401, 404, 422), **access("visitor"))
+def visitor_inbox(brand_id: str, account: CurrentAccount, container: ContainerDep, page_size: PageSize = 20,
+                  continuation: Continuation = None) -> Inbox:
+    """The visitor's conversations, the latest activity first, with unread counts (they are endless)."""
+    return common.inbox(container, brand_id, _visitor(account), page_size, continuation)
+
+
+@router.get("/{conversation_id}/messages", response_model=MessagePage, responses=problem_responses(401, 404, 422),
+            **access("visitor"))
+def visitor_messages(brand_id: str, conversation_id: str, account: CurrentAccount, container: ContainerDep,
+                     after: Cursor = None, before: Cursor = None, page_size: PageSize = 50) -> MessagePage:
+    """The latest messages (or those before a cursor), or, with `after`, the ones since (catching up)."""
+    return common.messages(container, brand_id, _visitor(account), conversation_id, after, before, page_size)
+
+
+@router.post("/{conversation_id}/messages", status_code=status.HTTP_201_CREATED, response_model=MessageRead,
+             responses=problem_responses(401, 404, 422), **access("visitor"))
+def visitor_post(brand_id: str, conversation_id: str, body: MessageIn, account: CurrentAccount,
+                 container: ContainerDep) -> MessageRead:
+    """Write to the member (a retry with the same clientMessageId writes nothing more)."""
+    return common.post(container, brand_id, _visitor(account), conversation_id, body)
+
+
+@router.post("/{conversation_id}/read", response_model=Unread, responses=problem_responses(401, 404, 422),
+             **access("visitor"))
+def visitor_read(brand_id: str, conversation_id: str, body: ReadMark, account: CurrentAccount,
+                 container: ContainerDep) -> Unread:
+    """Mark the conversation read up to a message; the unread count left."""
+    return common.mark_read(container, brand_id, _visitor(account), conversation_id, body)

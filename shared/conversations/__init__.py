@@ -1,0 +1,1 @@
+"""Conversations between members and visitors (widget) or members (community): requests, messages, inboxes."""

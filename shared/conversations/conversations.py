@@ -1,0 +1,217 @@
+"""Conversations, their messages and each participant's inbox (docs/conversations.md).
+
+Three kinds of documents, all written together where one action changes several:
+- the conversation (`conversations`): its parties, kind, the instants the metrics are made of
+  (requested, started, each party's first message, the dialogue, the last message);
+- its messages (`messages`, partitioned by brand and conversation, never by brand alone), ordered
+  by `seq`: the instant they were written then a digest, so "messages since a cursor" is one range;
+- one inbox entry per participant (`inbox`), whose `key` ("<party>|<last activity>") lists a
+  party's conversations newest first from one index, with its unread count.
+
+Posting is idempotent: the message's id derives from the client's `clientMessageId`, so a retry
+finds it written; the conversation and the inbox entries move only for a message newer than the
+last they counted (their `lastSeq` / `countedSeq`), in one transaction, so a retry after a crash
+between the message and its counts completes them once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from shared.clock import isoformat
+from shared.conversations.models import ConversationKind, MessageIn, Party
+from shared.errors import NotFound
+from shared.ports.store import BrandStore, DocumentConflict, Filter, Write
+from shared.ports.store_retry import retrying
+
+CONVERSATIONS = "conversations"
+MESSAGES = "messages"
+INBOX = "inbox"
+MAX_PAGE = 100
+_ATTEMPTS = 8
+_NAMESPACE = uuid.UUID("0b6c1f0e-5d3a-4a1e-8f4e-2b9c7d6a5e13")
+_TOP = "\U0010ffff"
+
+
+def party_key(party: Party) -> str:
+    return f"{party.kind}:{party.id}"
+
+
+def _inbox_id(owner: Party, conversation_id: str) -> str:
+    return f"{party_key(owner)}:{conversation_id}"
+
+
+def _inbox_entry(owner: Party, other: Party, conversation_id: str, kind: str, at: str) -> dict[str, Any]:
+    return {"id": _inbox_id(owner, conversation_id), "owner": party_key(owner), "conversationId": conversation_id,
+            "kind": kind, "other": other.model_dump(), "lastMessageAt": None, "activityAt": at,
+            "key": f"{party_key(owner)}|{at}", "unread": 0, "countedSeq": "", "readSeq": ""}
+
+
+def start(*, store: BrandStore, conversation_id: str, kind: ConversationKind, member: Party, visitor: Party,
+          started_at: datetime, requested_at: datetime | None = None,
+          request_id: str | None = None) -> dict[str, Any]:
+    """Start a conversation and its two inbox entries; the existing one (its entries made whole) if started.
+
+    Each write is a create under a fixed id, so a start that crashed half-way is completed by the next.
+    """
+    at = isoformat(started_at)
+    doc = {"id": conversation_id, "kind": kind, "parties": [member.model_dump(), visitor.model_dump()],
+           "requestId": request_id, "requestedAt": isoformat(requested_at) if requested_at else None,
+           "startedAt": at, "firstMessageAt": {}, "dialogueAt": None, "lastMessageAt": None, "lastSeq": "",
+           "messageCount": 0, "readSeq": {}}
+    try:
+        doc = store.create(CONVERSATIONS, doc)
+    except DocumentConflict:
+        doc = store.get(CONVERSATIONS, conversation_id)
+    for owner, other in ((member, visitor), (visitor, member)):
+        _entry(store, doc, owner, other)
+    return doc
+
+
+def _entry(store: BrandStore, conversation: dict[str, Any], owner: Party, other: Party) -> dict[str, Any]:
+    """A party's inbox entry of a conversation, made if it is missing."""
+    found = store.find(INBOX, _inbox_id(owner, conversation["id"]))
+    if found is not None:
+        return found
+    try:
+        return store.create(INBOX, _inbox_entry(owner, other, conversation["id"], conversation["kind"],
+                                                conversation["startedAt"]))
+    except DocumentConflict:
+        return store.get(INBOX, _inbox_id(owner, conversation["id"]))
+
+
+def of_party(*, store: BrandStore, conversation_id: str, party: Party) -> dict[str, Any]:
+    """A conversation its caller takes part in; 404 for anyone else (as if it did not exist)."""
+    doc = store.find(CONVERSATIONS, conversation_id)
+    if doc is None or party.model_dump() not in doc["parties"]:
+        raise NotFound("Conversation not found")
+    return doc
+
+
+def _other(doc: dict[str, Any], party: Party) -> Party:
+    return next(Party.model_validate(p) for p in doc["parties"] if p != party.model_dump())
+
+
+def _seq(at: datetime, message_id: str) -> str:
+    """The message's place in its conversation: its instant (to the microsecond), then its id."""
+    return f"{isoformat(at)}|{message_id}"
+
+
+def _message_id(conversation_id: str, author: Party, client_message_id: str) -> str:
+    return uuid.uuid5(_NAMESPACE, f"{conversation_id}\x1f{party_key(author)}\x1f{client_message_id}").hex
+
+
+def _pk(store: BrandStore, conversation_id: str) -> str:
+    return f"{store.brand_id}|{conversation_id}"
+
+
+def post(*, store: BrandStore, conversation_id: str, author: Party, data: MessageIn, now: datetime) -> dict[str, Any]:
+    """Write a message, then move the conversation and both inbox entries; the message (the same on a retry)."""
+    conversation = of_party(store=store, conversation_id=conversation_id, party=author)
+    message_id = _message_id(conversation_id, author, data.client_message_id)
+    pk = _pk(store, conversation_id)
+    message = {"id": message_id, "pk": pk, "conversationId": conversation_id, "author": author.model_dump(),
+               "kind": "text", "text": data.text, "createdAt": isoformat(now), "seq": _seq(now, message_id)}
+    try:
+        message = store.create(MESSAGES, message)
+    except DocumentConflict:
+        message = store.get(MESSAGES, message_id, pk=pk)  # a retry: the message stands, its counts may not
+    _count(store, conversation, author, message)
+    return message
+
+
+# Message ids a conversation and an inbox entry remember having counted: a retry comes within
+# seconds, and messages posted at once by both parties may be counted in either order.
+COUNTED_MEMORY = 50
+
+
+def _counted(entry: dict[str, Any], message_id: str) -> list[str]:
+    return [*entry.get("counted", []), message_id][-COUNTED_MEMORY:]
+
+
+def _count(store: BrandStore, conversation: dict[str, Any], author: Party, message: dict[str, Any]) -> None:
+    other = _other(conversation, author)
+    message_id, seq, at = message["id"], message["seq"], message["createdAt"]
+
+    def attempt() -> None:
+        doc = store.get(CONVERSATIONS, conversation["id"])
+        mine, theirs = _entry(store, doc, author, other), _entry(store, doc, other, author)
+        writes = []
+        if message_id not in doc.get("counted", []):
+            first = dict(doc["firstMessageAt"])
+            first[author.kind] = min(first.get(author.kind, at), at)
+            writes.append(Write("replace", {
+                **doc, "lastSeq": max(doc["lastSeq"], seq), "lastMessageAt": max(doc["lastMessageAt"] or at, at),
+                "firstMessageAt": first, "dialogueAt": max(first.values()) if len(first) == 2 else None,
+                "messageCount": doc["messageCount"] + 1, "counted": _counted(doc, message_id),
+                "readSeq": {**doc["readSeq"], party_key(author): max(doc["readSeq"].get(party_key(author), ""), seq)},
+            }, etag=doc["_etag"]))
+        for entry, unread in ((mine, 0), (theirs, 1)):
+            if message_id in entry.get("counted", []):
+                continue
+            last = max(entry["lastMessageAt"] or at, at)
+            moved = {**entry, "countedSeq": max(entry["countedSeq"], seq), "lastMessageAt": last, "activityAt": last,
+                     "key": f"{entry['owner']}|{last}", "unread": entry["unread"] + unread,
+                     "counted": _counted(entry, message_id)}
+            if unread == 0:  # writing in a conversation reads what it holds so far
+                moved.update(unread=0, readSeq=max(entry["readSeq"], moved["countedSeq"]))
+            writes.append(Write("replace", moved, etag=entry["_etag"]))
+        _write_all(store, writes, doc["id"])
+
+    retrying(attempt, attempts=_ATTEMPTS)
+
+
+def _write_all(store: BrandStore, writes: list[Write], conversation_id: str) -> None:
+    """The conversation's and the inbox entries' writes (each container is its own transaction)."""
+    for container in (CONVERSATIONS, INBOX):
+        mine = [w for w in writes if (w.doc["id"] == conversation_id) == (container == CONVERSATIONS)]
+        if mine:
+            store.write_batch(container, mine)
+
+
+def messages(*, store: BrandStore, conversation_id: str, party: Party, after: str | None = None,
+             before: str | None = None, page_size: int = 50) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of messages, oldest first: after a cursor (catching up), or the latest ones before one."""
+    of_party(store=store, conversation_id=conversation_id, party=party)
+    pk = _pk(store, conversation_id)
+    if before is not None or after is None:
+        filters = [Filter("seq", "<", before)] if before else []
+        page = store.query(MESSAGES, pk=pk, filters=filters, order_by="seq", descending=True, page_size=page_size)
+        items = list(reversed(page.items))
+        return items, items[0]["seq"] if page.continuation and items else None
+    page = store.query(MESSAGES, pk=pk, filters=[Filter("seq", ">", after)], order_by="seq", page_size=page_size)
+    items = page.items
+    return items, items[-1]["seq"] if items else after
+
+
+def mark_read(*, store: BrandStore, conversation_id: str, party: Party, up_to: str) -> int:
+    """The party has read up to a message (its `seq`); their unread count now."""
+    of_party(store=store, conversation_id=conversation_id, party=party)
+    pk = _pk(store, conversation_id)
+
+    def attempt() -> int:
+        entry = store.get(INBOX, _inbox_id(party, conversation_id))
+        read = max(entry["readSeq"], up_to)
+        later = store.query(MESSAGES, pk=pk, filters=[Filter("seq", ">", read)], order_by="seq", page_size=1000,
+                            fields=("author",)).items
+        unread = sum(1 for item in later if item["author"] != party.model_dump())
+        store.replace(INBOX, {**entry, "readSeq": read, "unread": unread}, etag=entry["_etag"])
+        doc = store.get(CONVERSATIONS, conversation_id)
+        if read > doc["readSeq"].get(party_key(party), ""):
+            store.replace(CONVERSATIONS, {**doc, "readSeq": {**doc["readSeq"], party_key(party): read}},
+                          etag=doc["_etag"])
+        return unread
+
+    return retrying(attempt, attempts=_ATTEMPTS)
+
+
+def inbox(*, store: BrandStore, party: Party, page_size: int = 20,
+          continuation: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    """The party's conversations, the latest activity first, with their unread counts."""
+    owner = party_key(party)
+    page = store.query(INBOX, filters=[Filter("key", ">=", f"{owner}|"), Filter("key", "<", f"{owner}|{_TOP}")],
+                       order_by="key", descending=True, page_size=page_size, continuation=continuation)
+    return page.items, page.continuation
+

@@ -1,0 +1,180 @@
+"""The waiting list: visitors' requests for a conversation, picked up by available members.
+
+A request waits while it is `pending`; `pendingSince` (set only then) is the queue's order, so the
+list reads pending requests oldest first from one index. The pick-up is a conditional write: the
+request is replaced only if unchanged since it was read (its etag), so when fifty members take it
+at once exactly one write succeeds and the others are told it is already taken (as Rocket.Chat's
+conditional "take"). The conversation starts after the winning write, under an id derived from the
+request, so a pick-up that crashed in between is completed by its retry or by the next read.
+
+A request nobody handles within the brand's `waitingListAbandonMinutes` is abandoned: it leaves the
+list and counts as abandoned; it is never a conversation.
+"""
+
+from __future__ import annotations
+
+import statistics
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from shared.clock import isoformat, parse_instant
+from shared.conversations import conversations
+from shared.conversations.models import Party, QueueStatus, WaitingRequestRead, WaitingListRequestIn
+from shared.errors import Conflict, Forbidden, NotFound
+from shared.identity.models import ExternalUser, Member
+from shared.ports.store import BrandStore, EtagMismatch, Filter, Page
+from shared.ports.store_retry import retrying
+
+REQUESTS = "conversation_requests"
+MAX_PAGE = 100
+# Handled requests the wait estimate looks back on, and pending ones a position counts at most.
+RECENT_HANDLED = 20
+MAX_POSITION = 1000
+_ATTEMPTS = 5
+_NAMESPACE = uuid.UUID("6f0f4f7e-2a43-4d5e-9d5b-1c7b8f3a9e21")
+
+
+class AlreadyTaken(Conflict):
+    code = "already-taken"
+    title = "Another member took this request"
+
+
+def _abandon_after(brand_minutes: int) -> timedelta:
+    return timedelta(minutes=brand_minutes)
+
+
+def _abandoned(doc: dict[str, Any], now: datetime, abandon_after: timedelta) -> bool:
+    return doc["state"] == "pending" and parse_instant(doc["createdAt"]) + abandon_after <= now
+
+
+def _read(doc: dict[str, Any], now: datetime, abandon_after: timedelta) -> dict[str, Any]:
+    return {**doc, "abandoned": _abandoned(doc, now, abandon_after)}
+
+
+def conversation_id_of(request_id: str) -> str:
+    """The conversation a request starts (the same for every retry of its pick-up)."""
+    return uuid.uuid5(_NAMESPACE, request_id).hex
+
+
+def join(*, store: BrandStore, visitor: ExternalUser, data: WaitingListRequestIn, now: datetime,
+         abandon_minutes: int) -> QueueStatus:
+    """Append the visitor's request to the waiting list; their pending one if they have one already.
+
+    The Data Protection Guide makes the service terms mandatory for conversations: a visitor who has
+    not accepted them cannot ask for one (403).
+    """
+    if visitor.service_terms is None:
+        raise Forbidden("Accept the service terms to start a conversation")
+    abandon_after = _abandon_after(abandon_minutes)
+    waiting = store.query(REQUESTS, filters=[Filter("visitorId", "=", visitor.id), Filter("state", "=", "pending")],
+                          page_size=10).items
+    current = [doc for doc in waiting if not _abandoned(doc, now, abandon_after)]
+    if current:
+        return status(store=store, request_id=current[0]["id"], visitor_id=visitor.id, now=now,
+                      abandon_minutes=abandon_minutes)
+    doc = store.create(REQUESTS, {
+        "id": uuid.uuid4().hex, "kind": "waiting_list", "state": "pending", "visitorId": visitor.id,
+        "context": data.context.model_dump(mode="json", by_alias=True), "createdAt": isoformat(now),
+        "pendingSince": isoformat(now), "handledAt": None, "handledBy": None, "cancelledAt": None,
+        "conversationId": None,
+    })
+    return status(store=store, request_id=doc["id"], visitor_id=visitor.id, now=now, abandon_minutes=abandon_minutes)
+
+
+def _own(store: BrandStore, request_id: str, visitor_id: str) -> dict[str, Any]:
+    doc = store.find(REQUESTS, request_id)
+    if doc is None or doc["visitorId"] != visitor_id:
+        raise NotFound("Request not found")
+    return doc
+
+
+def _wait_estimate(store: BrandStore, position: int) -> int | None:
+    """Seconds: the median handling time of the last handled requests, once per request ahead and this one."""
+    recent = store.query(REQUESTS, order_by="handledAt", descending=True, page_size=RECENT_HANDLED,
+                         fields=("createdAt", "handledAt")).items
+    times = [(parse_instant(doc["handledAt"]) - parse_instant(doc["createdAt"])).total_seconds() for doc in recent]
+    return round(statistics.median(times) * position) if times else None
+
+
+def status(*, store: BrandStore, request_id: str, visitor_id: str, now: datetime,
+           abandon_minutes: int) -> QueueStatus:
+    """The visitor's request: its state, and while it waits its place in the queue and a wait estimate."""
+    abandon_after = _abandon_after(abandon_minutes)
+    doc = _own(store, request_id, visitor_id)
+    if doc["state"] == "handled":
+        _ensure_conversation(store, doc)
+    found = QueueStatus.model_validate(_read(doc, now, abandon_after))
+    if doc["state"] != "pending" or found.abandoned:
+        return found
+    since = isoformat(now - abandon_after)
+    ahead = store.query(REQUESTS, filters=[Filter("pendingSince", ">", since),
+                                           Filter("pendingSince", "<=", doc["pendingSince"])],
+                        order_by="pendingSince", page_size=MAX_POSITION, fields=("pendingSince",)).items
+    position = sum(1 for item in ahead if (item["pendingSince"], item["id"]) <= (doc["pendingSince"], doc["id"]))
+    return found.model_copy(update={"position": position, "estimated_wait_seconds": _wait_estimate(store, position)})
+
+
+def cancel(*, store: BrandStore, request_id: str, visitor_id: str, now: datetime) -> None:
+    """The visitor gives up waiting (a request already handled is a conversation now: 409)."""
+
+    def attempt() -> None:
+        doc = _own(store, request_id, visitor_id)
+        if doc["state"] == "cancelled":
+            return
+        if doc["state"] == "handled":
+            raise Conflict("This request was handled: it is a conversation now")
+        store.replace(REQUESTS, {**doc, "state": "cancelled", "cancelledAt": isoformat(now), "pendingSince": None},
+                      etag=doc["_etag"])
+
+    retrying(attempt, attempts=_ATTEMPTS)
+
+
+def waiting(*, store: BrandStore, now: datetime, abandon_minutes: int, page_size: int = 20,
+            continuation: str | None = None) -> tuple[list[WaitingRequestRead], str | None]:
+    """The pending requests, oldest first (abandoned ones left out)."""
+    since = isoformat(now - _abandon_after(abandon_minutes))
+    page: Page = store.query(REQUESTS, filters=[Filter("pendingSince", ">", since)], order_by="pendingSince",
+                             page_size=page_size, continuation=continuation)
+    return [WaitingRequestRead.model_validate(doc) for doc in page.items], page.continuation
+
+
+def available(member: Member, now: datetime) -> bool:
+    """Online or away, and not past the time they said they would be (the directory's rule)."""
+    until = member.availability_until
+    return member.availability in ("online", "away") and (until is None or until > now)
+
+
+def pick_up(*, store: BrandStore, member: Member, request_id: str, now: datetime,
+            abandon_minutes: int) -> dict[str, Any]:
+    """Take a pending request: exactly one member wins; the conversation it starts."""
+    abandon_after = _abandon_after(abandon_minutes)
+    doc = store.find(REQUESTS, request_id)
+    if doc is None:
+        raise NotFound("Request not found")
+    if doc["state"] == "handled" and doc["handledBy"] == member.id:
+        return _ensure_conversation(store, doc)  # the winner's retry
+    if not available(member, now):
+        raise Forbidden("Only available members pick up waiting-list requests")
+    if doc["state"] != "pending":
+        raise AlreadyTaken("Another member took this request" if doc["state"] == "handled"
+                           else "The visitor cancelled this request")
+    if _abandoned(doc, now, abandon_after):
+        raise Conflict("Nobody took this request in time: it was abandoned")
+    handled = {**doc, "state": "handled", "handledAt": isoformat(now), "handledBy": member.id, "pendingSince": None,
+               "conversationId": conversation_id_of(request_id)}
+    try:
+        written = store.replace(REQUESTS, handled, etag=doc["_etag"])
+    except EtagMismatch:
+        # Someone changed it first: a winner, or the visitor cancelling. Either way, not ours.
+        raise AlreadyTaken("Another member took this request") from None
+    return _ensure_conversation(store, written)
+
+
+def _ensure_conversation(store: BrandStore, request: dict[str, Any]) -> dict[str, Any]:
+    """The conversation of a handled request, started if a crash left it unstarted."""
+    return conversations.start(
+        store=store, conversation_id=request["conversationId"], kind=request["kind"],
+        member=Party(kind="member", id=request["handledBy"]), visitor=Party(kind="visitor", id=request["visitorId"]),
+        started_at=parse_instant(request["handledAt"]), requested_at=parse_instant(request["createdAt"]),
+        request_id=request["id"])
