@@ -61,3 +61,25 @@ def test_a_created_operator_gets_a_token_the_api_accepts(data_dir, capsys):
         set_container(None)
     assert response.status_code == 200
     assert main(["token", "--user", "nobody"]) == 2
+
+
+def test_directory_reproject_rewrites_stale_projections_once(data_dir, capsys):
+    from popsell.bootstrap import build_container
+    from shared.identity import repository
+    from shared.identity.models import Member, Role
+
+    assert main(["--now", "2030-01-01T00:00:00Z", "brand", "create", "--id", "acme", "--name", "Acme"]) == 0
+    container = build_container()
+    store = container.store.for_brand("acme")
+    repository.save(store=store, container=repository.MEMBERS, etag=None, model=Member(
+        id="m1", role=Role.VENDOR, status="active", created_at=container.clock.now(), first_name="Ana",
+        last_name="Lopes", address={"city": "Lyon"}))
+    doc = store.get(repository.MEMBERS, "m1")
+    store.replace(repository.MEMBERS, {**doc, "directory": {"listed": True}})  # a projection of older rules
+    container.close()
+    capsys.readouterr()
+
+    assert main(["directory", "reproject", "--brand", "acme"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"rewritten": {"acme": 1}}
+    assert main(["directory", "reproject"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"rewritten": {"acme": 0}}

@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from popsell.bootstrap import Container, build_container, set_container
-from popsell.cli import backups, gdpr_journal, retention
+from popsell.cli import backups, directory, gdpr_journal, retention
 from popsell.registry import queue_handlers, timer_jobs
 from shared.brands import service as brands
 from shared.brands.models import BrandCreate
@@ -116,7 +116,7 @@ def _timer_run(container: Container, args: argparse.Namespace) -> int:
 
 # Command groups of their own modules: each has `register(commands)` (an argparse subparsers
 # object); their handlers take (container, args) like the ones above.
-COMMAND_MODULES = (gdpr_journal, retention, backups)
+COMMAND_MODULES = (gdpr_journal, retention, backups, directory)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -79,6 +79,8 @@ class ProfileProduct(CamelModel):
     product_id: str
     title: str
     link: str
+    # The product's page: the App's with the brand's social commerce, else the brand's own `link`.
+    page_url: str
     image_link: str | None = None
     price: ProfilePrice
     sale_price: ProfilePrice | None = None

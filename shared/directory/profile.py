@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from shared.brands.models import Brand
-from shared.catalog import member_products
+from shared.catalog import member_products, pages
 from shared.catalog import stores as brand_stores
 from shared.catalog.member_products import MemberProduct
 from shared.directory.models import (
@@ -30,10 +30,11 @@ from shared.ports.blobs import CONTAINER_UGC, BlobStore
 from shared.ports.store import BrandStore
 
 
-def _product(item: MemberProduct, doc: dict[str, Any]) -> ProfileProduct:
-    return ProfileProduct(product_id=doc["id"], title=doc["title"], link=doc["link"], image_link=doc.get("imageLink"),
-                          price=doc["price"], sale_price=doc.get("salePrice"), availability=doc["availability"],
-                          note=item.note)
+def _product(item: MemberProduct, doc: dict[str, Any], brand: Brand, app_base_url: str) -> ProfileProduct:
+    page = pages.page_url(doc, social_commerce=brand.social_commerce, app_base_url=app_base_url, brand_id=brand.id)
+    return ProfileProduct(product_id=doc["id"], title=doc["title"], link=doc["link"], page_url=page,
+                          image_link=doc.get("imageLink"), price=doc["price"], sale_price=doc.get("salePrice"),
+                          availability=doc["availability"], note=item.note)
 
 
 def _home_store(store: BrandStore, store_id: str | None) -> ProfileStore | None:
@@ -42,7 +43,7 @@ def _home_store(store: BrandStore, store_id: str | None) -> ProfileStore | None:
 
 
 def public_profile(*, store: BrandStore, brand: Brand, member_id: str, view: View, now: datetime,
-                   blobs: BlobStore) -> MemberPublicProfile | VisitorPublicProfile:
+                   blobs: BlobStore, app_base_url: str) -> MemberPublicProfile | VisitorPublicProfile:
     """The member's public profile in this view; 404 for a member the directory does not list."""
     doc = store.find(MEMBERS, member_id)
     if doc is None or not (doc.get("directory") or {}).get("listed"):
@@ -60,8 +61,9 @@ def public_profile(*, store: BrandStore, brand: Brand, member_id: str, view: Vie
         "postal_code": None if city else address.get("postalCode"),
         "home_store": _home_store(store, doc.get("homeShopId")),
         "availability": effective_availability(doc["directory"], now),
-        "owned_products": [_product(item, product) for item, product in lists["owned"]],
-        "recommended_products": [_product(item, product) for item, product in lists["recommended"]],
+        "owned_products": [_product(item, product, brand, app_base_url) for item, product in lists["owned"]],
+        "recommended_products": [_product(item, product, brand, app_base_url)
+                                 for item, product in lists["recommended"]],
     }
     if view == "visitor":
         return VisitorPublicProfile(**common)

@@ -71,6 +71,7 @@ def test_the_public_profile_shows_the_products_at_their_current_price_and_drops_
     assert (profile["displayName"], profile["selfPresentation"]) == ("Ana Lopes", "Bags lover")
     assert [p["productId"] for p in profile["ownedProducts"]] == ["bag", "belt"]
     assert profile["ownedProducts"][0]["note"] == "I carry it daily"
+    assert profile["ownedProducts"][0]["pageUrl"] == "https://shop.example/p/bag"  # no social commerce: the brand's
     assert profile["location"] == {"lat": 45.76, "lon": 4.83}
     batch(shop, [product("bag", title="Bag", price={"amountMinor": 3900, "currency": "EUR"})])
     assert shop.call("DELETE", f"/api/v1/integrations/{BRAND}/catalog/products/belt").status_code == 204

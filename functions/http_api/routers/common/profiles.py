@@ -11,4 +11,5 @@ from shared.directory.models import MemberPublicProfile, View, VisitorPublicProf
 def public_profile(container: Container, brand_id: str, member_id: str,
                    view: View) -> MemberPublicProfile | VisitorPublicProfile:
     return profile.public_profile(store=container.store.for_brand(brand_id), brand=open_brand(container, brand_id),
-                                  member_id=member_id, view=view, now=container.clock.now(), blobs=container.blobs)
+                                  member_id=member_id, view=view, now=container.clock.now(), blobs=container.blobs,
+                                  app_base_url=container.settings.app_base_url)
