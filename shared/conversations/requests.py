@@ -20,7 +20,7 @@ from typing import Any
 
 from shared.clock import isoformat, parse_instant
 from shared.conversations import conversations
-from shared.conversations.models import Party, QueueStatus, WaitingRequestRead, WaitingListRequestIn
+from shared.conversations.models import Party, QueueStatus, WaitingListRequestIn, WaitingRequestRead
 from shared.errors import Conflict, Forbidden, NotFound
 from shared.identity.models import ExternalUser, Member
 from shared.ports.store import BrandStore, EtagMismatch, Filter, Page
