@@ -14,6 +14,7 @@ from popsell.bootstrap import Container
 from shared.backups import jobs as backup_jobs
 from shared.catalog.uploads import catalog_upload_handler
 from shared.crm.provider_events import provider_event_handler
+from shared.directory import jobs as directory_jobs
 from shared.emails.handler import email_handler
 from shared.gdpr import erasure, exports, purge_jobs
 from shared.gdpr.retention import jobs as retention_jobs
@@ -36,7 +37,7 @@ for _eraser in CONTENT_ERASERS:
     erasure.register_eraser(_eraser)
 
 _TIMER_JOBS: tuple[TimerJob, ...] = (*exports.JOBS, *purge_jobs.JOBS, *warehouse_jobs.JOBS, *retention_jobs.JOBS,
-                                     *backup_jobs.JOBS)
+                                     *backup_jobs.JOBS, *directory_jobs.JOBS)
 
 
 @cache

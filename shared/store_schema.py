@@ -129,6 +129,8 @@ CONTAINERS: dict[str, ContainerSpec] = {
         # waiting list's order), the conversations, each participant's inbox entries ("<party>|<last
         # activity>" keys: a party's list, newest first) and the messages, partitioned by conversation
         # (pk "<brandId>|<conversationId>": a brand's messages never fill one logical partition).
+        # The directory's counted map cells of low zooms (shared/directory/grid.py): one document per zoom.
+        ContainerSpec("directory_grids", "brandId", ()),
         ContainerSpec("conversation_requests", "brandId", ("visitorId", "state", "pendingSince", "handledAt")),
         ContainerSpec("conversations", "brandId", ()),
         ContainerSpec("inbox", "brandId", ("key",)),

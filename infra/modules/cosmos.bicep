@@ -459,6 +459,14 @@ var containers = [
     ttlEnabled: true
   }
   {
+    name: 'directory_grids'
+    partitionKeyPath: '/brandId'
+    indexedPaths: []
+    textPaths: []
+    arrayPaths: []
+    ttlEnabled: false
+  }
+  {
     name: 'conversation_requests'
     partitionKeyPath: '/brandId'
     indexedPaths: [

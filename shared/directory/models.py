@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import Field
@@ -66,6 +67,8 @@ class DirectoryMap(CamelModel):
     clusters: list[MapCluster] = Field(default_factory=list)
     # True: the box holds more members than one map reads (MAP_READ_LIMIT); counts are partial, zoom in.
     truncated: bool = False
+    # Low zooms are counted ahead (shared/directory/grid.py): when these counts were made.
+    counted_at: datetime | None = None
 
 
 class ProfilePrice(CamelModel):

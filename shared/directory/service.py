@@ -25,6 +25,7 @@ from typing import Any
 from shared import json_input
 from shared.brands.models import Brand
 from shared.clock import isoformat
+from shared.directory import grid
 from shared.directory.models import (
     DirectoryMap,
     MapCluster,
@@ -471,9 +472,36 @@ def search(
     return page_type(items=items, continuation=continuation)
 
 
-def cell_degrees(zoom: int) -> float:
-    """Cluster cell size of a zoom level: a quarter of a web-map tile (360° / 2^zoom / 4)."""
-    return 360.0 / (2**zoom) / 4
+cell_degrees = grid.cell_degrees
+
+
+def _cluster(store: BrandStore, run: _Search, view: View, size: float, row: int, col: int, count: int,
+             lat: float, lon: float, member_id: str | None) -> MapCluster | None:
+    """One cell's cluster: the cell's centre for a visitor (never a member's point), the members' mean in
+    the App; a lone member named after reading them now (None: they left or hid since)."""
+    if view == "visitor":
+        lat, lon = (row + 0.5) * size, (col + 0.5) * size
+    alone = store.find(MEMBERS, member_id) if count == 1 and member_id else None
+    if count == 1 and not ((alone or {}).get("directory") or {}).get("listed"):
+        return None
+    return MapCluster(lat=round(lat, 6), lon=round(lon, 6), count=count, member_id=member_id if count == 1 else None,
+                      display_name=run.display_name(alone) if alone else None)
+
+
+def _counted_map(store: BrandStore, run: _Search, counted: tuple[list[list[Any]], datetime],
+                 bbox: tuple[float, float, float, float], zoom: int, view: View) -> DirectoryMap:
+    """A low zoom's map from its counted grid: the cells whose members' mean lies in the box."""
+    rows, built_at = counted
+    size = cell_degrees(zoom)
+    min_lat, min_lon, max_lat, max_lon = bbox
+    clusters = []
+    for row, col, count, lat_sum, lon_sum, member_id in rows:
+        lat, lon = lat_sum / count, lon_sum / count
+        if min_lat <= lat <= max_lat and min_lon <= lon <= max_lon:
+            cluster = _cluster(store, run, view, size, row, col, count, lat, lon, member_id)
+            if cluster is not None:
+                clusters.append(cluster)
+    return DirectoryMap(zoom=zoom, cell_degrees=size, clusters=clusters, counted_at=built_at)
 
 
 def members_map(
@@ -488,6 +516,9 @@ def members_map(
     size = cell_degrees(zoom)
     min_lat, min_lon, max_lat, max_lon = bbox
     run = _Search(store=store, brand=brand, view=view, query=DirectoryQuery(), now=now)
+    counted = grid.cells(store=store, zoom=zoom, now=now)
+    if counted is not None:
+        return _counted_map(store, run, counted, bbox, zoom, view)
     cells: dict[tuple[int, int], list[tuple[str, float, float]]] = {}
     ranges = box_ranges(*bbox)
     # The read budget is shared among the box's blocks, so a truncated map still covers the box.
@@ -505,19 +536,9 @@ def members_map(
                 cells.setdefault((math.floor(lat / size), math.floor(lon / size)), []).append((doc["id"], lat, lon))
     clusters = []
     for (row, col), members in sorted(cells.items()):
-        if view == "visitor":
-            # The cell's centre, never a member's own point.
-            lat, lon = (row + 0.5) * size, (col + 0.5) * size
-        else:
-            lat = sum(point[1] for point in members) / len(members)
-            lon = sum(point[2] for point in members) / len(members)
-        # A lone member is named: only those few are read whole, and one who left since is not.
-        alone = store.find(MEMBERS, members[0][0]) if len(members) == 1 else None
-        if len(members) == 1 and not ((alone or {}).get("directory") or {}).get("listed"):
-            continue
-        clusters.append(MapCluster(
-            lat=round(lat, 6), lon=round(lon, 6), count=len(members),
-            member_id=members[0][0] if len(members) == 1 else None,
-            display_name=run.display_name(alone) if alone else None,
-        ))
+        lat = sum(point[1] for point in members) / len(members)
+        lon = sum(point[2] for point in members) / len(members)
+        cluster = _cluster(store, run, view, size, row, col, len(members), lat, lon, members[0][0])
+        if cluster is not None:
+            clusters.append(cluster)
     return DirectoryMap(zoom=zoom, cell_degrees=size, clusters=clusters, truncated=truncated)

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from shared.clock import isoformat
 from shared.directory import service as directory
 from shared.gdpr import erasure
 from shared.identity import lifecycle, profiles, repository
@@ -124,6 +125,7 @@ def test_search_by_store_in_name_order_page_by_page(make_brand, add_member, app_
 
 def test_the_map_follows_a_member_who_moves_hides_is_blocked_or_erased(make_brand, add_member, app_get, client,
                                                                         container):
+    """From zoom 9 on, a map reads the members of its box: it follows every change at once."""
     make_brand()
     store, now = container.store.for_brand("acme"), container.clock.now()
     for index in range(3):
@@ -132,9 +134,9 @@ def test_the_map_follows_a_member_who_moves_hides_is_blocked_or_erased(make_bran
 
     def counts(view="member"):
         if view == "member":
-            body = app_get("acme", "directory/map", bbox="43,0,50,8", zoom=6).json()
+            body = app_get("acme", "directory/map", bbox="43,0,50,8", zoom=9).json()
         else:
-            body = client.get("/api/v1/widget/acme/directory/map", params={"bbox": "43,0,50,8", "zoom": 6}).json()
+            body = client.get("/api/v1/widget/acme/directory/map", params={"bbox": "43,0,50,8", "zoom": 9}).json()
         return sorted((round(c["lat"]), c["count"], c["memberId"]) for c in body["clusters"])
 
     assert counts() == [(46, 3, None), (49, 1, "paris0")]
@@ -197,3 +199,31 @@ def test_members_projected_before_the_listing_keys_are_projected_again(make_bran
     assert ids(app_get("acme", shopId="s1")) == ["new", "old"]
     assert ids(app_get("acme", q="olg", match="contains")) == ["old"]
     assert repository.reproject_members(store=store) == 0
+
+
+def test_low_zooms_count_ahead_refreshed_by_the_timer_and_never_name_a_member_who_hid(
+        make_brand, add_member, app_get, container, clock):
+    from popsell.registry import timer_jobs
+
+    make_brand()
+    store = container.store.for_brand("acme")
+    for index in range(3):
+        add_member(id=f"lyon{index}", location={"lat": LYON[0] + index / 1000, "lon": LYON[1]})
+    add_member(id="paris0", location={"lat": PARIS[0], "lon": PARIS[1]})
+
+    def counts():
+        body = app_get("acme", "directory/map", bbox="43,0,50,8", zoom=6).json()
+        return sorted((round(c["lat"]), c["count"], c["memberId"], c["displayName"]) for c in body["clusters"]), body
+
+    found, body = counts()
+    assert found == [(46, 3, None, None), (49, 1, "paris0", "Jane Doe")] and body["countedAt"] is not None
+    profiles.update(store=store, member_id="paris0", changes=profiles.ProfileUpdate(
+        visibility=profiles.VisibilityUpdate(hide_from_community=True)), now=clock.now())
+    add_member(id="lyon3", location={"lat": LYON[0], "lon": LYON[1]})
+    assert counts()[0] == [(46, 3, None, None)]  # the grid is not counted again yet, but a hidden member is never named
+    timer_jobs()["directory_grids"].run(container, False)
+    assert counts()[0] == [(46, 4, None, None)]
+    counted = store.get("directory_grids", "z6")  # counted longer ago than the grid's maximum age:
+    store.replace("directory_grids", {**counted, "builtAt": isoformat(clock.now() - timedelta(minutes=16))})
+    add_member(id="lyon4", location={"lat": LYON[0], "lon": LYON[1]})
+    assert counts()[0] == [(46, 5, None, None)]
