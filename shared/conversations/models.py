@@ -37,6 +37,12 @@ class WaitingListRequestIn(_Model):
     context: RequestContext = Field(default_factory=RequestContext)
 
 
+class DirectRequestIn(WaitingListRequestIn):
+    """A visitor's request for a conversation with the member they chose."""
+
+    member_id: str = Field(alias="memberId", min_length=1, max_length=100)
+
+
 class MessageIn(_Model):
     """A text message. `clientMessageId` makes a retried post land once."""
 

@@ -23,7 +23,7 @@ from shared.conversations import conversations
 from shared.conversations.models import Party, QueueStatus, WaitingListRequestIn, WaitingRequestRead
 from shared.errors import Conflict, Forbidden, NotFound
 from shared.identity.models import ExternalUser, Member
-from shared.ports.store import BrandStore, EtagMismatch, Filter, Page
+from shared.ports.store import BrandStore, DocumentConflict, EtagMismatch, Filter, Page
 from shared.ports.store_retry import retrying
 
 REQUESTS = "conversation_requests"
@@ -178,3 +178,31 @@ def _ensure_conversation(store: BrandStore, request: dict[str, Any]) -> dict[str
         member=Party(kind="member", id=request["handledBy"]), visitor=Party(kind="visitor", id=request["visitorId"]),
         started_at=parse_instant(request["handledAt"]), requested_at=parse_instant(request["createdAt"]),
         request_id=request["id"])
+
+
+def direct(*, store: BrandStore, visitor: ExternalUser, member_id: str, data: WaitingListRequestIn,
+           now: datetime) -> dict[str, Any]:
+    """A direct request: the visitor chose a member; their conversation starts now (or resumes).
+
+    One conversation per visitor and member: asking the same member again resumes it (conversations
+    are endless). The member must be one the directory lists (active, not hidden): 404 otherwise.
+    The request is recorded handled at once (the glossary: the conversation starts at the request).
+    """
+    if visitor.service_terms is None:
+        raise Forbidden("Accept the service terms to start a conversation")
+    member = store.find("members", member_id)
+    if member is None or not (member.get("directory") or {}).get("listed"):
+        raise NotFound("Member not found")
+    conversation_id = uuid.uuid5(_NAMESPACE, f"direct\x1f{visitor.id}\x1f{member_id}").hex
+    existing = store.find(conversations.CONVERSATIONS, conversation_id)
+    if existing is not None:
+        return existing
+    request = {"id": conversation_id, "kind": "direct", "state": "handled", "visitorId": visitor.id,
+               "context": data.context.model_dump(mode="json", by_alias=True), "createdAt": isoformat(now),
+               "pendingSince": None, "handledAt": isoformat(now), "handledBy": member_id, "cancelledAt": None,
+               "conversationId": conversation_id}
+    try:
+        store.create(REQUESTS, request)
+    except DocumentConflict:
+        request = store.get(REQUESTS, conversation_id)  # a retry: start what the first call recorded
+    return _ensure_conversation(store, request)

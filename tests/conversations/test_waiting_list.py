@@ -126,3 +126,32 @@ def test_a_crash_between_the_pick_up_and_the_conversation_is_completed_by_the_re
     retried = chat.client.post(f"{APP}/waiting-list/{request['id']}/pick-up", headers=member)
     assert retried.status_code == 200
     assert len(chat.container.store.for_brand("acme").query_all("inbox")) == 2
+
+
+def test_a_direct_request_starts_a_conversation_with_the_chosen_member_and_resumes_it(chat):
+    from shared.identity import profiles
+
+    member = chat.member("m1")
+    store = chat.container.store.for_brand("acme")
+    visitor = chat.visitor()
+    started = chat.client.post(f"{WIDGET}/conversations/direct", headers=visitor,
+                               json={"memberId": "m1", "context": {"pageUrl": "https://shop.example/p/bag"}})
+    assert started.status_code == 201, started.text
+    conversation = started.json()["conversationId"]
+    again = chat.client.post(f"{WIDGET}/conversations/direct", headers=visitor, json={"memberId": "m1"})
+    assert again.json()["conversationId"] == conversation  # endless: the same conversation resumes
+    stored = store.get("conversations", conversation)
+    assert stored["kind"] == "direct" and stored["startedAt"] == stored["requestedAt"]
+    listed = chat.client.get(f"{APP}/conversations", headers=member).json()["items"]
+    assert [entry["conversationId"] for entry in listed] == [conversation]
+
+    profiles.update(store=store, member_id="m1", changes=profiles.ProfileUpdate(
+        visibility=profiles.VisibilityUpdate(hide_from_community=True)), now=chat.container.clock.now())
+    other = chat.visitor()
+    hidden = chat.client.post(f"{WIDGET}/conversations/direct", headers=other, json={"memberId": "m1"})
+    assert hidden.status_code == 404
+    unknown = chat.client.post(f"{WIDGET}/conversations/direct", headers=other, json={"memberId": "nobody"})
+    assert unknown.status_code == 404
+    no_terms = chat.client.post(f"{WIDGET}/conversations/direct", headers=chat.visitor(terms=False),
+                                json={"memberId": "m1"})
+    assert no_terms.status_code == 403

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
+from pydantic import BaseModel, ConfigDict, Field
 
 from functions.http_api.access import access
 from functions.http_api.deps import ContainerDep
@@ -13,6 +14,7 @@ from functions.http_api.routers.common.directory import open_brand
 from functions.http_api.routers.widget.visitors import CurrentAccount
 from shared.conversations import requests
 from shared.conversations.models import (
+    DirectRequestIn,
     Inbox,
     MessageIn,
     MessagePage,
@@ -23,6 +25,14 @@ from shared.conversations.models import (
 )
 
 router = APIRouter(prefix="/api/v1/widget/{brand_id}/conversations", tags=["widget: conversations"])
+
+
+class Started(BaseModel):
+    """The conversation a request started (or resumed)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    conversation_id: str = Field(alias="conversationId")
 
 
 def _visitor(account) -> Party:
@@ -40,6 +50,17 @@ def join_waiting_list(brand_id: str, body: WaitingListRequestIn, account: Curren
     brand = open_brand(container, brand_id)
     return requests.join(store=container.store.for_brand(brand_id), visitor=account, data=body,
                          now=container.clock.now(), abandon_minutes=brand.waiting_list_abandon_minutes)
+
+
+@router.post("/direct", status_code=status.HTTP_201_CREATED, response_model=Started,
+             responses=problem_responses(401, 403, 404, 422), **access("visitor"))
+def start_direct(brand_id: str, body: DirectRequestIn, account: CurrentAccount, container: ContainerDep) -> Started:
+    """Talk to the member the visitor chose (from the directory): the conversation starts, or resumes if
+    they talked before. 404 for a member the directory does not list; 403 before the service terms."""
+    open_brand(container, brand_id)
+    conversation = requests.direct(store=container.store.for_brand(brand_id), visitor=account,
+                                   member_id=body.member_id, data=body, now=container.clock.now())
+    return Started(conversation_id=conversation["id"])
 
 
 @router.get("/requests/{waiting_request_id}", response_model=QueueStatus, responses=problem_responses(401, 404),
