@@ -81,6 +81,7 @@ var secretNames = {
   tokenSigningKeys: 'token-signing-keys'
   mailjetApiKey: 'mailjet-api-key'
   mailjetApiSecret: 'mailjet-api-secret'
+  vapidPrivateKey: 'vapid-private-key'
 }
 
 resource rg 'Microsoft.Resources/resourceGroups@2022-09-01' = {
@@ -188,6 +189,20 @@ module roles 'modules/roles.bicep' = {
   }
 }
 
+// Realtime pushes (docs/realtime.md): Web PubSub, the app's identity its Service Owner.
+module webPubSub 'modules/webpubsub.bicep' = {
+  name: 'webpubsub'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    name: 'wps-${resourceToken}'
+    hubName: 'popsell'
+    appPrincipalId: functionApp.outputs.principalId
+    logAnalyticsWorkspaceId: monitoring.outputs.workspaceId
+  }
+}
+
 // Every setting the app reads in production (shared/config.py, POPSELL_*), plus the host's own.
 module appSettings 'modules/appsettings.bicep' = {
   name: 'appsettings'
@@ -195,6 +210,7 @@ module appSettings 'modules/appsettings.bicep' = {
   // After the roles: the first start resolves the Key Vault references and reaches storage.
   dependsOn: [
     roles
+    webPubSub
   ]
   params: {
     appName: functionApp.outputs.name
@@ -216,6 +232,10 @@ module appSettings 'modules/appsettings.bicep' = {
       POPSELL_BUS: 'servicebus'
       POPSELL_BLOBS: 'azure'
       POPSELL_MAILER: 'mailjet'
+      POPSELL_REALTIME: 'webpubsub'
+      POPSELL_WEBPUBSUB_ENDPOINT: webPubSub.outputs.endpoint
+      POPSELL_WEBPUBSUB_HUB: webPubSub.outputs.hubName
+      POPSELL_NOTIFIER: 'webpush'
       POPSELL_COSMOS_ENDPOINT: cosmos.outputs.endpoint
       POPSELL_COSMOS_DATABASE: cosmos.outputs.databaseName
       POPSELL_COSMOS_REGIONS: cosmos.outputs.regions
@@ -230,6 +250,7 @@ module appSettings 'modules/appsettings.bicep' = {
       POPSELL_TOKEN_SIGNING_KEYS: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${secretNames.tokenSigningKeys})'
       POPSELL_MAILJET_API_KEY: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${secretNames.mailjetApiKey})'
       POPSELL_MAILJET_API_SECRET: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${secretNames.mailjetApiSecret})'
+      POPSELL_VAPID_PRIVATE_KEY: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${secretNames.vapidPrivateKey})'
     }
   }
 }
@@ -248,4 +269,5 @@ output AZURE_SERVICEBUS_NAMESPACE string = serviceBus.outputs.fullyQualifiedName
 output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
 output AZURE_STORAGE_BLOB_ENDPOINT string = storage.outputs.blobEndpoint
 output AZURE_BACKUP_STORAGE_ACCOUNT_NAME string = backupStorage.outputs.name
+output AZURE_WEBPUBSUB_ENDPOINT string = webPubSub.outputs.endpoint
 output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.appInsightsName

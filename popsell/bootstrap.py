@@ -23,6 +23,8 @@ from shared.identity.tokens import TokenService
 from shared.ports.blobs import BACKUP_CONTAINERS, BlobStore
 from shared.ports.bus import MessageBus
 from shared.ports.mailer import Mailer
+from shared.ports.notifier import Notifier
+from shared.ports.realtime import Realtime
 from shared.ports.store import DocumentStore
 from shared.privacy.hashing import BrandHasher
 from shared.privacy.keys import derive_key
@@ -112,6 +114,38 @@ class Container:
         return OutboxMailer(self.data_dir / "outbox", clock=self.clock)
 
     @cached_property
+    def notifier(self) -> Notifier:
+        """Member push notifications: Web Push (VAPID), or a disk outbox (docs/notifications.md)."""
+        if self.settings.notifier == "webpush":
+            from shared.adapters.webpush_notifier import WebPushNotifier
+
+            return WebPushNotifier(self.settings)
+        if self.settings.env == "production":
+            # The outbox is a folder of this worker: no device would ever see a push.
+            raise ValueError("production pushes through Web Push: set POPSELL_NOTIFIER=webpush")
+        from shared.adapters.outbox_notifier import OutboxNotifier
+
+        return OutboxNotifier(self.data_dir / "push-outbox", clock=self.clock)
+
+    @cached_property
+    def realtime(self) -> Realtime:
+        """Realtime pushes: Azure Web PubSub, or the WebSocket hub of this process (local runs, tests)."""
+        if self.settings.realtime == "webpubsub":
+            from shared.adapters.webpubsub_realtime import WebPubSubRealtime
+
+            return WebPubSubRealtime(self.settings, clock=self.clock)
+        if self.settings.env == "production":
+            # The hub lives in one process: under the Functions host no client could reach it.
+            raise ValueError("production pushes through Azure Web PubSub: set POPSELL_REALTIME=webpubsub")
+        from shared.adapters.local_realtime import LocalRealtimeHub
+
+        return LocalRealtimeHub(
+            signing_key=derive_key(self.settings.hash_master_key, "realtime-local-tokens"),
+            clock=self.clock,
+            base_url=self.settings.public_base_url,
+        )
+
+    @cached_property
     def tokens(self) -> TokenService:
         return TokenService(self.settings.signing_keys, issuer=self.settings.token_issuer)
 
@@ -134,7 +168,7 @@ class Container:
 
     def close(self) -> None:
         """Release the adapters that were built."""
-        for name in ("store", "bus"):
+        for name in ("store", "bus", "realtime"):
             if name in self.__dict__:
                 self.__dict__[name].close()
 

@@ -12,10 +12,13 @@ from functools import partial
 
 from shared.catalog import handlers as catalog
 from shared.catalog.events import CategoriesMoved
+from shared.conversations import handlers as conversations
+from shared.conversations.events import MessagePosted, WaitingRequestJoined, WaitingRequestLeft
 from shared.crm import handlers as crm
 from shared.crm.events import OrderContactLinked
 from shared.events.dispatcher import Subscription
 from shared.identity.events import MemberErased
+from shared.notifications import handlers as notifications
 from shared.sales import handlers as sales
 from shared.sales import orders
 from shared.sales.events import OrderEvent, OrderPlaced
@@ -33,6 +36,16 @@ def subscriptions() -> tuple[Subscription, ...]:
         # A member erased (by a retention rule, their request, the brand's end): their contacts go too.
         Subscription(MemberErased, "crm.contacts-of-erased-member", crm.contacts_of_erased_member),
         Subscription(MemberErased, "catalog.products-of-erased-member", catalog.products_of_erased_member),
+        Subscription(MemberErased, "notifications.subscriptions-of-erased-member",
+                     notifications.subscriptions_of_erased_member),
+        # Conversations: the connected clients are told (a push is a hint; clients catch up by cursor).
+        Subscription(WaitingRequestJoined, "conversations.push-waiting-request", conversations.push_waiting_request),
+        Subscription(WaitingRequestLeft, "conversations.push-request-left", conversations.push_request_left),
+        Subscription(MessagePosted, "conversations.push-message", conversations.push_message),
+        # ...and the members whose phones should ring: queued pushes (shared/notifications), sent by the queue.
+        Subscription(WaitingRequestJoined, "conversations.notify-waiting-request",
+                     conversations.notify_waiting_request),
+        Subscription(MessagePosted, "conversations.notify-message", conversations.notify_message),
         # A category moved: the products under it follow (a big subtree is many writes: through the queue).
         Subscription(CategoriesMoved, "catalog.products-under-moved-categories",
                      catalog.products_under_moved_categories, out_of_process=True),

@@ -19,10 +19,12 @@ from shared.emails.handler import email_handler
 from shared.gdpr import erasure, exports, purge_jobs
 from shared.gdpr.retention import jobs as retention_jobs
 from shared.messaging.worker import BatchHandler, Handler
+from shared.notifications.handler import notification_handler
 from shared.ports.bus import (
     QUEUE_CATALOG_UPLOADS,
     QUEUE_DOMAIN_EVENTS,
     QUEUE_EMAILS,
+    QUEUE_NOTIFICATIONS,
     QUEUE_PROVIDER_EVENTS,
     QUEUE_TRACKING_EVENTS,
 )
@@ -59,4 +61,5 @@ def queue_handlers(container: Container) -> dict[str, Handler]:
         QUEUE_TRACKING_EVENTS: BatchHandler(partial(tracking_events_handler, container)),
         QUEUE_DOMAIN_EVENTS: container.events.deliver,
         QUEUE_CATALOG_UPLOADS: partial(catalog_upload_handler, container),
+        QUEUE_NOTIFICATIONS: partial(notification_handler, container),
     }

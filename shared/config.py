@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     bus: Literal["sqlite", "servicebus"] = "sqlite"
     blobs: Literal["folder", "azure"] = "folder"
     mailer: Literal["outbox", "mailjet"] = "outbox"
+    # Realtime pushes (docs/realtime.md): the WebSocket hub in this process, or Azure Web PubSub.
+    realtime: Literal["local", "webpubsub"] = "local"
+    # Member push notifications (docs/notifications.md): a disk outbox, or Web Push with VAPID.
+    notifier: Literal["outbox", "webpush"] = "outbox"
 
     cosmos_endpoint: str = ""
     cosmos_key: str = ""  # empty: managed identity (DefaultAzureCredential)
@@ -72,6 +76,18 @@ class Settings(BaseSettings):
     # The backup storage account (its snapshot containers are immutable: docs/decisions/0027); empty:
     # the snapshots go to the app's own blob store (local runs, Azurite).
     backup_blob_account_url: str = ""
+
+    # Azure Web PubSub (POPSELL_REALTIME=webpubsub): the endpoint with the app's managed identity, or a
+    # connection string for dev tools only (the resource disables local auth in production).
+    webpubsub_endpoint: str = ""  # e.g. https://popsell-wps.webpubsub.azure.com
+    webpubsub_connection_string: str = ""
+    webpubsub_hub: str = "popsell"
+
+    # Web Push (POPSELL_NOTIFIER=webpush): the VAPID private key (base64url, raw 32 bytes or DER; a Key Vault
+    # reference in production), the subject push services may contact (mailto: or https:), TTL in seconds.
+    vapid_private_key: str = ""
+    vapid_subject: str = "mailto:ops@popsell.com"
+    webpush_ttl_seconds: int = 86400
 
     mailjet_api_key: str = ""
     mailjet_api_secret: str = ""
@@ -149,6 +165,7 @@ class Settings(BaseSettings):
                     ("POPSELL_TOKEN_SIGNING_KEYS", self.token_signing_keys),
                     ("POPSELL_MAILJET_API_KEY", self.mailjet_api_key),
                     ("POPSELL_MAILJET_API_SECRET", self.mailjet_api_secret),
+                    ("POPSELL_VAPID_PRIVATE_KEY", self.vapid_private_key),
                 )
                 if value.startswith("@Microsoft.KeyVault(")
             ]

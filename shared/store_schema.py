@@ -135,6 +135,10 @@ CONTAINERS: dict[str, ContainerSpec] = {
         ContainerSpec("conversations", "brandId", ()),
         ContainerSpec("inbox", "brandId", ("key",)),
         ContainerSpec("messages", "pk", ("seq",)),
+        # Member push notifications (shared/notifications): each member's devices (member data), and the
+        # (message, device) pairs already sent, expiring (ttl), which make the queue handler idempotent.
+        ContainerSpec("push_subscriptions", "brandId", ("memberId",)),
+        ContainerSpec("push_deliveries", "brandId", (), ttl_enabled=True),
     )
 }
 

@@ -64,6 +64,10 @@ def create_app(settings: Settings | None = None, *, hosted: bool = False) -> Edg
     install_problem_handlers(app)
     app.include_router(tracking_redirect.router)
     app.include_router(health.router)
+    if settings.realtime == "local" and not hosted:
+        from functions.http_api.routers.platform import realtime
+
+        app.include_router(realtime.router)  # the local hub's WebSocket (not in the OpenAPI document)
     audiences = dict(AUDIENCES)
     if settings.blobs == "folder":
         audiences[FILES[0]] = FILES[1]

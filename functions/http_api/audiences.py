@@ -25,7 +25,7 @@ AUDIENCES: dict[str, tuple[str, ...]] = {
         "app.config", "app.auth", "app.profile", "app.directory", "app.sso", "app.gdpr", "app.contacts",
         "app.invitations", "app.vouchers", "app.campaigns", "app.campaign_stats", "app.email_templates", "app.links",
         "app.commissions", "app.tracking_dashboards", "app.contact_capture", "app.member_profiles",
-        "app.catalog", "app.conversations",
+        "app.catalog", "app.conversations", "app.push_subscriptions",
     ),
     "/api/v1/widget/": ("widget.config", "widget.directory", "widget.visitors", "widget.gdpr",
                         "widget.contact_capture", "widget.site_events", "widget.member_profiles",

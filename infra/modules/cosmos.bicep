@@ -507,6 +507,24 @@ var containers = [
     arrayPaths: []
     ttlEnabled: false
   }
+  {
+    name: 'push_subscriptions'
+    partitionKeyPath: '/brandId'
+    indexedPaths: [
+      'memberId'
+    ]
+    textPaths: []
+    arrayPaths: []
+    ttlEnabled: false
+  }
+  {
+    name: 'push_deliveries'
+    partitionKeyPath: '/brandId'
+    indexedPaths: []
+    textPaths: []
+    arrayPaths: []
+    ttlEnabled: true
+  }
 ]
 
 resource account 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' = {

@@ -19,6 +19,7 @@ var queues = [
   'provider-events'
   'domain-events'
   'catalog-uploads'
+  'notifications'
 ]
 
 resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' = {

@@ -21,8 +21,10 @@ from datetime import datetime
 from typing import Any
 
 from shared.clock import isoformat
+from shared.conversations import events as conversation_events
 from shared.conversations.models import ConversationKind, MessageIn, Party
 from shared.errors import NotFound
+from shared.events.model import Publisher
 from shared.ports.store import BrandStore, DocumentConflict, Filter, Write
 from shared.ports.store_retry import retrying
 
@@ -107,7 +109,8 @@ def _pk(store: BrandStore, conversation_id: str) -> str:
     return f"{store.brand_id}|{conversation_id}"
 
 
-def post(*, store: BrandStore, conversation_id: str, author: Party, data: MessageIn, now: datetime) -> dict[str, Any]:
+def post(*, store: BrandStore, events: Publisher, conversation_id: str, author: Party, data: MessageIn,
+         now: datetime) -> dict[str, Any]:
     """Write a message, then move the conversation and both inbox entries; the message (the same on a retry)."""
     conversation = of_party(store=store, conversation_id=conversation_id, party=author)
     message_id = _message_id(conversation_id, author, data.client_message_id)
@@ -119,6 +122,9 @@ def post(*, store: BrandStore, conversation_id: str, author: Party, data: Messag
     except DocumentConflict:
         message = store.get(MESSAGES, message_id, pk=pk)  # a retry: the message stands, its counts may not
     _count(store, conversation, author, message)
+    # Raised on a retry too (same id): a handler that missed it the first time gets it now.
+    events.publish(conversation_events.posted(store.brand_id, message,
+                                              recipient=party_key(_other(conversation, author))))
     return message
 
 

@@ -20,8 +20,10 @@ from typing import Any
 
 from shared.clock import isoformat, parse_instant
 from shared.conversations import conversations
+from shared.conversations import events as conversation_events
 from shared.conversations.models import Party, QueueStatus, WaitingListRequestIn, WaitingRequestRead
 from shared.errors import Conflict, Forbidden, NotFound
+from shared.events.model import Publisher
 from shared.identity.models import ExternalUser, Member
 from shared.ports.store import BrandStore, DocumentConflict, EtagMismatch, Filter, Page
 from shared.ports.store_retry import retrying
@@ -57,7 +59,7 @@ def conversation_id_of(request_id: str) -> str:
     return uuid.uuid5(_NAMESPACE, request_id).hex
 
 
-def join(*, store: BrandStore, visitor: ExternalUser, data: WaitingListRequestIn, now: datetime,
+def join(*, store: BrandStore, events: Publisher, visitor: ExternalUser, data: WaitingListRequestIn, now: datetime,
          abandon_minutes: int) -> QueueStatus:
     """Append the visitor's request to the waiting list; their pending one if they have one already.
 
@@ -79,6 +81,7 @@ def join(*, store: BrandStore, visitor: ExternalUser, data: WaitingListRequestIn
         "pendingSince": isoformat(now), "handledAt": None, "handledBy": None, "cancelledAt": None,
         "conversationId": None,
     })
+    events.publish(conversation_events.joined(store.brand_id, doc["id"], at=now))
     return status(store=store, request_id=doc["id"], visitor_id=visitor.id, now=now, abandon_minutes=abandon_minutes)
 
 
@@ -115,19 +118,20 @@ def status(*, store: BrandStore, request_id: str, visitor_id: str, now: datetime
     return found.model_copy(update={"position": position, "estimated_wait_seconds": _wait_estimate(store, position)})
 
 
-def cancel(*, store: BrandStore, request_id: str, visitor_id: str, now: datetime) -> None:
+def cancel(*, store: BrandStore, events: Publisher, request_id: str, visitor_id: str, now: datetime) -> None:
     """The visitor gives up waiting (a request already handled is a conversation now: 409)."""
 
-    def attempt() -> None:
+    def attempt() -> dict[str, Any]:
         doc = _own(store, request_id, visitor_id)
         if doc["state"] == "cancelled":
-            return
+            return doc
         if doc["state"] == "handled":
             raise Conflict("This request was handled: it is a conversation now")
-        store.replace(REQUESTS, {**doc, "state": "cancelled", "cancelledAt": isoformat(now), "pendingSince": None},
-                      etag=doc["_etag"])
+        return store.replace(REQUESTS, {**doc, "state": "cancelled", "cancelledAt": isoformat(now),
+                                        "pendingSince": None}, etag=doc["_etag"])
 
-    retrying(attempt, attempts=_ATTEMPTS)
+    cancelled = retrying(attempt, attempts=_ATTEMPTS)
+    events.publish(conversation_events.left(store.brand_id, cancelled, at=now))
 
 
 def waiting(*, store: BrandStore, now: datetime, abandon_minutes: int, page_size: int = 20,
@@ -145,7 +149,7 @@ def available(member: Member, now: datetime) -> bool:
     return member.availability in ("online", "away") and (until is None or until > now)
 
 
-def pick_up(*, store: BrandStore, member: Member, request_id: str, now: datetime,
+def pick_up(*, store: BrandStore, events: Publisher, member: Member, request_id: str, now: datetime,
             abandon_minutes: int) -> dict[str, Any]:
     """Take a pending request: exactly one member wins; the conversation it starts."""
     abandon_after = _abandon_after(abandon_minutes)
@@ -168,7 +172,9 @@ def pick_up(*, store: BrandStore, member: Member, request_id: str, now: datetime
     except EtagMismatch:
         # Someone changed it first: a winner, or the visitor cancelling. Either way, not ours.
         raise AlreadyTaken("Another member took this request") from None
-    return _ensure_conversation(store, written)
+    conversation = _ensure_conversation(store, written)
+    events.publish(conversation_events.left(store.brand_id, written, at=now))
+    return conversation
 
 
 def _ensure_conversation(store: BrandStore, request: dict[str, Any]) -> dict[str, Any]:

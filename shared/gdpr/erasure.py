@@ -90,6 +90,7 @@ MEMBER_FIELDS: dict[str, FieldRule] = {
     "location": "erase",
     "visibility": "keep",
     "communication": "keep",
+    "notifications": "keep",  # push opt-ins, consent states like the communication ones
     "owned_products": "erase",
     "recommended_products": "erase",
     "availability": "offline",

@@ -20,6 +20,7 @@ from shared.catalog import member_products
 from shared.clock import isoformat
 from shared.identity import repository
 from shared.identity.models import ExternalUser, Member
+from shared.notifications import subscriptions as push_subscriptions
 from shared.ports.blobs import CONTAINER_EXPORTS, CONTAINER_UGC, BlobNotFound, BlobStore
 from shared.ports.store import BrandStore, Filter
 
@@ -100,6 +101,7 @@ def member_export(
         "contactsCount": len(contacts),
         "shareLinks": [_clean(link) for link in store.query_all(_LINKS, filters=own, page_size=500)],
         "commissions": [_clean(entry) for entry in store.query_all(_COMMISSIONS, filters=own, page_size=500)],
+        "pushSubscriptions": push_subscriptions.export_member(store=store, member_id=member_id),
         "products": member_products.get(store=store, member_id=member_id).model_dump(mode="json", by_alias=True),
         "gdprRequests": gdpr_requests(store=store, subject_hash=subject_hash),
     }
@@ -111,6 +113,7 @@ def _member_consents(member: Member) -> dict[str, Any]:
         "popsellTerms": terms.model_dump(mode="json", by_alias=True) if terms else None,
         "communication": member.communication.model_dump(mode="json", by_alias=True),
         "communityVisibility": member.visibility.model_dump(mode="json", by_alias=True),
+        "pushNotifications": member.notifications.model_dump(mode="json", by_alias=True),
     }
 
 

@@ -94,6 +94,13 @@ class CommunicationOptIns(CamelModel):
     comment_notifications: bool = True
 
 
+class NotificationOptIns(CamelModel):
+    """Which push notifications the member's devices receive (docs/notifications.md): all on by default."""
+
+    waiting_list: bool = True
+    direct_messages: bool = True
+
+
 class GeoPoint(CamelModel):
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
@@ -148,6 +155,7 @@ class Member(CamelModel):
     location: GeoPoint | None = None
     visibility: CommunityVisibility = Field(default_factory=CommunityVisibility)
     communication: CommunicationOptIns = Field(default_factory=CommunicationOptIns)
+    notifications: NotificationOptIns = Field(default_factory=NotificationOptIns)
     owned_products: list[str] = Field(default_factory=list)
     recommended_products: list[str] = Field(default_factory=list)
     availability: Availability = "offline"

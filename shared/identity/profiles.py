@@ -26,6 +26,7 @@ from shared.identity.models import (
     CommunityVisibility,
     GeoPoint,
     Member,
+    NotificationOptIns,
     Role,
 )
 from shared.ports.store import BrandStore, Filter
@@ -35,7 +36,7 @@ from shared.ports.store_retry import retrying
 # leave a member shown as reachable. Past `availabilityUntil`, the member counts as offline.
 AVAILABILITY_TTL = timedelta(minutes=15)
 
-_NESTED = ("address", "visibility", "communication")
+_NESTED = ("address", "visibility", "communication", "notifications")
 
 
 class _Partial(CamelModel):
@@ -61,6 +62,11 @@ class CommunicationUpdate(_Partial):
     comment_notifications: bool | None = None
 
 
+class NotificationsUpdate(_Partial):
+    waiting_list: bool | None = None
+    direct_messages: bool | None = None
+
+
 class ProfileUpdate(_Partial):
     """The profile fields a member edits about themselves (partial; unknown fields, email included, are refused)."""
 
@@ -76,6 +82,7 @@ class ProfileUpdate(_Partial):
     birth_date: date | None = None
     visibility: VisibilityUpdate | None = None
     communication: CommunicationUpdate | None = None
+    notifications: NotificationsUpdate | None = None
     owned_products: list[str] | None = Field(None, max_length=500)
     recommended_products: list[str] | None = Field(None, max_length=500)
 
@@ -121,6 +128,7 @@ class ProfileRead(CamelModel):
     birth_date: date | None
     visibility: CommunityVisibility
     communication: CommunicationOptIns
+    notifications: NotificationOptIns
     owned_products: list[str]
     recommended_products: list[str]
     availability: Availability

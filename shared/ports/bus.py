@@ -29,7 +29,10 @@ QUEUE_PROVIDER_EVENTS = "provider-events"  # email-provider events (shared/crm/p
 QUEUE_DOMAIN_EVENTS = "domain-events"
 # Catalog files uploaded by brand platforms, processed in chunks (shared/catalog/uploads.py).
 QUEUE_CATALOG_UPLOADS = "catalog-uploads"
-QUEUES = (QUEUE_EMAILS, QUEUE_TRACKING_EVENTS, QUEUE_PROVIDER_EVENTS, QUEUE_DOMAIN_EVENTS, QUEUE_CATALOG_UPLOADS)
+# Member push notifications, one message per (member, notification) (shared/notifications/service.py).
+QUEUE_NOTIFICATIONS = "notifications"
+QUEUES = (QUEUE_EMAILS, QUEUE_TRACKING_EVENTS, QUEUE_PROVIDER_EVENTS, QUEUE_DOMAIN_EVENTS, QUEUE_CATALOG_UPLOADS,
+          QUEUE_NOTIFICATIONS)
 CONTENT_TYPE_JSON = "application/json"
 
 

@@ -15,6 +15,8 @@ from shared.config import Settings
 from shared.ports.blobs import BlobStore
 from shared.ports.bus import MessageBus
 from shared.ports.mailer import Mailer
+from shared.ports.notifier import Notifier
+from shared.ports.realtime import Realtime
 from shared.ports.store import DocumentStore
 from shared.privacy.hashing import BrandHasher
 
@@ -47,6 +49,12 @@ class Platform(Protocol):
 
     @property
     def mailer(self) -> Mailer: ...
+
+    @property
+    def notifier(self) -> Notifier: ...
+
+    @property
+    def realtime(self) -> Realtime: ...
 
     @property
     def tokens(self) -> TokenService: ...

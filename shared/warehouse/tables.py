@@ -165,6 +165,7 @@ MEMBER_WITHHELD = {
     "retention": _INTERNAL,
     "directory": "a search copy of the profile (names, city, geocode cell): the columns above say what leaves",
     "restriction": "the restriction of processing (request id, since): it blanks the names, nothing more leaves",
+    "notifications": "the member's push-notification opt-ins: a device preference, no report needs it",
 }
 
 # Visitors are not Members: no name of any kind, no email_tmp, no hash.

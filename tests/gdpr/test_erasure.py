@@ -128,6 +128,7 @@ MEMBER_TABLE: dict[str, dict[str, object]] = {
     "location": {PUBLIC: None, UNDER_CONTRACT: None},
     "visibility": {PUBLIC: KEPT, UNDER_CONTRACT: KEPT},
     "communication": {PUBLIC: KEPT, UNDER_CONTRACT: KEPT},
+    "notifications": {PUBLIC: KEPT, UNDER_CONTRACT: KEPT},
     "owned_products": {PUBLIC: [], UNDER_CONTRACT: []},
     "recommended_products": {PUBLIC: [], UNDER_CONTRACT: []},
     "availability": {PUBLIC: "offline", UNDER_CONTRACT: "offline"},

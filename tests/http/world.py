@@ -219,6 +219,11 @@ def _resources(client, world: World, brand: str) -> None:
     photo_path = urlsplit(photo["photoUrl"]).path
     known.ids["container"], known.ids["name"] = re.match(r"^/api/v1/files/([^/]+)/(.+)$", photo_path).groups()
     known.ids["photo_query"] = urlsplit(photo["photoUrl"]).query
+    from tests.notifications.helpers import subscription  # the owner's device (push notifications)
+
+    device = _ok(client.post(f"{app}/me/push-subscriptions", headers=owner,
+                             json=subscription(f"https://push.example.com/wpush/{brand}")), 201)
+    known.ids["subscription_id"] = device["id"]
     # The visitor's waiting-list request, picked up by the owner member (who must be available for it).
     waiting = _ok(client.post(f"/api/v1/widget/{brand}/conversations/requests", headers=world.visitor(brand),
                               json={}), 201)

@@ -3,24 +3,25 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, status
-from pydantic import BaseModel, ConfigDict, Field
 
 from functions.http_api.access import CurrentMember, access
 from functions.http_api.deps import ContainerDep
 from functions.http_api.problems import problem_responses
 from functions.http_api.routers.common import conversations as common
-from functions.http_api.routers.common.conversations import Continuation, Cursor, PageSize, ReadMark, Unread
+from functions.http_api.routers.common.conversations import (
+    Continuation,
+    ConversationRef,
+    Cursor,
+    PageSize,
+    ReadMark,
+    RealtimeAccess,
+    Unread,
+)
 from functions.http_api.routers.common.directory import open_brand
-from shared.conversations import requests
+from shared.conversations import handlers, requests
 from shared.conversations.models import Inbox, MessageIn, MessagePage, MessageRead, Party, WaitingList
 
 router = APIRouter(prefix="/api/v1/app/{brand_id}", tags=["app: conversations"])
-
-
-class PickedUp(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
-    conversation_id: str = Field(alias="conversationId")
 
 
 def _member(member) -> Party:
@@ -39,18 +40,25 @@ def waiting_list(brand_id: str, member: CurrentMember, container: ContainerDep, 
     return WaitingList(items=items, continuation=more)
 
 
-@router.post("/waiting-list/{waiting_request_id}/pick-up", response_model=PickedUp,
+@router.post("/waiting-list/{waiting_request_id}/pick-up", response_model=ConversationRef,
              responses=problem_responses(401, 403, 404, 409), **access("member"))
-def pick_up(brand_id: str, waiting_request_id: str, member: CurrentMember, container: ContainerDep) -> PickedUp:
+def pick_up(brand_id: str, waiting_request_id: str, member: CurrentMember, container: ContainerDep) -> ConversationRef:
     """Take a waiting visitor: exactly one member wins; the others get 409 `already-taken`.
 
     Only an available member (online or away) picks up (403 otherwise); the conversation starts now.
     """
     brand = open_brand(container, brand_id)
-    conversation = requests.pick_up(store=container.store.for_brand(brand_id), member=member,
+    conversation = requests.pick_up(store=container.store.for_brand(brand_id), events=container.events, member=member,
                                     request_id=waiting_request_id, now=container.clock.now(),
                                     abandon_minutes=brand.waiting_list_abandon_minutes)
-    return PickedUp(conversation_id=conversation["id"])
+    return ConversationRef(conversation_id=conversation["id"])
+
+
+@router.post("/realtime/negotiate", response_model=RealtimeAccess, responses=problem_responses(401, 404),
+             **access("member"))
+def member_negotiate(brand_id: str, member: CurrentMember, container: ContainerDep) -> RealtimeAccess:
+    """Connect for pushes: the member's own conversations and the brand's waiting list (docs/realtime.md)."""
+    return common.negotiate(container, brand_id, _member(member), handlers.waiting_list_group(brand_id))
 
 
 @router.get("/conversations", response_model=Inbox, responses=problem_responses(401, 404, 422), **access("member"))

@@ -8,8 +8,9 @@ from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from popsell.bootstrap import Container
-from shared.conversations import conversations
+from shared.conversations import conversations, handlers
 from shared.conversations.models import Inbox, InboxEntry, MessageIn, MessagePage, MessageRead, Party
+from shared.realtime import access
 
 PageSize = Annotated[int, Query(alias="pageSize", ge=1, le=conversations.MAX_PAGE)]
 Cursor = Annotated[str | None, Query(max_length=200, description="A message's `seq` (from a page's `cursor`)")]
@@ -28,6 +29,33 @@ class Unread(BaseModel):
     unread: int
 
 
+class ConversationRef(BaseModel):
+    """The conversation a request started (or resumed)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    conversation_id: str = Field(alias="conversationId")
+
+
+class RealtimeAccess(BaseModel):
+    """Where the client connects for its pushes (a WebSocket URL with its token), until `expiresAt`."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    url: str
+    token: str | None = None
+    expires_at: str = Field(alias="expiresAt")
+    groups: list[str]
+
+
+def negotiate(container: Container, brand_id: str, party: Party, *extra: str) -> RealtimeAccess:
+    """A connection for the party's own group (every conversation of theirs) and the `extra` groups."""
+    groups = [handlers.party_group(brand_id, conversations.party_key(party)), *extra]
+    grant = access.negotiate(realtime=container.realtime, brand_id=brand_id, user_id=conversations.party_key(party),
+                             groups=groups)
+    return RealtimeAccess(url=grant["url"], token=grant["token"], expires_at=grant["expiresAt"], groups=groups)
+
+
 def inbox(container: Container, brand_id: str, party: Party, page_size: int, continuation: str | None) -> Inbox:
     items, more = conversations.inbox(store=container.store.for_brand(brand_id), party=party, page_size=page_size,
                                       continuation=continuation)
@@ -43,8 +71,8 @@ def messages(container: Container, brand_id: str, party: Party, conversation_id:
 
 def post(container: Container, brand_id: str, party: Party, conversation_id: str, body: MessageIn) -> MessageRead:
     return MessageRead.model_validate(conversations.post(
-        store=container.store.for_brand(brand_id), conversation_id=conversation_id, author=party, data=body,
-        now=container.clock.now()))
+        store=container.store.for_brand(brand_id), events=container.events, conversation_id=conversation_id,
+        author=party, data=body, now=container.clock.now()))
 
 
 def mark_read(container: Container, brand_id: str, party: Party, conversation_id: str, body: ReadMark) -> Unread:

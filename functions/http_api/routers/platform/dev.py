@@ -105,6 +105,19 @@ def read_outbox_email(message_id: str, container: ContainerDep) -> dict[str, Any
     return email
 
 
+@router.get("/push-outbox", responses=problem_responses(404), **access("dev"))
+def list_push_outbox(
+    container: ContainerDep,
+    brand_id: Annotated[str | None, Query(alias="brandId")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> list[dict[str, Any]]:
+    """Push notifications the local outbox notifier 'sent', one per device, newest first."""
+    notifier = container.notifier
+    if not hasattr(notifier, "list"):
+        raise NotFound("The push outbox exists only with POPSELL_NOTIFIER=outbox")
+    return notifier.list(brand_id=brand_id, limit=limit)
+
+
 @router.post("/timers/{name}/run", responses=problem_responses(404), **access("dev"))
 def run_timer(
     name: str, container: ContainerDep, dry_run: Annotated[bool, Query(alias="dryRun")] = False

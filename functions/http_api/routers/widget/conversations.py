@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
-from pydantic import BaseModel, ConfigDict, Field
 
 from functions.http_api.access import access
 from functions.http_api.deps import ContainerDep
 from functions.http_api.problems import problem_responses
 from functions.http_api.routers.common import conversations as common
-from functions.http_api.routers.common.conversations import Continuation, Cursor, PageSize, ReadMark, Unread
+from functions.http_api.routers.common.conversations import (
+    Continuation,
+    ConversationRef,
+    Cursor,
+    PageSize,
+    ReadMark,
+    RealtimeAccess,
+    Unread,
+)
 from functions.http_api.routers.common.directory import open_brand
 from functions.http_api.routers.widget.visitors import CurrentAccount
 from shared.conversations import requests
@@ -27,14 +34,6 @@ from shared.conversations.models import (
 router = APIRouter(prefix="/api/v1/widget/{brand_id}/conversations", tags=["widget: conversations"])
 
 
-class Started(BaseModel):
-    """The conversation a request started (or resumed)."""
-
-    model_config = ConfigDict(populate_by_name=True)
-
-    conversation_id: str = Field(alias="conversationId")
-
-
 def _visitor(account) -> Party:
     return Party(kind="visitor", id=account.id)
 
@@ -48,19 +47,21 @@ def join_waiting_list(brand_id: str, body: WaitingListRequestIn, account: Curren
     The visitor's request waiting already, if there is one; with its place in the queue and a wait estimate.
     """
     brand = open_brand(container, brand_id)
-    return requests.join(store=container.store.for_brand(brand_id), visitor=account, data=body,
+    return requests.join(store=container.store.for_brand(brand_id), events=container.events, visitor=account,
+                         data=body,
                          now=container.clock.now(), abandon_minutes=brand.waiting_list_abandon_minutes)
 
 
-@router.post("/direct", status_code=status.HTTP_201_CREATED, response_model=Started,
+@router.post("/direct", status_code=status.HTTP_201_CREATED, response_model=ConversationRef,
              responses=problem_responses(401, 403, 404, 422), **access("visitor"))
-def start_direct(brand_id: str, body: DirectRequestIn, account: CurrentAccount, container: ContainerDep) -> Started:
+def start_direct(brand_id: str, body: DirectRequestIn, account: CurrentAccount,
+                 container: ContainerDep) -> ConversationRef:
     """Talk to the member the visitor chose (from the directory): the conversation starts, or resumes if
     they talked before. 404 for a member the directory does not list; 403 before the service terms."""
     open_brand(container, brand_id)
     conversation = requests.direct(store=container.store.for_brand(brand_id), visitor=account,
                                    member_id=body.member_id, data=body, now=container.clock.now())
-    return Started(conversation_id=conversation["id"])
+    return ConversationRef(conversation_id=conversation["id"])
 
 
 @router.get("/requests/{waiting_request_id}", response_model=QueueStatus, responses=problem_responses(401, 404),
@@ -79,9 +80,16 @@ def read_request(brand_id: str, waiting_request_id: str, account: CurrentAccount
 def cancel_request(brand_id: str, waiting_request_id: str, account: CurrentAccount,
                    container: ContainerDep) -> Response:
     """Stop waiting (409 once a member has picked the request up: it is a conversation)."""
-    requests.cancel(store=container.store.for_brand(brand_id), request_id=waiting_request_id,
+    requests.cancel(store=container.store.for_brand(brand_id), events=container.events, request_id=waiting_request_id,
                     visitor_id=account.id, now=container.clock.now())
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/realtime/negotiate", response_model=RealtimeAccess, responses=problem_responses(401, 404),
+             **access("visitor"))
+def visitor_negotiate(brand_id: str, account: CurrentAccount, container: ContainerDep) -> RealtimeAccess:
+    """Connect for pushes: the visitor's conversations and requests (docs/realtime.md)."""
+    return common.negotiate(container, brand_id, _visitor(account))
 
 
 @router.get("", response_model=Inbox, responses=problem_responses(401, 404, 422), **access("visitor"))

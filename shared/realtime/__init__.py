@@ -1,0 +1,1 @@
+"""Realtime pushes for the features: negotiate a client's connection, publish after a store write (docs/realtime.md)."""
