@@ -18,6 +18,7 @@ BENCHMARKS = (
     "bench.bench_backup",
     "bench.bench_catalog",
     "bench.bench_catalog_search",
+    "bench.bench_conversations",
     "bench.bench_realtime",
 )
 
