@@ -56,7 +56,7 @@ def _race(store) -> tuple[list[int], list[float]]:
                                 now=NOW, abandon_minutes=15)
         start = threading.Barrier(RACERS)
 
-        def take(member: Member, request_id: str = request.id) -> bool:
+        def take(member: Member, request_id: str = request.id, start: threading.Barrier = start) -> bool:
             start.wait()
             began = time.perf_counter()
             try:
