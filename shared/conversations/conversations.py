@@ -23,7 +23,7 @@ from typing import Any
 from shared.clock import isoformat
 from shared.conversations import events as conversation_events
 from shared.conversations.models import ConversationKind, MessageIn, Party
-from shared.errors import NotFound
+from shared.errors import Forbidden, NotFound
 from shared.events.model import Publisher
 from shared.ports.store import BrandStore, DocumentConflict, Filter, Write
 from shared.ports.store_retry import retrying
@@ -92,6 +92,30 @@ def of_party(*, store: BrandStore, conversation_id: str, party: Party) -> dict[s
     return doc
 
 
+def set_blocked(*, store: BrandStore, conversation_id: str, party: Party, blocked: bool) -> None:
+    """The party blocks (or unblocks) the other: no more messages either way; it leaves the blocker's list.
+
+    The blocker's inbox entry loses its `key` while blocked (so no list reads it) and gets it back
+    on unblocking; the conversation and its messages stay (the other party still has its history).
+    """
+    of_party(store=store, conversation_id=conversation_id, party=party)
+    me = party_key(party)
+
+    def attempt() -> None:
+        doc = store.get(CONVERSATIONS, conversation_id)
+        by = [key for key in doc.get("blockedBy", []) if key != me] + ([me] if blocked else [])
+        if by != doc.get("blockedBy", []):
+            store.replace(CONVERSATIONS, {**doc, "blockedBy": by}, etag=doc["_etag"])
+        entry = _entry(store, doc, party, _other(doc, party))
+        listed = {key: value for key, value in entry.items() if key != "key"}
+        if blocked and "key" in entry:
+            store.replace(INBOX, listed, etag=entry["_etag"])
+        elif not blocked and "key" not in entry:
+            store.replace(INBOX, {**listed, "key": f"{entry['owner']}|{entry['activityAt']}"}, etag=entry["_etag"])
+
+    retrying(attempt, attempts=_ATTEMPTS)
+
+
 def _other(doc: dict[str, Any], party: Party) -> Party:
     return next(Party.model_validate(p) for p in doc["parties"] if p != party.model_dump())
 
@@ -113,6 +137,8 @@ def post(*, store: BrandStore, events: Publisher, conversation_id: str, author: 
          now: datetime) -> dict[str, Any]:
     """Write a message, then move the conversation and both inbox entries; the message (the same on a retry)."""
     conversation = of_party(store=store, conversation_id=conversation_id, party=author)
+    if conversation.get("blockedBy"):
+        raise Forbidden("This conversation is blocked: no more messages")
     message_id = _message_id(conversation_id, author, data.client_message_id)
     pk = _pk(store, conversation_id)
     message = {"id": message_id, "pk": pk, "conversationId": conversation_id, "author": author.model_dump(),
@@ -159,8 +185,9 @@ def _count(store: BrandStore, conversation: dict[str, Any], author: Party, messa
                 continue
             last = max(entry["lastMessageAt"] or at, at)
             moved = {**entry, "countedSeq": max(entry["countedSeq"], seq), "lastMessageAt": last, "activityAt": last,
-                     "key": f"{entry['owner']}|{last}", "unread": entry["unread"] + unread,
-                     "counted": _counted(entry, message_id)}
+                     "unread": entry["unread"] + unread, "counted": _counted(entry, message_id)}
+            if "key" in entry:  # a blocked conversation stays out of its blocker's list
+                moved["key"] = f"{entry['owner']}|{last}"
             if unread == 0:  # writing in a conversation reads what it holds so far
                 moved.update(unread=0, readSeq=max(entry["readSeq"], moved["countedSeq"]))
             writes.append(Write("replace", moved, etag=entry["_etag"]))

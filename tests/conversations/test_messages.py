@@ -159,3 +159,32 @@ def test_messages_posted_at_once_by_both_parties_are_all_counted(talk):
     for entry in store.query_all("inbox"):
         # Each message counted once in each entry; writing reads the conversation, so at most the other's six.
         assert sorted(entry["counted"]) == sorted(ids) and 0 <= entry["unread"] <= 6, entry["owner"]
+
+
+def test_blocking_stops_messages_both_ways_and_takes_the_conversation_out_of_the_blockers_list(talk):
+    chat, member, visitor, conversation = talk
+    say(chat, "widget", visitor, conversation, "Hi")
+    assert chat.client.put(f"{APP}/conversations/{conversation}/block", headers=member).status_code == 204
+    assert inbox(chat, "app", member) == []
+    assert [entry["conversationId"] for entry in inbox(chat, "widget", visitor)] == [conversation]
+    for base, headers in ((APP, member), (WIDGET, visitor)):
+        refused = chat.client.post(f"{base}/conversations/{conversation}/messages", headers=headers,
+                                   json={"clientMessageId": "blocked-001", "text": "hello?"})
+        assert refused.status_code == 403 and refused.headers["content-type"] == "application/problem+json"
+    history = chat.client.get(f"{WIDGET}/conversations/{conversation}/messages", headers=visitor).json()
+    assert [item["text"] for item in history["items"]] == ["Hi"]  # the history stays
+
+    assert chat.client.delete(f"{APP}/conversations/{conversation}/block", headers=member).status_code == 204
+    assert [entry["conversationId"] for entry in inbox(chat, "app", member)] == [conversation]
+    say(chat, "widget", visitor, conversation, "Back again")
+    stranger = chat.visitor()
+    assert chat.client.put(f"{WIDGET}/conversations/{conversation}/block", headers=stranger).status_code == 404
+
+
+def test_a_visitor_blocks_a_member(talk):
+    chat, member, visitor, conversation = talk
+    assert chat.client.put(f"{WIDGET}/conversations/{conversation}/block", headers=visitor).status_code == 204
+    assert inbox(chat, "widget", visitor) == []
+    refused = chat.client.post(f"{APP}/conversations/{conversation}/messages", headers=member,
+                               json={"clientMessageId": "pushy-0001", "text": "Still interested?"})
+    assert refused.status_code == 403

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 
 from functions.http_api.access import CurrentMember, access
 from functions.http_api.deps import ContainerDep
@@ -77,7 +77,7 @@ def member_messages(brand_id: str, conversation_id: str, member: CurrentMember, 
 
 
 @router.post("/conversations/{conversation_id}/messages", status_code=status.HTTP_201_CREATED,
-             response_model=MessageRead, responses=problem_responses(401, 404, 422), **access("member"))
+             response_model=MessageRead, responses=problem_responses(401, 403, 404, 422), **access("member"))
 def member_post(brand_id: str, conversation_id: str, body: MessageIn, member: CurrentMember,
                 container: ContainerDep) -> MessageRead:
     """Write to the visitor (a retry with the same clientMessageId writes nothing more)."""
@@ -90,3 +90,19 @@ def member_read(brand_id: str, conversation_id: str, body: ReadMark, member: Cur
                 container: ContainerDep) -> Unread:
     """Mark the conversation read up to a message; the unread count left."""
     return common.mark_read(container, brand_id, _member(member), conversation_id, body)
+
+
+@router.put("/conversations/{conversation_id}/block", status_code=status.HTTP_204_NO_CONTENT,
+            responses=problem_responses(401, 404), **access("member"))
+def member_block(brand_id: str, conversation_id: str, member: CurrentMember, container: ContainerDep) -> Response:
+    """Block the other party: no more messages either way, and the conversation leaves the caller's list."""
+    common.set_blocked(container, brand_id, _member(member), conversation_id, True)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.delete("/conversations/{conversation_id}/block", status_code=status.HTTP_204_NO_CONTENT,
+               responses=problem_responses(401, 404), **access("member"))
+def member_unblock(brand_id: str, conversation_id: str, member: CurrentMember, container: ContainerDep) -> Response:
+    """Lift the caller's block: the conversation is back in their list and messages flow again."""
+    common.set_blocked(container, brand_id, _member(member), conversation_id, False)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -75,6 +75,11 @@ def post(container: Container, brand_id: str, party: Party, conversation_id: str
         author=party, data=body, now=container.clock.now()))
 
 
+def set_blocked(container: Container, brand_id: str, party: Party, conversation_id: str, blocked: bool) -> None:
+    conversations.set_blocked(store=container.store.for_brand(brand_id), conversation_id=conversation_id, party=party,
+                              blocked=blocked)
+
+
 def mark_read(container: Container, brand_id: str, party: Party, conversation_id: str, body: ReadMark) -> Unread:
     return Unread(unread=conversations.mark_read(store=container.store.for_brand(brand_id),
                                                  conversation_id=conversation_id, party=party, up_to=body.up_to))

@@ -108,7 +108,7 @@ def visitor_messages(brand_id: str, conversation_id: str, account: CurrentAccoun
 
 
 @router.post("/{conversation_id}/messages", status_code=status.HTTP_201_CREATED, response_model=MessageRead,
-             responses=problem_responses(401, 404, 422), **access("visitor"))
+             responses=problem_responses(401, 403, 404, 422), **access("visitor"))
 def visitor_post(brand_id: str, conversation_id: str, body: MessageIn, account: CurrentAccount,
                  container: ContainerDep) -> MessageRead:
     """Write to the member (a retry with the same clientMessageId writes nothing more)."""
@@ -121,3 +121,19 @@ def visitor_read(brand_id: str, conversation_id: str, body: ReadMark, account: C
                  container: ContainerDep) -> Unread:
     """Mark the conversation read up to a message; the unread count left."""
     return common.mark_read(container, brand_id, _visitor(account), conversation_id, body)
+
+
+@router.put("/{conversation_id}/block", status_code=status.HTTP_204_NO_CONTENT,
+            responses=problem_responses(401, 404), **access("visitor"))
+def visitor_block(brand_id: str, conversation_id: str, account: CurrentAccount, container: ContainerDep) -> Response:
+    """Block the other party: no more messages either way, and the conversation leaves the caller's list."""
+    common.set_blocked(container, brand_id, _visitor(account), conversation_id, True)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.delete("/{conversation_id}/block", status_code=status.HTTP_204_NO_CONTENT,
+               responses=problem_responses(401, 404), **access("visitor"))
+def visitor_unblock(brand_id: str, conversation_id: str, account: CurrentAccount, container: ContainerDep) -> Response:
+    """Lift the caller's block: the conversation is back in their list and messages flow again."""
+    common.set_blocked(container, brand_id, _visitor(account), conversation_id, False)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
