@@ -11,13 +11,13 @@ Run: .venv/bin/python -m bench.bench_catalog_search
 from __future__ import annotations
 
 import random
-import statistics
 import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.timing import latency_line, timed
 from shared.adapters.sqlite_store import SqliteDocumentStore
 from shared.catalog import categories, products, search
 
@@ -59,18 +59,6 @@ def _line(rng: random.Random, index: int) -> dict:
     if rng.random() < 0.2:
         line["salePrice"] = {"amountMinor": price * 7 // 10, "currency": "EUR"}
     return line
-
-
-def _timed(operation: Callable[[int], object]) -> tuple[float, float]:
-    for index in range(10):  # warm the statement caches
-        operation(index)
-    samples = []
-    for index in range(RUNS):
-        started = time.perf_counter()
-        operation(index)
-        samples.append((time.perf_counter() - started) * 1000)
-    samples.sort()
-    return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
 
 
 def _third_page(store, **params: object) -> None:
@@ -124,10 +112,7 @@ def run() -> list[str]:
         lines = [f"Catalog search and browse on SQLite ({PRODUCTS:,} products of one brand, "
                  f"loaded in {load_seconds:.0f} s; page of 20)"]
         for label, operation in kinds:
-            median, p95 = _timed(operation)
-            verdict = "ok" if p95 <= TARGET_MS else f"over {TARGET_MS:.0f} ms"
-            lines.append(f"{label:<40} median {median:6.2f} ms   p95 {p95:6.2f} ms   (target ≤ {TARGET_MS:.0f} ms)   "
-                         f"{verdict}")
+            lines.append(latency_line(label, *timed(operation, runs=RUNS), TARGET_MS, width=40))
         database.close()
     return lines
 

@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench.timing import latency_line, timed
 from shared.adapters.sqlite_store import SqliteDocumentStore
 from shared.clock import isoformat
 from shared.conversations import conversations, requests
@@ -100,18 +101,6 @@ def _load(store) -> None:
                                now=NOW + timedelta(seconds=index))
 
 
-def _timed(operation) -> tuple[float, float]:
-    for index in range(10):
-        operation(index)
-    samples = []
-    for index in range(RUNS):
-        began = time.perf_counter()
-        operation(index)
-        samples.append((time.perf_counter() - began) * 1000)
-    samples.sort()
-    return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
-
-
 def run() -> list[str]:
     with tempfile.TemporaryDirectory(prefix="bench-conversations-") as name:
         database = SqliteDocumentStore(Path(name) / "store.sqlite3")
@@ -136,10 +125,7 @@ def run() -> list[str]:
                 store=store, conversation_id=f"c{i % WITH_MESSAGES:06d}", party=me, page_size=50)),
         ]
         for label, operation in kinds:
-            median, p95 = _timed(operation)
-            verdict = "ok" if p95 <= TARGET_MS else f"over {TARGET_MS:.0f} ms"
-            lines.append(f"{label:<32} median {median:6.2f} ms   p95 {p95:6.2f} ms   (target ≤ {TARGET_MS:.0f} ms)   "
-                         f"{verdict}")
+            lines.append(latency_line(label, *timed(operation, runs=RUNS), TARGET_MS, width=32))
         database.close()
     return lines
 
