@@ -22,9 +22,10 @@ from shared.clock import isoformat, parse_instant
 from shared.conversations import conversations
 from shared.conversations import events as conversation_events
 from shared.conversations.models import Party, QueueStatus, WaitingListRequestIn, WaitingRequestRead
-from shared.errors import Conflict, Forbidden, NotFound
+from shared.errors import Conflict, Forbidden, NotFound, Unauthorized
 from shared.events.model import Publisher
 from shared.identity.models import ExternalUser, Member
+from shared.identity.tokens import TokenService
 from shared.ports.store import BrandStore, DocumentConflict, EtagMismatch, Filter, Page
 from shared.ports.store_retry import retrying
 
@@ -212,3 +213,35 @@ def direct(*, store: BrandStore, visitor: ExternalUser, member_id: str, data: Wa
     except DocumentConflict:
         request = store.get(REQUESTS, conversation_id)  # a retry: start what the first call recorded
     return _ensure_conversation(store, request)
+
+
+# How long the code of a member's in-store QR stays valid: long enough to scan it face to face.
+IN_STORE_CODE_TTL = timedelta(minutes=10)
+
+
+def in_store_code(*, tokens: TokenService, brand_id: str, member: Member, now: datetime) -> tuple[str, datetime]:
+    """The code a member shows as a QR in the store, and when it stops working."""
+    return (tokens.issue(subject=member.id, audience="in_store", brand_id=brand_id, now=now, ttl=IN_STORE_CODE_TTL),
+            now + IN_STORE_CODE_TTL)
+
+
+def in_store(*, store: BrandStore, tokens: TokenService, visitor: ExternalUser, code: str,
+             now: datetime) -> dict[str, Any]:
+    """A visitor met a member in a store and scanned their code: their conversation (kind in_store).
+
+    It is not a request (the glossary: it starts face to face). One per visitor and member, resumed
+    when they meet again. A code expired, forged or of another brand: 404, as an unknown member.
+    """
+    if visitor.service_terms is None:
+        raise Forbidden("Accept the service terms to start a conversation")
+    try:
+        principal = tokens.verify(code, audience="in_store", now=now)
+    except Unauthorized:
+        raise NotFound("This code is not valid any more: ask for a new one") from None
+    member = store.find("members", principal.subject) if principal.brand_id == store.brand_id else None
+    if member is None or member.get("status") != "active":
+        raise NotFound("Member not found")
+    conversation_id = uuid.uuid5(_NAMESPACE, f"in_store\x1f{visitor.id}\x1f{member['id']}").hex
+    return conversations.start(store=store, conversation_id=conversation_id, kind="in_store",
+                               member=Party(kind="member", id=member["id"]),
+                               visitor=Party(kind="visitor", id=visitor.id), started_at=now)

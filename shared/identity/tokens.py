@@ -16,7 +16,8 @@ import jwt
 from shared.errors import Unauthorized
 
 # "contact": a contact's short rights session (shared.gdpr.contact_rights), subject = their email hash.
-Audience = Literal["app", "widget", "manager", "contact"]
+# "in_store": the code of a member's QR, which a visitor met in a store scans (shared/conversations).
+Audience = Literal["app", "widget", "manager", "contact", "in_store"]
 ManagerLevel = Literal["viewer", "editor", "admin", "operator"]
 MANAGER_LEVELS: tuple[ManagerLevel, ...] = ("viewer", "editor", "admin", "operator")
 SESSION_EPOCH_CLAIM = "sep"

@@ -155,3 +155,28 @@ def test_a_direct_request_starts_a_conversation_with_the_chosen_member_and_resum
     no_terms = chat.client.post(f"{WIDGET}/conversations/direct", headers=chat.visitor(terms=False),
                                 json={"memberId": "m1"})
     assert no_terms.status_code == 403
+
+
+def test_a_visitor_scanning_a_members_store_code_starts_an_in_store_conversation(chat):
+    member = chat.member("m1")
+    code = chat.client.post(f"{APP}/conversations/in-store-code", headers=member).json()
+    from shared.clock import parse_instant
+
+    assert parse_instant(code["expiresAt"]) == chat.container.clock.now() + timedelta(minutes=10)
+    visitor = chat.visitor()
+    started = chat.client.post(f"{WIDGET}/conversations/in-store", headers=visitor, json={"code": code["code"]})
+    assert started.status_code == 201, started.text
+    conversation = chat.container.store.for_brand("acme").get("conversations", started.json()["conversationId"])
+    assert conversation["kind"] == "in_store" and conversation["requestedAt"] is None  # face to face: no request
+    again = chat.client.post(f"{WIDGET}/conversations/in-store", headers=visitor, json={"code": code["code"]})
+    assert again.json() == started.json()
+
+    chat.container.clock.advance(timedelta(minutes=11))
+    late = chat.client.post(f"{WIDGET}/conversations/in-store", headers=chat.visitor(), json={"code": code["code"]})
+    assert late.status_code == 404
+    forged = chat.client.post(f"{WIDGET}/conversations/in-store", headers=visitor, json={"code": "not-a-code"})
+    assert forged.status_code == 404
+    other = chat.member("o1", brand_id=OTHER)
+    foreign = chat.client.post(f"/api/v1/app/{OTHER}/conversations/in-store-code", headers=other).json()["code"]
+    crossed = chat.client.post(f"{WIDGET}/conversations/in-store", headers=chat.visitor(), json={"code": foreign})
+    assert crossed.status_code == 404

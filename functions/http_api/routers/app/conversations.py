@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from fastapi import APIRouter, Response, status
+from pydantic import BaseModel, ConfigDict, Field
 
 from functions.http_api.access import CurrentMember, access
 from functions.http_api.deps import ContainerDep
@@ -106,3 +109,21 @@ def member_unblock(brand_id: str, conversation_id: str, member: CurrentMember, c
     """Lift the caller's block: the conversation is back in their list and messages flow again."""
     common.set_blocked(container, brand_id, _member(member), conversation_id, False)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+class InStoreCode(BaseModel):
+    """What the member's QR holds: the code a visitor's widget sends to start their conversation."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    code: str
+    expires_at: datetime = Field(alias="expiresAt")
+
+
+@router.post("/conversations/in-store-code", response_model=InStoreCode, responses=problem_responses(401, 404),
+             **access("member"))
+def in_store_code(brand_id: str, member: CurrentMember, container: ContainerDep) -> InStoreCode:
+    """A code for the member's QR (10 minutes): a visitor met in the store scans it to talk to them."""
+    code, expires_at = requests.in_store_code(tokens=container.tokens, brand_id=brand_id, member=member,
+                                              now=container.clock.now())
+    return InStoreCode(code=code, expires_at=expires_at)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
+from pydantic import BaseModel, ConfigDict, Field
 
 from functions.http_api.access import access
 from functions.http_api.deps import ContainerDep
@@ -61,6 +62,28 @@ def start_direct(brand_id: str, body: DirectRequestIn, account: CurrentAccount,
     open_brand(container, brand_id)
     conversation = requests.direct(store=container.store.for_brand(brand_id), visitor=account,
                                    member_id=body.member_id, data=body, now=container.clock.now())
+    return ConversationRef(conversation_id=conversation["id"])
+
+
+class InStoreScan(BaseModel):
+    """The code of the member's QR the visitor scanned in the store."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+
+    code: str = Field(min_length=1, max_length=2000)
+
+
+@router.post("/in-store", status_code=status.HTTP_201_CREATED, response_model=ConversationRef,
+             responses=problem_responses(401, 403, 404, 422), **access("visitor"))
+def start_in_store(brand_id: str, body: InStoreScan, account: CurrentAccount,
+                   container: ContainerDep) -> ConversationRef:
+    """The visitor scanned a member's QR in the store: their conversation starts (or resumes).
+
+    404 for a code expired (after 10 minutes), forged or of another brand; 403 before the service terms.
+    """
+    open_brand(container, brand_id)
+    conversation = requests.in_store(store=container.store.for_brand(brand_id), tokens=container.tokens,
+                                     visitor=account, code=body.code, now=container.clock.now())
     return ConversationRef(conversation_id=conversation["id"])
 
 
