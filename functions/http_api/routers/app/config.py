@@ -11,6 +11,7 @@ from functions.http_api.problems import problem_responses
 from shared.brands import service as brands
 from shared.brands.models import REQUIRED_NAMES, DisplayNamePolicy, SocialProvider
 from shared.identity.models import CamelModel
+from shared.notifications import vapid
 
 router = APIRouter(prefix="/api/v1/app/{brand_id}", tags=["App: authentication"])
 
@@ -35,6 +36,8 @@ class AppConfig(CamelModel):
     signup: SignupForm
     social_commerce: bool = Field(description="Product pages are the App's (Social Commerce scenario); otherwise "
                                               "a product's page is on the brand's site")
+    push_public_key: str | None = Field(None, description="The VAPID public key a device subscribes to pushes with "
+                                                          "(the Push API's applicationServerKey); null: no pushes")
 
 
 @router.get("/config", response_model=AppConfig, responses=problem_responses(404), **access("public"))
@@ -50,4 +53,5 @@ def app_config(brand_id: str, container: ContainerDep) -> AppConfig:
                           whitelist_enabled=brand.registration.whitelist_enabled,
                           sso_exclusive=brand.registration.sso_exclusive),
         social_commerce=brand.social_commerce,
+        push_public_key=vapid.public_key(container.settings.vapid_private_key),
     )
