@@ -15,8 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from shared.clock import isoformat
-from shared.ports.store import BrandStore, DocumentConflict, EtagMismatch, Filter
-from shared.ports.store_retry import retrying
+from shared.ports.store import BrandStore, Filter
+from shared.ports.store_retry import update_document
 
 TREES = "catalog_trees"
 COUNTS_ID = "counts"
@@ -41,29 +41,20 @@ def difference(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None
     return Counter({category: n for category, n in change.items() if n})
 
 
-def _write(store: BrandStore, counts: Mapping[str, int], doc: Mapping[str, Any] | None, now: datetime) -> None:
-    body = {"id": COUNTS_ID, "counts": {key: n for key, n in counts.items() if n > 0}, "updatedAt": isoformat(now)}
-    if doc is None:
-        try:
-            store.create(TREES, body)
-        except DocumentConflict:
-            raise EtagMismatch("created meanwhile") from None
-    else:
-        store.replace(TREES, body, etag=doc["_etag"])
+def _body(counts: Mapping[str, int], now: datetime) -> dict[str, Any]:
+    return {"id": COUNTS_ID, "counts": {key: n for key, n in counts.items() if n > 0}, "updatedAt": isoformat(now)}
 
 
 def apply(*, store: BrandStore, change: Counter[str], now: datetime) -> None:
     """Move the counts by a write's difference (one etag-guarded write; nothing when nothing changed)."""
-    if not change:
-        return
+    if change:
+        update_document(store, TREES, COUNTS_ID, lambda doc: _body(_moved(doc, change), now), attempts=_ATTEMPTS)
 
-    def attempt() -> None:
-        doc = store.find(TREES, COUNTS_ID)
-        counts = Counter((doc or {}).get("counts", {}))
-        counts.update(change)
-        _write(store, counts, doc, now)
 
-    retrying(attempt, attempts=_ATTEMPTS)
+def _moved(doc: Mapping[str, Any] | None, change: Counter[str]) -> Counter[str]:
+    counts = Counter((doc or {}).get("counts", {}))
+    counts.update(change)  # update, not +: a count may go down
+    return counts
 
 
 def recount(*, store: BrandStore, now: datetime) -> dict[str, int]:
@@ -78,11 +69,7 @@ def recount(*, store: BrandStore, now: datetime) -> dict[str, int]:
         continuation = page.continuation
         if continuation is None:
             break
-
-    def attempt() -> None:
-        _write(store, counts, store.find(TREES, COUNTS_ID), now)
-
-    retrying(attempt, attempts=_ATTEMPTS)
+    update_document(store, TREES, COUNTS_ID, lambda _: _body(counts, now), attempts=_ATTEMPTS)
     return dict(counts)
 
 
