@@ -88,7 +88,7 @@ def _load(store) -> None:
                 "lastMessageAt": None, "lastSeq": "", "messageCount": 0, "readSeq": {}}))
             active = isoformat(NOW + timedelta(seconds=n))
             for one, other in ((owner, visitor), (visitor, owner)):
-                entry = conversations._inbox_entry(one, other, conversation_id, "waiting_list", active)
+                entry = conversations.inbox_entry(one, other, conversation_id, "waiting_list", active)
                 entries.append(Write("create", {**entry, "unread": n % 7}))
         store.write_batch(conversations.CONVERSATIONS, docs)
         for chunk in range(0, len(entries), 100):

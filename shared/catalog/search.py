@@ -31,7 +31,8 @@ PRODUCTS = "products"
 Sort = Literal["relevance", "title", "price", "-price"]
 MAX_PAGE_SIZE = 100
 MAX_TEXT = 100
-# Store reads per page at most; a page that ran out of them is served short, with its continuation.
+# Store reads per stretch of the order at most; a page that ran out of them is served short, with its
+# continuation.
 _MAX_READS = 4
 _TOP = "\U0010ffff"
 TRIGRAM = 3
@@ -149,17 +150,16 @@ def search(*, store: BrandStore, query: CatalogQuery) -> tuple[list[Document], s
     groups = _groups(query)
     group, token = _decode(query.continuation, len(groups)) if query.continuation else (0, None)
     items: list[Document] = []
-    reads = 0
-    while group < len(groups) and reads < _MAX_READS:
+    while group < len(groups):
         stretch = groups[group]
         page = filtered_page(store, PRODUCTS, stretch.keep, page_size=query.page_size - len(items),
-                             continuation=token, max_reads=_MAX_READS - reads, filters=list(stretch.filters),
+                             continuation=token, max_reads=_MAX_READS, filters=list(stretch.filters),
                              order_by=stretch.order_by, descending=stretch.descending)
-        reads += 1
         items += page.items
         token = page.continuation
-        if token is None:
-            group += 1
+        if token is not None:
+            break  # the stretch holds more: the page is full, or its reads ran out (a short page)
+        group += 1
         if len(items) >= query.page_size:
             break
     more = group < len(groups)

@@ -45,7 +45,8 @@ def _inbox_id(owner: Party, conversation_id: str) -> str:
     return f"{party_key(owner)}:{conversation_id}"
 
 
-def _inbox_entry(owner: Party, other: Party, conversation_id: str, kind: str, at: str) -> dict[str, Any]:
+def inbox_entry(owner: Party, other: Party, conversation_id: str, kind: str, at: str) -> dict[str, Any]:
+    """A party's new inbox entry of a conversation: nothing unread, listed by its last activity `at`."""
     return {"id": _inbox_id(owner, conversation_id), "owner": party_key(owner), "conversationId": conversation_id,
             "kind": kind, "other": other.model_dump(), "lastMessageAt": None, "activityAt": at,
             "key": f"{party_key(owner)}|{at}", "unread": 0, "countedSeq": "", "readSeq": ""}
@@ -78,7 +79,7 @@ def _entry(store: BrandStore, conversation: dict[str, Any], owner: Party, other:
     if found is not None:
         return found
     try:
-        return store.create(INBOX, _inbox_entry(owner, other, conversation["id"], conversation["kind"],
+        return store.create(INBOX, inbox_entry(owner, other, conversation["id"], conversation["kind"],
                                                 conversation["startedAt"]))
     except DocumentConflict:
         return store.get(INBOX, _inbox_id(owner, conversation["id"]))
