@@ -13,6 +13,7 @@ from functools import cache, partial
 from popsell.bootstrap import Container
 from shared.backups import jobs as backup_jobs
 from shared.catalog.uploads import catalog_upload_handler
+from shared.conversations import jobs as conversation_jobs
 from shared.crm.provider_events import provider_event_handler
 from shared.directory import jobs as directory_jobs
 from shared.emails.handler import email_handler
@@ -39,7 +40,7 @@ for _eraser in CONTENT_ERASERS:
     erasure.register_eraser(_eraser)
 
 _TIMER_JOBS: tuple[TimerJob, ...] = (*exports.JOBS, *purge_jobs.JOBS, *warehouse_jobs.JOBS, *retention_jobs.JOBS,
-                                     *backup_jobs.JOBS, *directory_jobs.JOBS)
+                                     *backup_jobs.JOBS, *directory_jobs.JOBS, *conversation_jobs.JOBS)
 
 
 @cache

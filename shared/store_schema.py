@@ -132,9 +132,14 @@ CONTAINERS: dict[str, ContainerSpec] = {
         # The directory's counted map cells of low zooms (shared/directory/grid.py): one document per zoom.
         ContainerSpec("directory_grids", "brandId", ()),
         ContainerSpec("conversation_requests", "brandId", ("visitorId", "state", "pendingSince", "handledAt")),
-        ContainerSpec("conversations", "brandId", ()),
+        ContainerSpec("conversations", "brandId", ("lastMessageAt", "memberId", "storeId")),
         ContainerSpec("inbox", "brandId", ("key",)),
         ContainerSpec("messages", "pk", ("seq",)),
+        # Conversation metrics (shared/conversations/metrics.py): counters per scope ("brand", a member, a
+        # store) and UTC day, pk "<brandId>|<scope>|<scopeId>" (a scope's days: one partition, one query),
+        # and each conversation's active days with the changes decided but not yet applied.
+        ContainerSpec("conversation_stats", "pk", ("day",)),
+        ContainerSpec("conversation_metric_state", "brandId", ()),
         # Member push notifications (shared/notifications): each member's devices (member data), and the
         # (message, device) pairs already sent, expiring (ttl), which make the queue handler idempotent.
         ContainerSpec("push_subscriptions", "brandId", ("memberId",)),

@@ -25,7 +25,7 @@ AUDIENCES: dict[str, tuple[str, ...]] = {
         "app.config", "app.auth", "app.profile", "app.directory", "app.sso", "app.gdpr", "app.contacts",
         "app.invitations", "app.vouchers", "app.campaigns", "app.campaign_stats", "app.email_templates", "app.links",
         "app.commissions", "app.tracking_dashboards", "app.contact_capture", "app.member_profiles",
-        "app.catalog", "app.conversations", "app.push_subscriptions",
+        "app.catalog", "app.conversations", "app.push_subscriptions", "app.conversation_metrics",
     ),
     "/api/v1/widget/": ("widget.config", "widget.directory", "widget.visitors", "widget.gdpr",
                         "widget.contact_capture", "widget.site_events", "widget.member_profiles",
@@ -33,7 +33,7 @@ AUDIENCES: dict[str, tuple[str, ...]] = {
     "/api/v1/manager/": (
         "manager.brands", "manager.whitelist", "manager.members", "manager.users", "manager.gdpr",
         "manager.contacts", "manager.campaign_stats", "manager.email_templates", "manager.links",
-        "manager.commissions", "manager.tracking_dashboards",
+        "manager.commissions", "manager.tracking_dashboards", "manager.conversation_metrics",
     ),
     "/api/v1/integrations/": ("integrations.sso", "integrations.contacts", "integrations.orders",
                              "integrations.catalog"),

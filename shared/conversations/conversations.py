@@ -52,15 +52,19 @@ def inbox_entry(owner: Party, other: Party, conversation_id: str, kind: str, at:
             "key": f"{party_key(owner)}|{at}", "unread": 0, "countedSeq": "", "readSeq": ""}
 
 
-def start(*, store: BrandStore, conversation_id: str, kind: ConversationKind, member: Party, visitor: Party,
-          started_at: datetime, requested_at: datetime | None = None,
+def start(*, store: BrandStore, events: Publisher, conversation_id: str, kind: ConversationKind, member: Party,
+          visitor: Party, started_at: datetime, requested_at: datetime | None = None,
           request_id: str | None = None) -> dict[str, Any]:
     """Start a conversation and its two inbox entries; the existing one (its entries made whole) if started.
 
-    Each write is a create under a fixed id, so a start that crashed half-way is completed by the next.
+    Each write is a create under a fixed id, so a start that crashed half-way is completed by the next,
+    which raises `ConversationStarted` again (same id: its handlers count it once). The member and
+    their home store are written on the conversation: the metrics and the ongoing count read them.
     """
     at = isoformat(started_at)
+    member_doc = store.find("members", member.id) or {}
     doc = {"id": conversation_id, "kind": kind, "parties": [member.model_dump(), visitor.model_dump()],
+           "memberId": member.id, "storeId": member_doc.get("homeShopId"),
            "requestId": request_id, "requestedAt": isoformat(requested_at) if requested_at else None,
            "startedAt": at, "firstMessageAt": {}, "dialogueAt": None, "lastMessageAt": None, "lastSeq": "",
            "messageCount": 0, "readSeq": {}}
@@ -70,6 +74,7 @@ def start(*, store: BrandStore, conversation_id: str, kind: ConversationKind, me
         doc = store.get(CONVERSATIONS, conversation_id)
     for owner, other in ((member, visitor), (visitor, member)):
         _entry(store, doc, owner, other)
+    events.publish(conversation_events.started(store.brand_id, doc))
     return doc
 
 

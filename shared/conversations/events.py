@@ -29,6 +29,28 @@ class WaitingRequestLeft(DomainEvent):
     conversation_id: str | None = Field(None, alias="conversationId")
 
 
+class ConversationStarted(DomainEvent):
+    """A conversation started: a request handled (picked up, direct, hook) or a face-to-face meeting."""
+
+    name: ClassVar[str] = "ConversationStarted"
+
+    conversation_id: str = Field(alias="conversationId")
+    kind: str
+    member_id: str = Field(alias="memberId")
+    started_at: datetime = Field(alias="startedAt")
+    # The visitor's request (None in store: nothing was requested); handling time runs from it.
+    requested_at: datetime | None = Field(None, alias="requestedAt")
+
+
+class WaitingRequestAbandoned(DomainEvent):
+    """Nobody handled a waiting-list request within the brand's time: it left the list, abandoned."""
+
+    name: ClassVar[str] = "WaitingRequestAbandoned"
+
+    request_id: str = Field(alias="requestId")
+    abandoned_at: datetime = Field(alias="abandonedAt")
+
+
 class MessagePosted(DomainEvent):
     """A message was written and counted in its conversation (both parties' lists moved)."""
 
@@ -52,6 +74,19 @@ def left(brand_id: str, request: dict, *, at: datetime) -> WaitingRequestLeft:
                               brand_id=brand_id, occurred_at=at, request_id=request["id"],
                               visitor_id=request["visitorId"], state=request["state"],
                               conversation_id=request.get("conversationId"))
+
+
+def started(brand_id: str, conversation: dict) -> ConversationStarted:
+    return ConversationStarted(id=event_id(ConversationStarted.name, brand_id, conversation["id"]), brand_id=brand_id,
+                               occurred_at=conversation["startedAt"], conversation_id=conversation["id"],
+                               kind=conversation["kind"], member_id=conversation["memberId"],
+                               started_at=conversation["startedAt"], requested_at=conversation.get("requestedAt"))
+
+
+def abandoned(brand_id: str, request: dict) -> WaitingRequestAbandoned:
+    return WaitingRequestAbandoned(id=event_id(WaitingRequestAbandoned.name, brand_id, request["id"]),
+                                   brand_id=brand_id, occurred_at=request["abandonedAt"], request_id=request["id"],
+                                   abandoned_at=request["abandonedAt"])
 
 
 def posted(brand_id: str, message: dict, *, recipient: str) -> MessagePosted:

@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 RequestKind = Literal["waiting_list", "direct", "hook"]
-RequestState = Literal["pending", "handled", "cancelled"]
+RequestState = Literal["pending", "handled", "cancelled", "abandoned"]
 ConversationKind = Literal["waiting_list", "direct", "hook", "in_store", "community"]
 PartyKind = Literal["member", "visitor"]
 MAX_TEXT = 4000
@@ -73,6 +73,7 @@ class WaitingRequestRead(BaseModel):
     handled_at: datetime | None = Field(None, alias="handledAt")
     handled_by: str | None = Field(None, alias="handledBy")
     cancelled_at: datetime | None = Field(None, alias="cancelledAt")
+    abandoned_at: datetime | None = Field(None, alias="abandonedAt")
     conversation_id: str | None = Field(None, alias="conversationId")
     abandoned: bool = False
 

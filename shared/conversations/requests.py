@@ -48,7 +48,9 @@ def _abandon_after(brand_minutes: int) -> timedelta:
 
 
 def _abandoned(doc: dict[str, Any], now: datetime, abandon_after: timedelta) -> bool:
-    return doc["state"] == "pending" and parse_instant(doc["createdAt"]) + abandon_after <= now
+    """Abandoned: marked so by the sweep, or still pending past the brand's time (the sweep is coming)."""
+    return doc["state"] == "abandoned" or (
+        doc["state"] == "pending" and parse_instant(doc["createdAt"]) + abandon_after <= now)
 
 
 def _read(doc: dict[str, Any], now: datetime, abandon_after: timedelta) -> dict[str, Any]:
@@ -74,7 +76,7 @@ def join(*, store: BrandStore, events: Publisher, visitor: ExternalUser, data: W
                           page_size=10).items
     current = [doc for doc in waiting if not _abandoned(doc, now, abandon_after)]
     if current:
-        return status(store=store, request_id=current[0]["id"], visitor_id=visitor.id, now=now,
+        return status(store=store, events=events, request_id=current[0]["id"], visitor_id=visitor.id, now=now,
                       abandon_minutes=abandon_minutes)
     doc = store.create(REQUESTS, {
         "id": uuid.uuid4().hex, "kind": "waiting_list", "state": "pending", "visitorId": visitor.id,
@@ -83,7 +85,8 @@ def join(*, store: BrandStore, events: Publisher, visitor: ExternalUser, data: W
         "conversationId": None,
     })
     events.publish(conversation_events.joined(store.brand_id, doc["id"], at=now))
-    return status(store=store, request_id=doc["id"], visitor_id=visitor.id, now=now, abandon_minutes=abandon_minutes)
+    return status(store=store, events=events, request_id=doc["id"], visitor_id=visitor.id, now=now,
+                  abandon_minutes=abandon_minutes)
 
 
 def _own(store: BrandStore, request_id: str, visitor_id: str) -> dict[str, Any]:
@@ -101,13 +104,13 @@ def _wait_estimate(store: BrandStore, position: int) -> int | None:
     return round(statistics.median(times) * position) if times else None
 
 
-def status(*, store: BrandStore, request_id: str, visitor_id: str, now: datetime,
+def status(*, store: BrandStore, events: Publisher, request_id: str, visitor_id: str, now: datetime,
            abandon_minutes: int) -> QueueStatus:
     """The visitor's request: its state, and while it waits its place in the queue and a wait estimate."""
     abandon_after = _abandon_after(abandon_minutes)
     doc = _own(store, request_id, visitor_id)
     if doc["state"] == "handled":
-        _ensure_conversation(store, doc)
+        _ensure_conversation(store, events, doc)
     found = QueueStatus.model_validate(_read(doc, now, abandon_after))
     if doc["state"] != "pending" or found.abandoned:
         return found
@@ -124,7 +127,7 @@ def cancel(*, store: BrandStore, events: Publisher, request_id: str, visitor_id:
 
     def attempt() -> dict[str, Any]:
         doc = _own(store, request_id, visitor_id)
-        if doc["state"] == "cancelled":
+        if doc["state"] in ("cancelled", "abandoned"):
             return doc
         if doc["state"] == "handled":
             raise Conflict("This request was handled: it is a conversation now")
@@ -144,6 +147,41 @@ def waiting(*, store: BrandStore, now: datetime, abandon_minutes: int, page_size
     return [WaitingRequestRead.model_validate(doc) for doc in page.items], page.continuation
 
 
+# Requests one sweep marks abandoned per brand at most; the next minute's sweep takes the rest.
+SWEEP_PAGE = 500
+
+
+def sweep_abandoned(*, store: BrandStore, events: Publisher, now: datetime, abandon_minutes: int) -> int:
+    """Mark the requests nobody handled in time `abandoned` (at the instant they were); how many.
+
+    The instant of abandonment is the request's plus the brand's time, whenever the sweep runs, so
+    the metrics count it on its day to the second. A member's pick-up that wins the race first stands
+    (the mark is a conditional write): a request is handled or abandoned, never both.
+    """
+    abandon_after = _abandon_after(abandon_minutes)
+    overdue = store.query(REQUESTS, filters=[Filter("pendingSince", "<=", isoformat(now - abandon_after))],
+                          order_by="pendingSince", page_size=SWEEP_PAGE).items
+    marked = 0
+    for doc in overdue:
+        at = isoformat(parse_instant(doc["createdAt"]) + abandon_after)
+        try:
+            written = store.replace(REQUESTS, {**doc, "state": "abandoned", "abandonedAt": at, "pendingSince": None},
+                                    etag=doc["_etag"])
+        except EtagMismatch:
+            continue  # picked up or cancelled meanwhile
+        events.publish(conversation_events.abandoned(store.brand_id, written),
+                       conversation_events.left(store.brand_id, written, at=parse_instant(at)))
+        marked += 1
+    return marked
+
+
+def overdue(*, store: BrandStore, now: datetime, abandon_minutes: int) -> list[dict[str, Any]]:
+    """Requests past the brand's time that the sweep has not marked yet (the metrics count them too)."""
+    abandon_after = _abandon_after(abandon_minutes)
+    return store.query(REQUESTS, filters=[Filter("pendingSince", "<=", isoformat(now - abandon_after))],
+                       order_by="pendingSince", page_size=SWEEP_PAGE, fields=("createdAt",)).items
+
+
 def available(member: Member, now: datetime) -> bool:
     """Online or away, and not past the time they said they would be (the directory's rule)."""
     until = member.availability_until
@@ -158,14 +196,14 @@ def pick_up(*, store: BrandStore, events: Publisher, member: Member, request_id:
     if doc is None:
         raise NotFound("Request not found")
     if doc["state"] == "handled" and doc["handledBy"] == member.id:
-        return _ensure_conversation(store, doc)  # the winner's retry
+        return _ensure_conversation(store, events, doc)  # the winner's retry
     if not available(member, now):
         raise Forbidden("Only available members pick up waiting-list requests")
+    if _abandoned(doc, now, abandon_after):
+        raise Conflict("Nobody took this request in time: it was abandoned")
     if doc["state"] != "pending":
         raise AlreadyTaken("Another member took this request" if doc["state"] == "handled"
                            else "The visitor cancelled this request")
-    if _abandoned(doc, now, abandon_after):
-        raise Conflict("Nobody took this request in time: it was abandoned")
     handled = {**doc, "state": "handled", "handledAt": isoformat(now), "handledBy": member.id, "pendingSince": None,
                "conversationId": conversation_id_of(request_id)}
     try:
@@ -173,21 +211,21 @@ def pick_up(*, store: BrandStore, events: Publisher, member: Member, request_id:
     except EtagMismatch:
         # Someone changed it first: a winner, or the visitor cancelling. Either way, not ours.
         raise AlreadyTaken("Another member took this request") from None
-    conversation = _ensure_conversation(store, written)
+    conversation = _ensure_conversation(store, events, written)
     events.publish(conversation_events.left(store.brand_id, written, at=now))
     return conversation
 
 
-def _ensure_conversation(store: BrandStore, request: dict[str, Any]) -> dict[str, Any]:
+def _ensure_conversation(store: BrandStore, events: Publisher, request: dict[str, Any]) -> dict[str, Any]:
     """The conversation of a handled request, started if a crash left it unstarted."""
     return conversations.start(
-        store=store, conversation_id=request["conversationId"], kind=request["kind"],
+        store=store, events=events, conversation_id=request["conversationId"], kind=request["kind"],
         member=Party(kind="member", id=request["handledBy"]), visitor=Party(kind="visitor", id=request["visitorId"]),
         started_at=parse_instant(request["handledAt"]), requested_at=parse_instant(request["createdAt"]),
         request_id=request["id"])
 
 
-def direct(*, store: BrandStore, visitor: ExternalUser, member_id: str, data: WaitingListRequestIn,
+def direct(*, store: BrandStore, events: Publisher, visitor: ExternalUser, member_id: str, data: WaitingListRequestIn,
            now: datetime) -> dict[str, Any]:
     """A direct request: the visitor chose a member; their conversation starts now (or resumes).
 
@@ -212,7 +250,7 @@ def direct(*, store: BrandStore, visitor: ExternalUser, member_id: str, data: Wa
         store.create(REQUESTS, request)
     except DocumentConflict:
         request = store.get(REQUESTS, conversation_id)  # a retry: start what the first call recorded
-    return _ensure_conversation(store, request)
+    return _ensure_conversation(store, events, request)
 
 
 # How long the code of a member's in-store QR stays valid: long enough to scan it face to face.
@@ -225,7 +263,7 @@ def in_store_code(*, tokens: TokenService, brand_id: str, member: Member, now: d
             now + IN_STORE_CODE_TTL)
 
 
-def in_store(*, store: BrandStore, tokens: TokenService, visitor: ExternalUser, code: str,
+def in_store(*, store: BrandStore, events: Publisher, tokens: TokenService, visitor: ExternalUser, code: str,
              now: datetime) -> dict[str, Any]:
     """A visitor met a member in a store and scanned their code: their conversation (kind in_store).
 
@@ -242,6 +280,6 @@ def in_store(*, store: BrandStore, tokens: TokenService, visitor: ExternalUser, 
     if member is None or member.get("status") != "active":
         raise NotFound("Member not found")
     conversation_id = uuid.uuid5(_NAMESPACE, f"in_store\x1f{visitor.id}\x1f{member['id']}").hex
-    return conversations.start(store=store, conversation_id=conversation_id, kind="in_store",
+    return conversations.start(store=store, events=events, conversation_id=conversation_id, kind="in_store",
                                member=Party(kind="member", id=member["id"]),
                                visitor=Party(kind="visitor", id=visitor.id), started_at=now)

@@ -188,7 +188,7 @@ def _catalogue() -> dict[str, list[str]]:
     for line in table.splitlines():
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
         if len(cells) == 4 and cells[0].startswith("`"):
-            rows[cells[0].strip("`")] = re.findall(r"`([a-z]+\.[a-z-]+)`", cells[3])
+            rows[cells[0].strip("`")] = re.findall(r"`([a-z-]+\.[a-z-]+)`", cells[3])
     return rows
 
 

@@ -60,7 +60,7 @@ def start_direct(brand_id: str, body: DirectRequestIn, account: CurrentAccount,
     """Talk to the member the visitor chose (from the directory): the conversation starts, or resumes if
     they talked before. 404 for a member the directory does not list; 403 before the service terms."""
     open_brand(container, brand_id)
-    conversation = requests.direct(store=container.store.for_brand(brand_id), visitor=account,
+    conversation = requests.direct(store=container.store.for_brand(brand_id), events=container.events, visitor=account,
                                    member_id=body.member_id, data=body, now=container.clock.now())
     return ConversationRef(conversation_id=conversation["id"])
 
@@ -82,8 +82,9 @@ def start_in_store(brand_id: str, body: InStoreScan, account: CurrentAccount,
     404 for a code expired (after 10 minutes), forged or of another brand; 403 before the service terms.
     """
     open_brand(container, brand_id)
-    conversation = requests.in_store(store=container.store.for_brand(brand_id), tokens=container.tokens,
-                                     visitor=account, code=body.code, now=container.clock.now())
+    conversation = requests.in_store(store=container.store.for_brand(brand_id), events=container.events,
+                                     tokens=container.tokens, visitor=account, code=body.code,
+                                     now=container.clock.now())
     return ConversationRef(conversation_id=conversation["id"])
 
 
@@ -93,7 +94,8 @@ def read_request(brand_id: str, waiting_request_id: str, account: CurrentAccount
                  container: ContainerDep) -> QueueStatus:
     """The visitor's request: waiting (its place and a wait estimate), handled (its conversation), cancelled."""
     brand = open_brand(container, brand_id)
-    return requests.status(store=container.store.for_brand(brand_id), request_id=waiting_request_id,
+    return requests.status(store=container.store.for_brand(brand_id), events=container.events,
+                           request_id=waiting_request_id,
                            visitor_id=account.id, now=container.clock.now(),
                            abandon_minutes=brand.waiting_list_abandon_minutes)
 
