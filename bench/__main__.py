@@ -20,6 +20,7 @@ BENCHMARKS = (
     "bench.bench_catalog_search",
     "bench.bench_conversations",
     "bench.bench_realtime",
+    "bench.bench_conversation_metrics",
 )
 
 

@@ -26,7 +26,7 @@ from bench.timing import latency_line, timed
 from shared.adapters.sqlite_store import SqliteDocumentStore
 from shared.clock import isoformat
 from shared.conversations import conversations, requests
-from shared.conversations.models import MessageIn, Party, WaitingListRequestIn
+from shared.conversations.models import Party, TextIn, WaitingListRequestIn
 from shared.errors import Conflict
 from shared.identity.models import ExternalUser, Member, Role, TermsAcceptance
 from shared.ports.store import Write
@@ -97,7 +97,7 @@ def _load(store) -> None:
         for index in range(MESSAGES):
             author = member if index % 2 else Party(kind="visitor", id=f"v{n}")
             conversations.post(store=store, events=_NoEvents(), conversation_id=f"c{n:06d}", author=author,
-                               data=MessageIn(client_message_id=f"msg-{index:05d}", text="Bonjour " * 8),
+                               data=TextIn(client_message_id=f"msg-{index:05d}", text="Bonjour " * 8),
                                now=NOW + timedelta(seconds=index))
 
 

@@ -17,13 +17,14 @@ between the message and its counts completes them once.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from shared.clock import isoformat
 from shared.conversations import events as conversation_events
-from shared.conversations.models import ConversationKind, MessageIn, Party
-from shared.errors import Forbidden, NotFound
+from shared.conversations.models import ConversationKind, Party
+from shared.errors import Conflict, Forbidden, NotFound
 from shared.events.model import Publisher
 from shared.ports.store import BrandStore, DocumentConflict, Filter, Write
 from shared.ports.store_retry import retrying
@@ -135,29 +136,54 @@ def _message_id(conversation_id: str, author: Party, client_message_id: str) -> 
     return uuid.uuid5(_NAMESPACE, f"{conversation_id}\x1f{party_key(author)}\x1f{client_message_id}").hex
 
 
-def _pk(store: BrandStore, conversation_id: str) -> str:
+def message_pk(store: BrandStore, conversation_id: str) -> str:
+    """The partition of a conversation's messages."""
     return f"{store.brand_id}|{conversation_id}"
 
 
-def post(*, store: BrandStore, events: Publisher, conversation_id: str, author: Party, data: MessageIn,
-         now: datetime) -> dict[str, Any]:
-    """Write a message, then move the conversation and both inbox entries; the message (the same on a retry)."""
+
+class AlreadyAnswered(Conflict):
+    code = "already-answered"
+    title = "This request was answered already"
+
+
+def post(*, store: BrandStore, events: Publisher, conversation_id: str, author: Party, data: Any, now: datetime,
+         parts: dict[str, Any] | None = None, unique_key: str | None = None,
+         attach: Callable[[str], dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Write a message, then move the conversation and both inbox entries; the message (the same on a retry).
+
+    `parts` are the message's contents (shared/conversations/contents.py; a text's by default). A
+    message with a `unique_key` (a rating of one request) is the only one of its key: a second one
+    with another `clientMessageId` is refused (409). `attach` claims the message's upload under its id
+    (idempotent, so a retry after a crash claims it again harmlessly) and gives its descriptor.
+    """
     conversation = of_party(store=store, conversation_id=conversation_id, party=author)
     if conversation.get("blockedBy"):
         raise Forbidden("This conversation is blocked: no more messages")
-    message_id = _message_id(conversation_id, author, data.client_message_id)
-    pk = _pk(store, conversation_id)
-    message = {"id": message_id, "pk": pk, "conversationId": conversation_id, "author": author.model_dump(),
-               "kind": "text", "text": data.text, "createdAt": isoformat(now), "seq": _seq(now, message_id)}
-    try:
-        message = store.create(MESSAGES, message)
-    except DocumentConflict:
-        message = store.get(MESSAGES, message_id, pk=pk)  # a retry: the message stands, its counts may not
-    _count(store, conversation, author, message)
+    message_id = (uuid.uuid5(_NAMESPACE, f"{conversation_id}\x1f{unique_key}").hex if unique_key
+                  else _message_id(conversation_id, author, data.client_message_id))
+    pk = message_pk(store, conversation_id)
+    found = store.find(MESSAGES, message_id, pk=pk)
+    if found is None:
+        body = {key: value for key, value in (parts or {"text": data.text}).items() if value is not None}
+        if attach is not None:
+            body["media"] = attach(message_id)
+        message = {"id": message_id, "pk": pk, "conversationId": conversation_id, "author": author.model_dump(),
+                   "kind": data.kind, **body, "clientMessageId": data.client_message_id,
+                   "createdAt": isoformat(now), "seq": _seq(now, message_id)}
+        try:
+            found = store.create(MESSAGES, message)
+        except DocumentConflict:
+            found = store.get(MESSAGES, message_id, pk=pk)
+    if found.get("clientMessageId", data.client_message_id) != data.client_message_id \
+            or found["author"] != author.model_dump():
+        raise AlreadyAnswered("This request was answered already")
+    # A retry finds the message standing; its counts may not be: they are completed now.
+    _count(store, conversation, author, found)
     # Raised on a retry too (same id): a handler that missed it the first time gets it now.
-    events.publish(conversation_events.posted(store.brand_id, message,
+    events.publish(conversation_events.posted(store.brand_id, found,
                                               recipient=party_key(_other(conversation, author))))
-    return message
+    return found
 
 
 # Message ids a conversation and an inbox entry remember having counted: a retry comes within
@@ -214,7 +240,7 @@ def messages(*, store: BrandStore, conversation_id: str, party: Party, after: st
              before: str | None = None, page_size: int = 50) -> tuple[list[dict[str, Any]], str | None]:
     """A page of messages, oldest first: after a cursor (catching up), or the latest ones before one."""
     of_party(store=store, conversation_id=conversation_id, party=party)
-    pk = _pk(store, conversation_id)
+    pk = message_pk(store, conversation_id)
     if before is not None or after is None:
         filters = [Filter("seq", "<", before)] if before else []
         page = store.query(MESSAGES, pk=pk, filters=filters, order_by="seq", descending=True, page_size=page_size)
@@ -228,7 +254,7 @@ def messages(*, store: BrandStore, conversation_id: str, party: Party, after: st
 def mark_read(*, store: BrandStore, conversation_id: str, party: Party, up_to: str) -> int:
     """The party has read up to a message (its `seq`); their unread count now."""
     of_party(store=store, conversation_id=conversation_id, party=party)
-    pk = _pk(store, conversation_id)
+    pk = message_pk(store, conversation_id)
 
     def attempt() -> int:
         entry = store.get(INBOX, _inbox_id(party, conversation_id))

@@ -35,6 +35,13 @@ class Duration(CamelModel):
     total_seconds: float = 0.0
 
 
+class Ratings(CamelModel):
+    """The visitors' ratings of members (1 to 5)."""
+
+    count: int = 0
+    average: float | None = None
+
+
 class Figures(CamelModel):
     """A day's or a period's figures, in the glossary's words."""
 
@@ -62,6 +69,7 @@ class Figures(CamelModel):
     dialogue_duration: Duration = Field(default_factory=Duration,
                                         description="Conversation start to its last message in the period, of the "
                                                     "period's active dialogues")
+    ratings: Ratings = Field(default_factory=Ratings, description="Ratings visitors gave in the period")
 
 
 class Day(Figures):
@@ -98,6 +106,9 @@ def _figures(counts: dict[str, int], *, active: int, dialogues: int, dialogue_ms
         "time_to_dialogue": _duration(counts.get("dialogues", 0), counts.get("establishMs", 0)),
         "total_dialogue_conversion_time": _duration(counts.get("conversions", 0), counts.get("conversionMs", 0)),
         "dialogue_duration": _duration(dialogues, dialogue_ms),
+        "ratings": Ratings(count=counts.get("ratings", 0),
+                           average=round(counts["ratingPoints"] / counts["ratings"], 2) if counts.get("ratings")
+                           else None),
     }
 
 

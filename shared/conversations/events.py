@@ -62,6 +62,9 @@ class MessagePosted(DomainEvent):
     # The two parties as "<kind>:<id>" (no message text: events travel and are logged by id).
     author: str
     recipient: str
+    kind: str = "text"
+    # A rating's score (it feeds the member's metrics); no other content travels.
+    score: int | None = None
 
 
 def joined(brand_id: str, request_id: str, *, at: datetime) -> WaitingRequestJoined:
@@ -93,6 +96,7 @@ def posted(brand_id: str, message: dict, *, recipient: str) -> MessagePosted:
     author = f"{message['author']['kind']}:{message['author']['id']}"
     return MessagePosted(id=event_id(MessagePosted.name, brand_id, message["id"]), brand_id=brand_id,
                          occurred_at=message["createdAt"], conversation_id=message["conversationId"],
-                         message_id=message["id"], seq=message["seq"], author=author, recipient=recipient)
+                         message_id=message["id"], seq=message["seq"], author=author, recipient=recipient,
+                         kind=message.get("kind", "text"), score=message.get("score"))
 
 

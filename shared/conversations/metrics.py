@@ -245,6 +245,9 @@ def count_message(platform: Platform, event: MessagePosted) -> None:
         current = store.get(CONVERSATIONS, conversation["id"])
         changed = {**state, "days": dict(state["days"]), "dialogueDays": dict(state["dialogueDays"])}
         deltas = _message_deltas(changed, current, at, kind)
+        if event.kind == "rating" and event.score:  # the visitor rated the member
+            deltas[day_of(at)]["counts.ratings"] += 1
+            deltas[day_of(at)]["counts.ratingPoints"] += event.score
         changed.update(days=_trim(changed["days"]), dialogueDays=_trim(changed["dialogueDays"]),
                        counted=[*state["counted"], event.message_id][-COUNTED_MEMORY:],
                        pending={**state["pending"], event.message_id: {d: dict(v) for d, v in deltas.items()}})

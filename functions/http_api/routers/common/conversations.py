@@ -8,8 +8,12 @@ from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from popsell.bootstrap import Container
-from shared.conversations import conversations, handlers
+from shared.brands import service as brands
+from shared.conversations import contents, conversations, handlers
 from shared.conversations.models import Inbox, InboxEntry, MessageIn, MessagePage, MessageRead, Party
+from shared.errors import InvalidInput
+from shared.identity import visitors
+from shared.identity.visitors import VisitorUpdate
 from shared.realtime import access
 
 PageSize = Annotated[int, Query(alias="pageSize", ge=1, le=conversations.MAX_PAGE)]
@@ -66,13 +70,40 @@ def messages(container: Container, brand_id: str, party: Party, conversation_id:
              before: str | None, page_size: int) -> MessagePage:
     items, cursor = conversations.messages(store=container.store.for_brand(brand_id), conversation_id=conversation_id,
                                            party=party, after=after, before=before, page_size=page_size)
-    return MessagePage(items=[MessageRead.model_validate(item) for item in items], cursor=cursor)
+    return MessagePage(items=[present(container, item) for item in items], cursor=cursor)
 
 
 def post(container: Container, brand_id: str, party: Party, conversation_id: str, body: MessageIn) -> MessageRead:
-    return MessageRead.model_validate(conversations.post(
-        store=container.store.for_brand(brand_id), events=container.events, conversation_id=conversation_id,
-        author=party, data=body, now=container.clock.now()))
+    """Check the message's contents, give the visitor's account what a form answer gave, then write it."""
+    store, now = container.store.for_brand(brand_id), container.clock.now()
+    conversations.of_party(store=store, conversation_id=conversation_id, party=party)
+    brand = brands.get(store=container.store, brand_id=brand_id)
+    shop = contents.Shop(brand_id=brand_id, social_commerce=brand.social_commerce,
+                         app_base_url=container.settings.app_base_url)
+    built = contents.build(store=store, shop=shop, author=party, pk=conversations.message_pk(store, conversation_id),
+                           data=body)
+    if built.personal:
+        visitors.update(store=store, hasher=container.hasher(brand_id), visitor_id=party.id, now=now,
+                        data=VisitorUpdate.model_validate({
+                            **({"firstName": built.personal["firstName"]} if "firstName" in built.personal else {}),
+                            **({"emailTmp": built.personal["email"], "emailTmpPurpose": "conversation_notification"}
+                               if "email" in built.personal else {})}))
+    message = conversations.post(store=store, events=container.events, conversation_id=conversation_id,
+                                 author=party, data=body, now=now, parts=built.parts, unique_key=built.unique_key,
+                                 attach=media_attacher(container, store, party, conversation_id, built.media_id))
+    return present(container, message)
+
+
+def media_attacher(container: Container, store, party: Party, conversation_id: str, media_id: str | None):
+    """The claim of the message's upload, or None for a message without one."""
+    if media_id is None:
+        return None
+    raise InvalidInput("Photos and videos are not accepted yet", errors=[{"field": "mediaId", "message": "later"}])
+
+
+def present(container: Container, message: dict) -> MessageRead:
+    """A message as its parties read it (a photo's or video's link signed now)."""
+    return MessageRead.model_validate(message)
 
 
 def set_blocked(container: Container, brand_id: str, party: Party, conversation_id: str, blocked: bool) -> None:
