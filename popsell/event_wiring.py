@@ -13,7 +13,6 @@ from functools import partial
 from shared.catalog import handlers as catalog
 from shared.catalog.events import CategoriesMoved
 from shared.conversations import handlers as conversations
-from shared.conversations import metrics as conversation_metrics
 from shared.conversations.events import (
     ConversationStarted,
     MessagePosted,
@@ -53,16 +52,19 @@ def subscriptions() -> tuple[Subscription, ...]:
         Subscription(WaitingRequestJoined, "conversations.notify-waiting-request",
                      conversations.notify_waiting_request),
         Subscription(MessagePosted, "conversations.notify-message", conversations.notify_message),
-        # The conversation metrics' counters (through the queue: a post never waits for the day's counters).
-        Subscription(WaitingRequestJoined, "conversation-metrics.count-joined", conversation_metrics.count_joined,
+        # A visitor away when a member replies: one email per unread burst (to their email_tmp).
+        Subscription(MessagePosted, "conversations.offline-notice", conversations.notice_offline_visitor,
                      out_of_process=True),
-        Subscription(WaitingRequestLeft, "conversation-metrics.count-left", conversation_metrics.count_left,
+        # The conversation metrics' counters (through the queue: a post never waits for the day's counters).
+        Subscription(WaitingRequestJoined, "conversation-metrics.count-joined", conversations.count_joined,
+                     out_of_process=True),
+        Subscription(WaitingRequestLeft, "conversation-metrics.count-left", conversations.count_left,
                      out_of_process=True),
         Subscription(WaitingRequestAbandoned, "conversation-metrics.count-abandoned",
-                     conversation_metrics.count_abandoned, out_of_process=True),
-        Subscription(ConversationStarted, "conversation-metrics.count-started", conversation_metrics.count_started,
+                     conversations.count_abandoned, out_of_process=True),
+        Subscription(ConversationStarted, "conversation-metrics.count-started", conversations.count_started,
                      out_of_process=True),
-        Subscription(MessagePosted, "conversation-metrics.count-message", conversation_metrics.count_message,
+        Subscription(MessagePosted, "conversation-metrics.count-message", conversations.count_message,
                      out_of_process=True),
         # A category moved: the products under it follow (a big subtree is many writes: through the queue).
         Subscription(CategoriesMoved, "catalog.products-under-moved-categories",

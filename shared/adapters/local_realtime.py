@@ -151,6 +151,10 @@ class LocalRealtimeHub(Realtime):
             except RuntimeError:  # the loop is closed: the connection is gone
                 self._forget(connection)
 
+    def is_online(self, user_id: str) -> bool:
+        with self._lock:
+            return any(connection.grant.user_id == user_id for connection in self._connections)
+
     def connection_count(self, group: str | None = None) -> int:
         with self._lock:
             return len(self._connections if group is None else self._groups.get(group, ()))

@@ -74,6 +74,13 @@ class WebPubSubRealtime(Realtime):
             raise TransientError("realtime token request failed") from exc
         return ClientAccess(url=token["url"], token=token.get("token"), expires_at=now + timedelta(minutes=minutes))
 
+    def is_online(self, user_id: str) -> bool:
+        try:
+            return bool(self._client.user_exists(user_id=user_id))
+        except AzureError as exc:
+            log.warning("realtime presence check failed: %s", type(exc).__name__)
+            raise TransientError("realtime presence check failed") from exc
+
     def close(self) -> None:
         close = getattr(self._client, "close", None)
         if callable(close):

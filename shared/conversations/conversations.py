@@ -136,9 +136,9 @@ def _message_id(conversation_id: str, author: Party, client_message_id: str) -> 
     return uuid.uuid5(_NAMESPACE, f"{conversation_id}\x1f{party_key(author)}\x1f{client_message_id}").hex
 
 
-def message_pk(store: BrandStore, conversation_id: str) -> str:
+def message_pk(brand_id: str, conversation_id: str) -> str:
     """The partition of a conversation's messages."""
-    return f"{store.brand_id}|{conversation_id}"
+    return f"{brand_id}|{conversation_id}"
 
 
 
@@ -162,7 +162,7 @@ def post(*, store: BrandStore, events: Publisher, conversation_id: str, author: 
         raise Forbidden("This conversation is blocked: no more messages")
     message_id = (uuid.uuid5(_NAMESPACE, f"{conversation_id}\x1f{unique_key}").hex if unique_key
                   else _message_id(conversation_id, author, data.client_message_id))
-    pk = message_pk(store, conversation_id)
+    pk = message_pk(store.brand_id, conversation_id)
     found = store.find(MESSAGES, message_id, pk=pk)
     if found is None:
         body = {key: value for key, value in (parts or {"text": data.text}).items() if value is not None}
@@ -240,7 +240,7 @@ def messages(*, store: BrandStore, conversation_id: str, party: Party, after: st
              before: str | None = None, page_size: int = 50) -> tuple[list[dict[str, Any]], str | None]:
     """A page of messages, oldest first: after a cursor (catching up), or the latest ones before one."""
     of_party(store=store, conversation_id=conversation_id, party=party)
-    pk = message_pk(store, conversation_id)
+    pk = message_pk(store.brand_id, conversation_id)
     if before is not None or after is None:
         filters = [Filter("seq", "<", before)] if before else []
         page = store.query(MESSAGES, pk=pk, filters=filters, order_by="seq", descending=True, page_size=page_size)
@@ -254,7 +254,7 @@ def messages(*, store: BrandStore, conversation_id: str, party: Party, after: st
 def mark_read(*, store: BrandStore, conversation_id: str, party: Party, up_to: str) -> int:
     """The party has read up to a message (its `seq`); their unread count now."""
     of_party(store=store, conversation_id=conversation_id, party=party)
-    pk = message_pk(store, conversation_id)
+    pk = message_pk(store.brand_id, conversation_id)
 
     def attempt() -> int:
         entry = store.get(INBOX, _inbox_id(party, conversation_id))

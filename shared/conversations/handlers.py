@@ -9,7 +9,14 @@ conversation of theirs; available members follow the brand's waiting list.
 from __future__ import annotations
 
 from shared.clock import isoformat
-from shared.conversations.events import MessagePosted, WaitingRequestJoined, WaitingRequestLeft
+from shared.conversations import metrics, offline_notice
+from shared.conversations.events import (
+    ConversationStarted,
+    MessagePosted,
+    WaitingRequestAbandoned,
+    WaitingRequestJoined,
+    WaitingRequestLeft,
+)
 from shared.notifications.service import Notification, notify_member, notify_members
 from shared.ports.platform import Platform
 from shared.ports.realtime import group_name
@@ -91,3 +98,30 @@ def notify_message(platform: Platform, event: MessagePosted) -> None:
                                             body="A visitor wrote to you",
                                             url=f"/conversations/{event.conversation_id}",
                                             tag=f"conversation-{event.conversation_id}"))
+
+
+def notice_offline_visitor(platform: Platform, event: MessagePosted) -> None:
+    """A visitor away when a member replied: one email per unread burst (shared/conversations/offline_notice.py)."""
+    offline_notice.notice_offline_visitor(platform=platform, event=event)
+
+
+# The conversation metrics' counters (shared/conversations/metrics.py), each change counted once.
+
+def count_joined(platform: Platform, event: WaitingRequestJoined) -> None:
+    metrics.count_joined(platform=platform, event=event)
+
+
+def count_left(platform: Platform, event: WaitingRequestLeft) -> None:
+    metrics.count_left(platform=platform, event=event)
+
+
+def count_abandoned(platform: Platform, event: WaitingRequestAbandoned) -> None:
+    metrics.count_abandoned(platform=platform, event=event)
+
+
+def count_started(platform: Platform, event: ConversationStarted) -> None:
+    metrics.count_started(platform=platform, event=event)
+
+
+def count_message(platform: Platform, event: MessagePosted) -> None:
+    metrics.count_message(platform=platform, event=event)

@@ -226,9 +226,9 @@ def _counted(conversation: dict[str, Any]) -> bool:
     return conversation.get("kind") != "community" and bool(conversation.get("memberId"))
 
 
-# --- the handlers (docs/events.md) ---
+# --- what the handlers do (shared/conversations/handlers.py; docs/events.md) ---
 
-def count_message(platform: Platform, event: MessagePosted) -> None:
+def count_message(*, platform: Platform, event: MessagePosted) -> None:
     """A message: its day's counts, the conversation's active day, and the dialogue once established."""
     store = platform.store.for_brand(event.brand_id)
     conversation = store.find(CONVERSATIONS, event.conversation_id)
@@ -257,7 +257,7 @@ def count_message(platform: Platform, event: MessagePosted) -> None:
     _flush(store, conversation["id"])
 
 
-def count_started(platform: Platform, event: ConversationStarted) -> None:
+def count_started(*, platform: Platform, event: ConversationStarted) -> None:
     """A new conversation on its start day; a handled request and its handling time (waiting list only)."""
     store = platform.store.for_brand(event.brand_id)
     conversation = store.find(CONVERSATIONS, event.conversation_id)
@@ -276,13 +276,13 @@ def count_started(platform: Platform, event: ConversationStarted) -> None:
           deltas=_one_day(day, **counts))
 
 
-def count_joined(platform: Platform, event: WaitingRequestJoined) -> None:
+def count_joined(*, platform: Platform, event: WaitingRequestJoined) -> None:
     """A visitor's waiting-list request (the brand's: no member has it yet)."""
     apply(store=platform.store.for_brand(event.brand_id), scopes=_scopes(None, None), change=event.id,
           deltas=_one_day(day_of(event.occurred_at), requests=1, requests_waiting_list=1))
 
 
-def count_left(platform: Platform, event: WaitingRequestLeft) -> None:
+def count_left(*, platform: Platform, event: WaitingRequestLeft) -> None:
     """A waiting-list request the visitor cancelled (a pick-up counts with its conversation's start)."""
     if event.state != "cancelled":
         return
@@ -290,7 +290,7 @@ def count_left(platform: Platform, event: WaitingRequestLeft) -> None:
           deltas=_one_day(day_of(event.occurred_at), cancelled=1))
 
 
-def count_abandoned(platform: Platform, event: WaitingRequestAbandoned) -> None:
+def count_abandoned(*, platform: Platform, event: WaitingRequestAbandoned) -> None:
     """A request nobody handled in time, on the day it was abandoned."""
     apply(store=platform.store.for_brand(event.brand_id), scopes=_scopes(None, None), change=event.id,
           deltas=_one_day(day_of(event.abandoned_at), abandoned=1))

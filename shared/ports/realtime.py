@@ -129,5 +129,9 @@ class Realtime(ABC):
     def client_access(self, *, user_id: str, groups: list[str], ttl: timedelta = DEFAULT_TTL) -> ClientAccess:
         """A URL and token for `user_id` that joins `groups` on connect and may join or leave only those."""
 
+    @abstractmethod
+    def is_online(self, user_id: str) -> bool:
+        """Whether `user_id` has a connection open now (a hint: it may close the next instant)."""
+
     def close(self) -> None:  # noqa: B027 - optional for adapters holding nothing
         """Release what the adapter holds."""

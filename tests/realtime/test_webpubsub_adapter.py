@@ -38,6 +38,12 @@ class FakeClient:
         if self.fail:
             raise self.fail
 
+    def user_exists(self, **kwargs):
+        self.calls.append(("user_exists", (), kwargs))
+        if self.fail:
+            raise self.fail
+        return kwargs["user_id"] == "visitor:v1"
+
     def close(self):
         self.calls.append(("close", (), {}))
 
@@ -118,3 +124,13 @@ def test_a_connection_string_builds_a_key_client_whose_token_names_the_roles(clo
     assert claims["role"] in (f"webpubsub.joinLeaveGroup.{A}", [f"webpubsub.joinLeaveGroup.{A}"])
     assert claims["webpubsub.group"] in (A, [A])
     assert grant.url.startswith("wss://popsell-wps.webpubsub.azure.com/client/hubs/popsell?access_token=")
+
+
+def test_presence_asks_the_service_whether_the_user_has_a_connection(clock):
+    client = FakeClient()
+    adapter = _adapter(clock, client)
+    assert adapter.is_online("visitor:v1") is True and adapter.is_online("visitor:v2") is False
+    assert client.calls == [("user_exists", (), {"user_id": "visitor:v1"}),
+                            ("user_exists", (), {"user_id": "visitor:v2"})]
+    with pytest.raises(TransientError):
+        _adapter(clock, FakeClient(fail=ServiceRequestError("down"))).is_online("visitor:v1")

@@ -80,7 +80,7 @@ def post(container: Container, brand_id: str, party: Party, conversation_id: str
     brand = brands.get(store=container.store, brand_id=brand_id)
     shop = contents.Shop(brand_id=brand_id, social_commerce=brand.social_commerce,
                          app_base_url=container.settings.app_base_url)
-    built = contents.build(store=store, shop=shop, author=party, pk=conversations.message_pk(store, conversation_id),
+    built = contents.build(store=store, shop=shop, author=party, pk=conversations.message_pk(brand_id, conversation_id),
                            data=body)
     if built.personal:
         visitors.update(store=store, hasher=container.hasher(brand_id), visitor_id=party.id, now=now,
