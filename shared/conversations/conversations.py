@@ -84,9 +84,11 @@ def _entry(store: BrandStore, conversation: dict[str, Any], owner: Party, other:
     found = store.find(INBOX, _inbox_id(owner, conversation["id"]))
     if found is not None:
         return found
+    entry = inbox_entry(owner, other, conversation["id"], conversation["kind"], conversation["startedAt"])
+    if conversation.get("title"):  # a group: its title and how many take part
+        entry.update(title=conversation["title"], members=len(conversation["parties"]))
     try:
-        return store.create(INBOX, inbox_entry(owner, other, conversation["id"], conversation["kind"],
-                                                conversation["startedAt"]))
+        return store.create(INBOX, entry)
     except DocumentConflict:
         return store.get(INBOX, _inbox_id(owner, conversation["id"]))
 
@@ -105,7 +107,8 @@ def set_blocked(*, store: BrandStore, conversation_id: str, party: Party, blocke
     The blocker's inbox entry loses its `key` while blocked (so no list reads it) and gets it back
     on unblocking; the conversation and its messages stay (the other party still has its history).
     """
-    of_party(store=store, conversation_id=conversation_id, party=party)
+    if len(of_party(store=store, conversation_id=conversation_id, party=party)["parties"]) > 2:
+        raise Conflict("A group conversation cannot be blocked")
     me = party_key(party)
 
     def attempt() -> None:
@@ -124,6 +127,7 @@ def set_blocked(*, store: BrandStore, conversation_id: str, party: Party, blocke
 
 
 def _other(doc: dict[str, Any], party: Party) -> Party:
+    """The other party (of a group: the first other member, whom its inbox entry shows)."""
     return next(Party.model_validate(p) for p in doc["parties"] if p != party.model_dump())
 
 
@@ -182,7 +186,7 @@ def post(*, store: BrandStore, events: Publisher, conversation_id: str, author: 
     _count(store, conversation, author, found)
     # Raised on a retry too (same id): a handler that missed it the first time gets it now.
     events.publish(conversation_events.posted(store.brand_id, found,
-                                              recipient=party_key(_other(conversation, author))))
+                                              recipients=[party_key(p) for p in _others(conversation, author)]))
     return found
 
 
@@ -195,13 +199,22 @@ def _counted(entry: dict[str, Any], message_id: str) -> list[str]:
     return [*entry.get("counted", []), message_id][-COUNTED_MEMORY:]
 
 
+def parties_of(doc: dict[str, Any]) -> list[Party]:
+    return [Party.model_validate(p) for p in doc["parties"]]
+
+
+def _others(doc: dict[str, Any], party: Party) -> list[Party]:
+    return [p for p in parties_of(doc) if p != party]
+
+
 def _count(store: BrandStore, conversation: dict[str, Any], author: Party, message: dict[str, Any]) -> None:
-    other = _other(conversation, author)
     message_id, seq, at = message["id"], message["seq"], message["createdAt"]
 
     def attempt() -> None:
         doc = store.get(CONVERSATIONS, conversation["id"])
-        mine, theirs = _entry(store, doc, author, other), _entry(store, doc, other, author)
+        # The author's entry is read up to their message; every other party's has one more unread.
+        entries = [(_entry(store, doc, party, _other(doc, party)), 0 if party == author else 1)
+                   for party in parties_of(doc)]
         writes = []
         if message_id not in doc.get("counted", []):
             first = dict(doc["firstMessageAt"])
@@ -212,7 +225,7 @@ def _count(store: BrandStore, conversation: dict[str, Any], author: Party, messa
                 "messageCount": doc["messageCount"] + 1, "counted": _counted(doc, message_id),
                 "readSeq": {**doc["readSeq"], party_key(author): max(doc["readSeq"].get(party_key(author), ""), seq)},
             }, etag=doc["_etag"]))
-        for entry, unread in ((mine, 0), (theirs, 1)):
+        for entry, unread in entries:
             if message_id in entry.get("counted", []):
                 continue
             last = max(entry["lastMessageAt"] or at, at)

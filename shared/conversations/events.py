@@ -59,9 +59,11 @@ class MessagePosted(DomainEvent):
     conversation_id: str = Field(alias="conversationId")
     message_id: str = Field(alias="messageId")
     seq: str
-    # The two parties as "<kind>:<id>" (no message text: events travel and are logged by id).
+    # The parties as "<kind>:<id>" (no message text: events travel and are logged by id): the author,
+    # the other party (of a group: the first other member) and every other party.
     author: str
     recipient: str
+    recipients: list[str] = Field(default_factory=list)
     kind: str = "text"
     # A rating's score (it feeds the member's metrics); no other content travels.
     score: int | None = None
@@ -92,11 +94,12 @@ def abandoned(brand_id: str, request: dict) -> WaitingRequestAbandoned:
                                    abandoned_at=request["abandonedAt"])
 
 
-def posted(brand_id: str, message: dict, *, recipient: str) -> MessagePosted:
+def posted(brand_id: str, message: dict, *, recipients: list[str]) -> MessagePosted:
     author = f"{message['author']['kind']}:{message['author']['id']}"
     return MessagePosted(id=event_id(MessagePosted.name, brand_id, message["id"]), brand_id=brand_id,
                          occurred_at=message["createdAt"], conversation_id=message["conversationId"],
-                         message_id=message["id"], seq=message["seq"], author=author, recipient=recipient,
+                         message_id=message["id"], seq=message["seq"], author=author, recipient=recipients[0],
+                         recipients=recipients,
                          kind=message.get("kind", "text"), score=message.get("score"))
 
 

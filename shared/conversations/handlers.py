@@ -39,7 +39,7 @@ def waiting_list_group(brand_id: str) -> str:
 def push_message(platform: Platform, event: MessagePosted) -> None:
     """Both parties' clients learn of the message (the author's other devices too)."""
     data = {"conversationId": event.conversation_id, "messageId": event.message_id, "seq": event.seq}
-    for party in (event.recipient, event.author):
+    for party in (*(event.recipients or [event.recipient]), event.author):
         access.publish(realtime=platform.realtime, clock=platform.clock, group=party_group(event.brand_id, party),
                        type="conversation.message", brand_id=event.brand_id, data=data,
                        envelope_id=f"{event.id}:{party}")
@@ -89,15 +89,19 @@ def notify_waiting_request(platform: Platform, event: WaitingRequestJoined) -> N
 
 
 def notify_message(platform: Platform, event: MessagePosted) -> None:
-    """A member gets a push for each message a visitor writes to them (never its text)."""
-    kind, _, member_id = event.recipient.partition(":")
-    if kind != "member" or not event.author.startswith("visitor:"):
-        return
-    notify_member(bus=platform.bus, brand_id=event.brand_id, member_id=member_id,
-                  notification=Notification(kind="direct-message", key=event.message_id, title="New message",
-                                            body="A visitor wrote to you",
-                                            url=f"/conversations/{event.conversation_id}",
-                                            tag=f"conversation-{event.conversation_id}"))
+    """A member gets a push for each message written to them: by a visitor, or by members (community)."""
+    for recipient in event.recipients or [event.recipient]:
+        kind, _, member_id = recipient.partition(":")
+        if kind != "member":
+            continue
+        by_visitor = event.author.startswith("visitor:")
+        notify_member(bus=platform.bus, brand_id=event.brand_id, member_id=member_id,
+                      notification=Notification(kind="direct-message", key=event.message_id,
+                                                title="New message",
+                                                body="A visitor wrote to you" if by_visitor
+                                                else "A member wrote to you",
+                                                url=f"/conversations/{event.conversation_id}",
+                                                tag=f"conversation-{event.conversation_id}"))
 
 
 def notice_offline_visitor(platform: Platform, event: MessagePosted) -> None:

@@ -277,7 +277,9 @@ class InboxEntry(BaseModel):
 
     conversation_id: str = Field(alias="conversationId")
     kind: ConversationKind
-    other: Party
+    other: Party = Field(description="The other party (of a group: the first other member)")
+    title: str | None = Field(None, description="A group's title")
+    members: int | None = Field(None, description="How many members a group has")
     last_message_at: datetime | None = Field(None, alias="lastMessageAt")
     unread: int = 0
 

@@ -21,7 +21,7 @@ from functions.http_api.routers.common.conversations import (
     Unread,
 )
 from functions.http_api.routers.common.directory import open_brand
-from shared.conversations import handlers, requests
+from shared.conversations import community, handlers, requests
 from shared.conversations.models import Inbox, MessageIn, MessagePage, MessageRead, Party, WaitingList
 
 router = APIRouter(prefix="/api/v1/app/{brand_id}", tags=["app: conversations"])
@@ -127,3 +127,18 @@ def in_store_code(brand_id: str, member: CurrentMember, container: ContainerDep)
     code, expires_at = requests.in_store_code(tokens=container.tokens, brand_id=brand_id, member=member,
                                               now=container.clock.now())
     return InStoreCode(code=code, expires_at=expires_at)
+
+
+@router.post("/community/conversations", status_code=status.HTTP_201_CREATED, response_model=ConversationRef,
+             responses=problem_responses(401, 404, 422), **access("member"))
+def start_community(brand_id: str, body: community.CommunityConversationIn, member: CurrentMember,
+                    container: ContainerDep) -> ConversationRef:
+    """Talk with another member (one conversation per pair, resumed), or start a group (a title, several members).
+
+    The messages, list, unread counts and read marks are those of every conversation. 404 for a member
+    the community does not show (unknown, not active, or hidden from the community).
+    """
+    open_brand(container, brand_id)
+    doc = community.start(store=container.store.for_brand(brand_id), creator=member.id, data=body,
+                          now=container.clock.now())
+    return ConversationRef(conversation_id=doc["id"])
