@@ -293,3 +293,27 @@ def inbox(*, store: BrandStore, party: Party, page_size: int = 20,
                        order_by="key", descending=True, page_size=page_size, continuation=continuation)
     return page.items, page.continuation
 
+
+
+# Fields of a message that are its author's content, as a person's export and the moderation view show them.
+CONTENT_FIELDS = ("kind", "text", "product", "products", "fields", "replyTo", "values", "provided", "score",
+                  "comment", "media", "removedAt")
+
+
+def _content(message: dict[str, Any]) -> dict[str, Any]:
+    return {key: message[key] for key in ("id", "conversationId", "createdAt", *CONTENT_FIELDS) if key in message}
+
+
+def export_party(*, store: BrandStore, party: Party) -> list[dict[str, Any]]:
+    """Every message the party wrote, in every conversation of theirs (blocked ones too), oldest first.
+
+    A person's export holds their own messages only: what the other party wrote is theirs.
+    """
+    entries = store.query_all(INBOX, filters=[Filter("owner", "=", party_key(party))], page_size=MAX_PAGE,
+                              fields=("conversationId",))
+    found: list[dict[str, Any]] = []
+    for entry in entries:
+        pk = message_pk(store.brand_id, entry["conversationId"])
+        mine = store.query_all(MESSAGES, pk=pk, order_by="seq", page_size=1000)
+        found += [_content(message) for message in mine if message["author"] == party.model_dump()]
+    return sorted(found, key=lambda message: (message["createdAt"], message["id"]))

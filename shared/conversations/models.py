@@ -260,6 +260,7 @@ class MessageRead(BaseModel):
     score: int | None = None
     comment: str | None = None
     media: MessageMedia | None = None
+    removed_at: datetime | None = Field(None, alias="removedAt", description="Its content was removed by moderation")
     created_at: datetime = Field(alias="createdAt")
 
 

@@ -18,6 +18,8 @@ from typing import Any
 
 from shared.catalog import member_products
 from shared.clock import isoformat
+from shared.conversations import conversations
+from shared.conversations.models import Party
 from shared.identity import repository
 from shared.identity.models import ExternalUser, Member
 from shared.notifications import subscriptions as push_subscriptions
@@ -103,6 +105,8 @@ def member_export(
         "commissions": [_clean(entry) for entry in store.query_all(_COMMISSIONS, filters=own, page_size=500)],
         "pushSubscriptions": push_subscriptions.export_member(store=store, member_id=member_id),
         "products": member_products.get(store=store, member_id=member_id).model_dump(mode="json", by_alias=True),
+        # Their own messages only (what others wrote to them is the others' content).
+        "messages": conversations.export_party(store=store, party=Party(kind="member", id=member_id)),
         "gdprRequests": gdpr_requests(store=store, subject_hash=subject_hash),
     }
 
@@ -129,6 +133,7 @@ def visitor_export(*, store: BrandStore, visitor_id: str, subject_hash: str, now
         "consents": _visitor_consents(visitor),
         "activity": _activity(store, visitor_id),
         "sessions": _sessions(store, visitor_id),
+        "messages": conversations.export_party(store=store, party=Party(kind="visitor", id=visitor_id)),
         "gdprRequests": gdpr_requests(store=store, subject_hash=subject_hash),
     }
 

@@ -235,6 +235,9 @@ def _resources(client, world: World, brand: str) -> None:
     members_store.replace(repository.MEMBERS, {**members_store.get(repository.MEMBERS, owner_doc["id"]),
                                                "availability": "offline"})
     known.ids["conversation_id"] = picked["conversationId"]
+    said = _ok(client.post(f"{app}/conversations/{picked['conversationId']}/messages", headers=owner,
+                           json={"clientMessageId": "world-0001", "text": "Hello"}), 201)
+    known.ids["message_id"] = said["id"]
     known.ids["member_id"] = member_id(brand, OWNER_ROLE)
     known.ids["user_id"] = f"mu-{brand}-viewer"
     known.ids["kid"] = known.kid
