@@ -1,7 +1,7 @@
 """Conversation dashboards over 1,000,000 counted messages, on the embedded SQLite store.
 
-A brand of 200 members in 20 stores has 50,000 conversations over a year, 20 messages each on
-average (1,000,000 messages), some resumed on later days. Their counter documents are what the
+A brand of 200 members in 20 stores has about 50,000 conversations over a year, 20 messages each on
+average, some resumed on later days, until 1,000,000 messages are counted. Their counter documents are what the
 queue's handlers would write: each message's changes come from the handler's own decision
 (`metrics._message_deltas`, against each conversation's state), added up in memory and written in
 batches (running the handler a million times would only time the writes, not the dashboards).
@@ -34,7 +34,6 @@ from shared.ports.store import Write
 
 BRAND = "bench-brand"
 MESSAGES = int(os.environ.get("BENCH_METRIC_MESSAGES", "1000000"))
-CONVERSATION_COUNT = MESSAGES // 20
 MEMBERS, STORES = 200, 20
 YEAR_START = datetime(2029, 1, 1, tzinfo=UTC)
 NOW = datetime(2029, 12, 31, 18, tzinfo=UTC)
@@ -74,8 +73,9 @@ def _build(store) -> int:
                     if amount:
                         metrics._add(doc, path, amount)
 
-    conversations, written = [], 0
-    for n in range(CONVERSATION_COUNT):
+    conversations, written, n = [], 0, -1
+    while written < MESSAGES:
+        n += 1
         member = f"m{n % MEMBERS:03d}"
         store_id = f"s{n % MEMBERS % STORES:02d}"
         scopes = metrics._scopes(member, store_id)
@@ -111,7 +111,7 @@ def _build(store) -> int:
             store.write_batch(metrics.STATS, [Write("create", doc) for doc in items[start:start + 100]])
     for start in range(0, len(conversations), 100):
         store.write_batch(CONVERSATIONS, [Write("create", doc) for doc in conversations[start:start + 100]])
-    return written
+    return written, len(conversations)
 
 
 def _handler_rate(root: Path) -> float:
@@ -144,8 +144,8 @@ def run() -> list[str]:
         root.ensure_schema()
         store = root.for_brand(BRAND)
         began = time.perf_counter()
-        written = _build(store)
-        lines = [f"{written:,} messages in {CONVERSATION_COUNT:,} conversations, {MEMBERS} members, {STORES} stores: "
+        written, count = _build(store)
+        lines = [f"{written:,} messages in {count:,} conversations, {MEMBERS} members, {STORES} stores: "
                  f"counters built in {time.perf_counter() - began:.1f} s"]
         end = NOW.date()
 
