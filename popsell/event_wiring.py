@@ -23,7 +23,7 @@ from shared.conversations.events import (
 from shared.crm import handlers as crm
 from shared.crm.events import OrderContactLinked
 from shared.events.dispatcher import Subscription
-from shared.identity.events import MemberErased
+from shared.identity.events import MemberErased, VisitorMerged
 from shared.notifications import handlers as notifications
 from shared.sales import handlers as sales
 from shared.sales import orders
@@ -55,6 +55,9 @@ def subscriptions() -> tuple[Subscription, ...]:
         # A visitor away when a member replies: one email per unread burst (to their email_tmp).
         Subscription(MessagePosted, "conversations.offline-notice", conversations.notice_offline_visitor,
                      out_of_process=True),
+        # A temporary account merged into a client: the client finds its conversations.
+        Subscription(VisitorMerged, "conversations.conversations-of-merged-visitor",
+                     conversations.conversations_of_merged_visitor),
         # The conversation metrics' counters (through the queue: a post never waits for the day's counters).
         Subscription(WaitingRequestJoined, "conversation-metrics.count-joined", conversations.count_joined,
                      out_of_process=True),

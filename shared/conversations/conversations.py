@@ -26,8 +26,8 @@ from shared.conversations import events as conversation_events
 from shared.conversations.models import ConversationKind, Party
 from shared.errors import Conflict, Forbidden, NotFound
 from shared.events.model import Publisher
-from shared.ports.store import BrandStore, DocumentConflict, Filter, Write
-from shared.ports.store_retry import retrying
+from shared.ports.store import BrandStore, DocumentConflict, DocumentNotFound, Filter, Write
+from shared.ports.store_retry import retrying, update_document
 
 CONVERSATIONS = "conversations"
 MESSAGES = "messages"
@@ -317,3 +317,50 @@ def export_party(*, store: BrandStore, party: Party) -> list[dict[str, Any]]:
         mine = store.query_all(MESSAGES, pk=pk, order_by="seq", page_size=1000)
         found += [_content(message) for message in mine if message["author"] == party.model_dump()]
     return sorted(found, key=lambda message: (message["createdAt"], message["id"]))
+
+
+def carry_over(*, store: BrandStore, from_party: Party, to_party: Party) -> int:
+    """Make a merged account's conversations its successor's (a temporary account become a client's).
+
+    Per conversation, each step is a set that a retry finds done: the successor's inbox entry (a copy
+    of the old one), the successor in the conversation's parties, the other parties' entries naming
+    it, then the old entry goes. The messages keep their author (the person wrote them under the
+    old id; in a widget conversation the visitor's messages are those of kind `visitor`). How many moved.
+    """
+    old_key, new_key = party_key(from_party), party_key(to_party)
+    entries = store.query_all(INBOX, filters=[Filter("owner", "=", old_key)], page_size=MAX_PAGE)
+    for entry in entries:
+        conversation_id = entry["conversationId"]
+        moved = {key: value for key, value in entry.items() if not key.startswith("_")}
+        moved.update(id=_inbox_id(to_party, conversation_id), owner=new_key)
+        if "key" in entry:
+            moved["key"] = f"{new_key}|{entry['activityAt']}"
+        try:
+            store.create(INBOX, moved)
+        except DocumentConflict:
+            pass  # done by a first try (or the successor had this conversation already)
+
+        def swapped(doc: dict[str, Any] | None) -> dict[str, Any] | None:
+            if doc is None or from_party.model_dump() not in doc["parties"]:
+                return None
+            parties = [to_party.model_dump() if p == from_party.model_dump() else p for p in doc["parties"]]
+            read = {(new_key if key == old_key else key): value for key, value in doc.get("readSeq", {}).items()}
+            return {**doc, "parties": parties, "readSeq": read}
+
+        update_document(store, CONVERSATIONS, conversation_id, swapped, attempts=_ATTEMPTS)
+        doc = store.get(CONVERSATIONS, conversation_id)
+        for party in parties_of(doc):
+            if party == to_party:
+                continue
+
+            def renamed(other: dict[str, Any] | None) -> dict[str, Any] | None:
+                if other is None or other["other"] != from_party.model_dump():
+                    return None
+                return {**other, "other": to_party.model_dump()}
+
+            update_document(store, INBOX, _inbox_id(party, conversation_id), renamed, attempts=_ATTEMPTS)
+        try:
+            store.delete(INBOX, entry["id"])
+        except DocumentNotFound:
+            pass
+    return len(entries)

@@ -9,7 +9,7 @@ conversation of theirs; available members follow the brand's waiting list.
 from __future__ import annotations
 
 from shared.clock import isoformat
-from shared.conversations import metrics, offline_notice
+from shared.conversations import conversations, metrics, offline_notice
 from shared.conversations.events import (
     ConversationStarted,
     MessagePosted,
@@ -17,6 +17,8 @@ from shared.conversations.events import (
     WaitingRequestJoined,
     WaitingRequestLeft,
 )
+from shared.conversations.models import Party
+from shared.identity.events import VisitorMerged
 from shared.notifications.service import Notification, notify_member, notify_members
 from shared.ports.platform import Platform
 from shared.ports.realtime import group_name
@@ -129,3 +131,10 @@ def count_started(platform: Platform, event: ConversationStarted) -> None:
 
 def count_message(platform: Platform, event: MessagePosted) -> None:
     metrics.count_message(platform=platform, event=event)
+
+
+def conversations_of_merged_visitor(platform: Platform, event: VisitorMerged) -> None:
+    """A temporary account merged into a client: its conversations are the client's now (found on return)."""
+    conversations.carry_over(store=platform.store.for_brand(event.brand_id),
+                             from_party=Party(kind="visitor", id=event.visitor_id),
+                             to_party=Party(kind="visitor", id=event.client_id))

@@ -50,6 +50,20 @@ class MemberErased(DomainEvent):
     brand_data_goes: bool = Field(alias="brandDataGoes")
 
 
+class VisitorMerged(DomainEvent):
+    """A temporary account merged into the client its person is (the brand's site vouched for them)."""
+
+    name: ClassVar[str] = "VisitorMerged"
+
+    visitor_id: str = Field(alias="visitorId")
+    client_id: str = Field(alias="clientId")
+
+
+def merged(brand_id: str, visitor_id: str, client_id: str, *, at: datetime) -> VisitorMerged:
+    return VisitorMerged(id=event_id(VisitorMerged.name, brand_id, visitor_id, client_id), brand_id=brand_id,
+                         occurred_at=at, visitor_id=visitor_id, client_id=client_id)
+
+
 def joined(brand_id: str, member: Member, *, via: Literal["signup", "sso"], now: datetime) -> MemberJoined:
     return MemberJoined(id=event_id(MemberJoined.name, brand_id, member.id), brand_id=brand_id,
                         occurred_at=member.status_changed_at or now, member_id=member.id, role=int(member.role),

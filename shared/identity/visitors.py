@@ -23,6 +23,8 @@ from shared.brands.models import Brand
 from shared.clock import isoformat
 from shared.emails.address import EmailAddress, checked_email
 from shared.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from shared.events.model import Publisher
+from shared.identity import events as identity_events
 from shared.identity import repository
 from shared.identity.models import CamelModel, ExternalUser, Role, TermsAcceptance
 from shared.identity.tokens import TokenService
@@ -206,9 +208,12 @@ def _brand_profile(client: ExternalUser, claims: dict[str, Any], hasher: Hasher)
 
 
 def recognise_client(
-    *, store: BrandStore, hasher: Hasher, visitor_id: str, assertion: Assertion, now: datetime
+    *, store: BrandStore, events: Publisher, hasher: Hasher, visitor_id: str, assertion: Assertion, now: datetime
 ) -> ExternalUser:
-    """The brand's site vouches for the visitor (sub = customer id): the client it is, or merges into."""
+    """The brand's site vouches for the visitor (sub = customer id): the client it is, or merges into.
+
+    A merge raises `VisitorMerged`: the temporary account's conversations become the client's.
+    """
     customer_hash = hasher("customer_id", assertion.subject)
 
     # A lost race (a claim, a save) reads everything again; merging again is harmless: the
@@ -238,6 +243,7 @@ def recognise_client(
         repository.save(store=store, container=repository.VISITORS, model=client, etag=client_etag)
         repository.save(store=store, container=repository.VISITORS, model=_merged(visitor, client.id, now), etag=etag)
         log.info("temporary account %s merged into client %s on brand %s", visitor.id, client.id, store.brand_id)
+        events.publish(identity_events.merged(store.brand_id, visitor.id, client.id, at=now))
         return client
 
     return retrying(attempt, attempts=_ATTEMPTS, exhausted=_changed_concurrently())

@@ -100,6 +100,7 @@ def recognise_client(brand_id: str, body: ClientRecognition, account: CurrentAcc
     now = container.clock.now()
     brand = visitors.open_brand(store=container.store, brand_id=brand_id)
     assertion = calls.accept_assertion(store=container.store, brand=brand, token=body.assertion, now=now)
-    client = visitors.recognise_client(store=container.store.for_brand(brand.id), hasher=container.hasher(brand.id),
-                                       visitor_id=account.id, assertion=assertion, now=now)
+    client = visitors.recognise_client(store=container.store.for_brand(brand.id), events=container.events,
+                                       hasher=container.hasher(brand.id), visitor_id=account.id, assertion=assertion,
+                                       now=now)
     return _session(container, client, brand.id)
