@@ -180,6 +180,9 @@ _container: Container | None = None
 def build_container(settings: Settings | None = None, *, clock: Clock | None = None) -> Container:
     """A new container; local dev mode gets a settable, running clock (moved by the dev endpoint)."""
     settings = settings or get_settings()
+    from popsell.event_wiring import register_lookups
+
+    register_lookups()
     if clock is None:
         clock = SettableClock(running=True) if settings.dev_mode else Clock()
     return Container(settings=settings, clock=clock)

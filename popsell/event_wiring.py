@@ -12,8 +12,10 @@ from functools import partial
 
 from shared.catalog import handlers as catalog
 from shared.catalog.events import CategoriesMoved
+from shared.conversations import attribution as conversation_attribution
 from shared.conversations import handlers as conversations
 from shared.conversations.events import (
+    ConversationRead,
     ConversationStarted,
     MessagePosted,
     WaitingRequestAbandoned,
@@ -25,6 +27,7 @@ from shared.crm.events import OrderContactLinked
 from shared.events.dispatcher import Subscription
 from shared.identity.events import MemberErased, VisitorMerged
 from shared.notifications import handlers as notifications
+from shared.sales import conversations as sales_conversations
 from shared.sales import handlers as sales
 from shared.sales import orders
 from shared.sales.events import OrderEvent, OrderPlaced
@@ -48,10 +51,13 @@ def subscriptions() -> tuple[Subscription, ...]:
         Subscription(WaitingRequestJoined, "conversations.push-waiting-request", conversations.push_waiting_request),
         Subscription(WaitingRequestLeft, "conversations.push-request-left", conversations.push_request_left),
         Subscription(MessagePosted, "conversations.push-message", conversations.push_message),
+        Subscription(ConversationRead, "conversations.push-read", conversations.push_read),
         # ...and the members whose phones should ring: queued pushes (shared/notifications), sent by the queue.
         Subscription(WaitingRequestJoined, "conversations.notify-waiting-request",
                      conversations.notify_waiting_request),
         Subscription(MessagePosted, "conversations.notify-message", conversations.notify_message),
+        # A client's conversation with a member, for the attribution of their next orders.
+        Subscription(MessagePosted, "conversations.index-for-attribution", conversations.index_for_attribution),
         # A visitor away when a member replies: one email per unread burst (to their email_tmp).
         Subscription(MessagePosted, "conversations.offline-notice", conversations.notice_offline_visitor,
                      out_of_process=True),
@@ -73,3 +79,8 @@ def subscriptions() -> tuple[Subscription, ...]:
         Subscription(CategoriesMoved, "catalog.products-under-moved-categories",
                      catalog.products_under_moved_categories, out_of_process=True),
     )
+
+
+def register_lookups() -> None:
+    """What one feature asks another through a registry: attribution's conversation rule (sales knows no chat)."""
+    sales_conversations.register("conversations", conversation_attribution.latest_conversation)

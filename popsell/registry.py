@@ -19,6 +19,8 @@ from shared.directory import jobs as directory_jobs
 from shared.emails.handler import email_handler
 from shared.gdpr import erasure, exports, purge_jobs
 from shared.gdpr.retention import jobs as retention_jobs
+from shared.media import eraser as media_eraser
+from shared.media import jobs as media_jobs
 from shared.messaging.worker import BatchHandler, Handler
 from shared.notifications.handler import notification_handler
 from shared.ports.bus import (
@@ -35,12 +37,13 @@ from shared.tracking.aggregator import tracking_events_handler
 from shared.warehouse import jobs as warehouse_jobs
 
 # The content every erasure of a subject also erases, beyond its own documents.
-CONTENT_ERASERS = (link_eraser.ERASER,)
+CONTENT_ERASERS = (link_eraser.ERASER, media_eraser.ERASER)
 for _eraser in CONTENT_ERASERS:
     erasure.register_eraser(_eraser)
 
 _TIMER_JOBS: tuple[TimerJob, ...] = (*exports.JOBS, *purge_jobs.JOBS, *warehouse_jobs.JOBS, *retention_jobs.JOBS,
-                                     *backup_jobs.JOBS, *directory_jobs.JOBS, *conversation_jobs.JOBS)
+                                     *backup_jobs.JOBS, *directory_jobs.JOBS, *conversation_jobs.JOBS,
+                                     *media_jobs.JOBS)
 
 
 @cache

@@ -133,13 +133,18 @@ CONTAINERS: dict[str, ContainerSpec] = {
         ContainerSpec("directory_grids", "brandId", ()),
         ContainerSpec("conversation_requests", "brandId", ("visitorId", "state", "pendingSince", "handledAt")),
         ContainerSpec("conversations", "brandId", ("lastMessageAt", "memberId", "storeId")),
-        ContainerSpec("inbox", "brandId", ("key",)),
+        ContainerSpec("inbox", "brandId", ("key", "owner")),
         ContainerSpec("messages", "pk", ("seq",)),
+        # Conversation photos and videos (shared/media): one record per upload, by its owner ("<kind>:<id>"),
+        # and `gcDueAt` set while no message has claimed it (the hourly purge's due list).
+        ContainerSpec("conversation_media", "brandId", ("owner", "gcDueAt")),
         # Conversation metrics (shared/conversations/metrics.py): counters per scope ("brand", a member, a
         # store) and UTC day, pk "<brandId>|<scope>|<scopeId>" (a scope's days: one partition, one query),
         # and each conversation's active days with the changes decided but not yet applied.
         ContainerSpec("conversation_stats", "pk", ("day",)),
         ContainerSpec("conversation_metric_state", "brandId", ()),
+        # A client's conversations with each member, for attribution (shared/conversations/attribution.py).
+        ContainerSpec("conversation_keys", "brandId", ("key", "lastAt")),
         # Member push notifications (shared/notifications): each member's devices (member data), and the
         # (message, device) pairs already sent, expiring (ttl), which make the queue handler idempotent.
         ContainerSpec("push_subscriptions", "brandId", ("memberId",)),

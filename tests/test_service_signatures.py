@@ -15,8 +15,8 @@ from pathlib import Path
 SHARED = Path(__file__).parents[1] / "shared"
 PORTS = ("BrandStore", "DocumentStore", "Platform", "BlobStore", "MessageBus", "AuthContext", "Rights", "Journal",
          "BrandRun", "RunContext", "Mailer", "Realtime", "Notifier")
-# Protocol-shaped: called positionally by the dispatcher, the worker, the journal replay or the CRM.
-PROTOCOLS = {"replay_entry", "replay_erasure", "replay_opt_out", "sale_state"}
+# Protocol-shaped: called positionally by the dispatcher, the worker, the journal replay, the CRM or attribution.
+PROTOCOLS = {"replay_entry", "replay_erasure", "replay_opt_out", "sale_state", "latest_conversation"}
 NOT_FEATURES = ("adapters", "ports", "messaging")
 
 

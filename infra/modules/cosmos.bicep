@@ -482,7 +482,11 @@ var containers = [
   {
     name: 'conversations'
     partitionKeyPath: '/brandId'
-    indexedPaths: []
+    indexedPaths: [
+      'lastMessageAt'
+      'memberId'
+      'storeId'
+    ]
     textPaths: []
     arrayPaths: []
     ttlEnabled: false
@@ -492,6 +496,7 @@ var containers = [
     partitionKeyPath: '/brandId'
     indexedPaths: [
       'key'
+      'owner'
     ]
     textPaths: []
     arrayPaths: []
@@ -502,6 +507,46 @@ var containers = [
     partitionKeyPath: '/pk'
     indexedPaths: [
       'seq'
+    ]
+    textPaths: []
+    arrayPaths: []
+    ttlEnabled: false
+  }
+  {
+    name: 'conversation_media'
+    partitionKeyPath: '/brandId'
+    indexedPaths: [
+      'owner'
+      'gcDueAt'
+    ]
+    textPaths: []
+    arrayPaths: []
+    ttlEnabled: false
+  }
+  {
+    name: 'conversation_stats'
+    partitionKeyPath: '/pk'
+    indexedPaths: [
+      'day'
+    ]
+    textPaths: []
+    arrayPaths: []
+    ttlEnabled: false
+  }
+  {
+    name: 'conversation_metric_state'
+    partitionKeyPath: '/brandId'
+    indexedPaths: []
+    textPaths: []
+    arrayPaths: []
+    ttlEnabled: false
+  }
+  {
+    name: 'conversation_keys'
+    partitionKeyPath: '/brandId'
+    indexedPaths: [
+      'key'
+      'lastAt'
     ]
     textPaths: []
     arrayPaths: []

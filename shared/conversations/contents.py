@@ -31,8 +31,8 @@ from shared.conversations.models import (
     FormIn,
     MediaIn,
     Party,
-    ProductIn,
-    ProductsIn,
+    ProductMessageIn,
+    ProductsMessageIn,
     RatingIn,
     RatingRequestIn,
     TextIn,
@@ -142,10 +142,10 @@ def build(*, store: BrandStore, shop: Shop, author: Party, pk: str, data: Any) -
         raise Forbidden(f"Only the visitor sends a message of kind {data.kind}")
     if isinstance(data, TextIn):
         return Built(parts={"text": data.text})
-    if isinstance(data, ProductIn):
+    if isinstance(data, ProductMessageIn):
         return Built(parts={"text": data.text, "product": card(_active_product(store, data.product_id, "productId"),
                                                                shop)})
-    if isinstance(data, ProductsIn):
+    if isinstance(data, ProductsMessageIn):
         if data.product_ids is None:
             shown = member_products.shown(store=store, member_id=author.id)["recommended"][:MAX_PRODUCTS]
             docs = [doc for _, doc in shown]

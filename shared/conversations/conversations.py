@@ -250,23 +250,28 @@ def _write_all(store: BrandStore, writes: list[Write], conversation_id: str) -> 
 
 
 def messages(*, store: BrandStore, conversation_id: str, party: Party, after: str | None = None,
-             before: str | None = None, page_size: int = 50) -> tuple[list[dict[str, Any]], str | None]:
-    """A page of messages, oldest first: after a cursor (catching up), or the latest ones before one."""
-    of_party(store=store, conversation_id=conversation_id, party=party)
+             before: str | None = None, page_size: int = 50) -> tuple[list[dict[str, Any]], str | None, dict[str, str]]:
+    """A page of messages, oldest first: after a cursor (catching up), or the latest ones before one.
+
+    With the page come the parties' read marks (party -> the `seq` they read up to): the read receipts.
+    """
+    doc = of_party(store=store, conversation_id=conversation_id, party=party)
+    marks = dict(doc.get("readSeq", {}))
     pk = message_pk(store.brand_id, conversation_id)
     if before is not None or after is None:
         filters = [Filter("seq", "<", before)] if before else []
         page = store.query(MESSAGES, pk=pk, filters=filters, order_by="seq", descending=True, page_size=page_size)
         items = list(reversed(page.items))
-        return items, items[0]["seq"] if page.continuation and items else None
+        return items, items[0]["seq"] if page.continuation and items else None, marks
     page = store.query(MESSAGES, pk=pk, filters=[Filter("seq", ">", after)], order_by="seq", page_size=page_size)
     items = page.items
-    return items, items[-1]["seq"] if items else after
+    return items, items[-1]["seq"] if items else after, marks
 
 
-def mark_read(*, store: BrandStore, conversation_id: str, party: Party, up_to: str) -> int:
-    """The party has read up to a message (its `seq`); their unread count now."""
-    of_party(store=store, conversation_id=conversation_id, party=party)
+def mark_read(*, store: BrandStore, events: Publisher, conversation_id: str, party: Party, up_to: str,
+              now: datetime) -> int:
+    """The party has read up to a message (its `seq`); their unread count now. The others are told."""
+    conversation = of_party(store=store, conversation_id=conversation_id, party=party)
     pk = message_pk(store.brand_id, conversation_id)
 
     def attempt() -> int:
@@ -282,7 +287,10 @@ def mark_read(*, store: BrandStore, conversation_id: str, party: Party, up_to: s
                           etag=doc["_etag"])
         return unread
 
-    return retrying(attempt, attempts=_ATTEMPTS)
+    unread = retrying(attempt, attempts=_ATTEMPTS)
+    events.publish(conversation_events.read(store.brand_id, conversation_id, party=party_key(party), up_to=up_to,
+                                            others=[party_key(p) for p in _others(conversation, party)], at=now))
+    return unread
 
 
 def inbox(*, store: BrandStore, party: Party, page_size: int = 20,

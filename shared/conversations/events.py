@@ -81,6 +81,25 @@ def left(brand_id: str, request: dict, *, at: datetime) -> WaitingRequestLeft:
                               conversation_id=request.get("conversationId"))
 
 
+class ConversationRead(DomainEvent):
+    """A party read a conversation up to a message: the others' clients show the read receipt."""
+
+    name: ClassVar[str] = "ConversationRead"
+
+    conversation_id: str = Field(alias="conversationId")
+    party: str
+    up_to: str = Field(alias="upTo")
+    # Who else takes part ("<kind>:<id>"): they are told.
+    others: list[str]
+
+
+def read(brand_id: str, conversation_id: str, *, party: str, up_to: str, others: list[str],
+         at: datetime) -> ConversationRead:
+    return ConversationRead(id=event_id(ConversationRead.name, brand_id, conversation_id, party, up_to),
+                            brand_id=brand_id, occurred_at=at, conversation_id=conversation_id, party=party,
+                            up_to=up_to, others=others)
+
+
 def started(brand_id: str, conversation: dict) -> ConversationStarted:
     return ConversationStarted(id=event_id(ConversationStarted.name, brand_id, conversation["id"]), brand_id=brand_id,
                                occurred_at=conversation["startedAt"], conversation_id=conversation["id"],

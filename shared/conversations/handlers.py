@@ -9,8 +9,9 @@ conversation of theirs; available members follow the brand's waiting list.
 from __future__ import annotations
 
 from shared.clock import isoformat
-from shared.conversations import conversations, metrics, offline_notice
+from shared.conversations import attribution, conversations, metrics, offline_notice
 from shared.conversations.events import (
+    ConversationRead,
     ConversationStarted,
     MessagePosted,
     WaitingRequestAbandoned,
@@ -45,6 +46,14 @@ def push_message(platform: Platform, event: MessagePosted) -> None:
         access.publish(realtime=platform.realtime, clock=platform.clock, group=party_group(event.brand_id, party),
                        type="conversation.message", brand_id=event.brand_id, data=data,
                        envelope_id=f"{event.id}:{party}")
+
+
+def push_read(platform: Platform, event: ConversationRead) -> None:
+    """The other parties' clients learn how far this party read (the read receipt)."""
+    data = {"conversationId": event.conversation_id, "party": event.party, "upTo": event.up_to}
+    for party in event.others:
+        access.publish(realtime=platform.realtime, clock=platform.clock, group=party_group(event.brand_id, party),
+                       type="conversation.read", brand_id=event.brand_id, data=data, envelope_id=f"{event.id}:{party}")
 
 
 def push_waiting_request(platform: Platform, event: WaitingRequestJoined) -> None:
@@ -138,3 +147,8 @@ def conversations_of_merged_visitor(platform: Platform, event: VisitorMerged) ->
     conversations.carry_over(store=platform.store.for_brand(event.brand_id),
                              from_party=Party(kind="visitor", id=event.visitor_id),
                              to_party=Party(kind="visitor", id=event.client_id))
+
+
+def index_for_attribution(platform: Platform, event: MessagePosted) -> None:
+    """A client's message with a member: noted for the orders that follow (shared/conversations/attribution.py)."""
+    attribution.index_message(platform=platform, event=event)

@@ -66,7 +66,7 @@ class TextIn(_MessageBase):
     text: str = Field(min_length=1, max_length=MAX_TEXT)
 
 
-class ProductIn(_MessageBase):
+class ProductMessageIn(_MessageBase):
     """A catalog product, shown as a mini product page (photos, title, price, availability, link)."""
 
     kind: Literal["product"]
@@ -74,7 +74,7 @@ class ProductIn(_MessageBase):
     text: str | None = Field(None, max_length=MAX_TEXT)
 
 
-class ProductsIn(_MessageBase):
+class ProductsMessageIn(_MessageBase):
     """The member's recommended products (their list when `productIds` is left out)."""
 
     kind: Literal["products"]
@@ -156,7 +156,8 @@ def _kind_of(value: Any) -> str:
 
 
 MessageIn = Annotated[
-    Annotated[TextIn, Tag("text")] | Annotated[ProductIn, Tag("product")] | Annotated[ProductsIn, Tag("products")]
+    Annotated[TextIn, Tag("text")] | Annotated[ProductMessageIn, Tag("product")]
+    | Annotated[ProductsMessageIn, Tag("products")]
     | Annotated[FormIn, Tag("form")] | Annotated[FormAnswerIn, Tag("form_answer")]
     | Annotated[RatingRequestIn, Tag("rating_request")] | Annotated[RatingIn, Tag("rating")]
     | Annotated[PhotoIn, Tag("photo")] | Annotated[VideoIn, Tag("video")],
@@ -206,14 +207,14 @@ class WaitingList(BaseModel):
     continuation: str | None = None
 
 
-class Price(BaseModel):
+class MessagePrice(BaseModel):
     model_config = ConfigDict(populate_by_name=True, extra="ignore")
 
     amount_minor: int = Field(alias="amountMinor")
     currency: str
 
 
-class ProductCard(BaseModel):
+class MessageProductCard(BaseModel):
     """A product as the catalog had it when it was shared: the mini product page."""
 
     model_config = ConfigDict(populate_by_name=True, extra="ignore")
@@ -223,8 +224,8 @@ class ProductCard(BaseModel):
     link: str
     page_url: str = Field(alias="pageUrl")
     image_links: list[str] = Field(default_factory=list, alias="imageLinks")
-    price: Price
-    sale_price: Price | None = Field(None, alias="salePrice")
+    price: MessagePrice
+    sale_price: MessagePrice | None = Field(None, alias="salePrice")
     availability: str
 
 
@@ -232,10 +233,12 @@ class MessageMedia(BaseModel):
     model_config = ConfigDict(populate_by_name=True, extra="ignore")
 
     media_id: str = Field(alias="mediaId")
+    kind: Literal["photo", "video"]
     content_type: str = Field(alias="contentType")
     width: int | None = None
     height: int | None = None
     size: int
+    duration_seconds: float | None = Field(None, alias="durationSeconds")
     url: str | None = Field(None, description="A signed link, valid a few minutes (read the page again for a new one)")
 
 
@@ -251,8 +254,8 @@ class MessageRead(BaseModel):
     author: Party
     kind: MessageKind = "text"
     text: str | None = None
-    product: ProductCard | None = None
-    products: list[ProductCard] | None = None
+    product: MessageProductCard | None = None
+    products: list[MessageProductCard] | None = None
     fields: list[FormField] | None = Field(None, description="A form's fields")
     reply_to: str | None = Field(None, alias="replyTo", description="The form or rating request answered")
     values: dict[str, str] | None = Field(None, description="A form answer's values (personal fields left out)")
@@ -267,8 +270,13 @@ class MessageRead(BaseModel):
 class MessagePage(BaseModel):
     """Messages after (or before) a cursor, oldest first; `cursor` continues the same direction."""
 
+    model_config = ConfigDict(populate_by_name=True)
+
     items: list[MessageRead]
     cursor: str | None = None
+    read_marks: dict[str, str] = Field(
+        default_factory=dict, alias="readMarks",
+        description="Read receipts: each party (\"member:<id>\", \"visitor:<id>\") and the `seq` they read up to")
 
 
 class InboxEntry(BaseModel):

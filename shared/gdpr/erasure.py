@@ -426,7 +426,7 @@ def erase_visitor(*, store: BrandStore, blobs: BlobStore, hasher: BrandHasher, v
 
     erased, changed = _erase_document(store, repository.VISITORS, ExternalUser, visitor_id, erase)
     _forget_access(store, visitor_id, now)
-    content = _erase_content(ErasureContext(store=store, blobs=None, hasher=hasher, subject_type="visitor",
+    content = _erase_content(ErasureContext(store=store, blobs=blobs, hasher=hasher, subject_type="visitor",
                                             subject_id=visitor_id, now=now, rule=rule))
     if erased.customer_id_hash:
         repository.release_key(store=store, kind=CLIENT_KEY, hashed=erased.customer_id_hash, owner_id=visitor_id)

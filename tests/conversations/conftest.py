@@ -9,6 +9,7 @@ import pytest
 
 from shared.identity.models import Role
 from tests.identity.test_profile_api import add_member, app_headers, make_brands
+from tests.sales.conftest import shop  # noqa: F401 (fixture: the brand platform, for attribution tests)
 
 BRAND, OTHER = "acme", "globex"
 APP = f"/api/v1/app/{BRAND}"

@@ -2,7 +2,7 @@
 
 `openapi-python-client` (pinned in requirements-dev) generates a client from the document into a
 temporary folder; any warning or any operation it leaves out fails the test. The generator is told
-that image bodies and responses, and JSON Lines catalog files, are bytes (its `content_type_overrides`),
+that image and video bodies and responses, and JSON Lines catalog files, are bytes (its `content_type_overrides`),
 which is what they are.
 """
 
@@ -20,7 +20,8 @@ from functions.http_api.openapi_export import document
 VENV_BIN = Path(sys.executable).parent
 GENERATOR_CONFIG = {"content_type_overrides": {
     media: "application/octet-stream" for media in ("image/png", "image/svg+xml", "image/jpeg", "image/webp",
-                                                    "application/x-ndjson", "application/jsonl")}}
+                                                    "application/x-ndjson", "application/jsonl", "video/mp4",
+                                                    "video/quicktime", "video/webm")}}
 
 
 def operations(doc: dict) -> list[tuple[str, str, dict]]:

@@ -237,7 +237,13 @@ def _resources(client, world: World, brand: str) -> None:
     known.ids["conversation_id"] = picked["conversationId"]
     said = _ok(client.post(f"{app}/conversations/{picked['conversationId']}/messages", headers=owner,
                            json={"clientMessageId": "world-0001", "text": "Hello"}), 201)
-    known.ids["message_id"] = said["id"]
+    known.ids["chat_message_id"] = said["id"]
+    # A photo each of the owner member and the visitor (conversation uploads are their owner's alone).
+    known.ids["media_id"] = _ok(client.post(f"{app}/conversations/media", content=png(),
+                                            headers={**owner, "Content-Type": "image/png"}), 201)["mediaId"]
+    known.widget_ids["media_id"] = _ok(client.post(f"/api/v1/widget/{brand}/conversations/media", content=png(),
+                                                   headers={**world.visitor(brand), "Content-Type": "image/png"}),
+                                       201)["mediaId"]
     known.ids["member_id"] = member_id(brand, OWNER_ROLE)
     known.ids["user_id"] = f"mu-{brand}-viewer"
     known.ids["kid"] = known.kid

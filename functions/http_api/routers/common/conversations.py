@@ -11,9 +11,10 @@ from popsell.bootstrap import Container
 from shared.brands import service as brands
 from shared.conversations import contents, conversations, handlers
 from shared.conversations.models import Inbox, InboxEntry, MessageIn, MessagePage, MessageRead, Party
-from shared.errors import InvalidInput
+from shared.errors import InvalidInput, NotFound
 from shared.identity import visitors
 from shared.identity.visitors import VisitorUpdate
+from shared.media import uploads
 from shared.realtime import access
 
 PageSize = Annotated[int, Query(alias="pageSize", ge=1, le=conversations.MAX_PAGE)]
@@ -68,9 +69,11 @@ def inbox(container: Container, brand_id: str, party: Party, page_size: int, con
 
 def messages(container: Container, brand_id: str, party: Party, conversation_id: str, after: str | None,
              before: str | None, page_size: int) -> MessagePage:
-    items, cursor = conversations.messages(store=container.store.for_brand(brand_id), conversation_id=conversation_id,
-                                           party=party, after=after, before=before, page_size=page_size)
-    return MessagePage(items=[present(container, item) for item in items], cursor=cursor)
+    items, cursor, marks = conversations.messages(store=container.store.for_brand(brand_id),
+                                                  conversation_id=conversation_id, party=party, after=after,
+                                                  before=before, page_size=page_size)
+    return MessagePage(items=[present(container, brand_id, item) for item in items], cursor=cursor,
+                       read_marks=marks)
 
 
 def post(container: Container, brand_id: str, party: Party, conversation_id: str, body: MessageIn) -> MessageRead:
@@ -90,19 +93,38 @@ def post(container: Container, brand_id: str, party: Party, conversation_id: str
                                if "email" in built.personal else {})}))
     message = conversations.post(store=store, events=container.events, conversation_id=conversation_id,
                                  author=party, data=body, now=now, parts=built.parts, unique_key=built.unique_key,
-                                 attach=media_attacher(container, store, party, conversation_id, built.media_id))
-    return present(container, message)
+                                 attach=media_attacher(container, store, party, conversation_id, built.media_id,
+                                                       body.kind))
+    return present(container, brand_id, message)
 
 
-def media_attacher(container: Container, store, party: Party, conversation_id: str, media_id: str | None):
-    """The claim of the message's upload, or None for a message without one."""
+def media_attacher(container: Container, store, party: Party, conversation_id: str, media_id: str | None,
+                   kind: str):
+    """The claim of the message's upload (its author's, of the message's kind), or None without one."""
     if media_id is None:
         return None
-    raise InvalidInput("Photos and videos are not accepted yet", errors=[{"field": "mediaId", "message": "later"}])
+    found = uploads.get(store=store, media_id=media_id, party=party)  # 404 for anyone else's
+    if found["kind"] != kind:  # checked before the claim: a refused message claims nothing
+        raise InvalidInput(f"This upload is not a {kind}",
+                           errors=[{"field": "mediaId", "message": f"a {found['kind']}, not a {kind}"}])
+
+    def attach(message_id: str) -> dict:
+        return uploads.claim(store=store, media_id=media_id, owner=party, conversation_id=conversation_id,
+                             message_id=message_id, now=container.clock.now())
+
+    return attach
 
 
-def present(container: Container, message: dict) -> MessageRead:
-    """A message as its parties read it (a photo's or video's link signed now)."""
+def present(container: Container, brand_id: str, message: dict) -> MessageRead:
+    """A message as its parties read it (a photo's or video's link signed now; none once the file is gone)."""
+    media = message.get("media")
+    if media:
+        try:
+            link = uploads.url(blobs=container.blobs, store=container.store.for_brand(brand_id),
+                               media_id=media["mediaId"])
+        except NotFound:
+            link = None
+        message = {**message, "media": {**media, "url": link}}
     return MessageRead.model_validate(message)
 
 
@@ -112,5 +134,6 @@ def set_blocked(container: Container, brand_id: str, party: Party, conversation_
 
 
 def mark_read(container: Container, brand_id: str, party: Party, conversation_id: str, body: ReadMark) -> Unread:
-    return Unread(unread=conversations.mark_read(store=container.store.for_brand(brand_id),
-                                                 conversation_id=conversation_id, party=party, up_to=body.up_to))
+    return Unread(unread=conversations.mark_read(store=container.store.for_brand(brand_id), events=container.events,
+                                                 conversation_id=conversation_id, party=party, up_to=body.up_to,
+                                                 now=container.clock.now()))

@@ -62,14 +62,14 @@ def moderated_messages(brand: ManagedBrand, conversation_id: str, container: Con
     """A page of a conversation's messages, the latest first read (`before` pages back); never an export."""
     items, cursor = moderation.messages_page(store=container.store.for_brand(brand.id),
                                              conversation_id=conversation_id, before=before, page_size=page_size)
-    return MessagePage(items=[common.present(container, item) for item in items], cursor=cursor)
+    return MessagePage(items=[common.present(container, brand.id, item) for item in items], cursor=cursor)
 
 
-@router.delete("/{conversation_id}/messages/{message_id}", status_code=status.HTTP_204_NO_CONTENT,
+@router.delete("/{conversation_id}/messages/{chat_message_id}", status_code=status.HTTP_204_NO_CONTENT,
                responses=problem_responses(401, 403, 404), **access("manager", level="editor"))
-def remove_message(brand: ManagedBrand, conversation_id: str, message_id: str, principal: ManagerPrincipal,
+def remove_message(brand: ManagedBrand, conversation_id: str, chat_message_id: str, principal: ManagerPrincipal,
                    container: ContainerDep) -> Response:
     """Remove a message's content (moderation): its place, author and instant stay, marked removed."""
     moderation.remove(store=container.store.for_brand(brand.id), conversation_id=conversation_id,
-                      message_id=message_id, by=f"manager:{principal.subject}", now=container.clock.now())
+                      message_id=chat_message_id, by=f"manager:{principal.subject}", now=container.clock.now())
     return Response(status_code=status.HTTP_204_NO_CONTENT)
