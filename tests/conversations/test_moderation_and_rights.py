@@ -4,8 +4,8 @@ content; a person's export holds their own messages; an erased visitor's name an
 from __future__ import annotations
 
 from shared.gdpr import erasure, subject_export
-from shared.identity import repository
 from tests.conversations.conftest import APP, BRAND, OTHER, WIDGET
+from tests.conversations.test_media_messages import jpeg
 from tests.conversations.test_metrics import picked_up_conversation, post, tick
 
 MANAGER = f"/api/v1/manager/brands/{BRAND}/conversations"
@@ -53,13 +53,18 @@ def test_a_persons_export_holds_their_own_messages_only(chat):
     assert theirs["messages"][0]["conversationId"] == conversation
 
 
-def test_an_erased_visitor_keeps_no_name_nor_email_tmp(chat):
+def test_an_erased_visitor_keeps_no_name_nor_email_tmp_and_their_uploads_go(chat):
     visitor = chat.visitor()
     chat.client.patch(f"{WIDGET}/visitors/me", headers=visitor,
                       json={"firstName": "Zoé", "emailTmp": "zoe@example.com",
                             "emailTmpPurpose": "conversation_notification"})
     visitor_id = chat.client.get(f"{WIDGET}/visitors/me", headers=visitor).json()["id"]
+    photo = chat.client.post(f"{WIDGET}/conversations/media", headers={**visitor, "Content-Type": "image/jpeg"},
+                             content=jpeg())
+    assert photo.status_code == 201, photo.text
     store = chat.container.store.for_brand(BRAND)
-    account = repository.get_visitor(store=store, visitor_id=visitor_id)[0]
-    erased = erasure.erased_visitor(account, hasher=chat.container.hasher(BRAND))
+    erased = erasure.erase_visitor(store=store, blobs=chat.container.blobs, hasher=chat.container.hasher(BRAND),
+                                   visitor_id=visitor_id, now=chat.container.clock.now(), rule="request")
     assert (erased.first_name, erased.email_tmp, erased.status) == (None, None, "erased")
+    assert chat.client.get(photo.json()["url"]).status_code == 404  # the file is gone
+    assert store.find("conversation_media", photo.json()["mediaId"]) is None
