@@ -31,6 +31,7 @@ from shared.sales import conversations as sales_conversations
 from shared.sales import handlers as sales
 from shared.sales import orders
 from shared.sales.events import OrderEvent, OrderPlaced
+from shared.tracking.events import VisitorBrowsed
 
 
 def subscriptions() -> tuple[Subscription, ...]:
@@ -61,6 +62,8 @@ def subscriptions() -> tuple[Subscription, ...]:
         # A visitor away when a member replies: one email per unread burst (to their email_tmp).
         Subscription(MessagePosted, "conversations.offline-notice", conversations.notice_offline_visitor,
                      out_of_process=True),
+        # The hot list: each visitor's page or pick, as the tracking queue counts it (already on a queue).
+        Subscription(VisitorBrowsed, "hot-list.record-browsing", conversations.record_browsing),
         # A temporary account merged into a client: the client finds its conversations.
         Subscription(VisitorMerged, "conversations.conversations-of-merged-visitor",
                      conversations.conversations_of_merged_visitor),

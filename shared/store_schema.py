@@ -145,6 +145,8 @@ CONTAINERS: dict[str, ContainerSpec] = {
         ContainerSpec("conversation_metric_state", "brandId", ()),
         # A client's conversations with each member, for attribution (shared/conversations/attribution.py).
         ContainerSpec("conversation_keys", "brandId", ("key", "lastAt")),
+        # The hot list (shared/conversations/hot_list.py): one document per keyed visitor, expiring (ttl).
+        ContainerSpec("hot_visitors", "brandId", ("lastSeenAt",), ttl_enabled=True),
         # Member push notifications (shared/notifications): each member's devices (member data), and the
         # (message, device) pairs already sent, expiring (ttl), which make the queue handler idempotent.
         ContainerSpec("push_subscriptions", "brandId", ("memberId",)),

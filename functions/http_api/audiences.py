@@ -26,11 +26,11 @@ AUDIENCES: dict[str, tuple[str, ...]] = {
         "app.invitations", "app.vouchers", "app.campaigns", "app.campaign_stats", "app.email_templates", "app.links",
         "app.commissions", "app.tracking_dashboards", "app.contact_capture", "app.member_profiles",
         "app.catalog", "app.conversation_media", "app.conversations", "app.push_subscriptions",
-        "app.conversation_metrics",
+        "app.conversation_metrics", "app.hot_list",
     ),
     "/api/v1/widget/": ("widget.config", "widget.directory", "widget.visitors", "widget.gdpr",
                         "widget.contact_capture", "widget.site_events", "widget.member_profiles",
-                        "widget.catalog", "widget.conversation_media", "widget.conversations"),
+                        "widget.catalog", "widget.conversation_media", "widget.conversations", "widget.hooks"),
     "/api/v1/manager/": (
         "manager.brands", "manager.whitelist", "manager.members", "manager.users", "manager.gdpr",
         "manager.contacts", "manager.campaign_stats", "manager.email_templates", "manager.links",

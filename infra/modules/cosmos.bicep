@@ -553,6 +553,16 @@ var containers = [
     ttlEnabled: false
   }
   {
+    name: 'hot_visitors'
+    partitionKeyPath: '/brandId'
+    indexedPaths: [
+      'lastSeenAt'
+    ]
+    textPaths: []
+    arrayPaths: []
+    ttlEnabled: true
+  }
+  {
     name: 'push_subscriptions'
     partitionKeyPath: '/brandId'
     indexedPaths: [

@@ -9,7 +9,7 @@ conversation of theirs; available members follow the brand's waiting list.
 from __future__ import annotations
 
 from shared.clock import isoformat
-from shared.conversations import attribution, conversations, metrics, offline_notice
+from shared.conversations import attribution, conversations, hot_list, metrics, offline_notice
 from shared.conversations.events import (
     ConversationRead,
     ConversationStarted,
@@ -25,6 +25,7 @@ from shared.ports.platform import Platform
 from shared.ports.realtime import group_name
 from shared.ports.store import Filter
 from shared.realtime import access
+from shared.tracking.events import VisitorBrowsed
 
 WAITING_LIST = "all"
 
@@ -152,3 +153,8 @@ def conversations_of_merged_visitor(platform: Platform, event: VisitorMerged) ->
 def index_for_attribution(platform: Platform, event: MessagePosted) -> None:
     """A client's message with a member: noted for the orders that follow (shared/conversations/attribution.py)."""
     attribution.index_message(platform=platform, event=event)
+
+
+def record_browsing(platform: Platform, event: VisitorBrowsed) -> None:
+    """A visitor's page or pick counts into their visit on the hot list."""
+    hot_list.record(store=platform.store.for_brand(event.brand_id), event=event)

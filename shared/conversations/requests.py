@@ -110,7 +110,7 @@ def status(*, store: BrandStore, events: Publisher, request_id: str, visitor_id:
     abandon_after = _abandon_after(abandon_minutes)
     doc = _own(store, request_id, visitor_id)
     if doc["state"] == "handled":
-        _ensure_conversation(store, events, doc)
+        conversation_of_handled(store=store, events=events, request=doc)
     found = QueueStatus.model_validate(_read(doc, now, abandon_after))
     if doc["state"] != "pending" or found.abandoned:
         return found
@@ -196,7 +196,7 @@ def pick_up(*, store: BrandStore, events: Publisher, member: Member, request_id:
     if doc is None:
         raise NotFound("Request not found")
     if doc["state"] == "handled" and doc["handledBy"] == member.id:
-        return _ensure_conversation(store, events, doc)  # the winner's retry
+        return conversation_of_handled(store=store, events=events, request=doc)  # the winner's retry
     if not available(member, now):
         raise Forbidden("Only available members pick up waiting-list requests")
     if _abandoned(doc, now, abandon_after):
@@ -211,12 +211,12 @@ def pick_up(*, store: BrandStore, events: Publisher, member: Member, request_id:
     except EtagMismatch:
         # Someone changed it first: a winner, or the visitor cancelling. Either way, not ours.
         raise AlreadyTaken("Another member took this request") from None
-    conversation = _ensure_conversation(store, events, written)
+    conversation = conversation_of_handled(store=store, events=events, request=written)
     events.publish(conversation_events.left(store.brand_id, written, at=now))
     return conversation
 
 
-def _ensure_conversation(store: BrandStore, events: Publisher, request: dict[str, Any]) -> dict[str, Any]:
+def conversation_of_handled(*, store: BrandStore, events: Publisher, request: dict[str, Any]) -> dict[str, Any]:
     """The conversation of a handled request, started if a crash left it unstarted."""
     return conversations.start(
         store=store, events=events, conversation_id=request["conversationId"], kind=request["kind"],
@@ -250,7 +250,7 @@ def direct(*, store: BrandStore, events: Publisher, visitor: ExternalUser, membe
         store.create(REQUESTS, request)
     except DocumentConflict:
         request = store.get(REQUESTS, conversation_id)  # a retry: start what the first call recorded
-    return _ensure_conversation(store, events, request)
+    return conversation_of_handled(store=store, events=events, request=request)
 
 
 # How long the code of a member's in-store QR stays valid: long enough to scan it face to face.

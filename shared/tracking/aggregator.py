@@ -3,7 +3,8 @@
 Per batch: malformed messages are rejected one by one (dead-lettered); per event, an event
 already in `tracking_seen` is skipped; the rest are judged (abuse rules for clicks, the signed
 reference for page views and picks), visit records are written, the domain events of what
-counts are published (`shared.tracking.events`: LinkClicked, PageViewed, ProductPicked), every
+counts are published (`shared.tracking.events`: LinkClicked, PageViewed, ProductPicked; and
+VisitorBrowsed for every page or pick of a keyed visitor, referred or not, the hot list's feed), every
 event is claimed in `tracking_seen` (a `create`: one consumer wins, `click_verdicts`), and the
 increments of the claimed events, merged, are applied once per distinct counter. Events of a batch are judged in
 order: a page view after its click in the same batch knows that click's verdict. A click refused
@@ -42,7 +43,7 @@ from shared.ports.platform import Platform
 from shared.ports.store import BrandStore
 from shared.store_schema import PLATFORM_SCOPE
 from shared.tracking import abuse, click_verdicts, counters, link_codes, reference, visits
-from shared.tracking.events import LinkClicked, PageViewed, ProductPicked
+from shared.tracking.events import LinkClicked, PageViewed, ProductPicked, VisitorBrowsed
 from shared.tracking.messages import PageViewEvent, ProductPickEvent, VisitEvent, parse
 from shared.tracking.models import NO_SOURCE, NO_TARGET, day_of
 
@@ -198,6 +199,19 @@ def _claim(ctx: _BrandContext, event: Event, now: datetime) -> bool:
                                 **facts)
 
 
+def _browsed(event: Event) -> DomainEvent | None:
+    """The hot list's event of a keyed visitor's page or pick (a member importing a product is no visitor)."""
+    if isinstance(event, VisitEvent) or event.visitor_key is None:
+        return None
+    if isinstance(event, ProductPickEvent):
+        if event.member_id is not None and event.reference is None:
+            return None
+        return _raised(VisitorBrowsed, event, visitor_key=event.visitor_key, customer=event.customer,
+                       product_id=event.product_id, picked=True)
+    return _raised(VisitorBrowsed, event, visitor_key=event.visitor_key, customer=event.customer, path=event.path,
+                   product_id=event.product_id)
+
+
 def _parse_all(messages: list[ReceivedMessage], result: BatchResult) -> list[tuple[str, Event]]:
     parsed = []
     for message in messages:
@@ -233,7 +247,8 @@ def aggregate(*, container: Platform, messages: list[ReceivedMessage]) -> BatchR
             continue
         judged.append((ctx, event, _JUDGES[event.type](ctx, event, result)))
     # Before the claims: a crash after them cannot lose an event (its handlers are idempotent by its id).
-    container.events.publish(*(judgement.raised for _, _, judgement in judged if judgement.raised is not None))
+    raised = [judgement.raised for _, _, judgement in judged] + [_browsed(event) for _, event, _ in judged]
+    container.events.publish(*(event for event in raised if event is not None))
     merged: dict[str, dict] = {}
     for ctx, event, judgement in judged:
         if _claim(ctx, event, now):

@@ -48,3 +48,19 @@ class ProductPicked(DomainEvent):
     member_id: str = Field(alias="memberId")
     product_id: str = Field(alias="productId")
     code: str | None = None
+
+
+class VisitorBrowsed(DomainEvent):
+    """A visitor of the brand's site saw a page or picked a product, referred or not (the hot list's feed).
+
+    The visitor is the keyed visitor key only (a brand-keyed hash of the customer ID or of the
+    tag's temporary id); the page is a path without query string; no IP, no clear id.
+    """
+
+    name: ClassVar[str] = "VisitorBrowsed"
+
+    visitor_key: str = Field(alias="visitorKey")
+    customer: bool = False  # the key is of a signed-in client's customer ID
+    path: str | None = None
+    product_id: str | None = Field(None, alias="productId")  # the product of the page, or picked
+    picked: bool = False

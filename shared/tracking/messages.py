@@ -49,7 +49,9 @@ class PageViewEvent(_Event):
     type: Literal["page_view"] = "page_view"
     reference: str | None = Field(None, max_length=120)  # the signed attribution reference, if any
     visitor_key: str | None = Field(None, alias="visitorKey", pattern=_HASH)
+    customer: bool = False  # the visitor key is of the brand's customer ID (a signed-in client)
     path: str | None = Field(None, max_length=500)  # path only: no query string, no fragment
+    product_id: str | None = Field(None, alias="productId", min_length=1, max_length=120)  # a product's page
 
 
 class ProductPickEvent(_Event):
@@ -58,6 +60,7 @@ class ProductPickEvent(_Event):
     type: Literal["product_pick"] = "product_pick"
     reference: str | None = Field(None, max_length=120)
     visitor_key: str | None = Field(None, alias="visitorKey", pattern=_HASH)
+    customer: bool = False
     member_id: str | None = Field(None, alias="memberId", pattern=_ID)
     product_id: str = Field(alias="productId", min_length=1, max_length=120)
 

@@ -51,6 +51,7 @@ class SiteEventIn(BaseModel):
     customer_id: str | None = Field(None, alias="customerId", min_length=1, max_length=200)
     visitor_id: str | None = Field(None, alias="visitorId", pattern=r"^[A-Za-z0-9_-]{8,128}$")
     path: str | None = Field(None, max_length=2000)
+    # The product of the page: picked (product_pick), or viewed on its page (page_view, optional).
     product_id: str | None = Field(None, alias="productId", min_length=1, max_length=120)
     # A product_pick may name its product by the page it is on instead: the catalog resolves it.
     url: str | None = Field(None, max_length=2000)
@@ -118,10 +119,11 @@ def to_event(brand_id: str, item: SiteEventIn, *, hasher: BrandHasher,
              now: datetime) -> messages.PageViewEvent | messages.ProductPickEvent:
     """The queue event of one posted item: hashed keys, path without query, server time."""
     common = {"eventId": event_id(brand_id, item.event_id), "brandId": brand_id, "at": now,
-              "reference": item.reference,
+              "reference": item.reference, "customer": item.customer_id is not None,
               "visitorKey": visitor_key(hasher, customer_id=item.customer_id, visitor_id=item.visitor_id)}
     if item.type == "page_view":
-        return messages.PageViewEvent.model_validate(common | {"path": clean_path(item.path)})
+        return messages.PageViewEvent.model_validate(common | {"path": clean_path(item.path),
+                                                               "productId": item.product_id})
     return messages.ProductPickEvent.model_validate(common | {"memberId": item.member_id, "productId": item.product_id})
 
 

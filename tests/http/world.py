@@ -22,11 +22,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from popsell.registry import queue_handlers
+from shared.conversations import hot_list
 from shared.crm import unsubscribe
 from shared.identity import repository
 from shared.identity.models import MEMBER_ROLES, ExternalUser, ManagerUser, Member, Role, TermsAcceptance
 from shared.integrations.signing import signed_headers
 from shared.store_schema import PLATFORM_SCOPE
+from shared.tracking import site_events
+from shared.tracking.events import VisitorBrowsed
 
 BRANDS = ("acme", "globex")
 OWNER_ROLE = 0
@@ -244,6 +247,13 @@ def _resources(client, world: World, brand: str) -> None:
     known.widget_ids["media_id"] = _ok(client.post(f"/api/v1/widget/{brand}/conversations/media", content=png(),
                                                    headers={**world.visitor(brand), "Content-Type": "image/png"}),
                                        201)["mediaId"]
+    # A visitor on the site (the hot list), and an invitation id for the widget's bubble routes.
+    key = site_events.visitor_key(world.container.hasher(brand), customer_id=None, visitor_id=f"world-tag-{brand}")
+    hot_list.record(store=members_store, event=VisitorBrowsed(id=f"world-browsed-{brand}", brand_id=brand,
+                                                              occurred_at=world.container.clock.now(),
+                                                              visitor_key=key, path="/"))
+    known.ids["hot_visitor_id"] = hot_list.hot_id(key)
+    known.ids["hook_id"] = f"world-hook-{brand}"
     known.ids["member_id"] = member_id(brand, OWNER_ROLE)
     known.ids["user_id"] = f"mu-{brand}-viewer"
     known.ids["kid"] = known.kid

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from functions.http_api.access import access
 from functions.http_api.deps import ContainerDep
@@ -20,7 +20,7 @@ from functions.http_api.routers.common.conversations import (
 )
 from functions.http_api.routers.common.directory import open_brand
 from functions.http_api.routers.widget.visitors import CurrentAccount
-from shared.conversations import requests
+from shared.conversations import hooks, requests
 from shared.conversations.models import (
     DirectRequestIn,
     Inbox,
@@ -31,6 +31,7 @@ from shared.conversations.models import (
     QueueStatus,
     WaitingListRequestIn,
 )
+from shared.tracking.site_events import visitor_key
 
 router = APIRouter(prefix="/api/v1/widget/{brand_id}/conversations", tags=["widget: conversations"])
 
@@ -62,6 +63,36 @@ def start_direct(brand_id: str, body: DirectRequestIn, account: CurrentAccount,
     open_brand(container, brand_id)
     conversation = requests.direct(store=container.store.for_brand(brand_id), events=container.events, visitor=account,
                                    member_id=body.member_id, data=body, now=container.clock.now())
+    return ConversationRef(conversation_id=conversation["id"])
+
+
+class HookAnswer(WaitingListRequestIn):
+    """The visitor clicked the hook bubble: the invitation, and the visitor as the site tag names them."""
+
+    hook_id: str = Field(alias="hookId", min_length=1, max_length=64)
+    visitor_id: str | None = Field(None, alias="visitorId", pattern=r"^[A-Za-z0-9_-]{8,128}$")
+    customer_id: str | None = Field(None, alias="customerId", min_length=1, max_length=200)
+
+    @model_validator(mode="after")
+    def _names_the_visitor(self) -> HookAnswer:
+        if self.visitor_id is None and self.customer_id is None:
+            raise ValueError("visitorId or customerId is required (as in the site tag's events)")
+        return self
+
+
+@router.post("/hook", status_code=status.HTTP_201_CREATED, response_model=ConversationRef,
+             responses=problem_responses(401, 403, 404, 409, 422), **access("visitor"))
+def answer_hook(brand_id: str, body: HookAnswer, account: CurrentAccount, container: ContainerDep) -> ConversationRef:
+    """Chat with the member who invited the visitor: a hook request, handled at once by that member.
+
+    The conversation starts (or resumes, with the same member). 403 before the service terms; 404 for an
+    invitation that is not this visitor's; 409 `hook-closed` once it expired or was closed.
+    """
+    open_brand(container, brand_id)
+    conversation = hooks.accept(
+        store=container.store.for_brand(brand_id), events=container.events, visitor=account,
+        visitor_key=visitor_key(container.hasher(brand_id), customer_id=body.customer_id, visitor_id=body.visitor_id),
+        hook_id=body.hook_id, context=body.context, now=container.clock.now())
     return ConversationRef(conversation_id=conversation["id"])
 
 
