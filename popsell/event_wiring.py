@@ -59,6 +59,9 @@ def subscriptions() -> tuple[Subscription, ...]:
         Subscription(MessagePosted, "conversations.notify-message", conversations.notify_message),
         # A client's conversation with a member, for the attribution of their next orders.
         Subscription(MessagePosted, "conversations.index-for-attribution", conversations.index_for_attribution),
+        # ...and, under the brand's `last_served` rule, the member who last wrote becomes their dedicated member.
+        Subscription(MessagePosted, "conversations.dedicate-last-served", conversations.dedicate_last_served,
+                     out_of_process=True),
         # A visitor away when a member replies: one email per unread burst (to their email_tmp).
         Subscription(MessagePosted, "conversations.offline-notice", conversations.notice_offline_visitor,
                      out_of_process=True),

@@ -108,6 +108,8 @@ CONTAINERS: dict[str, ContainerSpec] = {
         ContainerSpec("orders", "brandId", ("memberId", "placedAt", "customerKey")),
         ContainerSpec("commissions", "brandId", ("memberId", "state", "createdAt")),
         ContainerSpec("dedicated_members", "brandId", ("memberId",)),
+        # The store rules' turns: one counter per store, the next of its listed members (shared/sales/dedicated.py).
+        ContainerSpec("dedicated_rotations", "brandId", ()),
         # Store vouchers members issue for their contacts; the id is the keyed hash of the code.
         ContainerSpec("vouchers", "brandId", ("memberId", "contactId", "issuedAt")),
         # The brand's catalog (shared/catalog): products under the brand's own ids, the category tree as

@@ -376,6 +376,14 @@ var containers = [
     ttlEnabled: false
   }
   {
+    name: 'dedicated_rotations'
+    partitionKeyPath: '/brandId'
+    indexedPaths: []
+    textPaths: []
+    arrayPaths: []
+    ttlEnabled: false
+  }
+  {
     name: 'vouchers'
     partitionKeyPath: '/brandId'
     indexedPaths: [

@@ -96,6 +96,8 @@ REQUIRED_NAMES: dict[DisplayNamePolicy, tuple[str, ...]] = {
     "alias": ("alias",),
 }
 SocialProvider = Literal["google", "apple", "facebook"]
+# How a customer without a dedicated member gets one automatically (shared/sales/dedicated.py).
+DedicatedMemberRule = Literal["none", "last_served", "home_store", "nearest_store"]
 
 
 class SocialProviderSettings(BaseModel):
@@ -175,6 +177,10 @@ class BrandSettings(BaseModel):
     social_commerce: bool = Field(False, alias="socialCommerce")
     # A waiting-list request nobody picks up within this many minutes counts as abandoned (and leaves the list).
     waiting_list_abandon_minutes: int = Field(15, ge=1, le=1440, alias="waitingListAbandonMinutes")
+    # A customer's dedicated member: the automatic rule (besides the brand platform's assignments), and
+    # whether a client may choose theirs in the widget.
+    dedicated_member_rule: DedicatedMemberRule = Field("none", alias="dedicatedMemberRule")
+    dedicated_member_choice: bool = Field(True, alias="dedicatedMemberCustomerChoice")
 
     @field_validator("widget_allowed_origins")
     @classmethod
@@ -264,6 +270,8 @@ class BrandUpdate(BaseModel):
     commission_rules: list[CommissionRule] | None = Field(None, alias="commissionRules", max_length=200)
     social_commerce: bool | None = Field(None, alias="socialCommerce")
     waiting_list_abandon_minutes: int | None = Field(None, ge=1, le=1440, alias="waitingListAbandonMinutes")
+    dedicated_member_rule: DedicatedMemberRule | None = Field(None, alias="dedicatedMemberRule")
+    dedicated_member_choice: bool | None = Field(None, alias="dedicatedMemberCustomerChoice")
 
     @field_validator("retention")
     @classmethod

@@ -19,12 +19,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from shared.brands import service as brands
 from shared.clock import isoformat, parse_instant
 from shared.conversations.conversations import CONVERSATIONS
 from shared.conversations.events import MessagePosted
 from shared.ports.platform import Platform
 from shared.ports.store import BrandStore, Filter
 from shared.ports.store_retry import update_document
+from shared.sales import dedicated
 from shared.sales.conversations import ConversationHit
 
 KEYS = "conversation_keys"
@@ -33,18 +35,25 @@ DAYS_KEPT = 400
 _ATTEMPTS = 10
 
 
-def index_message(*, platform: Platform, event: MessagePosted) -> None:
-    """Note the message's instant under the client's customer key and the member (a set: once is enough)."""
-    store = platform.store.for_brand(event.brand_id)
-    conversation = store.find(CONVERSATIONS, event.conversation_id)
+def _client_and_member(store: BrandStore, conversation_id: str) -> tuple[str, str] | None:
+    """(customer key, member id) of a conversation between a member and a client; None otherwise."""
+    conversation = store.find(CONVERSATIONS, conversation_id)
     if conversation is None or conversation.get("kind") == "community" or not conversation.get("memberId"):
-        return
+        return None
     visitor = next((p["id"] for p in conversation["parties"] if p["kind"] == "visitor"), None)
     account = store.find("visitors", visitor) if visitor else None
     key = (account or {}).get("customerIdHash")
-    if not key:
+    return (key, conversation["memberId"]) if key else None
+
+
+def index_message(*, platform: Platform, event: MessagePosted) -> None:
+    """Note the message's instant under the client's customer key and the member (a set: once is enough)."""
+    store = platform.store.for_brand(event.brand_id)
+    found = _client_and_member(store, event.conversation_id)
+    if found is None:
         return
-    member_id, at = conversation["memberId"], isoformat(event.occurred_at)
+    key, member_id = found
+    at = isoformat(event.occurred_at)
     day = at[:10]
 
     def noted(doc: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -55,6 +64,18 @@ def index_message(*, platform: Platform, event: MessagePosted) -> None:
         return {**doc, "conversationId": event.conversation_id, "days": days, "lastAt": max(days.values())}
 
     update_document(store, KEYS, f"{key}|{member_id}", noted, attempts=_ATTEMPTS)
+
+
+def dedicate_last_served(*, platform: Platform, event: MessagePosted) -> None:
+    """A member wrote to a client: under the brand's `last_served` rule, their dedicated member (shared/sales)."""
+    if not event.author.startswith("member:"):
+        return
+    brand = brands.get(store=platform.store, brand_id=event.brand_id)
+    if brand.dedicated_member_rule != "last_served":
+        return
+    store = platform.store.for_brand(event.brand_id)
+    if (found := _client_and_member(store, event.conversation_id)) is not None:
+        dedicated.served(store=store, brand=brand, key=found[0], member_id=found[1], now=event.occurred_at)
 
 
 def latest_conversation(store: BrandStore, keys: Sequence[str], since: datetime,

@@ -24,7 +24,7 @@ from shared.ports.store import BrandStore, Filter
 ONGOING_WINDOW = timedelta(minutes=5)
 MAX_ONGOING = 1000
 PAGE = 1000
-KINDS = ("waiting_list", "direct", "hook", "in_store")
+KINDS = ("waiting_list", "direct", "hook", "in_store", "outbound")
 
 
 class Duration(CamelModel):

@@ -155,6 +155,11 @@ def index_for_attribution(platform: Platform, event: MessagePosted) -> None:
     attribution.index_message(platform=platform, event=event)
 
 
+def dedicate_last_served(platform: Platform, event: MessagePosted) -> None:
+    """A member wrote to a client: the brand's `last_served` rule makes them the client's dedicated member."""
+    attribution.dedicate_last_served(platform=platform, event=event)
+
+
 def record_browsing(platform: Platform, event: VisitorBrowsed) -> None:
     """A visitor's page or pick counts into their visit on the hot list."""
     hot_list.record(store=platform.store.for_brand(event.brand_id), event=event)

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_val
 
 RequestKind = Literal["waiting_list", "direct", "hook"]
 RequestState = Literal["pending", "handled", "cancelled", "abandoned"]
-ConversationKind = Literal["waiting_list", "direct", "hook", "in_store", "community"]
+ConversationKind = Literal["waiting_list", "direct", "hook", "in_store", "outbound", "community"]
 PartyKind = Literal["member", "visitor"]
 MAX_TEXT = 4000
 

@@ -8,7 +8,8 @@ The first rule that applies wins, each with its reason code:
    while it was live, since the redirect gives no reference for a disabled code);
 4. last_click — else the latest visit recorded for the customer's or visitor's key in the window;
 5. conversation — else the latest conversation with a member in the window (registered lookups);
-6. dedicated_member — else the customer's dedicated member;
+6. dedicated_member — else the customer's dedicated member (given one now by the brand's automatic
+   rule if they have none: `home_store` takes the order's store; shared/sales/dedicated.py);
 7. none.
 Only an active member earns: a rule naming a blocked, unsubscribed, ended or erased member is
 skipped (and said so in the explanation) and the next rule is tried. Nor does a click the tracking
@@ -47,6 +48,7 @@ class OrderFacts:
     vendor_member_id: str | None = None
     voucher_member_id: str | None = None
     voucher_id: str | None = None
+    store_id: str | None = None
 
 
 class Attribution(BaseModel):
@@ -162,9 +164,10 @@ def attribute(*, store: BrandStore, platform: BrandStore, brand: Brand, master_k
                  lambda: _by_conversation(run)):
         if (decided := rule()) is not None:
             return decided
-    if facts.customer_key and (member_id := dedicated.member_of(store=store, key=facts.customer_key)):
-        if run.active(member_id, "dedicated_member"):
-            return run.decide(member_id, "dedicated_member")
+    if facts.customer_key and (found := dedicated.by_rule(store=store, brand=brand, key=facts.customer_key,
+                                                         now=facts.placed_at, store_id=facts.store_id)):
+        if run.active(found["memberId"], "dedicated_member"):
+            return run.decide(found["memberId"], "dedicated_member", dedicatedBy=found["source"])
     explanation: dict[str, Any] = {"windowDays": window, "placedAt": isoformat(facts.placed_at)}
     if run.notes:
         explanation["notes"] = run.notes

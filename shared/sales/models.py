@@ -47,6 +47,8 @@ class OrderCreate(_Purchase):
     visitor_id: str | None = Field(None, alias="visitorId", min_length=1, max_length=200)
     voucher_code: str | None = Field(None, alias="voucherCode", min_length=1, max_length=100)
     vendor: MemberRef | None = None
+    # The brand's store of an in-store order: the customer's home store for the `home_store` rule.
+    store_id: str | None = Field(None, alias="storeId", pattern=ID_PATTERN)
     customer: OrderCustomer | None = None
     brand_opt_in: bool | None = Field(None, alias="brandOptIn")
 

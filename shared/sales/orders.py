@@ -124,7 +124,10 @@ def _voucher(store: BrandStore, hasher: Hasher, data: OrderCreate, placed_at: da
 
 def _fingerprint(hasher: Hasher, data: OrderCreate) -> str:
     # Keyed: the body holds the clear customer id, and a plain digest of it would be a reversible hash.
-    canonical = json.dumps(data.model_dump(mode="json", by_alias=True), sort_keys=True, separators=(",", ":"))
+    # Fields added later are left out while unset, so orders fingerprinted before them still match their re-posts.
+    unset_later = {"store_id"} if data.store_id is None else set()
+    canonical = json.dumps(data.model_dump(mode="json", by_alias=True, exclude=unset_later), sort_keys=True,
+                           separators=(",", ":"))
     return hasher("customer_id", f"order-body:{canonical}")
 
 
@@ -274,7 +277,7 @@ def place(*, store: BrandStore, platform: BrandStore, brand: Brand, hasher: Hash
                        customer_key=visits.customer_key(hasher, data.customer_key) if data.customer_key else None,
                        visitor_key=visits.temporary_key(hasher, data.visitor_id) if data.visitor_id else None,
                        vendor_member_id=vendor_id, voucher_member_id=voucher.member_id if voucher else None,
-                       voucher_id=voucher.id if voucher else None)
+                       voucher_id=voucher.id if voucher else None, store_id=data.store_id)
     decided: Attribution = attribute(store=store, platform=platform, brand=brand, master_key=master_key, facts=facts)
     # A voucher's contact is the purchase's contact, when the voucher's member is the one credited.
     contact_id = voucher.contact_id if voucher and decided.reason == "voucher" else None

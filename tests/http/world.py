@@ -12,6 +12,7 @@ real id proves a refusal (another member's, another brand's), never a placeholde
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import re
 import struct
@@ -254,6 +255,10 @@ def _resources(client, world: World, brand: str) -> None:
                                                               visitor_key=key, path="/"))
     known.ids["hot_visitor_id"] = hot_list.hot_id(key)
     known.ids["hook_id"] = f"world-hook-{brand}"
+    # A customer the brand dedicated to the owner member (never in the widget: not reachable in the chat).
+    known.ids["customer_ref"] = dedicated_member = hashlib.sha256(f"customer-{brand}".encode()).hexdigest()[:40]
+    members_store.upsert("dedicated_members", {"id": dedicated_member, "memberId": member_id(brand, OWNER_ROLE),
+                                               "source": "brand", "assignedAt": "2030-01-01T00:00:00Z"})
     known.ids["member_id"] = member_id(brand, OWNER_ROLE)
     known.ids["user_id"] = f"mu-{brand}-viewer"
     known.ids["kid"] = known.kid
